@@ -1,0 +1,427 @@
+//! Commands: what people ask Ponte to do, and the decision of which events
+//! they produce. `decide` never changes anything; the caller appends the
+//! events it returns and folds them into the task.
+
+use jiff::Timestamp;
+
+use super::error::UserError;
+use super::event::EventKind;
+use super::ids::{ClientKey, PersonId};
+use super::people::{Actor, Side};
+use super::permission::{Action, action_for_status, authorize};
+use super::routing::{ClientRouting, RouteInput, SideChoice};
+use super::task::{Approval, ChatRef, Priority, Status, Task, Visibility};
+use super::text::{self, Bounds};
+
+/// A request for a new task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewTask {
+    pub title: String,
+    pub details: String,
+    /// Which side should handle it; `Auto` lets the routing rules decide.
+    pub to: SideChoice,
+    pub priority: Option<Priority>,
+    /// A category name as the person typed it.
+    pub category: Option<String>,
+    pub due: Option<Timestamp>,
+    /// Who the request is for, when someone tracks another person's message.
+    pub on_behalf_of: Option<PersonId>,
+    pub chat: Option<ChatRef>,
+}
+
+/// A change to an existing task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Claim,
+    Unclaim,
+    /// Assign to a person, as the adapter resolved them.
+    Assign {
+        to: Actor,
+    },
+    Comment {
+        body: String,
+        visibility: Visibility,
+    },
+    SetStatus {
+        to: Status,
+        reason: Option<String>,
+    },
+    SetPriority(Priority),
+    SetDue(Option<Timestamp>),
+    Retitle(String),
+    /// Hand the task to the other side.
+    Handoff {
+        reason: Option<String>,
+    },
+    Approve,
+    Refuse {
+        reason: String,
+    },
+    Reopen {
+        reason: Option<String>,
+    },
+    Close,
+    Cancel {
+        reason: Option<String>,
+    },
+    LinkChat(ChatRef),
+}
+
+impl Command {
+    /// The permission this command needs.
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Claim => Action::Claim,
+            Command::Unclaim => Action::Unclaim,
+            Command::Assign { .. } => Action::Assign,
+            Command::Comment { visibility, .. } => Action::Comment(*visibility),
+            Command::SetStatus { to, .. } => action_for_status(*to),
+            Command::SetPriority(_) => Action::SetPriority,
+            Command::SetDue(_) => Action::SetDue,
+            Command::Retitle(_) => Action::Retitle,
+            Command::Handoff { .. } => Action::Handoff,
+            Command::Approve | Command::Refuse { .. } => Action::DecideApproval,
+            Command::Reopen { .. } => Action::Reopen,
+            Command::Close => Action::Close,
+            Command::Cancel { .. } => Action::Cancel,
+            Command::LinkChat(_) => Action::LinkChat,
+        }
+    }
+
+    /// A stable, short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Claim => "claim",
+            Command::Unclaim => "unclaim",
+            Command::Assign { .. } => "assign",
+            Command::Comment { .. } => "comment",
+            Command::SetStatus { .. } => "status",
+            Command::SetPriority(_) => "priority",
+            Command::SetDue(_) => "due",
+            Command::Retitle(_) => "retitle",
+            Command::Handoff { .. } => "handoff",
+            Command::Approve => "approve",
+            Command::Refuse { .. } => "refuse",
+            Command::Reopen { .. } => "reopen",
+            Command::Close => "close",
+            Command::Cancel { .. } => "cancel",
+            Command::LinkChat(_) => "link_chat",
+        }
+    }
+}
+
+fn title(raw: &str) -> Result<String, UserError> {
+    text::bounded(raw, text::TITLE_MAX).map_err(|e| match e {
+        Bounds::Empty => UserError::TitleEmpty,
+        Bounds::TooLong { len } => UserError::TitleTooLong {
+            len,
+            max: text::TITLE_MAX,
+        },
+    })
+}
+
+fn details(raw: &str) -> Result<String, UserError> {
+    match text::bounded(raw, text::DETAILS_MAX) {
+        Ok(d) => Ok(d),
+        Err(Bounds::Empty) => Ok(String::new()),
+        Err(Bounds::TooLong { len }) => Err(UserError::DetailsTooLong {
+            len,
+            max: text::DETAILS_MAX,
+        }),
+    }
+}
+
+fn comment(raw: &str) -> Result<String, UserError> {
+    text::bounded(raw, text::COMMENT_MAX).map_err(|e| match e {
+        Bounds::Empty => UserError::CommentEmpty,
+        Bounds::TooLong { len } => UserError::CommentTooLong {
+            len,
+            max: text::COMMENT_MAX,
+        },
+    })
+}
+
+fn reason(raw: &str) -> Result<String, UserError> {
+    text::bounded(raw, text::REASON_MAX).map_err(|e| match e {
+        Bounds::Empty => UserError::ReasonRequired,
+        Bounds::TooLong { len } => UserError::ReasonTooLong {
+            len,
+            max: text::REASON_MAX,
+        },
+    })
+}
+
+fn optional_reason(raw: &Option<String>) -> Result<Option<String>, UserError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(r) => reason(r).map(Some),
+    }
+}
+
+fn due(due: Option<Timestamp>, now: Timestamp) -> Result<Option<Timestamp>, UserError> {
+    match due {
+        Some(at) if at < now => Err(UserError::DueInPast),
+        other => Ok(other),
+    }
+}
+
+/// Decides the events that create a task for `client`. The caller gives the
+/// task its number.
+pub fn decide_create(
+    actor: &Actor,
+    client: &ClientKey,
+    new: &NewTask,
+    routing: &ClientRouting,
+    now: Timestamp,
+) -> Result<Vec<EventKind>, UserError> {
+    if !actor.serves(client) {
+        return Err(UserError::NotForClient);
+    }
+    let title = title(&new.title)?;
+    let details = details(&new.details)?;
+    let due = due(new.due, now)?;
+    let decision = routing.route(
+        actor.side,
+        &RouteInput {
+            text: &format!("{title}\n{details}"),
+            category: new.category.as_deref(),
+            to: new.to,
+            priority: new.priority,
+        },
+    )?;
+    let mut events = vec![
+        EventKind::Created {
+            title,
+            details,
+            requester: new.on_behalf_of.unwrap_or(actor.person),
+            asking_side: actor.side,
+            priority: decision.priority,
+            due,
+        },
+        EventKind::Routed {
+            side: decision.side,
+            category: decision.category,
+            reason: decision.reason,
+        },
+    ];
+    if let Some(why) = decision.approval {
+        events.push(EventKind::ApprovalRequested { why });
+    }
+    if let Some(chat) = new.chat.filter(|c| *c != ChatRef::default()) {
+        events.push(EventKind::ChatLinked { chat });
+    }
+    Ok(events)
+}
+
+/// Decides the events a command produces on `task`, or why it is refused.
+pub fn decide(
+    task: &Task,
+    actor: &Actor,
+    command: &Command,
+    routing: &ClientRouting,
+    now: Timestamp,
+) -> Result<Vec<EventKind>, UserError> {
+    authorize(actor, command.action(), task)?;
+    let status = task.status;
+    let finished = || UserError::TaskFinished { status };
+    // Chat links may always be recorded; every other change needs a task
+    // that is not finished (reopen has its own rule).
+    let is_reopen = matches!(command, Command::Reopen { .. });
+    if status.is_final() && !is_reopen && !matches!(command, Command::LinkChat(_)) {
+        return Err(finished());
+    }
+    let handling = task.handling_side;
+    let msp_blocked = || -> Result<(), UserError> {
+        if handling != Side::Msp {
+            return Ok(());
+        }
+        match &task.approval {
+            Approval::Pending { .. } => Err(UserError::AwaitingApproval),
+            Approval::Refused { reason, .. } => Err(UserError::ApprovalRefused {
+                reason: reason.clone(),
+            }),
+            Approval::NotNeeded | Approval::Granted { .. } => Ok(()),
+        }
+    };
+    let events = match command {
+        Command::Claim => {
+            match (status, task.assignee) {
+                (Status::New, _) => {}
+                (_, Some(by)) if by == actor.person => return Err(UserError::Unchanged),
+                (Status::Claimed, Some(by)) => return Err(UserError::AlreadyClaimed { by }),
+                _ => return Err(UserError::NotClaimable { status }),
+            }
+            vec![EventKind::Claimed { by: actor.person }]
+        }
+        Command::Unclaim => {
+            if status != Status::Claimed {
+                return Err(UserError::NoSuchTransition {
+                    from: status,
+                    to: Status::New,
+                });
+            }
+            vec![EventKind::Unclaimed]
+        }
+        Command::Assign { to } => {
+            if !to.serves(task.id.client()) || !to.works_for(handling) {
+                return Err(UserError::AssigneeNotOnSide { side: handling });
+            }
+            if !status.is_open() {
+                return Err(UserError::NotClaimable { status });
+            }
+            if task.assignee == Some(to.person) {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::Assigned { to: to.person }]
+        }
+        Command::Comment { body, visibility } => vec![EventKind::Commented {
+            body: comment(body)?,
+            visibility: *visibility,
+        }],
+        Command::SetStatus { to, reason } => match to {
+            Status::Claimed => return decide(task, actor, &Command::Claim, routing, now),
+            Status::New => return decide(task, actor, &Command::Unclaim, routing, now),
+            Status::Closed => return decide(task, actor, &Command::Close, routing, now),
+            Status::Cancelled => {
+                let cancel = Command::Cancel {
+                    reason: reason.clone(),
+                };
+                return decide(task, actor, &cancel, routing, now);
+            }
+            _ => {
+                if *to == status {
+                    return Err(UserError::Unchanged);
+                }
+                if !status.can_move_to(*to) {
+                    return Err(UserError::NoSuchTransition {
+                        from: status,
+                        to: *to,
+                    });
+                }
+                if matches!(to, Status::InProgress | Status::Resolved) {
+                    msp_blocked()?;
+                }
+                let mut events = Vec::with_capacity(2);
+                let mut from = status;
+                if status == Status::New && task.assignee.is_none() {
+                    // Whoever starts working on an unowned task owns it.
+                    events.push(EventKind::Claimed { by: actor.person });
+                    from = Status::Claimed;
+                }
+                events.push(EventKind::StatusChanged {
+                    from,
+                    to: *to,
+                    reason: optional_reason(reason)?,
+                });
+                events
+            }
+        },
+        Command::SetPriority(priority) => {
+            if *priority == task.priority {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::PriorityChanged {
+                from: task.priority,
+                to: *priority,
+            }]
+        }
+        Command::SetDue(at) => {
+            let at = due(*at, now)?;
+            if at == task.due {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::DueChanged {
+                from: task.due,
+                to: at,
+            }]
+        }
+        Command::Retitle(raw) => {
+            let to = title(raw)?;
+            if to == task.title {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::Retitled {
+                from: task.title.clone(),
+                to,
+            }]
+        }
+        Command::Handoff { reason } => {
+            if status == Status::Resolved {
+                return Err(UserError::NoSuchTransition {
+                    from: status,
+                    to: Status::New,
+                });
+            }
+            let to = handling.other();
+            let mut events = vec![EventKind::HandedOff {
+                from: handling,
+                to,
+                reason: optional_reason(reason)?,
+            }];
+            if let Some(why) = routing.approval_for(task.category.as_ref(), to) {
+                events.push(EventKind::ApprovalRequested { why });
+            }
+            events
+        }
+        Command::Approve => match task.approval {
+            Approval::Pending { .. } | Approval::Refused { .. } => {
+                vec![EventKind::ApprovalGranted]
+            }
+            Approval::NotNeeded | Approval::Granted { .. } => {
+                return Err(UserError::NoApprovalPending);
+            }
+        },
+        Command::Refuse { reason: raw } => match task.approval {
+            Approval::Pending { .. } => vec![EventKind::ApprovalRefused {
+                reason: reason(raw)?,
+            }],
+            _ => return Err(UserError::NoApprovalPending),
+        },
+        Command::Reopen { reason } => {
+            if status != Status::Resolved {
+                return Err(UserError::CannotReopen { status });
+            }
+            vec![EventKind::Reopened {
+                reason: optional_reason(reason)?,
+            }]
+        }
+        Command::Close => {
+            if !status.can_move_to(Status::Closed) {
+                return Err(UserError::NoSuchTransition {
+                    from: status,
+                    to: Status::Closed,
+                });
+            }
+            vec![EventKind::StatusChanged {
+                from: status,
+                to: Status::Closed,
+                reason: None,
+            }]
+        }
+        Command::Cancel { reason } => {
+            if !status.can_move_to(Status::Cancelled) {
+                return Err(UserError::NoSuchTransition {
+                    from: status,
+                    to: Status::Cancelled,
+                });
+            }
+            vec![EventKind::StatusChanged {
+                from: status,
+                to: Status::Cancelled,
+                reason: optional_reason(reason)?,
+            }]
+        }
+        Command::LinkChat(chat) => {
+            let merged = ChatRef {
+                channel: chat.channel.or(task.chat.channel),
+                thread: chat.thread.or(task.chat.thread),
+                message: chat.message.or(task.chat.message),
+            };
+            if merged == task.chat {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::ChatLinked { chat: *chat }]
+        }
+    };
+    Ok(events)
+}

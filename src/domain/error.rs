@@ -1,0 +1,162 @@
+//! What a user did wrong, as typed errors. Each carries a Fluent message id
+//! and its arguments, so the adapters can show it in the user's language.
+//! Internal failures are not here: they belong to the store and adapters.
+
+use super::ids::PersonId;
+use super::people::Side;
+use super::task::Status;
+
+/// A refusal or a bad input, shown to the user (ephemerally, in their
+/// language) with what to fix. Nothing was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("`{input}` is not a task id; task ids look like ACME-42")]
+    BadTaskId { input: String },
+    #[error("`{input}` is not a priority; use P1, P2, P3 or P4")]
+    BadPriority { input: String },
+    #[error("`{input}` is not a status")]
+    BadStatus { input: String },
+    #[error("`{input}` is not a category; known categories: {known}")]
+    UnknownCategory { input: String, known: String },
+    #[error("no task {id} that you can see")]
+    UnknownTask { id: String },
+    #[error("this task belongs to another company")]
+    OtherClient,
+    #[error("you do not act for this company")]
+    NotForClient,
+    #[error("the title is empty")]
+    TitleEmpty,
+    #[error("the title has {len} characters; the most is {max}")]
+    TitleTooLong { len: usize, max: usize },
+    #[error("the details have {len} characters; the most is {max}")]
+    DetailsTooLong { len: usize, max: usize },
+    #[error("the comment is empty")]
+    CommentEmpty,
+    #[error("the comment has {len} characters; the most is {max}")]
+    CommentTooLong { len: usize, max: usize },
+    #[error("a reason is needed")]
+    ReasonRequired,
+    #[error("the reason has {len} characters; the most is {max}")]
+    ReasonTooLong { len: usize, max: usize },
+    #[error("the due time is in the past")]
+    DueInPast,
+    #[error("only {side} staff can do this")]
+    NotStaffOf { side: Side },
+    #[error("only the requester, the IT manager or the handling side can do this")]
+    NotRequesterOrStaff,
+    #[error("only the IT manager can decide approvals")]
+    OnlyItManager,
+    #[error("internal notes of {side} can only be written by {side} staff")]
+    NoteNotYourSide { side: Side },
+    #[error("already claimed by {by}")]
+    AlreadyClaimed { by: PersonId },
+    #[error("only the assignee or the lead of the side can release the task")]
+    NotAssignee,
+    #[error("a task in status {status} cannot be claimed")]
+    NotClaimable { status: Status },
+    #[error("a task cannot go from {from} to {to}")]
+    NoSuchTransition { from: Status, to: Status },
+    #[error("the task is {status}: nothing more can change")]
+    TaskFinished { status: Status },
+    #[error("only a resolved task can be reopened (this one is {status})")]
+    CannotReopen { status: Status },
+    #[error("the MSP cannot act before the IT manager approves")]
+    AwaitingApproval,
+    #[error("the IT manager refused this work: {reason}")]
+    ApprovalRefused { reason: String },
+    #[error("no approval is pending on this task")]
+    NoApprovalPending,
+    #[error("the assignee must be {side} staff of this company")]
+    AssigneeNotOnSide { side: Side },
+    #[error("nothing to change")]
+    Unchanged,
+}
+
+/// A value for a message argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(String),
+    Number(i64),
+}
+
+impl UserError {
+    /// The Fluent message id, `error-` followed by the kebab-case variant name.
+    pub fn message_id(&self) -> &'static str {
+        match self {
+            UserError::BadTaskId { .. } => "error-bad-task-id",
+            UserError::BadPriority { .. } => "error-bad-priority",
+            UserError::BadStatus { .. } => "error-bad-status",
+            UserError::UnknownCategory { .. } => "error-unknown-category",
+            UserError::UnknownTask { .. } => "error-unknown-task",
+            // Never confirm that another company's task exists.
+            UserError::OtherClient => "error-unknown-task",
+            UserError::NotForClient => "error-not-for-client",
+            UserError::TitleEmpty => "error-title-empty",
+            UserError::TitleTooLong { .. } => "error-title-too-long",
+            UserError::DetailsTooLong { .. } => "error-details-too-long",
+            UserError::CommentEmpty => "error-comment-empty",
+            UserError::CommentTooLong { .. } => "error-comment-too-long",
+            UserError::ReasonRequired => "error-reason-required",
+            UserError::ReasonTooLong { .. } => "error-reason-too-long",
+            UserError::DueInPast => "error-due-in-past",
+            UserError::NotStaffOf { .. } => "error-not-staff-of",
+            UserError::NotRequesterOrStaff => "error-not-requester-or-staff",
+            UserError::OnlyItManager => "error-only-it-manager",
+            UserError::NoteNotYourSide { .. } => "error-note-not-your-side",
+            UserError::AlreadyClaimed { .. } => "error-already-claimed",
+            UserError::NotAssignee => "error-not-assignee",
+            UserError::NotClaimable { .. } => "error-not-claimable",
+            UserError::NoSuchTransition { .. } => "error-no-such-transition",
+            UserError::TaskFinished { .. } => "error-task-finished",
+            UserError::CannotReopen { .. } => "error-cannot-reopen",
+            UserError::AwaitingApproval => "error-awaiting-approval",
+            UserError::ApprovalRefused { .. } => "error-approval-refused",
+            UserError::NoApprovalPending => "error-no-approval-pending",
+            UserError::AssigneeNotOnSide { .. } => "error-assignee-not-on-side",
+            UserError::Unchanged => "error-unchanged",
+        }
+    }
+
+    /// The message's arguments. Sides and statuses are passed as their stable
+    /// names, for Fluent selectors to translate.
+    pub fn args(&self) -> Vec<(&'static str, Arg)> {
+        let text = |s: &str| Arg::Text(s.to_owned());
+        let num = |n: usize| Arg::Number(i64::try_from(n).unwrap_or(i64::MAX));
+        match self {
+            UserError::BadTaskId { input }
+            | UserError::BadPriority { input }
+            | UserError::BadStatus { input } => vec![("input", text(input))],
+            UserError::UnknownCategory { input, known } => {
+                vec![("input", text(input)), ("known", text(known))]
+            }
+            UserError::UnknownTask { id } => vec![("id", text(id))],
+            UserError::OtherClient => vec![("id", text("?"))],
+            UserError::TitleTooLong { len, max }
+            | UserError::DetailsTooLong { len, max }
+            | UserError::CommentTooLong { len, max }
+            | UserError::ReasonTooLong { len, max } => vec![("len", num(*len)), ("max", num(*max))],
+            UserError::NotStaffOf { side }
+            | UserError::NoteNotYourSide { side }
+            | UserError::AssigneeNotOnSide { side } => vec![("side", text(side.as_str()))],
+            UserError::AlreadyClaimed { by } => vec![("by", text(&by.0.to_string()))],
+            UserError::NotClaimable { status }
+            | UserError::TaskFinished { status }
+            | UserError::CannotReopen { status } => vec![("status", text(status.as_str()))],
+            UserError::NoSuchTransition { from, to } => {
+                vec![("from", text(from.as_str())), ("to", text(to.as_str()))]
+            }
+            UserError::ApprovalRefused { reason } => vec![("reason", text(reason))],
+            UserError::NotForClient
+            | UserError::TitleEmpty
+            | UserError::CommentEmpty
+            | UserError::ReasonRequired
+            | UserError::DueInPast
+            | UserError::NotRequesterOrStaff
+            | UserError::OnlyItManager
+            | UserError::NotAssignee
+            | UserError::AwaitingApproval
+            | UserError::NoApprovalPending
+            | UserError::Unchanged => vec![],
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The pure core of Ponte: tasks, their events, routing and permissions.
+//!
+//! Nothing in here knows about Discord, sled, the network, the async runtime or
+//! the wall clock. Functions that need the time take `now` as an argument, so
+//! every rule can be tested with plain values.
+
+pub mod command;
+pub mod effect;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod people;
+pub mod permission;
+pub mod routing;
+pub mod task;
+pub mod text;
+
+pub use command::{Command, NewTask, decide, decide_create};
+pub use error::UserError;
+pub use event::{Event, EventKind, Who};
+pub use ids::{ClientKey, PersonId, TaskId};
+pub use people::{Actor, ClientScope, Role, RoleSet, Side};
+pub use routing::{ApprovalWhy, Category, CategoryRule, ClientRouting, RouteDecision, RouteInput, RouteReason, SideChoice};
+pub use task::{Approval, ChatRef, Priority, Status, Task, Visibility};

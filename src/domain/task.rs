@@ -1,0 +1,457 @@
+//! A task and its state, always the fold of its events.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::event::{Event, EventKind, Who};
+use super::ids::{PersonId, TaskId};
+use super::people::Side;
+use super::routing::{Category, RouteReason};
+
+/// How urgent a task is. P1 is the most urgent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Priority {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::P1, Priority::P2, Priority::P3, Priority::P4];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::P1 => "P1",
+            Priority::P2 => "P2",
+            Priority::P3 => "P3",
+            Priority::P4 => "P4",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Priority {
+    type Err = super::UserError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "P1" | "1" => Ok(Priority::P1),
+            "P2" | "2" => Ok(Priority::P2),
+            "P3" | "3" => Ok(Priority::P3),
+            "P4" | "4" => Ok(Priority::P4),
+            _ => Err(super::UserError::BadPriority {
+                input: s.chars().take(20).collect(),
+            }),
+        }
+    }
+}
+
+/// Where a task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    New,
+    Claimed,
+    InProgress,
+    WaitingOnRequester,
+    WaitingOnOtherSide,
+    Resolved,
+    Closed,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::New,
+        Status::Claimed,
+        Status::InProgress,
+        Status::WaitingOnRequester,
+        Status::WaitingOnOtherSide,
+        Status::Resolved,
+        Status::Closed,
+        Status::Cancelled,
+    ];
+
+    /// Statuses in which somebody still has to do something.
+    pub const OPEN: [Status; 5] = [
+        Status::New,
+        Status::Claimed,
+        Status::InProgress,
+        Status::WaitingOnRequester,
+        Status::WaitingOnOtherSide,
+    ];
+
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+
+    /// No further change is possible.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Closed | Status::Cancelled)
+    }
+
+    /// A stable one-byte code for storage keys.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Claimed => "claimed",
+            Status::InProgress => "in_progress",
+            Status::WaitingOnRequester => "waiting_on_requester",
+            Status::WaitingOnOtherSide => "waiting_on_other_side",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// The statuses a task may move to from this one with a plain status
+    /// change. Reopening (from resolved) is its own command.
+    pub fn can_move_to(self, to: Status) -> bool {
+        use Status::*;
+        match self {
+            New => matches!(
+                to,
+                Claimed | InProgress | WaitingOnRequester | WaitingOnOtherSide | Resolved | Cancelled
+            ),
+            Claimed => matches!(
+                to,
+                New | InProgress | WaitingOnRequester | WaitingOnOtherSide | Resolved | Cancelled
+            ),
+            InProgress => matches!(
+                to,
+                WaitingOnRequester | WaitingOnOtherSide | Resolved | Cancelled
+            ),
+            WaitingOnRequester => matches!(
+                to,
+                InProgress | WaitingOnOtherSide | Resolved | Cancelled
+            ),
+            WaitingOnOtherSide => matches!(
+                to,
+                InProgress | WaitingOnRequester | Resolved | Cancelled
+            ),
+            Resolved => matches!(to, Closed),
+            Closed | Cancelled => false,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = super::UserError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm = s.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == norm)
+            .ok_or_else(|| super::UserError::BadStatus {
+                input: s.chars().take(30).collect(),
+            })
+    }
+}
+
+/// Who may read a comment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Both sides see it.
+    Shared,
+    /// An internal note: only this side sees it. It never crosses the bridge.
+    Side(Side),
+}
+
+impl Visibility {
+    pub fn visible_to(self, side: Side) -> bool {
+        match self {
+            Visibility::Shared => true,
+            Visibility::Side(s) => s == side,
+        }
+    }
+}
+
+/// Where a task lives in the chat. The adapter fills these in after it posted
+/// the task's card and opened its thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChatRef {
+    pub channel: Option<u64>,
+    pub thread: Option<u64>,
+    pub message: Option<u64>,
+}
+
+/// Whether the company's IT has to approve before the MSP acts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Approval {
+    #[default]
+    NotNeeded,
+    Pending {
+        since: Timestamp,
+    },
+    Granted {
+        by: Who,
+        at: Timestamp,
+    },
+    Refused {
+        by: Who,
+        at: Timestamp,
+        reason: String,
+    },
+}
+
+impl Approval {
+    /// The MSP may not start or finish the work yet.
+    pub fn blocks_msp(&self) -> bool {
+        matches!(self, Approval::Pending { .. } | Approval::Refused { .. })
+    }
+}
+
+/// The current state of a task: never stored on its own authority, always the
+/// fold of its events (the stored snapshot is a cache of that fold).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub title: String,
+    pub details: String,
+    pub requester: PersonId,
+    pub asking_side: Side,
+    pub handling_side: Side,
+    pub assignee: Option<PersonId>,
+    pub priority: Priority,
+    pub category: Option<Category>,
+    pub due: Option<Timestamp>,
+    pub status: Status,
+    pub approval: Approval,
+    pub route: Option<RouteReason>,
+    pub chat: ChatRef,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The number of events folded in: the sequence number of the last one.
+    pub version: u32,
+}
+
+/// Why a list of events does not fold into a task.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    #[error("a task's history must start with `created`")]
+    NoCreation,
+    #[error("event {seq} of {task} is out of order (expected {expected})")]
+    OutOfOrder { task: TaskId, seq: u32, expected: u32 },
+    #[error("event {seq} belongs to {found}, not {task}")]
+    WrongTask { task: TaskId, found: TaskId, seq: u32 },
+}
+
+impl Task {
+    /// Folds a whole history into the task it describes.
+    pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Task, FoldError> {
+        let mut events = events.into_iter();
+        let first = events.next().ok_or(FoldError::NoCreation)?;
+        let mut task = Task::created(first)?;
+        for event in events {
+            task.apply(event)?;
+        }
+        Ok(task)
+    }
+
+    fn created(event: &Event) -> Result<Task, FoldError> {
+        let EventKind::Created {
+            title,
+            details,
+            requester,
+            asking_side,
+            priority,
+            due,
+        } = &event.kind
+        else {
+            return Err(FoldError::NoCreation);
+        };
+        if event.seq != 1 {
+            return Err(FoldError::OutOfOrder {
+                task: event.task.clone(),
+                seq: event.seq,
+                expected: 1,
+            });
+        }
+        Ok(Task {
+            id: event.task.clone(),
+            title: title.clone(),
+            details: details.clone(),
+            requester: *requester,
+            asking_side: *asking_side,
+            handling_side: asking_side.other(),
+            assignee: None,
+            priority: *priority,
+            category: None,
+            due: *due,
+            status: Status::New,
+            approval: Approval::NotNeeded,
+            route: None,
+            chat: ChatRef::default(),
+            created_at: event.at,
+            updated_at: event.at,
+            version: 1,
+        })
+    }
+
+    /// Applies one more event. Events are facts: applying never refuses one
+    /// on business grounds, only on a broken sequence.
+    pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
+        if event.task != self.id {
+            return Err(FoldError::WrongTask {
+                task: self.id.clone(),
+                found: event.task.clone(),
+                seq: event.seq,
+            });
+        }
+        if event.seq != self.version + 1 {
+            return Err(FoldError::OutOfOrder {
+                task: self.id.clone(),
+                seq: event.seq,
+                expected: self.version + 1,
+            });
+        }
+        match &event.kind {
+            EventKind::Created { .. } => {
+                return Err(FoldError::OutOfOrder {
+                    task: self.id.clone(),
+                    seq: event.seq,
+                    expected: self.version + 1,
+                });
+            }
+            EventKind::Routed {
+                side,
+                category,
+                reason,
+            } => {
+                self.handling_side = *side;
+                self.category = category.clone();
+                self.route = Some(reason.clone());
+                self.approval = Approval::NotNeeded;
+            }
+            EventKind::Claimed { by } => {
+                self.assignee = Some(*by);
+                self.status = Status::Claimed;
+            }
+            EventKind::Unclaimed => {
+                self.assignee = None;
+                self.status = Status::New;
+            }
+            EventKind::Assigned { to } => {
+                self.assignee = Some(*to);
+                if self.status == Status::New {
+                    self.status = Status::Claimed;
+                }
+            }
+            EventKind::Commented { .. } => {}
+            EventKind::StatusChanged { to, .. } => self.status = *to,
+            EventKind::PriorityChanged { to, .. } => self.priority = *to,
+            EventKind::DueChanged { to, .. } => self.due = *to,
+            EventKind::Retitled { to, .. } => self.title = to.clone(),
+            EventKind::HandedOff { to, .. } => {
+                self.handling_side = *to;
+                self.assignee = None;
+                self.status = Status::New;
+                self.approval = Approval::NotNeeded;
+            }
+            EventKind::ApprovalRequested { .. } => {
+                self.approval = Approval::Pending { since: event.at };
+            }
+            EventKind::ApprovalGranted => {
+                self.approval = Approval::Granted {
+                    by: event.by,
+                    at: event.at,
+                };
+            }
+            EventKind::ApprovalRefused { reason } => {
+                self.approval = Approval::Refused {
+                    by: event.by,
+                    at: event.at,
+                    reason: reason.clone(),
+                };
+            }
+            EventKind::Reopened { .. } => {
+                self.status = if self.assignee.is_some() {
+                    Status::InProgress
+                } else {
+                    Status::New
+                };
+            }
+            EventKind::ChatLinked { chat } => {
+                if chat.channel.is_some() {
+                    self.chat.channel = chat.channel;
+                }
+                if chat.thread.is_some() {
+                    self.chat.thread = chat.thread;
+                }
+                if chat.message.is_some() {
+                    self.chat.message = chat.message;
+                }
+            }
+        }
+        self.version = event.seq;
+        self.updated_at = event.at;
+        Ok(())
+    }
+
+    /// Whose move it is: the side that has to act next, or `None` when the
+    /// ball is with the requester or the task is finished.
+    pub fn whose_move(&self) -> Option<Side> {
+        match self.status {
+            Status::New | Status::Claimed | Status::InProgress => Some(self.handling_side),
+            Status::WaitingOnOtherSide => Some(self.handling_side.other()),
+            Status::WaitingOnRequester | Status::Resolved | Status::Closed | Status::Cancelled => {
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopen_is_not_a_plain_status_change_and_final_states_are_final() {
+        assert!(!Status::Resolved.can_move_to(Status::InProgress));
+        for to in Status::ALL {
+            assert!(!Status::Closed.can_move_to(to));
+            assert!(!Status::Cancelled.can_move_to(to));
+        }
+        assert!(Status::Resolved.can_move_to(Status::Closed));
+    }
+
+    #[test]
+    fn every_open_status_can_still_be_resolved_or_cancelled() {
+        // No path strands a task: from every open status it can still be
+        // finished one way or the other.
+        for from in Status::OPEN {
+            assert!(from.can_move_to(Status::Resolved), "{from}");
+            assert!(from.can_move_to(Status::Cancelled), "{from}");
+        }
+    }
+
+    #[test]
+    fn statuses_and_priorities_parse_what_people_type() {
+        assert_eq!("in progress".parse::<Status>().unwrap(), Status::InProgress);
+        assert_eq!("Waiting-on-requester".parse::<Status>().unwrap(), Status::WaitingOnRequester);
+        assert!("done".parse::<Status>().is_err());
+        assert_eq!("p1".parse::<Priority>().unwrap(), Priority::P1);
+        assert_eq!("3".parse::<Priority>().unwrap(), Priority::P3);
+        assert!("P5".parse::<Priority>().is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Text rules shared by the domain: limits and word matching.
+
+/// Longest task title, in characters.
+pub const TITLE_MAX: usize = 200;
+/// Longest task details, in characters.
+pub const DETAILS_MAX: usize = 4000;
+/// Longest comment, in characters.
+pub const COMMENT_MAX: usize = 4000;
+/// Longest reason (handoff, refusal, reopen, cancel), in characters.
+pub const REASON_MAX: usize = 500;
+
+/// Lower-cased words of a text: runs of letters and digits.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether `phrase` (one or more words) appears in `words` as consecutive
+/// whole words. The last word may carry a plural `s` or `es`.
+pub fn contains_phrase(words: &[String], phrase: &str) -> bool {
+    let wanted = self::words(phrase);
+    let n = wanted.len();
+    if n == 0 || words.len() < n {
+        return false;
+    }
+    words.windows(n).any(|window| {
+        window.iter().zip(&wanted).enumerate().all(|(i, (got, want))| {
+            got == want
+                || (i == n - 1
+                    && got
+                        .strip_prefix(want.as_str())
+                        .is_some_and(|rest| rest == "s" || rest == "es"))
+        })
+    })
+}
+
+/// Trims a text and checks it is neither empty nor longer than `max`
+/// characters; returns the trimmed text, or the length found.
+pub fn bounded(raw: &str, max: usize) -> Result<String, Bounds> {
+    let trimmed = raw.trim();
+    let len = trimmed.chars().count();
+    if len == 0 {
+        Err(Bounds::Empty)
+    } else if len > max {
+        Err(Bounds::TooLong { len })
+    } else {
+        Ok(trimmed.to_owned())
+    }
+}
+
+/// How a text failed [`bounded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bounds {
+    Empty,
+    TooLong { len: usize },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_on_anything_but_letters_and_digits() {
+        assert_eq!(words("VPN down, in Milano!! (urgent)"), ["vpn", "down", "in", "milano", "urgent"]);
+        assert_eq!(words("perché è già rotto"), ["perché", "è", "già", "rotto"]);
+    }
+
+    #[test]
+    fn bounds_count_characters_not_bytes() {
+        assert_eq!(bounded("  è  ", 1), Ok("è".to_owned()));
+        assert_eq!(bounded("ènne", 3), Err(Bounds::TooLong { len: 4 }));
+        assert_eq!(bounded(" \n ", 3), Err(Bounds::Empty));
+    }
+}

@@ -1,0 +1,175 @@
+//! Persistence. `Store` is what the rest of Ponte knows; `SledStore` is the
+//! only code that knows sled.
+//!
+//! A change is written by one call to [`Store::commit`]: its events, the new
+//! task snapshot, the index entries that change, the outbox entries and the
+//! request key, in one transaction. `commit` does not flush; the caller
+//! flushes (once for a whole batch of commits: group commit) before it tells
+//! anybody the change happened.
+
+mod keys;
+mod sled_store;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ClientKey, Event, PersonId, Side, Status, Task, TaskId, effect::Effect};
+
+pub use sled_store::{SledStore, StoreOptions};
+
+/// The schema version written at creation and checked at every open.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One change to write atomically.
+#[derive(Clone, Debug)]
+pub struct Commit {
+    /// The task before the change (`None` when the change creates it). The
+    /// store refuses the commit with [`StoreError::Conflict`] unless the
+    /// stored snapshot is exactly at this version (or absent, for a creation,
+    /// in which case the client's counter must be one below the new number).
+    pub before: Option<Task>,
+    /// The task after the change: the fold of `before` and `events`.
+    pub after: Task,
+    /// The new events, with consecutive `seq` following `before.version`.
+    pub events: Vec<Event>,
+    /// Side effects to deliver once the change is durable.
+    pub effects: Vec<Effect>,
+    /// The key of the request that made this change (an interaction id), so
+    /// a replayed request is recognised and creates nothing twice.
+    pub request: Option<String>,
+}
+
+/// What a request key led to the first time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub task: TaskId,
+    /// The version of the task right after that request's change.
+    pub version: u32,
+}
+
+/// The result of a commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Written (not yet flushed).
+    Written,
+    /// The request key was seen before; nothing was written.
+    Duplicate(RequestRecord),
+}
+
+/// A pending side effect in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Position in the outbox; entries are delivered in this order.
+    pub id: u64,
+    pub effect: Effect,
+    /// Not to be tried before this time (backoff after failures).
+    pub not_before: Timestamp,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// Which tasks to list. Results are ordered by task number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskQuery {
+    pub client: ClientKey,
+    pub filter: TaskFilter,
+    /// Only tasks with a number greater than this (for paging).
+    pub after: Option<u64>,
+    pub limit: usize,
+}
+
+/// The index a listing uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskFilter {
+    /// Tasks in any of these statuses.
+    Status(Vec<Status>),
+    /// Open tasks handled by one side.
+    HandledBy(Side),
+    /// Open tasks assigned to a person.
+    AssignedTo(PersonId),
+    /// Open tasks with a due time at or before this one, earliest first.
+    DueBy(Timestamp),
+}
+
+impl TaskFilter {
+    pub fn open() -> Self {
+        TaskFilter::Status(Status::OPEN.to_vec())
+    }
+}
+
+/// Why the store failed. None of these is the user's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: sled::Error,
+    },
+    #[error(
+        "the store at {path} has schema version {found}, this Ponte reads version {expected}; \
+         use the Ponte release that wrote it to `ponte export`, then `ponte import` here"
+    )]
+    SchemaMismatch {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
+    #[error("the store was changed concurrently ({0}); retry")]
+    Conflict(String),
+    #[error("the store holds data this Ponte cannot read ({0})")]
+    Corrupt(String),
+    #[error("cannot import into a store that already holds {tasks} tasks; import needs an empty data directory")]
+    NotEmpty { tasks: u64 },
+    #[error("import line {line}: {reason}")]
+    Import { line: usize, reason: String },
+    #[error("storage failure: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("i/o failure: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything Ponte asks of its storage. Calls block: async code runs them
+/// on a blocking thread (see `crate::engine`).
+pub trait Store: Send + Sync + 'static {
+    /// Writes one change atomically (not flushed).
+    fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError>;
+    /// Makes every change written so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+
+    /// The number the next task of `client` gets.
+    fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError>;
+    fn task(&self, id: &TaskId) -> Result<Option<Task>, StoreError>;
+    /// A task's whole history, in order.
+    fn events(&self, id: &TaskId) -> Result<Vec<Event>, StoreError>;
+    fn list(&self, query: &TaskQuery) -> Result<Vec<Task>, StoreError>;
+    /// What a request key led to, if it was seen.
+    fn request(&self, key: &str) -> Result<Option<RequestRecord>, StoreError>;
+
+    /// Outbox entries due at `now`, oldest first, at most `limit`.
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
+    /// How many entries wait in the outbox.
+    fn outbox_len(&self) -> Result<usize, StoreError>;
+    /// Removes a delivered entry (no error if it is already gone).
+    fn outbox_done(&self, id: u64) -> Result<(), StoreError>;
+    /// Records a failed attempt and when to try again.
+    fn outbox_retry(
+        &self,
+        id: u64,
+        not_before: Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Every event of every task, ordered by client, task number and seq.
+    fn for_each_event(
+        &self,
+        f: &mut dyn FnMut(Event) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// Every task snapshot, ordered by client and task number.
+    fn for_each_task(
+        &self,
+        f: &mut dyn FnMut(Task) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// How many tasks are stored.
+    fn task_count(&self) -> Result<u64, StoreError>;
+}

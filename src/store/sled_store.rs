@@ -1,0 +1,1 @@
+//! The sled implementation of [`super::Store`] (to be written).
