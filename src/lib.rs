@@ -1,4 +1,9 @@
 //! Ponte: a chat-ops bridge between a company's internal IT team and its
 //! Managed Service Provider. See ARCHITECTURE.md for the map.
 
+pub mod clock;
 pub mod domain;
+pub mod engine;
+pub mod i18n;
+pub mod outbox;
+pub mod transfer;

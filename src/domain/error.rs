@@ -77,6 +77,10 @@ pub enum UserError {
 pub enum Arg {
     Text(String),
     Number(i64),
+    /// Shown as the message `side-<name>` in the reader's language.
+    Side(Side),
+    /// Shown as the message `status-<name>` in the reader's language.
+    Status(Status),
 }
 
 impl UserError {
@@ -117,8 +121,7 @@ impl UserError {
         }
     }
 
-    /// The message's arguments. Sides and statuses are passed as their stable
-    /// names, for Fluent selectors to translate.
+    /// The message's arguments.
     pub fn args(&self) -> Vec<(&'static str, Arg)> {
         let text = |s: &str| Arg::Text(s.to_owned());
         let num = |n: usize| Arg::Number(i64::try_from(n).unwrap_or(i64::MAX));
@@ -137,13 +140,13 @@ impl UserError {
             | UserError::ReasonTooLong { len, max } => vec![("len", num(*len)), ("max", num(*max))],
             UserError::NotStaffOf { side }
             | UserError::NoteNotYourSide { side }
-            | UserError::AssigneeNotOnSide { side } => vec![("side", text(side.as_str()))],
+            | UserError::AssigneeNotOnSide { side } => vec![("side", Arg::Side(*side))],
             UserError::AlreadyClaimed { by } => vec![("by", text(&by.0.to_string()))],
             UserError::NotClaimable { status }
             | UserError::TaskFinished { status }
-            | UserError::CannotReopen { status } => vec![("status", text(status.as_str()))],
+            | UserError::CannotReopen { status } => vec![("status", Arg::Status(*status))],
             UserError::NoSuchTransition { from, to } => {
-                vec![("from", text(from.as_str())), ("to", text(to.as_str()))]
+                vec![("from", Arg::Status(*from)), ("to", Arg::Status(*to))]
             }
             UserError::ApprovalRefused { reason } => vec![("reason", text(reason))],
             UserError::NotForClient

@@ -1,0 +1,24 @@
+# Ponte: build in one stage, run as a non-root user in a small one.
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY src ./src
+COPY benches ./benches
+RUN cargo build --release --locked --bin ponte
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/ponte --create-home ponte
+COPY --from=build /src/target/release/ponte /usr/local/bin/ponte
+COPY config/ponte.example.toml /etc/ponte/ponte.example.toml
+USER ponte
+# The data directory (the sled store). Mount a volume here and point
+# `data_dir` in the configuration at it.
+VOLUME ["/var/lib/ponte"]
+ENV PONTE_CONFIG=/etc/ponte/ponte.toml \
+    PONTE_DATA_DIR=/var/lib/ponte/data
+# DISCORD_TOKEN comes from the environment (a secret), never from the file.
+ENTRYPOINT ["ponte"]
+CMD ["run"]

@@ -1,0 +1,506 @@
+//! Tests of the domain as a whole: the permission table across roles,
+//! actions and states, and properties of the state machine.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use proptest::prelude::*;
+
+use super::routing::tests::rules;
+use super::*;
+
+const ACME: &str = "ACME";
+const BRIGHT: &str = "BRIGHT";
+
+fn key(k: &str) -> ClientKey {
+    ClientKey::new(k).unwrap()
+}
+
+fn now() -> Timestamp {
+    "2026-11-27T09:00:00Z".parse().unwrap()
+}
+
+fn person(id: u64, side: Side, roles: &[Role], clients: ClientScope) -> Actor {
+    Actor {
+        person: PersonId(id),
+        side,
+        roles: roles.iter().copied().chain([Role::Requester]).collect(),
+        clients,
+    }
+}
+
+/// The cast: everyone who may try something on ACME's tasks.
+struct Cast {
+    people: Vec<(&'static str, Actor)>,
+}
+
+impl Cast {
+    fn new() -> Self {
+        let acme = || ClientScope::Only(key(ACME));
+        let people = vec![
+            ("requester", person(1, Side::Internal, &[], acme())),
+            ("colleague", person(2, Side::Internal, &[], acme())),
+            (
+                "it-tech",
+                person(3, Side::Internal, &[Role::ItTechnician], acme()),
+            ),
+            (
+                "it-manager",
+                person(4, Side::Internal, &[Role::ItManager], acme()),
+            ),
+            (
+                "msp-engineer",
+                person(
+                    5,
+                    Side::Msp,
+                    &[Role::MspEngineer],
+                    ClientScope::Some([key(ACME)].into()),
+                ),
+            ),
+            (
+                "msp-lead",
+                person(6, Side::Msp, &[Role::MspLead], ClientScope::All),
+            ),
+            (
+                "other-it-manager",
+                person(
+                    7,
+                    Side::Internal,
+                    &[Role::ItManager],
+                    ClientScope::Only(key(BRIGHT)),
+                ),
+            ),
+            (
+                "other-msp-engineer",
+                person(
+                    8,
+                    Side::Msp,
+                    &[Role::MspEngineer],
+                    ClientScope::Some([key(BRIGHT)].into()),
+                ),
+            ),
+        ];
+        Cast { people }
+    }
+
+    fn get(&self, name: &str) -> &Actor {
+        &self.people.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+}
+
+/// Applies decided events to a task, as the engine does.
+fn apply(task: &mut Task, by: &Actor, kinds: Vec<EventKind>) {
+    for kind in kinds {
+        let event = Event {
+            task: task.id.clone(),
+            seq: task.version + 1,
+            at: now(),
+            by: Who::Person(by.person),
+            kind,
+        };
+        task.apply(&event).unwrap();
+    }
+}
+
+fn create(cast: &Cast, text: &str, to: SideChoice) -> (Task, Vec<Event>) {
+    let requester = cast.get("requester");
+    let new = NewTask {
+        title: text.into(),
+        to,
+        ..Default::default()
+    };
+    let kinds = decide_create(requester, &key(ACME), &new, &rules(), now()).unwrap();
+    let id = TaskId::new(key(ACME), 1);
+    let events: Vec<Event> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| Event {
+            task: id.clone(),
+            seq: i as u32 + 1,
+            at: now(),
+            by: Who::Person(requester.person),
+            kind,
+        })
+        .collect();
+    (Task::fold(&events).unwrap(), events)
+}
+
+fn run(task: &mut Task, actor: &Actor, command: Command) {
+    let kinds = decide(task, actor, &command, &rules(), now())
+        .unwrap_or_else(|e| panic!("{} refused while setting up: {e}", command.name()));
+    apply(task, actor, kinds);
+}
+
+/// A task of ACME handled by `side`, brought to `state` by its handlers.
+fn task_in(cast: &Cast, side: Side, state: &str) -> Task {
+    let (text, worker) = match side {
+        Side::Msp => ("vpn down", cast.get("msp-engineer")),
+        Side::Internal => ("printer jammed", cast.get("it-tech")),
+    };
+    let (mut task, _) = create(cast, text, SideChoice::Auto);
+    assert_eq!(task.handling_side, side);
+    let status = |to| Command::SetStatus { to, reason: None };
+    match state {
+        "new" => {}
+        "claimed" => run(&mut task, worker, Command::Claim),
+        "in_progress" => run(&mut task, worker, status(Status::InProgress)),
+        "waiting_on_requester" => run(&mut task, worker, status(Status::WaitingOnRequester)),
+        "resolved" => run(&mut task, worker, status(Status::Resolved)),
+        "closed" => {
+            run(&mut task, worker, status(Status::Resolved));
+            run(&mut task, cast.get("requester"), Command::Close);
+        }
+        "cancelled" => run(
+            &mut task,
+            cast.get("requester"),
+            Command::Cancel { reason: None },
+        ),
+        "awaiting_approval" => {
+            // ACME's IT owns security: asking the MSP needs approval.
+            let (t, _) = create(cast, "phishing mail", SideChoice::To(Side::Msp));
+            task = t;
+        }
+        other => panic!("unknown state {other}"),
+    }
+    task
+}
+
+fn commands(cast: &Cast, side: Side) -> Vec<(&'static str, Command)> {
+    let assignee = match side {
+        Side::Msp => cast.get("msp-lead").clone(),
+        Side::Internal => cast.get("it-manager").clone(),
+    };
+    let status = |to| Command::SetStatus { to, reason: None };
+    vec![
+        ("claim", Command::Claim),
+        ("unclaim", Command::Unclaim),
+        ("assign", Command::Assign { to: assignee }),
+        (
+            "comment",
+            Command::Comment {
+                body: "hi".into(),
+                visibility: Visibility::Shared,
+            },
+        ),
+        (
+            "note-it",
+            Command::Comment {
+                body: "n".into(),
+                visibility: Visibility::Side(Side::Internal),
+            },
+        ),
+        (
+            "note-msp",
+            Command::Comment {
+                body: "n".into(),
+                visibility: Visibility::Side(Side::Msp),
+            },
+        ),
+        ("start", status(Status::InProgress)),
+        ("resolve", status(Status::Resolved)),
+        ("priority", Command::SetPriority(Priority::P1)),
+        ("handoff", Command::Handoff { reason: None }),
+        ("approve", Command::Approve),
+        (
+            "refuse",
+            Command::Refuse {
+                reason: "not now".into(),
+            },
+        ),
+        ("reopen", Command::Reopen { reason: None }),
+        ("close", Command::Close),
+        ("cancel", Command::Cancel { reason: None }),
+    ]
+}
+
+const STATES: [&str; 8] = [
+    "new",
+    "claimed",
+    "in_progress",
+    "waiting_on_requester",
+    "resolved",
+    "closed",
+    "cancelled",
+    "awaiting_approval",
+];
+
+/// The whole permission table: for each handling side, each person and each
+/// state, what each command gives: `ok`, or the id of the refusal message
+/// (without its `error-` prefix, cut to 12 characters).
+fn table() -> String {
+    let cast = Cast::new();
+    let mut out = String::new();
+    for side in Side::ALL {
+        let cmds = commands(&cast, side);
+        writeln!(out, "## handled by {side}").unwrap();
+        write!(out, "{:<20} {:<22}", "who", "state").unwrap();
+        for (name, _) in &cmds {
+            write!(out, " {name:<12}").unwrap();
+        }
+        out.push('\n');
+        // Other clients' people are refused everything: see the next test.
+        for (who, actor) in cast.people.iter().filter(|(w, _)| !w.starts_with("other")) {
+            for state in STATES {
+                if state == "awaiting_approval" && side == Side::Internal {
+                    continue;
+                }
+                let task = task_in(&cast, side, state);
+                write!(out, "{who:<20} {state:<22}").unwrap();
+                for (_, cmd) in &cmds {
+                    let cell = match decide(&task, actor, cmd, &rules(), now()) {
+                        Ok(_) => "ok".to_owned(),
+                        Err(e) => e.message_id().trim_start_matches("error-").to_owned(),
+                    };
+                    let cell: String = cell.chars().take(12).collect();
+                    write!(out, " {cell:<12}").unwrap();
+                }
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn permission_table() {
+    insta::assert_snapshot!(table());
+}
+
+#[test]
+fn another_client_is_always_refused_whatever_the_state() {
+    let cast = Cast::new();
+    for side in Side::ALL {
+        for state in STATES {
+            if state == "awaiting_approval" && side == Side::Internal {
+                continue;
+            }
+            let task = task_in(&cast, side, state);
+            for who in ["other-it-manager", "other-msp-engineer"] {
+                for (name, cmd) in commands(&cast, side) {
+                    assert_eq!(
+                        decide(&task, cast.get(who), &cmd, &rules(), now()),
+                        Err(UserError::OtherClient),
+                        "{who} {name} on a {state} task of {side}"
+                    );
+                }
+            }
+        }
+    }
+    let new = NewTask {
+        title: "vpn".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        decide_create(
+            cast.get("other-msp-engineer"),
+            &key(ACME),
+            &new,
+            &rules(),
+            now()
+        ),
+        Err(UserError::NotForClient)
+    );
+}
+
+#[test]
+fn a_requester_can_never_do_the_handlers_work() {
+    let cast = Cast::new();
+    for side in Side::ALL {
+        for state in ["new", "claimed", "in_progress"] {
+            let task = task_in(&cast, side, state);
+            for cmd in [
+                Command::Claim,
+                Command::SetStatus {
+                    to: Status::Resolved,
+                    reason: None,
+                },
+            ] {
+                let got = decide(&task, cast.get("requester"), &cmd, &rules(), now());
+                assert_eq!(got, Err(UserError::NotStaffOf { side }), "{state} {side}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_msp_waits_for_approval_and_the_it_manager_decides() {
+    let cast = Cast::new();
+    let mut task = task_in(&cast, Side::Msp, "awaiting_approval");
+    let engineer = cast.get("msp-engineer");
+    let start = Command::SetStatus {
+        to: Status::InProgress,
+        reason: None,
+    };
+    // Claiming is fine: it tells the company who will do it once approved.
+    run(&mut task, engineer, Command::Claim);
+    assert_eq!(
+        decide(&task, engineer, &start, &rules(), now()),
+        Err(UserError::AwaitingApproval)
+    );
+    assert_eq!(
+        decide(
+            &task,
+            cast.get("it-tech"),
+            &Command::Approve,
+            &rules(),
+            now()
+        ),
+        Err(UserError::OnlyItManager)
+    );
+    run(
+        &mut task,
+        cast.get("it-manager"),
+        Command::Refuse {
+            reason: "we do it".into(),
+        },
+    );
+    assert_eq!(
+        decide(&task, engineer, &start, &rules(), now()),
+        Err(UserError::ApprovalRefused {
+            reason: "we do it".into()
+        })
+    );
+    run(&mut task, cast.get("it-manager"), Command::Approve);
+    run(&mut task, engineer, start);
+    assert_eq!(task.status, Status::InProgress);
+}
+
+#[test]
+fn handing_off_moves_the_ball_and_asks_approval_when_it_enters_it_territory() {
+    let cast = Cast::new();
+    // A security task (owned by ACME's IT) handled internally...
+    let (mut task, _) = create(&cast, "phishing mail", SideChoice::Auto);
+    assert_eq!(task.handling_side, Side::Internal);
+    run(&mut task, cast.get("it-tech"), Command::Claim);
+    // ...handed to the MSP needs approval, and drops the internal assignee.
+    run(
+        &mut task,
+        cast.get("it-tech"),
+        Command::Handoff {
+            reason: Some("need help".into()),
+        },
+    );
+    assert_eq!(task.handling_side, Side::Msp);
+    assert_eq!(task.assignee, None);
+    assert_eq!(task.status, Status::New);
+    assert!(matches!(task.approval, Approval::Pending { .. }));
+    assert_eq!(task.whose_move(), Some(Side::Msp));
+}
+
+#[test]
+fn starting_an_unowned_task_claims_it() {
+    let cast = Cast::new();
+    let task = task_in(&cast, Side::Internal, "in_progress");
+    assert_eq!(task.assignee, Some(cast.get("it-tech").person));
+    assert_eq!(task.status, Status::InProgress);
+}
+
+#[test]
+fn bad_text_is_refused_with_what_to_fix() {
+    let cast = Cast::new();
+    let who = cast.get("requester");
+    let try_new = |new: NewTask| decide_create(who, &key(ACME), &new, &rules(), now());
+    assert_eq!(
+        try_new(NewTask {
+            title: "  ".into(),
+            ..Default::default()
+        }),
+        Err(UserError::TitleEmpty)
+    );
+    assert_eq!(
+        try_new(NewTask {
+            title: "é".repeat(201),
+            ..Default::default()
+        }),
+        Err(UserError::TitleTooLong { len: 201, max: 200 })
+    );
+    let past = "2026-11-26T09:00:00Z".parse().unwrap();
+    assert_eq!(
+        try_new(NewTask {
+            title: "x".into(),
+            due: Some(past),
+            ..Default::default()
+        }),
+        Err(UserError::DueInPast)
+    );
+    let task = task_in(&cast, Side::Internal, "new");
+    let empty = Command::Comment {
+        body: "\n".into(),
+        visibility: Visibility::Shared,
+    };
+    assert_eq!(
+        decide(&task, who, &empty, &rules(), now()),
+        Err(UserError::CommentEmpty)
+    );
+}
+
+// ---- properties ----------------------------------------------------------
+
+fn any_command(cast_size: usize) -> impl Strategy<Value = (usize, u8, u8)> {
+    (0..cast_size, 0u8..15, 0u8..4)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever people try, in any order: the task stays the fold of its
+    /// history, every status change taken was an allowed one, and the task
+    /// can always still be finished by somebody (no path loses a task).
+    #[test]
+    fn no_sequence_of_commands_breaks_or_strands_a_task(
+        start in prop::sample::select(vec!["vpn down", "printer jammed", "phishing mail", "coffee"]),
+        steps in prop::collection::vec(any_command(8), 0..40),
+    ) {
+        let cast = Cast::new();
+        let (mut task, mut history) = create(&cast, start, SideChoice::Auto);
+        for (who, which, extra) in steps {
+            let actor = &cast.people[who].1;
+            let cmds = commands(&cast, task.handling_side);
+            let mut cmd = cmds[which as usize % cmds.len()].1.clone();
+            if let Command::SetPriority(_) = cmd {
+                cmd = Command::SetPriority(Priority::ALL[extra as usize]);
+            }
+            let Ok(kinds) = decide(&task, actor, &cmd, &rules(), now()) else { continue };
+            prop_assert!(!kinds.is_empty());
+            for kind in kinds {
+                if let EventKind::StatusChanged { from, to, .. } = &kind {
+                    prop_assert_eq!(*from, task.status);
+                    prop_assert!(from.can_move_to(*to), "{} -> {}", from, to);
+                }
+                let event = Event {
+                    task: task.id.clone(),
+                    seq: task.version + 1,
+                    at: now(),
+                    by: Who::Person(actor.person),
+                    kind,
+                };
+                task.apply(&event).unwrap();
+                history.push(event);
+            }
+            prop_assert_eq!(&Task::fold(&history).unwrap(), &task);
+            if task.status.is_open() {
+                prop_assert!(task.assignee.is_some() || matches!(task.status, Status::New));
+            }
+            // Someone can always bring the task to an end.
+            if !task.status.is_final() {
+                let can_end = cast.people.iter().any(|(_, p)| {
+                    decide(&task, p, &Command::Cancel { reason: None }, &rules(), now()).is_ok()
+                        || decide(&task, p, &Command::Close, &rules(), now()).is_ok()
+                });
+                prop_assert!(can_end, "stranded in {}", task.status);
+            }
+        }
+    }
+
+    /// Serialized events read back as the same events (the export format).
+    #[test]
+    fn events_round_trip_through_json(start in "[a-z ]{1,30}") {
+        let cast = Cast::new();
+        let (_, events) = create(&cast, &format!("vpn {start}"), SideChoice::Auto);
+        for event in events {
+            let json = serde_json::to_string(&event).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+        }
+    }
+}

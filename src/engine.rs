@@ -1,0 +1,436 @@
+//! The engine: the one place where changes are decided and written.
+//!
+//! Every change goes through a single writer thread (the serialized
+//! consumer): it loads the task, asks the domain to decide, folds the new
+//! events, and commits event, snapshot, indexes, outbox entries and the
+//! request key in one store transaction. It takes every request that is
+//! waiting, commits each, then flushes once for the whole batch (group
+//! commit) before it answers any of them: nobody is told about a change
+//! that is not durable, and two clicks on one button are decided one after
+//! the other, never raced.
+//!
+//! Reads go straight to the store on tokio's blocking pool.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::thread;
+
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::clock::Clock;
+use crate::domain::effect::effects_of;
+use crate::domain::permission::{Action, authorize};
+use crate::domain::{
+    Actor, ClientKey, ClientRouting, Command, Event, EventKind, NewTask, Task, TaskId, UserError,
+    Who, decide, decide_create,
+};
+use crate::store::{Commit, CommitOutcome, Store, StoreError, TaskQuery};
+
+/// The routing rules of every client, by client key.
+pub type Rules = BTreeMap<ClientKey, ClientRouting>;
+
+/// What someone asks for.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Create { client: ClientKey, new: NewTask },
+    Change { task: TaskId, command: Command },
+}
+
+/// A request to change something, from a person or from Ponte itself.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub actor: Actor,
+    /// `Who::Ponte` for Ponte's own bookkeeping (linking a task to its chat
+    /// messages); the actor's permissions still apply.
+    pub by: Who,
+    pub op: Op,
+    /// A unique key of the request (an interaction id): a request seen
+    /// before changes nothing and answers what the first one did.
+    pub key: Option<String>,
+}
+
+impl Request {
+    pub fn by(actor: Actor, op: Op) -> Self {
+        Self {
+            by: Who::Person(actor.person),
+            actor,
+            op,
+            key: None,
+        }
+    }
+
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+}
+
+/// What a request did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The task as it is now.
+    pub task: Task,
+    /// The events this request appended (empty when `replayed`).
+    pub events: Vec<Event>,
+    /// The request had been seen before; nothing new was written.
+    pub replayed: bool,
+}
+
+/// A failure with a reference to quote: the details are in the log under
+/// the same reference, the user sees only the reference.
+#[derive(Debug, thiserror::Error)]
+#[error("internal error {reference}: {message}")]
+pub struct InternalError {
+    pub reference: String,
+    pub message: String,
+}
+
+impl InternalError {
+    /// Logs `error` with a fresh reference and returns it.
+    pub fn log(context: &str, error: &dyn std::error::Error) -> Self {
+        let reference = new_reference();
+        tracing::error!(reference = %reference, context, error = %error, "internal error");
+        Self {
+            reference,
+            message: format!("{context}: {error}"),
+        }
+    }
+}
+
+fn new_reference() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("E{:06X}", (nanos ^ n.wrapping_mul(0x9E37_79B9)) & 0xFF_FFFF)
+}
+
+/// Either the user's mistake (show it to them) or ours (log it, show a reference).
+#[derive(Debug, thiserror::Error)]
+pub enum PonteError {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl PonteError {
+    fn store(context: &str, error: StoreError) -> Self {
+        PonteError::Internal(InternalError::log(context, &error))
+    }
+}
+
+/// The synchronous core: decides and commits one request, without flushing.
+pub struct Engine<S: Store> {
+    store: Arc<S>,
+    rules: Arc<Rules>,
+}
+
+impl<S: Store> Engine<S> {
+    pub fn new(store: Arc<S>, rules: Arc<Rules>) -> Self {
+        Self { store, rules }
+    }
+
+    fn routing(&self, client: &ClientKey) -> Result<&ClientRouting, PonteError> {
+        self.rules
+            .get(client)
+            .ok_or(PonteError::User(UserError::NotForClient))
+    }
+
+    /// Decides and writes one request. The change is written but not yet
+    /// durable: call [`Store::flush`] before telling anybody.
+    pub fn execute(&self, request: &Request, now: jiff::Timestamp) -> Result<Outcome, PonteError> {
+        if let Some(key) = &request.key {
+            let seen = self
+                .store
+                .request(key)
+                .map_err(|e| PonteError::store("reading request keys", e))?;
+            if let Some(record) = seen {
+                return self.replay(&record.task);
+            }
+        }
+        // Only this engine writes, so a conflict means someone else wrote to
+        // the store (a bug, or a second process): try again once on fresh data.
+        match self.try_execute(request, now) {
+            Ok(Attempt::Done(outcome)) => Ok(outcome),
+            Ok(Attempt::Conflict) => match self.try_execute(request, now)? {
+                Attempt::Done(outcome) => Ok(outcome),
+                Attempt::Conflict => Err(PonteError::store(
+                    "writing a change",
+                    StoreError::Conflict("the task changed twice under the engine".into()),
+                )),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    fn replay(&self, id: &TaskId) -> Result<Outcome, PonteError> {
+        let task = self
+            .store
+            .task(id)
+            .map_err(|e| PonteError::store("reading a task", e))?
+            .ok_or_else(|| {
+                PonteError::store(
+                    "replaying a request",
+                    StoreError::Corrupt(format!("request key points to missing task {id}")),
+                )
+            })?;
+        Ok(Outcome {
+            task,
+            events: Vec::new(),
+            replayed: true,
+        })
+    }
+
+    fn try_execute(&self, request: &Request, now: jiff::Timestamp) -> Result<Attempt, PonteError> {
+        let (before, kinds) = match &request.op {
+            Op::Create { client, new } => {
+                let routing = self.routing(client)?;
+                let kinds = decide_create(&request.actor, client, new, routing, now)?;
+                let number = self
+                    .store
+                    .next_number(client)
+                    .map_err(|e| PonteError::store("numbering a task", e))?;
+                (Before::New(TaskId::new(client.clone(), number)), kinds)
+            }
+            Op::Change { task, command } => {
+                let current = self.load_visible(&request.actor, task)?;
+                let routing = self.routing(task.client())?;
+                let kinds = decide(&current, &request.actor, command, routing, now)?;
+                (Before::Existing(current), kinds)
+            }
+        };
+        self.write(before, kinds, request, now)
+    }
+
+    /// A task the actor may see; another client's task is reported as
+    /// unknown, so nobody learns what exists elsewhere.
+    fn load_visible(&self, actor: &Actor, id: &TaskId) -> Result<Task, PonteError> {
+        let unknown = || UserError::UnknownTask { id: id.to_string() };
+        if !actor.serves(id.client()) {
+            return Err(unknown().into());
+        }
+        let task = self
+            .store
+            .task(id)
+            .map_err(|e| PonteError::store("reading a task", e))?
+            .ok_or_else(unknown)?;
+        authorize(actor, Action::View, &task).map_err(|_| unknown())?;
+        Ok(task)
+    }
+
+    fn write(
+        &self,
+        before: Before,
+        kinds: Vec<EventKind>,
+        request: &Request,
+        now: jiff::Timestamp,
+    ) -> Result<Attempt, PonteError> {
+        let (id, first_seq, before) = match before {
+            Before::New(id) => (id, 1, None),
+            Before::Existing(task) => (task.id.clone(), task.version + 1, Some(task)),
+        };
+        let events: Vec<Event> = kinds
+            .into_iter()
+            .zip(first_seq..)
+            .map(|(kind, seq)| Event {
+                task: id.clone(),
+                seq,
+                at: now,
+                by: request.by,
+                kind,
+            })
+            .collect();
+        let after = match &before {
+            None => Task::fold(&events),
+            Some(task) => {
+                let mut task = task.clone();
+                events.iter().try_for_each(|e| task.apply(e)).map(|()| task)
+            }
+        }
+        .map_err(|e| PonteError::Internal(InternalError::log("folding new events", &e)))?;
+        let commit = Commit {
+            effects: effects_of(&after, &events),
+            before,
+            after,
+            events,
+            request: request.key.clone(),
+        };
+        match self.store.commit(&commit) {
+            Ok(CommitOutcome::Written) => Ok(Attempt::Done(Outcome {
+                task: commit.after,
+                events: commit.events,
+                replayed: false,
+            })),
+            Ok(CommitOutcome::Duplicate(record)) => self.replay(&record.task).map(Attempt::Done),
+            Err(StoreError::Conflict(why)) => {
+                tracing::warn!(task = %id, why, "store conflict, deciding again");
+                Ok(Attempt::Conflict)
+            }
+            Err(e) => Err(PonteError::store("writing a change", e)),
+        }
+    }
+}
+
+enum Before {
+    New(TaskId),
+    Existing(Task),
+}
+
+enum Attempt {
+    Done(Outcome),
+    Conflict,
+}
+
+struct Job {
+    request: Request,
+    reply: oneshot::Sender<Result<Outcome, PonteError>>,
+}
+
+/// The most requests decided between two flushes.
+const MAX_BATCH: usize = 512;
+
+/// The async face of the engine: submit changes to the writer thread, read
+/// from the store off the runtime.
+#[derive(Clone)]
+pub struct Ledger<S: Store> {
+    jobs: mpsc::Sender<Job>,
+    store: Arc<S>,
+    changed: Arc<Notify>,
+}
+
+impl<S: Store> Ledger<S> {
+    /// Starts the writer thread. It stops when every `Ledger` clone is dropped.
+    pub fn start(store: Arc<S>, rules: Arc<Rules>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
+        let changed = Arc::new(Notify::new());
+        let engine = Engine::new(store.clone(), rules);
+        let notify = changed.clone();
+        thread::Builder::new()
+            .name("ponte-writer".into())
+            .spawn(move || writer(engine, rx, clock, notify))?;
+        Ok(Self {
+            jobs,
+            store,
+            changed,
+        })
+    }
+
+    /// Decides and durably records a change; answers once it is flushed.
+    pub async fn submit(&self, request: Request) -> Result<Outcome, PonteError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || {
+            PonteError::Internal(InternalError::log(
+                "submitting a change",
+                &std::io::Error::other("the writer thread has stopped"),
+            ))
+        };
+        self.jobs
+            .send(Job { request, reply })
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// Woken after every batch that wrote something (new outbox entries).
+    pub fn changed(&self) -> Arc<Notify> {
+        self.changed.clone()
+    }
+
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// A task and its history as `actor` may see them (internal notes of
+    /// the other side left out).
+    pub async fn show(&self, actor: Actor, id: TaskId) -> Result<(Task, Vec<Event>), PonteError> {
+        self.blocking(move |store| {
+            let unknown = || UserError::UnknownTask { id: id.to_string() };
+            if !actor.serves(id.client()) {
+                return Err(unknown().into());
+            }
+            let task = store
+                .task(&id)
+                .map_err(|e| PonteError::store("reading a task", e))?
+                .ok_or_else(unknown)?;
+            let events = store
+                .events(&id)
+                .map_err(|e| PonteError::store("reading a history", e))?
+                .into_iter()
+                .filter(|e| e.kind.visibility().visible_to(actor.side))
+                .collect();
+            Ok((task, events))
+        })
+        .await
+    }
+
+    /// Lists tasks of a client the actor serves.
+    pub async fn list(&self, actor: Actor, query: TaskQuery) -> Result<Vec<Task>, PonteError> {
+        self.blocking(move |store| {
+            if !actor.serves(&query.client) {
+                return Err(UserError::NotForClient.into());
+            }
+            store
+                .list(&query)
+                .map_err(|e| PonteError::store("listing tasks", e))
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&S) -> Result<T, PonteError> + Send + 'static,
+    ) -> Result<T, PonteError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| PonteError::Internal(InternalError::log("reading the store", &e)))?
+    }
+}
+
+fn writer<S: Store>(
+    engine: Engine<S>,
+    mut rx: mpsc::Receiver<Job>,
+    clock: Arc<dyn Clock>,
+    changed: Arc<Notify>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut results: Vec<_> = batch
+            .iter()
+            .map(|job| engine.execute(&job.request, clock.now()))
+            .collect();
+        let wrote = results.iter().any(|r| matches!(r, Ok(o) if !o.replayed));
+        if wrote {
+            if let Err(e) = engine.store.flush() {
+                // Not durable: nobody may be told it happened.
+                let error = InternalError::log("flushing the store", &e);
+                for result in results.iter_mut().filter(|r| r.is_ok()) {
+                    *result = Err(PonteError::Internal(InternalError {
+                        reference: error.reference.clone(),
+                        message: error.message.clone(),
+                    }));
+                }
+            }
+        }
+        for (job, result) in batch.drain(..).zip(results) {
+            // The asker may have gone away (timeout); the change stands.
+            let _ = job.reply.send(result);
+        }
+        if wrote {
+            changed.notify_one();
+        }
+    }
+    tracing::debug!("writer thread stopping: no more ledgers");
+}

@@ -1,0 +1,46 @@
+## Ponte's English messages. Every id here must exist in it.ftl too.
+
+## Names of sides and statuses, used as arguments of other messages.
+side-internal = internal IT
+side-msp = the MSP
+status-new = new
+status-claimed = claimed
+status-in_progress = in progress
+status-waiting_on_requester = waiting on the requester
+status-waiting_on_other_side = waiting on the other side
+status-resolved = resolved
+status-closed = closed
+status-cancelled = cancelled
+
+## Refusals and bad input: say what is wrong and what to do instead.
+
+error-bad-task-id = “{ $input }” is not a task id. Task ids look like ACME-42.
+error-bad-priority = “{ $input }” is not a priority. Use P1 (most urgent), P2, P3 or P4.
+error-bad-status = “{ $input }” is not a status. Use one of: in progress, waiting on requester, waiting on other side, resolved.
+error-unknown-category = There is no category “{ $input }”. Known categories: { $known }.
+error-unknown-task = There is no task { $id } that you can see. Check the id with /task list.
+error-not-for-client = You don't act for this company, so you can't file or list its tasks. Ask your IT manager to give you the right role.
+error-title-empty = The title is empty. Write a few words that say what you need.
+error-title-too-long = The title has { $len } characters; the most is { $max }. Put the rest in the details.
+error-details-too-long = The details have { $len } characters; the most is { $max }. Shorten them or attach a file.
+error-comment-empty = The comment is empty.
+error-comment-too-long = The comment has { $len } characters; the most is { $max }. Split it in two.
+error-reason-required = Please give a reason.
+error-reason-too-long = The reason has { $len } characters; the most is { $max }.
+error-due-in-past = The due time is in the past. Pick a time from now on.
+error-not-staff-of = Only { $side } staff can do this, because the task is in their hands.
+error-not-requester-or-staff = Only the requester, the IT manager or the staff handling the task can do this.
+error-only-it-manager = Only the IT manager can approve or refuse work on the company's territory.
+error-note-not-your-side = Internal notes of { $side } can only be written by { $side } staff.
+error-already-claimed = Someone else (<@{ $by }>) already claimed this task. Ask them, or the lead of their side, to hand it over.
+error-not-assignee = Only the person who claimed the task, or the lead of their side, can release it.
+error-not-claimable = A task that is { $status } can't be claimed.
+error-no-such-transition = A task can't go from { $from } to { $to }.
+error-task-finished = This task is { $status }: nothing more can change. Open a new request if you need more.
+error-cannot-reopen = Only a resolved task can be reopened; this one is { $status }.
+error-awaiting-approval = The MSP can't start or finish this task before the IT manager approves it.
+error-approval-refused = The IT manager refused this work: { $reason }. Hand the task back or ask the IT manager again.
+error-no-approval-pending = No approval is pending on this task.
+error-assignee-not-on-side = The assignee must be { $side } staff of this company.
+error-unchanged = Nothing to change: the task is already like that.
+error-internal = Something went wrong on our side; nothing you did. Quote { $reference } to your administrator.

@@ -1,0 +1,46 @@
+## I messaggi di Ponte in italiano. Ogni id deve esistere anche in en.ftl.
+
+## Nomi delle parti e degli stati, usati come argomenti di altri messaggi.
+side-internal = l'IT interno
+side-msp = l'MSP
+status-new = nuovo
+status-claimed = preso in carico
+status-in_progress = in lavorazione
+status-waiting_on_requester = in attesa del richiedente
+status-waiting_on_other_side = in attesa dell'altra parte
+status-resolved = risolto
+status-closed = chiuso
+status-cancelled = annullato
+
+## Rifiuti e input errati: dire cosa non va e cosa fare.
+
+error-bad-task-id = “{ $input }” non è un identificativo di attività. Gli identificativi sono come ACME-42.
+error-bad-priority = “{ $input }” non è una priorità. Usa P1 (la più urgente), P2, P3 o P4.
+error-bad-status = “{ $input }” non è uno stato. Usa uno di: in lavorazione, in attesa del richiedente, in attesa dell'altra parte, risolto.
+error-unknown-category = Non esiste la categoria “{ $input }”. Categorie note: { $known }.
+error-unknown-task = Non c'è nessuna attività { $id } che tu possa vedere. Controlla l'identificativo con /task list.
+error-not-for-client = Non agisci per questa azienda, quindi non puoi aprirne né elencarne le attività. Chiedi al tuo responsabile IT il ruolo giusto.
+error-title-empty = Il titolo è vuoto. Scrivi in poche parole di cosa hai bisogno.
+error-title-too-long = Il titolo ha { $len } caratteri; il massimo è { $max }. Metti il resto nei dettagli.
+error-details-too-long = I dettagli hanno { $len } caratteri; il massimo è { $max }. Accorciali o allega un file.
+error-comment-empty = Il commento è vuoto.
+error-comment-too-long = Il commento ha { $len } caratteri; il massimo è { $max }. Dividilo in due.
+error-reason-required = Indica un motivo, per favore.
+error-reason-too-long = Il motivo ha { $len } caratteri; il massimo è { $max }.
+error-due-in-past = La scadenza è nel passato. Scegli un momento da adesso in poi.
+error-not-staff-of = Può farlo solo il personale della parte che ha in mano l'attività ({ $side }).
+error-not-requester-or-staff = Solo il richiedente, il responsabile IT o chi gestisce l'attività può farlo.
+error-only-it-manager = Solo il responsabile IT può approvare o rifiutare lavori nel territorio dell'azienda.
+error-note-not-your-side = Le note interne di una parte ({ $side }) possono essere scritte solo dal suo personale.
+error-already-claimed = L'attività è già stata presa in carico da qualcun altro (<@{ $by }>). Chiedi a lui, o al responsabile della sua parte, di passartela.
+error-not-assignee = Solo chi ha preso in carico l'attività, o il responsabile della sua parte, può rilasciarla.
+error-not-claimable = Un'attività { $status } non può essere presa in carico.
+error-no-such-transition = Un'attività non può passare da { $from } a { $to }.
+error-task-finished = Questa attività è { $status }: non può più cambiare. Apri una nuova richiesta se serve altro.
+error-cannot-reopen = Si può riaprire solo un'attività risolta; questa è { $status }.
+error-awaiting-approval = L'MSP non può iniziare né chiudere questa attività prima dell'approvazione del responsabile IT.
+error-approval-refused = Il responsabile IT ha rifiutato questo lavoro: { $reason }. Restituisci l'attività o chiedi di nuovo al responsabile IT.
+error-no-approval-pending = Nessuna approvazione in sospeso per questa attività.
+error-assignee-not-on-side = L'assegnatario deve far parte del personale della parte incaricata ({ $side }) per questa azienda.
+error-unchanged = Niente da cambiare: l'attività è già così.
+error-internal = Qualcosa è andato storto da parte nostra, non per colpa tua. Comunica { $reference } al tuo amministratore.

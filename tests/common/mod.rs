@@ -1,0 +1,89 @@
+//! Shared fixtures for the integration tests: two client companies, their
+//! people and a small set of routing rules.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use ponte::domain::{
+    Actor, CategoryRule, ClientKey, ClientRouting, ClientScope, NewTask, PersonId, Priority,
+    Role, Side, SideChoice, Category,
+};
+use ponte::engine::{Op, Request, Rules};
+
+pub const ACME: &str = "ACME";
+pub const BRIGHT: &str = "BRIGHT";
+
+pub fn key(k: &str) -> ClientKey {
+    ClientKey::new(k).unwrap()
+}
+
+pub fn start() -> Timestamp {
+    "2026-11-27T09:00:00Z".parse().unwrap()
+}
+
+fn rule(name: &str, keywords: &[&str], owner: Side, priority: Priority) -> CategoryRule {
+    CategoryRule {
+        category: Category::new(name).unwrap(),
+        keywords: keywords.iter().map(|k| k.to_string()).collect(),
+        owner,
+        priority,
+        needs_approval: false,
+    }
+}
+
+pub fn routing() -> ClientRouting {
+    ClientRouting {
+        categories: vec![
+            rule("network", &["vpn", "wifi", "rete"], Side::Msp, Priority::P2),
+            rule("printers", &["printer", "stampante"], Side::Internal, Priority::P4),
+        ],
+        default_side: Side::Internal,
+        default_priority: Priority::P3,
+    }
+}
+
+pub fn rules() -> Arc<Rules> {
+    Arc::new([(key(ACME), routing()), (key(BRIGHT), routing())].into())
+}
+
+fn person(id: u64, side: Side, roles: &[Role], clients: ClientScope) -> Actor {
+    Actor {
+        person: PersonId(id),
+        side,
+        roles: roles.iter().copied().chain([Role::Requester]).collect(),
+        clients,
+    }
+}
+
+/// An employee of a client.
+pub fn employee(id: u64, client: &str) -> Actor {
+    person(id, Side::Internal, &[], ClientScope::Only(key(client)))
+}
+
+pub fn it_tech(id: u64, client: &str) -> Actor {
+    person(id, Side::Internal, &[Role::ItTechnician], ClientScope::Only(key(client)))
+}
+
+pub fn it_manager(id: u64, client: &str) -> Actor {
+    person(id, Side::Internal, &[Role::ItManager], ClientScope::Only(key(client)))
+}
+
+/// An MSP engineer serving every client.
+pub fn msp_engineer(id: u64) -> Actor {
+    person(id, Side::Msp, &[Role::MspEngineer], ClientScope::All)
+}
+
+pub fn create(actor: &Actor, client: &str, title: &str) -> Request {
+    Request::by(
+        actor.clone(),
+        Op::Create {
+            client: key(client),
+            new: NewTask {
+                title: title.into(),
+                to: SideChoice::Auto,
+                ..Default::default()
+            },
+        },
+    )
+}
