@@ -2,3 +2,4 @@
 //! Managed Service Provider. See ARCHITECTURE.md for the map.
 
 pub mod domain;
+pub mod store;
