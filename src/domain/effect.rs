@@ -14,11 +14,7 @@ use super::task::Task;
 pub enum Effect {
     /// Show events `first..=last` of a task in the chat: refresh its card
     /// and post them in its thread (each side sees what it may see).
-    Announce {
-        task: TaskId,
-        first: u32,
-        last: u32,
-    },
+    Announce { task: TaskId, first: u32, last: u32 },
 }
 
 impl Effect {

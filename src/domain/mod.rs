@@ -20,5 +20,8 @@ pub use error::UserError;
 pub use event::{Event, EventKind, Who};
 pub use ids::{ClientKey, PersonId, TaskId};
 pub use people::{Actor, ClientScope, Role, RoleSet, Side};
-pub use routing::{ApprovalWhy, Category, CategoryRule, ClientRouting, RouteDecision, RouteInput, RouteReason, SideChoice};
+pub use routing::{
+    ApprovalWhy, Category, CategoryRule, ClientRouting, RouteDecision, RouteInput, RouteReason,
+    SideChoice,
+};
 pub use task::{Approval, ChatRef, Priority, Status, Task, Visibility};

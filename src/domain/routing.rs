@@ -90,9 +90,6 @@ pub struct ClientRouting {
     pub default_priority: Priority,
 }
 
-
-
-
 /// How the requester chose the side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -274,10 +271,34 @@ pub(crate) mod tests {
         };
         ClientRouting {
             categories: vec![
-                rule("network", &["vpn", "wifi", "rete", "network"], Side::Msp, Priority::P2, false),
-                rule("security", &["phishing", "password reset", "sicurezza"], Side::Internal, Priority::P2, false),
-                rule("servers", &["server", "file server"], Side::Msp, Priority::P3, true),
-                rule("printers", &["printer", "stampante"], Side::Internal, Priority::P4, false),
+                rule(
+                    "network",
+                    &["vpn", "wifi", "rete", "network"],
+                    Side::Msp,
+                    Priority::P2,
+                    false,
+                ),
+                rule(
+                    "security",
+                    &["phishing", "password reset", "sicurezza"],
+                    Side::Internal,
+                    Priority::P2,
+                    false,
+                ),
+                rule(
+                    "servers",
+                    &["server", "file server"],
+                    Side::Msp,
+                    Priority::P3,
+                    true,
+                ),
+                rule(
+                    "printers",
+                    &["printer", "stampante"],
+                    Side::Internal,
+                    Priority::P4,
+                    false,
+                ),
             ],
             default_side: Side::Internal,
             default_priority: Priority::P3,
@@ -286,7 +307,13 @@ pub(crate) mod tests {
 
     fn route(text: &str) -> RouteDecision {
         rules()
-            .route(Side::Internal, &RouteInput { text, ..Default::default() })
+            .route(
+                Side::Internal,
+                &RouteInput {
+                    text,
+                    ..Default::default()
+                },
+            )
             .unwrap()
     }
 
@@ -298,15 +325,25 @@ pub(crate) mod tests {
         assert_eq!(d.priority, Priority::P2);
         assert_eq!(
             d.reason,
-            RouteReason::Keyword { category: cat("network"), keyword: "vpn".into(), owner: Side::Msp }
+            RouteReason::Keyword {
+                category: cat("network"),
+                keyword: "vpn".into(),
+                owner: Side::Msp
+            }
         );
         assert_eq!(d.approval, None);
     }
 
     #[test]
     fn phrases_match_whole_words_in_any_case_and_plurals() {
-        assert_eq!(route("Need a PASSWORD  reset please").category, Some(cat("security")));
-        assert_eq!(route("the printers on floor 2").category, Some(cat("printers")));
+        assert_eq!(
+            route("Need a PASSWORD  reset please").category,
+            Some(cat("security"))
+        );
+        assert_eq!(
+            route("the printers on floor 2").category,
+            Some(cat("printers"))
+        );
         // `serverless` is not `server`
         assert_eq!(route("serverless functions").category, None);
         assert_eq!(route("La stampante non stampa").side, Side::Internal);
@@ -318,7 +355,12 @@ pub(crate) mod tests {
         assert_eq!(d.side, Side::Internal);
         assert_eq!(d.category, None);
         assert_eq!(d.priority, Priority::P3);
-        assert_eq!(d.reason, RouteReason::Default { side: Side::Internal });
+        assert_eq!(
+            d.reason,
+            RouteReason::Default {
+                side: Side::Internal
+            }
+        );
     }
 
     #[test]
@@ -326,23 +368,41 @@ pub(crate) mod tests {
         let d = rules()
             .route(
                 Side::Internal,
-                &RouteInput { text: "phishing mail", to: SideChoice::To(Side::Msp), ..Default::default() },
+                &RouteInput {
+                    text: "phishing mail",
+                    to: SideChoice::To(Side::Msp),
+                    ..Default::default()
+                },
             )
             .unwrap();
         assert_eq!(d.side, Side::Msp);
         assert_eq!(d.reason, RouteReason::Requested { side: Side::Msp });
-        assert_eq!(d.approval, Some(ApprovalWhy::ItTerritory { category: cat("security") }));
+        assert_eq!(
+            d.approval,
+            Some(ApprovalWhy::ItTerritory {
+                category: cat("security")
+            })
+        );
     }
 
     #[test]
     fn categories_marked_for_approval_need_it_on_the_msp_side_only() {
         let d = route("the file server is slow");
         assert_eq!(d.side, Side::Msp);
-        assert_eq!(d.approval, Some(ApprovalWhy::CategoryNeedsApproval { category: cat("servers") }));
+        assert_eq!(
+            d.approval,
+            Some(ApprovalWhy::CategoryNeedsApproval {
+                category: cat("servers")
+            })
+        );
         let d = rules()
             .route(
                 Side::Internal,
-                &RouteInput { text: "server", to: SideChoice::To(Side::Internal), ..Default::default() },
+                &RouteInput {
+                    text: "server",
+                    to: SideChoice::To(Side::Internal),
+                    ..Default::default()
+                },
             )
             .unwrap();
         assert_eq!(d.approval, None);
@@ -351,7 +411,13 @@ pub(crate) mod tests {
     #[test]
     fn the_msp_asking_goes_to_internal_it() {
         let d = rules()
-            .route(Side::Msp, &RouteInput { text: "please reset the vpn password", ..Default::default() })
+            .route(
+                Side::Msp,
+                &RouteInput {
+                    text: "please reset the vpn password",
+                    ..Default::default()
+                },
+            )
             .unwrap();
         assert_eq!(d.side, Side::Internal);
         assert_eq!(d.reason, RouteReason::FromMsp);
@@ -362,14 +428,32 @@ pub(crate) mod tests {
         let d = rules()
             .route(
                 Side::Internal,
-                &RouteInput { text: "vpn", category: Some("Printers"), priority: Some(Priority::P1), ..Default::default() },
+                &RouteInput {
+                    text: "vpn",
+                    category: Some("Printers"),
+                    priority: Some(Priority::P1),
+                    ..Default::default()
+                },
             )
             .unwrap();
         assert_eq!(d.category, Some(cat("printers")));
         assert_eq!(d.priority, Priority::P1);
-        assert_eq!(d.reason, RouteReason::Category { category: cat("printers"), owner: Side::Internal });
+        assert_eq!(
+            d.reason,
+            RouteReason::Category {
+                category: cat("printers"),
+                owner: Side::Internal
+            }
+        );
         let err = rules()
-            .route(Side::Internal, &RouteInput { text: "", category: Some("coffee"), ..Default::default() })
+            .route(
+                Side::Internal,
+                &RouteInput {
+                    text: "",
+                    category: Some("coffee"),
+                    ..Default::default()
+                },
+            )
             .unwrap_err();
         assert_eq!(
             err,

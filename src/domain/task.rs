@@ -123,7 +123,12 @@ impl Status {
         match self {
             New => matches!(
                 to,
-                Claimed | InProgress | WaitingOnRequester | WaitingOnOtherSide | Resolved | Cancelled
+                Claimed
+                    | InProgress
+                    | WaitingOnRequester
+                    | WaitingOnOtherSide
+                    | Resolved
+                    | Cancelled
             ),
             Claimed => matches!(
                 to,
@@ -133,14 +138,12 @@ impl Status {
                 to,
                 WaitingOnRequester | WaitingOnOtherSide | Resolved | Cancelled
             ),
-            WaitingOnRequester => matches!(
-                to,
-                InProgress | WaitingOnOtherSide | Resolved | Cancelled
-            ),
-            WaitingOnOtherSide => matches!(
-                to,
-                InProgress | WaitingOnRequester | Resolved | Cancelled
-            ),
+            WaitingOnRequester => {
+                matches!(to, InProgress | WaitingOnOtherSide | Resolved | Cancelled)
+            }
+            WaitingOnOtherSide => {
+                matches!(to, InProgress | WaitingOnRequester | Resolved | Cancelled)
+            }
             Resolved => matches!(to, Closed),
             Closed | Cancelled => false,
         }
@@ -251,9 +254,17 @@ pub enum FoldError {
     #[error("a task's history must start with `created`")]
     NoCreation,
     #[error("event {seq} of {task} is out of order (expected {expected})")]
-    OutOfOrder { task: TaskId, seq: u32, expected: u32 },
+    OutOfOrder {
+        task: TaskId,
+        seq: u32,
+        expected: u32,
+    },
     #[error("event {seq} belongs to {found}, not {task}")]
-    WrongTask { task: TaskId, found: TaskId, seq: u32 },
+    WrongTask {
+        task: TaskId,
+        found: TaskId,
+        seq: u32,
+    },
 }
 
 impl Task {
@@ -448,7 +459,10 @@ mod tests {
     #[test]
     fn statuses_and_priorities_parse_what_people_type() {
         assert_eq!("in progress".parse::<Status>().unwrap(), Status::InProgress);
-        assert_eq!("Waiting-on-requester".parse::<Status>().unwrap(), Status::WaitingOnRequester);
+        assert_eq!(
+            "Waiting-on-requester".parse::<Status>().unwrap(),
+            Status::WaitingOnRequester
+        );
         assert!("done".parse::<Status>().is_err());
         assert_eq!("p1".parse::<Priority>().unwrap(), Priority::P1);
         assert_eq!("3".parse::<Priority>().unwrap(), Priority::P3);

@@ -26,13 +26,17 @@ pub fn contains_phrase(words: &[String], phrase: &str) -> bool {
         return false;
     }
     words.windows(n).any(|window| {
-        window.iter().zip(&wanted).enumerate().all(|(i, (got, want))| {
-            got == want
-                || (i == n - 1
-                    && got
-                        .strip_prefix(want.as_str())
-                        .is_some_and(|rest| rest == "s" || rest == "es"))
-        })
+        window
+            .iter()
+            .zip(&wanted)
+            .enumerate()
+            .all(|(i, (got, want))| {
+                got == want
+                    || (i == n - 1
+                        && got
+                            .strip_prefix(want.as_str())
+                            .is_some_and(|rest| rest == "s" || rest == "es"))
+            })
     })
 }
 
@@ -63,7 +67,10 @@ mod tests {
 
     #[test]
     fn words_split_on_anything_but_letters_and_digits() {
-        assert_eq!(words("VPN down, in Milano!! (urgent)"), ["vpn", "down", "in", "milano", "urgent"]);
+        assert_eq!(
+            words("VPN down, in Milano!! (urgent)"),
+            ["vpn", "down", "in", "milano", "urgent"]
+        );
         assert_eq!(words("perché è già rotto"), ["perché", "è", "già", "rotto"]);
     }
 
