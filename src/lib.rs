@@ -6,4 +6,5 @@ pub mod domain;
 pub mod engine;
 pub mod i18n;
 pub mod outbox;
+pub mod store;
 pub mod transfer;

@@ -56,6 +56,10 @@ pub enum EventKind {
         reason: RouteReason,
     },
     Claimed {
+        /// Serialized as `claimed_by`: an `Event` flattens its kind beside
+        /// its own `by` (who caused it), and two `by` keys in one object do
+        /// not read back.
+        #[serde(rename = "claimed_by")]
         by: PersonId,
     },
     Unclaimed,
@@ -136,6 +140,94 @@ impl EventKind {
         match self {
             EventKind::Commented { visibility, .. } => *visibility,
             _ => Visibility::Shared,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::ClientKey;
+
+    /// Every kind of event survives JSON: the kind is flattened into the
+    /// event, so no field of a kind may share a name with a field of `Event`.
+    #[test]
+    fn every_event_kind_round_trips_through_json() {
+        let at: Timestamp = "2025-03-03T09:00:00Z".parse().unwrap();
+        let network = Category::new("network").unwrap();
+        let kinds = vec![
+            EventKind::Created {
+                title: "VPN down".into(),
+                details: String::new(),
+                requester: PersonId(3),
+                asking_side: Side::Internal,
+                priority: Priority::P2,
+                due: Some(at),
+            },
+            EventKind::Routed {
+                side: Side::Msp,
+                category: Some(network.clone()),
+                reason: RouteReason::Category {
+                    category: network.clone(),
+                    owner: Side::Msp,
+                },
+            },
+            EventKind::Claimed { by: PersonId(7) },
+            EventKind::Unclaimed,
+            EventKind::Assigned { to: PersonId(8) },
+            EventKind::Commented {
+                body: "note".into(),
+                visibility: Visibility::Side(Side::Msp),
+            },
+            EventKind::StatusChanged {
+                from: Status::New,
+                to: Status::Resolved,
+                reason: Some("done".into()),
+            },
+            EventKind::PriorityChanged {
+                from: Priority::P2,
+                to: Priority::P1,
+            },
+            EventKind::DueChanged {
+                from: None,
+                to: Some(at),
+            },
+            EventKind::Retitled {
+                from: "a".into(),
+                to: "b".into(),
+            },
+            EventKind::HandedOff {
+                from: Side::Msp,
+                to: Side::Internal,
+                reason: None,
+            },
+            EventKind::ApprovalRequested {
+                why: ApprovalWhy::CategoryNeedsApproval { category: network },
+            },
+            EventKind::ApprovalGranted,
+            EventKind::ApprovalRefused {
+                reason: "no".into(),
+            },
+            EventKind::Reopened { reason: None },
+            EventKind::ChatLinked {
+                chat: ChatRef {
+                    channel: Some(1),
+                    thread: None,
+                    message: Some(2),
+                },
+            },
+        ];
+        for (seq, kind) in (1..).zip(kinds) {
+            let event = Event {
+                task: TaskId::new(ClientKey::new("ACME").unwrap(), 1),
+                seq,
+                at,
+                by: Who::Person(PersonId(9)),
+                kind,
+            };
+            let json = serde_json::to_string(&event).unwrap();
+            let back: Event = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"));
+            assert_eq!(back, event);
         }
     }
 }

@@ -1,0 +1,326 @@
+//! Storage keys: fixed, order-preserving binary encodings, so that sled's
+//! byte order is the order Ponte wants.
+//!
+//! - A client key is ASCII capitals and digits, written as its bytes followed
+//!   by a `0x00` separator (which never occurs in a client key). The
+//!   separator makes `AB` sort before `ABC`, as the strings do, and makes
+//!   every client prefix unambiguous.
+//! - Numbers are big-endian, so 9 sorts before 10.
+//! - Timestamps are their nanosecond count (`i128`) with the sign bit
+//!   flipped, big-endian, so earlier sorts first, negative before positive.
+//!
+//! | tree           | key                                        | value            |
+//! |----------------|--------------------------------------------|------------------|
+//! | `meta`         | ASCII name                                 | big-endian int   |
+//! | `events`       | client \0 number(u64) seq(u32)             | JSON `Event`     |
+//! | `tasks`        | client \0 number(u64)                      | JSON `Task`      |
+//! | `counters`     | client \0                                  | last number(u64) |
+//! | `idx_status`   | client \0 status(u8) number(u64)           | empty            |
+//! | `idx_side`     | client \0 side(u8) number(u64)             | empty            |
+//! | `idx_assignee` | person(u64) client \0 number(u64)          | empty            |
+//! | `idx_due`      | client \0 due(16 bytes) number(u64)        | empty            |
+//! | `outbox`       | id(u64)                                    | JSON entry       |
+//! | `requests`     | the request key's UTF-8 bytes              | JSON record      |
+
+use jiff::Timestamp;
+
+use crate::domain::{ClientKey, PersonId, Side, Status, Task, TaskId};
+
+/// Separates a client key from what follows it.
+pub const SEP: u8 = 0;
+
+/// `meta` key of the schema version (u32, big-endian).
+pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+/// `meta` key of the last outbox id handed out (u64, big-endian).
+pub const META_OUTBOX_LAST: &[u8] = b"outbox_last_id";
+
+/// The bytes of a sortable timestamp key.
+pub const TIMESTAMP_LEN: usize = 16;
+
+/// A stable one-byte code for a side in storage keys.
+pub fn side_code(side: Side) -> u8 {
+    match side {
+        Side::Internal => 0,
+        Side::Msp => 1,
+    }
+}
+
+/// `client \0`: the prefix of everything a client owns in a tree.
+pub fn client_prefix(client: &ClientKey) -> Vec<u8> {
+    let mut key = Vec::with_capacity(client.as_str().len() + 1 + 8 + 4);
+    key.extend_from_slice(client.as_str().as_bytes());
+    key.push(SEP);
+    key
+}
+
+/// The `counters` key of a client.
+pub fn counter_key(client: &ClientKey) -> Vec<u8> {
+    client_prefix(client)
+}
+
+/// `client \0 number`: a task snapshot, and the prefix of its events.
+pub fn task_key(id: &TaskId) -> Vec<u8> {
+    let mut key = client_prefix(id.client());
+    key.extend_from_slice(&id.number().to_be_bytes());
+    key
+}
+
+/// `client \0 number seq`: one event.
+pub fn event_key(id: &TaskId, seq: u32) -> Vec<u8> {
+    let mut key = task_key(id);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// Splits a `tasks` key into client and number.
+pub fn decode_task_key(key: &[u8]) -> Option<TaskId> {
+    let sep = key.iter().position(|b| *b == SEP)?;
+    let client = std::str::from_utf8(&key[..sep]).ok()?;
+    let client = ClientKey::new(client).ok()?;
+    let number = u64::from_be_bytes(key.get(sep + 1..)?.try_into().ok()?);
+    Some(TaskId::new(client, number))
+}
+
+/// `client \0 status`: the prefix of a client's tasks in one status.
+pub fn status_prefix(client: &ClientKey, status: Status) -> Vec<u8> {
+    let mut key = client_prefix(client);
+    key.push(status.code());
+    key
+}
+
+/// `client \0 side`: the prefix of a client's open tasks handled by a side.
+pub fn side_prefix(client: &ClientKey, side: Side) -> Vec<u8> {
+    let mut key = client_prefix(client);
+    key.push(side_code(side));
+    key
+}
+
+/// `person client \0`: the prefix of a person's open tasks of a client.
+pub fn assignee_prefix(person: PersonId, client: &ClientKey) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8 + client.as_str().len() + 1 + 8);
+    key.extend_from_slice(&person.0.to_be_bytes());
+    key.extend_from_slice(client.as_str().as_bytes());
+    key.push(SEP);
+    key
+}
+
+/// `client \0`: the prefix of a client's open tasks with a due time.
+pub fn due_prefix(client: &ClientKey) -> Vec<u8> {
+    client_prefix(client)
+}
+
+/// The last possible `idx_due` key of a client with a due time `<= by`.
+pub fn due_upper_bound(client: &ClientKey, by: Timestamp) -> Vec<u8> {
+    let mut key = due_prefix(client);
+    key.extend_from_slice(&sortable_timestamp(by));
+    key.extend_from_slice(&u64::MAX.to_be_bytes());
+    key
+}
+
+/// `prefix number`.
+pub fn with_number(prefix: &[u8], number: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(prefix.len() + 8);
+    key.extend_from_slice(prefix);
+    key.extend_from_slice(&number.to_be_bytes());
+    key
+}
+
+/// The task number that ends an index key.
+pub fn trailing_number(key: &[u8]) -> Option<u64> {
+    let start = key.len().checked_sub(8)?;
+    Some(u64::from_be_bytes(key[start..].try_into().ok()?))
+}
+
+/// Decodes the `due number` part of an `idx_due` key after its prefix.
+pub fn decode_due_suffix(suffix: &[u8]) -> Option<(Timestamp, u64)> {
+    if suffix.len() != TIMESTAMP_LEN + 8 {
+        return None;
+    }
+    let due = decode_sortable_timestamp(suffix[..TIMESTAMP_LEN].try_into().ok()?)?;
+    let number = u64::from_be_bytes(suffix[TIMESTAMP_LEN..].try_into().ok()?);
+    Some((due, number))
+}
+
+/// A timestamp as 16 bytes that sort like the timestamps.
+pub fn sortable_timestamp(at: Timestamp) -> [u8; TIMESTAMP_LEN] {
+    let flipped = (at.as_nanosecond() as u128) ^ (1u128 << 127);
+    flipped.to_be_bytes()
+}
+
+pub fn decode_sortable_timestamp(bytes: [u8; TIMESTAMP_LEN]) -> Option<Timestamp> {
+    let nanos = (u128::from_be_bytes(bytes) ^ (1u128 << 127)) as i128;
+    Timestamp::from_nanosecond(nanos).ok()
+}
+
+/// An `outbox` key.
+pub fn outbox_key(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+pub fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+pub fn decode_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// A key as readable text for error messages: printable ASCII as is, other
+/// bytes escaped.
+pub fn describe(key: &[u8]) -> String {
+    key.escape_ascii().to_string()
+}
+
+/// The index entries of one task snapshot, one optional key per index tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexKeys {
+    pub status: Option<Vec<u8>>,
+    pub side: Option<Vec<u8>>,
+    pub assignee: Option<Vec<u8>>,
+    pub due: Option<Vec<u8>>,
+}
+
+impl IndexKeys {
+    /// Where `task` appears: `idx_status` always; the others only while the
+    /// task is open (and, for `idx_assignee` and `idx_due`, when it has an
+    /// assignee or a due time).
+    pub fn of(task: &Task) -> Self {
+        let client = task.id.client();
+        let number = task.id.number();
+        let open = task.status.is_open();
+        Self {
+            status: Some(with_number(&status_prefix(client, task.status), number)),
+            side: open.then(|| with_number(&side_prefix(client, task.handling_side), number)),
+            assignee: task
+                .assignee
+                .filter(|_| open)
+                .map(|person| with_number(&assignee_prefix(person, client), number)),
+            due: task.due.filter(|_| open).map(|due| {
+                let mut key = due_prefix(client);
+                key.extend_from_slice(&sortable_timestamp(due));
+                key.extend_from_slice(&number.to_be_bytes());
+                key
+            }),
+        }
+    }
+
+    /// The entries per index, in the order of [`IndexKeys::slots`].
+    pub fn slots(&self) -> [&Option<Vec<u8>>; 4] {
+        [&self.status, &self.side, &self.assignee, &self.due]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(raw: &str) -> ClientKey {
+        ClientKey::new(raw).unwrap()
+    }
+
+    fn id(raw: &str, number: u64) -> TaskId {
+        TaskId::new(client(raw), number)
+    }
+
+    #[test]
+    fn numbers_sort_numerically_not_textually() {
+        assert!(task_key(&id("ACME", 9)) < task_key(&id("ACME", 10)));
+        assert!(task_key(&id("ACME", 255)) < task_key(&id("ACME", 256)));
+        assert!(event_key(&id("ACME", 1), 9) < event_key(&id("ACME", 1), 10));
+        assert!(event_key(&id("ACME", 1), u32::MAX) < event_key(&id("ACME", 2), 1));
+    }
+
+    #[test]
+    fn clients_sort_like_their_keys_and_prefixes_do_not_overlap() {
+        // `AB` < `ABC` as strings, and so must every key of theirs.
+        assert!(task_key(&id("AB", u64::MAX)) < task_key(&id("ABC", 1)));
+        assert!(event_key(&id("AB", u64::MAX), u32::MAX) < event_key(&id("ABC", 1), 1));
+        assert!(!task_key(&id("ABC", 1)).starts_with(&client_prefix(&client("AB"))));
+        let mut ids = [id("B2", 1), id("AB", 10), id("ABC", 2), id("AB", 9)];
+        let mut keys: Vec<_> = ids.iter().map(task_key).collect();
+        ids.sort();
+        keys.sort();
+        assert_eq!(keys, ids.iter().map(task_key).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_task_key_is_the_prefix_of_its_events_only() {
+        let task = task_key(&id("ACME", 1));
+        assert!(event_key(&id("ACME", 1), 3).starts_with(&task));
+        assert!(!event_key(&id("ACME", 256), 1).starts_with(&task));
+        assert!(!event_key(&id("ACME", 10), 1).starts_with(&task));
+    }
+
+    #[test]
+    fn task_keys_decode() {
+        let task = id("ACME", 42);
+        assert_eq!(decode_task_key(&task_key(&task)), Some(task));
+        assert_eq!(decode_task_key(b"ACME"), None);
+        assert_eq!(decode_task_key(b"acme\0\0\0\0\0\0\0\0\x01"), None);
+        assert_eq!(decode_task_key(b"ACME\0\x01"), None);
+    }
+
+    #[test]
+    fn timestamps_sort_in_time_order_and_round_trip() {
+        let times = [
+            Timestamp::MIN,
+            Timestamp::from_second(-86_400).unwrap(),
+            Timestamp::from_nanosecond(-1).unwrap(),
+            Timestamp::UNIX_EPOCH,
+            Timestamp::from_nanosecond(1).unwrap(),
+            Timestamp::from_second(1_700_000_000).unwrap(),
+            Timestamp::MAX,
+        ];
+        for pair in times.windows(2) {
+            assert!(
+                sortable_timestamp(pair[0]) < sortable_timestamp(pair[1]),
+                "{pair:?}"
+            );
+        }
+        for t in times {
+            assert_eq!(decode_sortable_timestamp(sortable_timestamp(t)), Some(t));
+        }
+    }
+
+    #[test]
+    fn due_keys_sort_by_time_then_number_and_stay_under_the_bound() {
+        let acme = client("ACME");
+        let key = |secs: i64, number: u64| {
+            let mut k = due_prefix(&acme);
+            k.extend_from_slice(&sortable_timestamp(Timestamp::from_second(secs).unwrap()));
+            k.extend_from_slice(&number.to_be_bytes());
+            k
+        };
+        assert!(key(-5, 9) < key(5, 1));
+        assert!(key(5, 9) < key(5, 10));
+        assert!(key(5, 10) < key(6, 1));
+        let bound = due_upper_bound(&acme, Timestamp::from_second(5).unwrap());
+        assert!(key(5, u64::MAX) <= bound);
+        assert!(key(6, 0) > bound);
+        let suffix = &key(5, 7)[due_prefix(&acme).len()..];
+        assert_eq!(
+            decode_due_suffix(suffix),
+            Some((Timestamp::from_second(5).unwrap(), 7))
+        );
+    }
+
+    #[test]
+    fn index_prefixes_separate_statuses_sides_and_people() {
+        let acme = client("ACME");
+        let new = with_number(&status_prefix(&acme, Status::New), 5);
+        assert!(new.starts_with(&status_prefix(&acme, Status::New)));
+        assert!(!new.starts_with(&status_prefix(&acme, Status::Claimed)));
+        assert_eq!(trailing_number(&new), Some(5));
+        let msp = with_number(&side_prefix(&acme, Side::Msp), 3);
+        assert!(!msp.starts_with(&side_prefix(&acme, Side::Internal)));
+        let p = with_number(&assignee_prefix(PersonId(7), &acme), 1);
+        assert!(!p.starts_with(&assignee_prefix(PersonId(7), &client("ACMEX"))));
+        assert!(!p.starts_with(&assignee_prefix(PersonId(8), &acme)));
+        assert!(outbox_key(9) < outbox_key(10));
+    }
+
+    #[test]
+    fn describe_escapes_binary() {
+        assert_eq!(describe(b"ACME\0\x01"), "ACME\\x00\\x01");
+    }
+}

@@ -73,7 +73,9 @@ pub struct OutboxEntry {
 pub struct TaskQuery {
     pub client: ClientKey,
     pub filter: TaskFilter,
-    /// Only tasks with a number greater than this (for paging).
+    /// Only tasks with a number greater than this (for paging). For
+    /// [`TaskFilter::DueBy`], ordered by due time, this is still a filter on
+    /// the number, so it does not page that listing: narrow the time instead.
     pub after: Option<u64>,
     pub limit: usize,
 }
@@ -119,7 +121,14 @@ pub enum StoreError {
     Conflict(String),
     #[error("the store holds data this Ponte cannot read ({0})")]
     Corrupt(String),
-    #[error("cannot import into a store that already holds {tasks} tasks; import needs an empty data directory")]
+    /// The commit contradicts itself (`after` is not the fold of `before`
+    /// and `events`): a bug in the caller, refused before anything is
+    /// written.
+    #[error("refused an inconsistent change ({0}); this is a bug in Ponte")]
+    InvalidCommit(String),
+    #[error(
+        "cannot import into a store that already holds {tasks} tasks; import needs an empty data directory"
+    )]
     NotEmpty { tasks: u64 },
     #[error("import line {line}: {reason}")]
     Import { line: usize, reason: String },
@@ -133,6 +142,14 @@ pub enum StoreError {
 /// on a blocking thread (see `crate::engine`).
 pub trait Store: Send + Sync + 'static {
     /// Writes one change atomically (not flushed).
+    ///
+    /// A request key seen before wins over everything: the result is
+    /// [`CommitOutcome::Duplicate`] and nothing else is checked or written.
+    /// Otherwise the commit is refused with [`StoreError::Conflict`] when the
+    /// stored task is not `before` (see [`Commit::before`]), and with
+    /// [`StoreError::InvalidCommit`] when `after` is not the fold of `before`
+    /// and `events`. New outbox entries get the next ids, in the order of
+    /// `effects`, and are due from `after.updated_at`.
     fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError>;
     /// Makes every change written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
@@ -148,17 +165,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Outbox entries due at `now`, oldest first, at most `limit`.
     fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError>;
-    /// How many entries wait in the outbox.
+    /// How many entries wait in the outbox (may count them one by one).
     fn outbox_len(&self) -> Result<usize, StoreError>;
     /// Removes a delivered entry (no error if it is already gone).
     fn outbox_done(&self, id: u64) -> Result<(), StoreError>;
-    /// Records a failed attempt and when to try again.
-    fn outbox_retry(
-        &self,
-        id: u64,
-        not_before: Timestamp,
-        error: &str,
-    ) -> Result<(), StoreError>;
+    /// Records a failed attempt and when to try again (no error if the
+    /// entry is already gone).
+    fn outbox_retry(&self, id: u64, not_before: Timestamp, error: &str) -> Result<(), StoreError>;
 
     /// Every event of every task, ordered by client, task number and seq.
     fn for_each_event(
@@ -170,6 +183,6 @@ pub trait Store: Send + Sync + 'static {
         &self,
         f: &mut dyn FnMut(Task) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
-    /// How many tasks are stored.
+    /// How many tasks are stored (may count them one by one: not for hot paths).
     fn task_count(&self) -> Result<u64, StoreError>;
 }

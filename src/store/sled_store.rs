@@ -1,1 +1,1114 @@
-//! The sled implementation of [`super::Store`] (to be written).
+//! The sled 0.34 implementation of [`Store`]: the only code in Ponte that
+//! knows sled.
+//!
+//! # Layout
+//!
+//! One tree per kind of record (see [`super::keys`] for the key encodings):
+//! `meta`, `events`, `tasks`, `counters`, the four index trees `idx_status`,
+//! `idx_side`, `idx_assignee`, `idx_due`, then `outbox` and `requests`. That
+//! is ten trees, and sled 0.34.7 implements `Transactional` for tuples of up
+//! to fourteen `&Tree`s, so a commit is one transaction over a tuple of all
+//! ten and every index keeps its own tree (no shared `index` tree with
+//! one-byte prefixes is needed).
+//!
+//! # sled 0.34 facts this code relies on
+//!
+//! - Transactions take a process-wide write lock (`concurrency_control`), and
+//!   every plain tree operation takes the read side of it. So commits are
+//!   serialised, which makes the read-check-write of counters inside a
+//!   transaction safe; and a transaction closure must never call a plain
+//!   `Tree` method (that would deadlock on the same lock).
+//! - A transaction closure may run more than once: the closure only reads
+//!   and writes through the transactional trees, and everything it writes
+//!   is serialised before the transaction starts.
+//! - `TransactionalTree::generate_id` is neither gapless nor idempotent on
+//!   retry, so outbox ids come from a counter in `meta` read and written in
+//!   the same transaction.
+//! - Only one process (one `Db`) may hold a directory: drop every clone of a
+//!   [`SledStore`] before opening the same directory again.
+//! - `flush` is the synchronous `Db::flush` (never `flush_async`, which can
+//!   deadlock). Everything here blocks.
+//! - `Config::mode` does nothing in 0.34, so it is not set; real memory use
+//!   goes above `cache_capacity`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use sled::{IVec, Tree};
+
+use super::keys::{self, IndexKeys};
+use super::{
+    Commit, CommitOutcome, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store, StoreError,
+    TaskFilter, TaskQuery,
+};
+use crate::domain::effect::Effect;
+use crate::domain::{ClientKey, Event, Task, TaskId};
+
+/// Where and how to open the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The data directory.
+    pub path: PathBuf,
+    /// sled's page cache size. The process uses more memory than this.
+    pub cache_capacity_bytes: u64,
+}
+
+impl StoreOptions {
+    /// 16 MiB: Ponte's data is small and mostly cold.
+    pub const DEFAULT_CACHE_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
+
+    /// Options for the data directory `path`, with the default cache.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            cache_capacity_bytes: Self::DEFAULT_CACHE_CAPACITY_BYTES,
+        }
+    }
+}
+
+const META: &str = "meta";
+const EVENTS: &str = "events";
+const TASKS: &str = "tasks";
+const COUNTERS: &str = "counters";
+const IDX_STATUS: &str = "idx_status";
+const IDX_SIDE: &str = "idx_side";
+const IDX_ASSIGNEE: &str = "idx_assignee";
+const IDX_DUE: &str = "idx_due";
+const OUTBOX: &str = "outbox";
+const REQUESTS: &str = "requests";
+
+/// The index trees in the order of [`IndexKeys::slots`].
+const INDEX_NAMES: [&str; 4] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE];
+
+/// What an outbox entry stores: an [`OutboxEntry`] without its id, which is
+/// the key. The id is only known inside the commit transaction, and values
+/// are serialised before it; keeping the id out of the value also means the
+/// two can never disagree.
+#[derive(Debug, Serialize, Deserialize)]
+struct OutboxValue {
+    effect: Effect,
+    not_before: Timestamp,
+    attempts: u32,
+    last_error: Option<String>,
+}
+
+/// The store on a sled database. Cheap to clone: clones share the database.
+#[derive(Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    /// For messages: the data directory, or `<temporary>`.
+    path: String,
+    meta: Tree,
+    events: Tree,
+    tasks: Tree,
+    counters: Tree,
+    idx_status: Tree,
+    idx_side: Tree,
+    idx_assignee: Tree,
+    idx_due: Tree,
+    outbox: Tree,
+    requests: Tree,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a commit transaction stopped without writing.
+enum Refusal {
+    Duplicate(RequestRecord),
+    Conflict(String),
+    Corrupt(String),
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<Refusal>>;
+
+fn refuse<T>(refusal: Refusal) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(refusal))
+}
+
+fn corrupt(tree: &str, key: &[u8], what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!(
+        "tree `{tree}`, key `{}`: {what}",
+        keys::describe(key)
+    ))
+}
+
+fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], raw: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(raw).map_err(|e| corrupt(tree, key, e))
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    // Serialising the domain types cannot fail (no maps with non-string
+    // keys, no failing `Serialize` impls); should it ever, say so.
+    serde_json::to_vec(value)
+        .map_err(|e| StoreError::InvalidCommit(format!("cannot serialise a value: {e}")))
+}
+
+fn decode_counter(key: &[u8], raw: Option<&IVec>) -> Result<u64, StoreError> {
+    match raw {
+        None => Ok(0),
+        Some(raw) => keys::decode_u64(raw)
+            .ok_or_else(|| corrupt(COUNTERS, key, format!("{} bytes, not a u64", raw.len()))),
+    }
+}
+
+/// What the store must hold for a commit to apply.
+enum Expect<'a> {
+    /// No snapshot, and the client's counter one below `number`.
+    Creation { counter_key: Vec<u8>, number: u64 },
+    /// Exactly this snapshot.
+    Snapshot(&'a Task),
+}
+
+/// How one index tree changes: the entry of `before` that goes, the entry of
+/// `after` that comes (both `None` when they are the same).
+struct IndexChange {
+    remove: Option<Vec<u8>>,
+    insert: Option<Vec<u8>>,
+}
+
+/// Everything one commit writes, encoded before the transaction starts.
+struct Prepared<'a> {
+    id: TaskId,
+    task_key: Vec<u8>,
+    snapshot: Vec<u8>,
+    events: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Per index tree (in [`INDEX_NAMES`] order): keys to remove, key to insert.
+    index_changes: [IndexChange; 4],
+    expect: Expect<'a>,
+    outbox: Vec<Vec<u8>>,
+    request: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(commit: &'a Commit) -> Result<Self, StoreError> {
+        check_commit(commit)?;
+        let after = &commit.after;
+        let id = after.id.clone();
+        let new_keys = IndexKeys::of(after);
+        let old_keys = commit
+            .before
+            .as_ref()
+            .map(IndexKeys::of)
+            .unwrap_or_default();
+        let index_changes = std::array::from_fn(|i| {
+            let (old, new) = (old_keys.slots()[i], new_keys.slots()[i]);
+            if old == new {
+                IndexChange {
+                    remove: None,
+                    insert: None,
+                }
+            } else {
+                IndexChange {
+                    remove: old.clone(),
+                    insert: new.clone(),
+                }
+            }
+        });
+        let expect = match &commit.before {
+            None => Expect::Creation {
+                counter_key: keys::counter_key(id.client()),
+                number: id.number(),
+            },
+            Some(before) => Expect::Snapshot(before),
+        };
+        let not_before = after.updated_at;
+        let outbox = commit
+            .effects
+            .iter()
+            .map(|effect| {
+                encode(&OutboxValue {
+                    effect: effect.clone(),
+                    not_before,
+                    attempts: 0,
+                    last_error: None,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let request = match &commit.request {
+            None => None,
+            Some(key) => Some((
+                key.as_bytes().to_vec(),
+                encode(&RequestRecord {
+                    task: id.clone(),
+                    version: after.version,
+                })?,
+            )),
+        };
+        Ok(Self {
+            task_key: keys::task_key(&id),
+            snapshot: encode(after)?,
+            events: commit
+                .events
+                .iter()
+                .map(|e| Ok((keys::event_key(&id, e.seq), encode(e)?)))
+                .collect::<Result<_, StoreError>>()?,
+            index_changes,
+            expect,
+            outbox,
+            request,
+            id,
+        })
+    }
+}
+
+/// Refuses a commit that is not what [`Commit`] promises: `after` must be
+/// the fold of `before` and `events`. This is what keeps every stored
+/// snapshot equal to the fold of its stored events.
+fn check_commit(commit: &Commit) -> Result<(), StoreError> {
+    let after = &commit.after;
+    let invalid = |why: String| Err(StoreError::InvalidCommit(format!("{}: {why}", after.id)));
+    if after.id.number() == 0 {
+        return invalid("task numbers start at 1".into());
+    }
+    let folded = match &commit.before {
+        None => Task::fold(&commit.events),
+        Some(before) => {
+            if before.id != after.id {
+                return invalid(format!("`before` is {}", before.id));
+            }
+            let mut task = before.clone();
+            commit
+                .events
+                .iter()
+                .try_for_each(|e| task.apply(e))
+                .map(|()| task)
+        }
+    };
+    match folded {
+        Err(e) => invalid(e.to_string()),
+        Ok(folded) if folded != *after => {
+            invalid("`after` is not the fold of `before` and `events`".into())
+        }
+        Ok(_) => Ok(()),
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `options.path`.
+    pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let path = options.path.display().to_string();
+        let db = sled::Config::new()
+            .path(&options.path)
+            .cache_capacity(options.cache_capacity_bytes)
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        Self::init(db, path)
+    }
+
+    /// A store in a temporary directory, removed when the last clone is
+    /// dropped. For tests.
+    pub fn open_temporary() -> Result<Self, StoreError> {
+        let path = "<temporary>".to_string();
+        let db = sled::Config::new()
+            .temporary(true)
+            .cache_capacity(StoreOptions::DEFAULT_CACHE_CAPACITY_BYTES)
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        Self::init(db, path)
+    }
+
+    fn init(db: sled::Db, path: String) -> Result<Self, StoreError> {
+        // Check the schema before creating any tree, so that opening a store
+        // of another version leaves it exactly as it was.
+        let existing = db.tree_names();
+        let meta = db.open_tree(META)?;
+        match meta.get(keys::META_SCHEMA_VERSION)? {
+            Some(raw) => {
+                let found = keys::decode_u32(&raw).ok_or_else(|| {
+                    corrupt(
+                        META,
+                        keys::META_SCHEMA_VERSION,
+                        format!("{} bytes, not a u32 schema version", raw.len()),
+                    )
+                })?;
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::SchemaMismatch {
+                        path,
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+            }
+            None => {
+                // A fresh database: every tree it has (sled always has its
+                // default tree) must be empty.
+                for name in existing {
+                    if !db.open_tree(&name)?.is_empty() {
+                        return Err(StoreError::Corrupt(format!(
+                            "{path} holds data (tree `{}`) but no schema version; \
+                             it was not written by Ponte, or its `meta` tree was lost",
+                            keys::describe(&name)
+                        )));
+                    }
+                }
+                meta.insert(keys::META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..])?;
+                db.flush()?;
+            }
+        }
+        Ok(Self {
+            events: db.open_tree(EVENTS)?,
+            tasks: db.open_tree(TASKS)?,
+            counters: db.open_tree(COUNTERS)?,
+            idx_status: db.open_tree(IDX_STATUS)?,
+            idx_side: db.open_tree(IDX_SIDE)?,
+            idx_assignee: db.open_tree(IDX_ASSIGNEE)?,
+            idx_due: db.open_tree(IDX_DUE)?,
+            outbox: db.open_tree(OUTBOX)?,
+            requests: db.open_tree(REQUESTS)?,
+            meta,
+            db,
+            path,
+        })
+    }
+
+    fn index_trees(&self) -> [&Tree; 4] {
+        [
+            &self.idx_status,
+            &self.idx_side,
+            &self.idx_assignee,
+            &self.idx_due,
+        ]
+    }
+
+    fn load_task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
+        let key = keys::task_key(id);
+        match self.tasks.get(&key)? {
+            None => Ok(None),
+            Some(raw) => decode(TASKS, &key, &raw).map(Some),
+        }
+    }
+
+    /// The task numbers of a range of an index: keys `prefix number` with
+    /// `number > after`, at most `limit`.
+    fn scan_numbers(
+        tree: &Tree,
+        name: &str,
+        prefix: &[u8],
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        let start = match after {
+            None => keys::with_number(prefix, 0),
+            Some(after) => match after.checked_add(1) {
+                Some(first) => keys::with_number(prefix, first),
+                None => return Ok(Vec::new()),
+            },
+        };
+        let mut numbers = Vec::new();
+        for item in tree.range(start..) {
+            if numbers.len() >= limit {
+                break;
+            }
+            let (key, _) = item?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            if key.len() != prefix.len() + 8 {
+                return Err(corrupt(name, &key, "not an index key"));
+            }
+            numbers
+                .push(keys::trailing_number(&key).ok_or_else(|| corrupt(name, &key, "no number"))?);
+        }
+        Ok(numbers)
+    }
+
+    /// Loads the tasks an index named, leaving out any that no longer match
+    /// the filter (a change committed between the index scan and the load).
+    fn load_listed(
+        &self,
+        index: &str,
+        query: &TaskQuery,
+        numbers: impl IntoIterator<Item = u64>,
+    ) -> Result<Vec<Task>, StoreError> {
+        let mut tasks = Vec::new();
+        for number in numbers {
+            let id = TaskId::new(query.client.clone(), number);
+            let task = self.load_task(&id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("index `{index}` lists {id}, which does not exist"))
+            })?;
+            if matches_filter(&query.filter, &task) {
+                tasks.push(task);
+            }
+        }
+        Ok(tasks)
+    }
+
+    fn outbox_entry(&self, key: &[u8], raw: &[u8]) -> Result<OutboxEntry, StoreError> {
+        let id = keys::decode_u64(key).ok_or_else(|| corrupt(OUTBOX, key, "not a u64 id"))?;
+        let value: OutboxValue = decode(OUTBOX, key, raw)?;
+        Ok(OutboxEntry {
+            id,
+            effect: value.effect,
+            not_before: value.not_before,
+            attempts: value.attempts,
+            last_error: value.last_error,
+        })
+    }
+
+    /// Checks the whole store against its invariants and returns every
+    /// problem found (empty when all is well): each snapshot is the fold of
+    /// its events and sits under its own key, no event lacks its task, task
+    /// numbers are gapless per client and match the counters, every index
+    /// holds exactly the entries the snapshots call for, request records
+    /// point at existing versions, and outbox ids are below the outbox
+    /// counter. Reads everything; meant for tests and `ponte check`.
+    pub fn check_integrity(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mut expected_index: [BTreeSet<Vec<u8>>; 4] = Default::default();
+        let mut numbers: BTreeMap<ClientKey, Vec<u64>> = BTreeMap::new();
+        let mut versions: BTreeMap<TaskId, u32> = BTreeMap::new();
+        let mut event_total: u64 = 0;
+        for item in self.tasks.iter() {
+            let (key, raw) = item?;
+            let task: Task = decode(TASKS, &key, &raw)?;
+            if keys::decode_task_key(&key).as_ref() != Some(&task.id) {
+                problems.push(format!(
+                    "snapshot {} is stored under `{}`",
+                    task.id,
+                    keys::describe(&key)
+                ));
+            }
+            let mut events = Vec::new();
+            for item in self.events.scan_prefix(&key) {
+                let (ekey, raw) = item?;
+                events.push(decode::<Event>(EVENTS, &ekey, &raw)?);
+            }
+            event_total += events.len() as u64;
+            match Task::fold(&events) {
+                Ok(folded) if folded == task => {}
+                Ok(_) => problems.push(format!(
+                    "snapshot {} differs from the fold of its events",
+                    task.id
+                )),
+                Err(e) => problems.push(format!("the events of {} do not fold: {e}", task.id)),
+            }
+            let index = IndexKeys::of(&task);
+            for (slot, expected) in index.slots().into_iter().zip(expected_index.iter_mut()) {
+                if let Some(k) = slot {
+                    expected.insert(k.clone());
+                }
+            }
+            numbers
+                .entry(task.id.client().clone())
+                .or_default()
+                .push(task.id.number());
+            versions.insert(task.id.clone(), task.version);
+        }
+        let stored_events = self
+            .events
+            .iter()
+            .keys()
+            .try_fold(0u64, |n, k| k.map(|_| n + 1))?;
+        if stored_events != event_total {
+            problems.push(format!(
+                "{stored_events} events are stored but the tasks account for {event_total}"
+            ));
+        }
+        for (client, numbers) in &numbers {
+            let n = numbers.len() as u64;
+            if numbers.iter().copied().ne(1..=n) {
+                problems.push(format!("the task numbers of {client} are not 1..={n}"));
+            }
+        }
+        for item in self.counters.iter() {
+            let (key, raw) = item?;
+            let last = decode_counter(&key, Some(&raw))?;
+            let client = key
+                .strip_suffix(&[keys::SEP])
+                .and_then(|c| std::str::from_utf8(c).ok())
+                .and_then(|c| ClientKey::new(c).ok())
+                .ok_or_else(|| corrupt(COUNTERS, &key, "not a client key"))?;
+            let count = numbers.get(&client).map_or(0, |n| n.len() as u64);
+            if last != count {
+                problems.push(format!(
+                    "the counter of {client} is {last} but it has {count} tasks"
+                ));
+            }
+        }
+        for client in numbers.keys() {
+            if self.counters.get(keys::counter_key(client))?.is_none() {
+                problems.push(format!("{client} has tasks but no counter"));
+            }
+        }
+        for ((tree, name), expected) in self
+            .index_trees()
+            .into_iter()
+            .zip(INDEX_NAMES)
+            .zip(&expected_index)
+        {
+            let mut actual = BTreeSet::new();
+            for item in tree.iter() {
+                let (key, _) = item?;
+                actual.insert(key.to_vec());
+            }
+            for missing in expected.difference(&actual) {
+                problems.push(format!(
+                    "index `{name}` lacks `{}`",
+                    keys::describe(missing)
+                ));
+            }
+            for extra in actual.difference(expected) {
+                problems.push(format!(
+                    "index `{name}` has a stale `{}`",
+                    keys::describe(extra)
+                ));
+            }
+        }
+        for item in self.requests.iter() {
+            let (key, raw) = item?;
+            let record: RequestRecord = decode(REQUESTS, &key, &raw)?;
+            match versions.get(&record.task) {
+                Some(v) if *v >= record.version => {}
+                _ => problems.push(format!(
+                    "request `{}` points at {} version {}, which does not exist",
+                    keys::describe(&key),
+                    record.task,
+                    record.version
+                )),
+            }
+        }
+        let last_id = decode_counter(
+            keys::META_OUTBOX_LAST,
+            self.meta.get(keys::META_OUTBOX_LAST)?.as_ref(),
+        )?;
+        for item in self.outbox.iter() {
+            let (key, raw) = item?;
+            let entry = self.outbox_entry(&key, &raw)?;
+            if entry.id == 0 || entry.id > last_id {
+                problems.push(format!(
+                    "outbox entry {} is beyond the last id {last_id}",
+                    entry.id
+                ));
+            }
+        }
+        Ok(problems)
+    }
+}
+
+/// Whether a task belongs in a listing: the same rules as the indexes.
+fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
+    let open = task.status.is_open();
+    match filter {
+        TaskFilter::Status(statuses) => statuses.contains(&task.status),
+        TaskFilter::HandledBy(side) => open && task.handling_side == *side,
+        TaskFilter::AssignedTo(person) => open && task.assignee == Some(*person),
+        TaskFilter::DueBy(by) => open && task.due.is_some_and(|due| due <= *by),
+    }
+}
+
+impl Store for SledStore {
+    fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        let p = Prepared::new(commit)?;
+        let trees = (
+            &self.meta,
+            &self.events,
+            &self.tasks,
+            &self.counters,
+            &self.idx_status,
+            &self.idx_side,
+            &self.idx_assignee,
+            &self.idx_due,
+            &self.outbox,
+            &self.requests,
+        );
+        let result = trees.transaction(
+            |(
+                meta,
+                events,
+                tasks,
+                counters,
+                idx_status,
+                idx_side,
+                idx_assignee,
+                idx_due,
+                outbox,
+                requests,
+            )| {
+                // A replayed request changes nothing, whatever else it says.
+                if let Some((key, _)) = &p.request {
+                    if let Some(raw) = requests.get(key)? {
+                        return match decode::<RequestRecord>(REQUESTS, key, &raw) {
+                            Ok(record) => refuse(Refusal::Duplicate(record)),
+                            Err(e) => refuse(Refusal::Corrupt(e.to_string())),
+                        };
+                    }
+                }
+                let stored = tasks.get(&p.task_key)?;
+                match &p.expect {
+                    Expect::Creation {
+                        counter_key,
+                        number,
+                    } => {
+                        if stored.is_some() {
+                            return refuse(Refusal::Conflict(format!("{} already exists", p.id)));
+                        }
+                        let last = match decode_counter(
+                            counter_key,
+                            counters.get(counter_key)?.as_ref(),
+                        ) {
+                            Ok(last) => last,
+                            Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
+                        };
+                        if last.checked_add(1) != Some(*number) {
+                            return refuse(Refusal::Conflict(format!(
+                                "the next task of {} is number {}, not {number}",
+                                p.id.client(),
+                                last.saturating_add(1)
+                            )));
+                        }
+                        counters.insert(counter_key.as_slice(), &number.to_be_bytes()[..])?;
+                    }
+                    Expect::Snapshot(before) => {
+                        let Some(raw) = stored else {
+                            return refuse(Refusal::Conflict(format!("{} does not exist", p.id)));
+                        };
+                        let current: Task = match decode(TASKS, &p.task_key, &raw) {
+                            Ok(task) => task,
+                            Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
+                        };
+                        if current.version != before.version {
+                            return refuse(Refusal::Conflict(format!(
+                                "{} is at version {}, the change was decided on version {}",
+                                p.id, current.version, before.version
+                            )));
+                        }
+                        if current != **before {
+                            // Same version, other content: the caller's copy
+                            // is not the stored task; its index entries
+                            // would be wrong.
+                            return refuse(Refusal::Conflict(format!(
+                                "{} version {} differs from the stored snapshot",
+                                p.id, before.version
+                            )));
+                        }
+                    }
+                }
+                tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                for (key, value) in &p.events {
+                    events.insert(key.as_slice(), value.as_slice())?;
+                }
+                let index_trees = [idx_status, idx_side, idx_assignee, idx_due];
+                for (tree, change) in index_trees.into_iter().zip(&p.index_changes) {
+                    if let Some(key) = &change.remove {
+                        tree.remove(key.as_slice())?;
+                    }
+                    if let Some(key) = &change.insert {
+                        tree.insert(key.as_slice(), &[] as &[u8])?;
+                    }
+                }
+                if !p.outbox.is_empty() {
+                    let last = match decode_counter(
+                        keys::META_OUTBOX_LAST,
+                        meta.get(keys::META_OUTBOX_LAST)?.as_ref(),
+                    ) {
+                        Ok(last) => last,
+                        Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
+                    };
+                    let mut id = last;
+                    for value in &p.outbox {
+                        let Some(next) = id.checked_add(1) else {
+                            return refuse(Refusal::Corrupt(format!(
+                                "the last outbox id in `{META}` is {last}, no id follows"
+                            )));
+                        };
+                        id = next;
+                        outbox.insert(&keys::outbox_key(id)[..], value.as_slice())?;
+                    }
+                    meta.insert(keys::META_OUTBOX_LAST, &id.to_be_bytes()[..])?;
+                }
+                if let Some((key, record)) = &p.request {
+                    requests.insert(key.as_slice(), record.as_slice())?;
+                }
+                Ok(())
+            },
+        );
+        match result {
+            Ok(()) => Ok(CommitOutcome::Written),
+            Err(TransactionError::Abort(Refusal::Duplicate(record))) => {
+                Ok(CommitOutcome::Duplicate(record))
+            }
+            Err(TransactionError::Abort(Refusal::Conflict(why))) => Err(StoreError::Conflict(why)),
+            Err(TransactionError::Abort(Refusal::Corrupt(why))) => Err(StoreError::Corrupt(why)),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError> {
+        let key = keys::counter_key(client);
+        let last = decode_counter(&key, self.counters.get(&key)?.as_ref())?;
+        last.checked_add(1)
+            .ok_or_else(|| corrupt(COUNTERS, &key, "the counter is at its maximum"))
+    }
+
+    fn task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
+        self.load_task(id)
+    }
+
+    fn events(&self, id: &TaskId) -> Result<Vec<Event>, StoreError> {
+        let prefix = keys::task_key(id);
+        let mut events = Vec::new();
+        for item in self.events.scan_prefix(&prefix) {
+            let (key, raw) = item?;
+            events.push(decode(EVENTS, &key, &raw)?);
+        }
+        Ok(events)
+    }
+
+    fn list(&self, query: &TaskQuery) -> Result<Vec<Task>, StoreError> {
+        if query.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let client = &query.client;
+        let (after, limit) = (query.after, query.limit);
+        match &query.filter {
+            TaskFilter::Status(statuses) => {
+                let codes: BTreeSet<_> = statuses.iter().map(|s| (s.code(), *s)).collect();
+                let mut numbers = Vec::new();
+                for (_, status) in codes {
+                    let prefix = keys::status_prefix(client, status);
+                    numbers.extend(Self::scan_numbers(
+                        &self.idx_status,
+                        IDX_STATUS,
+                        &prefix,
+                        after,
+                        limit,
+                    )?);
+                }
+                // Each status range is sorted and holds at most `limit`, so
+                // the first `limit` of the merge are the overall first.
+                numbers.sort_unstable();
+                numbers.dedup();
+                numbers.truncate(limit);
+                self.load_listed(IDX_STATUS, query, numbers)
+            }
+            TaskFilter::HandledBy(side) => {
+                let prefix = keys::side_prefix(client, *side);
+                let numbers = Self::scan_numbers(&self.idx_side, IDX_SIDE, &prefix, after, limit)?;
+                self.load_listed(IDX_SIDE, query, numbers)
+            }
+            TaskFilter::AssignedTo(person) => {
+                let prefix = keys::assignee_prefix(*person, client);
+                let numbers =
+                    Self::scan_numbers(&self.idx_assignee, IDX_ASSIGNEE, &prefix, after, limit)?;
+                self.load_listed(IDX_ASSIGNEE, query, numbers)
+            }
+            TaskFilter::DueBy(by) => {
+                // Ordered by due time, then number; `after` still means
+                // "numbers greater than", as everywhere.
+                let prefix = keys::due_prefix(client);
+                let upper = keys::due_upper_bound(client, *by);
+                let mut numbers = Vec::new();
+                for item in self.idx_due.range(prefix.clone()..=upper) {
+                    if numbers.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = item?;
+                    let (_, number) = key
+                        .get(prefix.len()..)
+                        .and_then(keys::decode_due_suffix)
+                        .ok_or_else(|| corrupt(IDX_DUE, &key, "not a due index key"))?;
+                    if after.is_none_or(|after| number > after) {
+                        numbers.push(number);
+                    }
+                }
+                self.load_listed(IDX_DUE, query, numbers)
+            }
+        }
+    }
+
+    fn request(&self, key: &str) -> Result<Option<RequestRecord>, StoreError> {
+        match self.requests.get(key.as_bytes())? {
+            None => Ok(None),
+            Some(raw) => decode(REQUESTS, key.as_bytes(), &raw).map(Some),
+        }
+    }
+
+    fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut due = Vec::new();
+        for item in self.outbox.iter() {
+            if due.len() >= limit {
+                break;
+            }
+            let (key, raw) = item?;
+            let entry = self.outbox_entry(&key, &raw)?;
+            if entry.not_before <= now {
+                due.push(entry);
+            }
+        }
+        Ok(due)
+    }
+
+    fn outbox_len(&self) -> Result<usize, StoreError> {
+        self.outbox
+            .iter()
+            .keys()
+            .try_fold(0, |n, key| key.map(|_| n + 1))
+            .map_err(Into::into)
+    }
+
+    fn outbox_done(&self, id: u64) -> Result<(), StoreError> {
+        self.outbox.remove(keys::outbox_key(id))?;
+        Ok(())
+    }
+
+    fn outbox_retry(&self, id: u64, not_before: Timestamp, error: &str) -> Result<(), StoreError> {
+        let key = keys::outbox_key(id);
+        // Compare-and-swap, so that an entry delivered meanwhile (removed)
+        // is not brought back and two retries both count.
+        loop {
+            let Some(old) = self.outbox.get(key)? else {
+                return Ok(());
+            };
+            let mut value: OutboxValue = decode(OUTBOX, &key, &old)?;
+            value.attempts = value.attempts.saturating_add(1);
+            value.not_before = not_before;
+            value.last_error = Some(error.to_owned());
+            let new = serde_json::to_vec(&value).map_err(|e| corrupt(OUTBOX, &key, e))?;
+            if self
+                .outbox
+                .compare_and_swap(key, Some(&old), Some(new))?
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    fn for_each_event(
+        &self,
+        f: &mut dyn FnMut(Event) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for item in self.events.iter() {
+            let (key, raw) = item?;
+            f(decode(EVENTS, &key, &raw)?)?;
+        }
+        Ok(())
+    }
+
+    fn for_each_task(
+        &self,
+        f: &mut dyn FnMut(Task) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for item in self.tasks.iter() {
+            let (key, raw) = item?;
+            f(decode(TASKS, &key, &raw)?)?;
+        }
+        Ok(())
+    }
+
+    fn task_count(&self) -> Result<u64, StoreError> {
+        self.tasks
+            .iter()
+            .keys()
+            .try_fold(0, |n, key| key.map(|_| n + 1))
+            .map_err(Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &tempfile::TempDir) -> StoreOptions {
+        StoreOptions::new(dir.path())
+    }
+
+    /// Opens the directory with plain sled, to tamper with it.
+    fn raw(dir: &tempfile::TempDir, f: impl FnOnce(&sled::Db)) {
+        let db = sled::open(dir.path()).unwrap();
+        f(&db);
+        db.flush().unwrap();
+    }
+
+    #[test]
+    fn a_fresh_store_records_its_schema_version_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(&options(&dir)).unwrap());
+        raw(&dir, |db| {
+            let meta = db.open_tree(META).unwrap();
+            let version = meta.get(keys::META_SCHEMA_VERSION).unwrap().unwrap();
+            assert_eq!(keys::decode_u32(&version), Some(SCHEMA_VERSION));
+        });
+        let store = SledStore::open(&options(&dir)).unwrap();
+        assert_eq!(store.task_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn another_schema_version_is_refused_naming_both() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(&options(&dir)).unwrap());
+        raw(&dir, |db| {
+            let meta = db.open_tree(META).unwrap();
+            meta.insert(keys::META_SCHEMA_VERSION, &99u32.to_be_bytes()[..])
+                .unwrap();
+        });
+        let err = SledStore::open(&options(&dir)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::SchemaMismatch {
+                    found: 99,
+                    expected: SCHEMA_VERSION,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(message.contains("schema version 99"), "{message}");
+        assert!(
+            message.contains(&format!("reads version {SCHEMA_VERSION}")),
+            "{message}"
+        );
+        assert!(
+            message.contains(&dir.path().display().to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_garbled_schema_version_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(&options(&dir)).unwrap());
+        raw(&dir, |db| {
+            let meta = db.open_tree(META).unwrap();
+            meta.insert(keys::META_SCHEMA_VERSION, b"one".as_slice())
+                .unwrap();
+        });
+        let err = SledStore::open(&options(&dir)).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    }
+
+    #[test]
+    fn data_without_a_schema_version_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(&options(&dir)).unwrap());
+        raw(&dir, |db| {
+            db.open_tree(META)
+                .unwrap()
+                .remove(keys::META_SCHEMA_VERSION)
+                .unwrap();
+            db.open_tree(TASKS)
+                .unwrap()
+                .insert(b"ACME\0", b"{}".as_slice())
+                .unwrap();
+        });
+        let err = SledStore::open(&options(&dir)).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("no schema version")),
+            "{err:?}"
+        );
+
+        // Someone else's sled database.
+        let other = tempfile::tempdir().unwrap();
+        raw(&other, |db| {
+            db.insert(b"key", b"value".as_slice()).unwrap();
+        });
+        let err = SledStore::open(&options(&other)).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    }
+
+    #[test]
+    fn an_empty_sled_database_becomes_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        raw(&dir, |db| {
+            db.open_tree(TASKS).unwrap();
+        });
+        assert!(SledStore::open(&options(&dir)).is_ok());
+    }
+
+    #[test]
+    fn a_second_open_of_a_directory_in_use_fails_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = SledStore::open(&options(&dir)).unwrap();
+        let err = SledStore::open(&options(&dir)).unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn unreadable_records_are_reported_not_panicked_on() {
+        let store = SledStore::open_temporary().unwrap();
+        let acme = ClientKey::new("ACME").unwrap();
+        let id = TaskId::new(acme.clone(), 1);
+        store
+            .tasks
+            .insert(keys::task_key(&id), b"{not json".as_slice())
+            .unwrap();
+        store
+            .events
+            .insert(keys::event_key(&id, 1), b"[]".as_slice())
+            .unwrap();
+        store
+            .counters
+            .insert(keys::counter_key(&acme), b"\x01".as_slice())
+            .unwrap();
+        store
+            .outbox
+            .insert(keys::outbox_key(1), b"null".as_slice())
+            .unwrap();
+        store
+            .requests
+            .insert(b"r".as_slice(), b"7".as_slice())
+            .unwrap();
+        let status_key =
+            keys::with_number(&keys::status_prefix(&acme, crate::domain::Status::New), 1);
+        store.idx_status.insert(status_key, b"".as_slice()).unwrap();
+        // An index entry for a task that does not exist.
+        let side_key = keys::with_number(&keys::side_prefix(&acme, crate::domain::Side::Msp), 2);
+        store.idx_side.insert(side_key, b"".as_slice()).unwrap();
+
+        let is_corrupt = |r: Result<_, StoreError>, what: &str| match r {
+            Err(StoreError::Corrupt(m)) => assert!(m.contains(what), "{m}"),
+            other => panic!("{other:?}"),
+        };
+        is_corrupt(store.task(&id).map(drop), "tree `tasks`, key `ACME\\x00");
+        is_corrupt(store.events(&id).map(drop), "tree `events`");
+        is_corrupt(store.next_number(&acme).map(drop), "tree `counters`");
+        is_corrupt(
+            store.outbox_due(Timestamp::MAX, 10).map(drop),
+            "tree `outbox`",
+        );
+        is_corrupt(store.outbox_retry(1, Timestamp::MAX, "x"), "tree `outbox`");
+        is_corrupt(store.request("r").map(drop), "tree `requests`");
+        is_corrupt(store.for_each_task(&mut |_| Ok(())), "tree `tasks`");
+        is_corrupt(store.for_each_event(&mut |_| Ok(())), "tree `events`");
+        let query = |filter| TaskQuery {
+            client: acme.clone(),
+            filter,
+            after: None,
+            limit: 10,
+        };
+        is_corrupt(
+            store.list(&query(TaskFilter::open())).map(drop),
+            "tree `tasks`",
+        );
+        is_corrupt(
+            store
+                .list(&query(TaskFilter::HandledBy(crate::domain::Side::Msp)))
+                .map(drop),
+            "ACME-2, which does not exist",
+        );
+        assert!(store.check_integrity().is_err());
+    }
+}

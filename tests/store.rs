@@ -1,0 +1,1164 @@
+//! The sled store through the `Store` trait, with tasks made by the real
+//! domain functions (`decide_create`, `decide`, `Task::fold`).
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+use ponte::domain::effect::{Effect, effects_of};
+use ponte::domain::{
+    Actor, Category, CategoryRule, ChatRef, ClientKey, ClientRouting, ClientScope, Command, Event,
+    EventKind, NewTask, PersonId, Priority, Role, RoleSet, Side, SideChoice, Status, Task, TaskId,
+    UserError, Visibility, Who, decide, decide_create,
+};
+use ponte::store::{
+    Commit, CommitOutcome, OutboxEntry, RequestRecord, SledStore, Store, StoreError, StoreOptions,
+    TaskFilter, TaskQuery,
+};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------------------
+// Helpers: people, rules, commits.
+
+fn t0() -> Timestamp {
+    "2025-03-03T09:00:00Z".parse().unwrap()
+}
+
+fn minutes(n: i64) -> SignedDuration {
+    SignedDuration::from_mins(n)
+}
+
+fn client(raw: &str) -> ClientKey {
+    ClientKey::new(raw).unwrap()
+}
+
+/// Network goes to the MSP, servers too but need approval, printers stay
+/// with the company's IT; anything else goes to the company's IT.
+fn routing() -> ClientRouting {
+    let rule = |name: &str, kws: &[&str], owner, priority, needs_approval| CategoryRule {
+        category: Category::new(name).unwrap(),
+        keywords: kws.iter().map(|k| k.to_string()).collect(),
+        owner,
+        priority,
+        needs_approval,
+    };
+    ClientRouting {
+        categories: vec![
+            rule("network", &["vpn", "wifi"], Side::Msp, Priority::P2, false),
+            rule("servers", &["server"], Side::Msp, Priority::P3, true),
+            rule(
+                "printers",
+                &["printer"],
+                Side::Internal,
+                Priority::P4,
+                false,
+            ),
+        ],
+        default_side: Side::Internal,
+        default_priority: Priority::P3,
+    }
+}
+
+fn actor(person: u64, side: Side, roles: &[Role], clients: ClientScope) -> Actor {
+    Actor {
+        person: PersonId(person),
+        side,
+        roles: roles.iter().copied().collect::<RoleSet>(),
+        clients,
+    }
+}
+
+/// The people of a client: IT manager, IT technician, employee, and the
+/// MSP's engineer and lead (who serve every client).
+fn people(client: &ClientKey, base: u64) -> Vec<Actor> {
+    let only = || ClientScope::Only(client.clone());
+    vec![
+        actor(
+            base + 1,
+            Side::Internal,
+            &[Role::ItManager, Role::Requester],
+            only(),
+        ),
+        actor(
+            base + 2,
+            Side::Internal,
+            &[Role::ItTechnician, Role::Requester],
+            only(),
+        ),
+        actor(base + 3, Side::Internal, &[Role::Requester], only()),
+        actor(
+            900,
+            Side::Msp,
+            &[Role::MspEngineer, Role::Requester],
+            ClientScope::All,
+        ),
+        actor(
+            901,
+            Side::Msp,
+            &[Role::MspLead, Role::Requester],
+            ClientScope::All,
+        ),
+    ]
+}
+
+/// Stamps decided events: consecutive seqs after `version`, one time, one author.
+fn stamp(
+    id: &TaskId,
+    version: u32,
+    kinds: Vec<EventKind>,
+    at: Timestamp,
+    by: &Actor,
+) -> Vec<Event> {
+    kinds
+        .into_iter()
+        .zip(version + 1..)
+        .map(|(kind, seq)| Event {
+            task: id.clone(),
+            seq,
+            at,
+            by: Who::Person(by.person),
+            kind,
+        })
+        .collect()
+}
+
+/// The commit creating a task with the store's next number.
+fn create(
+    store: &impl Store,
+    client: &ClientKey,
+    by: &Actor,
+    new: &NewTask,
+    now: Timestamp,
+    request: Option<&str>,
+) -> Result<Commit, UserError> {
+    let kinds = decide_create(by, client, new, &routing(), now)?;
+    let id = TaskId::new(client.clone(), store.next_number(client).unwrap());
+    let events = stamp(&id, 0, kinds, now, by);
+    let after = Task::fold(&events).unwrap();
+    Ok(Commit {
+        before: None,
+        effects: effects_of(&after, &events),
+        after,
+        events,
+        request: request.map(str::to_owned),
+    })
+}
+
+/// The commit of a command on `task`.
+fn change(
+    task: &Task,
+    by: &Actor,
+    command: &Command,
+    now: Timestamp,
+    request: Option<&str>,
+) -> Result<Commit, UserError> {
+    let kinds = decide(task, by, command, &routing(), now)?;
+    let events = stamp(&task.id, task.version, kinds, now, by);
+    let mut after = task.clone();
+    for event in &events {
+        after.apply(event).unwrap();
+    }
+    Ok(Commit {
+        before: Some(task.clone()),
+        effects: effects_of(&after, &events),
+        after,
+        events,
+        request: request.map(str::to_owned),
+    })
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        ..NewTask::default()
+    }
+}
+
+fn written(store: &impl Store, commit: &Commit) -> Task {
+    assert_eq!(store.commit(commit).unwrap(), CommitOutcome::Written);
+    commit.after.clone()
+}
+
+/// Everything the trait can read back, to show that a refused commit wrote
+/// nothing.
+#[derive(Debug, PartialEq)]
+struct Dump {
+    events: Vec<Event>,
+    tasks: Vec<Task>,
+    outbox: Vec<OutboxEntry>,
+    next: Vec<(ClientKey, u64)>,
+    lists: Vec<Vec<Task>>,
+}
+
+fn dump(store: &impl Store, clients: &[ClientKey]) -> Dump {
+    let mut events = Vec::new();
+    store
+        .for_each_event(&mut |e| {
+            events.push(e);
+            Ok(())
+        })
+        .unwrap();
+    let mut tasks = Vec::new();
+    store
+        .for_each_task(&mut |t| {
+            tasks.push(t);
+            Ok(())
+        })
+        .unwrap();
+    let mut lists = Vec::new();
+    for c in clients {
+        for filter in [
+            TaskFilter::Status(Status::ALL.to_vec()),
+            TaskFilter::HandledBy(Side::Internal),
+            TaskFilter::HandledBy(Side::Msp),
+            TaskFilter::DueBy(Timestamp::MAX),
+        ] {
+            lists.push(list(store, c, filter));
+        }
+    }
+    Dump {
+        events,
+        tasks,
+        outbox: store.outbox_due(Timestamp::MAX, usize::MAX).unwrap(),
+        next: clients
+            .iter()
+            .map(|c| (c.clone(), store.next_number(c).unwrap()))
+            .collect(),
+        lists,
+    }
+}
+
+fn list(store: &impl Store, client: &ClientKey, filter: TaskFilter) -> Vec<Task> {
+    store
+        .list(&TaskQuery {
+            client: client.clone(),
+            filter,
+            after: None,
+            limit: 10_000,
+        })
+        .unwrap()
+}
+
+fn numbers(tasks: &[Task]) -> Vec<u64> {
+    tasks.iter().map(|t| t.id.number()).collect()
+}
+
+fn assert_integrity(store: &SledStore) {
+    let problems = store.check_integrity().unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+// ---------------------------------------------------------------------------
+// Example tests.
+
+#[test]
+fn everything_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let acme = client("ACME");
+    let beta = client("BETA");
+    let (pa, pb) = (people(&acme, 0), people(&beta, 10));
+    let now = t0();
+
+    let before = {
+        let store = SledStore::open(&options).unwrap();
+        let vpn = NewTask {
+            due: Some(now + minutes(120)),
+            ..new_task("VPN down in Milan")
+        };
+        let t1 = written(
+            &store,
+            &create(&store, &acme, &pa[2], &vpn, now, Some("i-1")).unwrap(),
+        );
+        let t2 = written(
+            &store,
+            &create(
+                &store,
+                &acme,
+                &pa[0],
+                &new_task("printer jammed"),
+                now,
+                None,
+            )
+            .unwrap(),
+        );
+        let b1 = written(
+            &store,
+            &create(
+                &store,
+                &beta,
+                &pb[2],
+                &new_task("file server slow"),
+                now,
+                None,
+            )
+            .unwrap(),
+        );
+        let t1 = written(
+            &store,
+            &change(&t1, &pa[3], &Command::Claim, now + minutes(1), Some("i-2")).unwrap(),
+        );
+        let t2 = written(
+            &store,
+            &change(
+                &t2,
+                &pa[1],
+                &Command::SetStatus {
+                    to: Status::Resolved,
+                    reason: None,
+                },
+                now,
+                None,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            (t1.status, t2.status, b1.approval.blocks_msp()),
+            (Status::Claimed, Status::Resolved, true)
+        );
+        let first = store.outbox_due(now, 1).unwrap().remove(0);
+        store
+            .outbox_retry(first.id, now + minutes(5), "discord is down")
+            .unwrap();
+        store.flush().unwrap();
+        let d = dump(&store, &[acme.clone(), beta.clone()]);
+        assert_integrity(&store);
+        d
+        // every handle is dropped here: sled holds the directory lock
+    };
+
+    let store = SledStore::open(&options).unwrap();
+    assert_eq!(dump(&store, &[acme.clone(), beta.clone()]), before);
+    assert_integrity(&store);
+    assert_eq!(store.task_count().unwrap(), 3);
+    assert_eq!(store.next_number(&acme).unwrap(), 3);
+    assert_eq!(store.next_number(&beta).unwrap(), 2);
+    let t1 = store.task(&TaskId::new(acme.clone(), 1)).unwrap().unwrap();
+    assert_eq!(t1.assignee, Some(PersonId(900)));
+    assert_eq!(store.events(&t1.id).unwrap().len() as u32, t1.version);
+    assert_eq!(numbers(&list(&store, &acme, TaskFilter::open())), [1]);
+    assert_eq!(
+        numbers(&list(
+            &store,
+            &acme,
+            TaskFilter::Status(vec![Status::Resolved])
+        )),
+        [2]
+    );
+    assert_eq!(
+        numbers(&list(&store, &acme, TaskFilter::AssignedTo(PersonId(900)))),
+        [1]
+    );
+    assert_eq!(
+        numbers(&list(&store, &acme, TaskFilter::DueBy(now + minutes(120)))),
+        [1]
+    );
+    assert_eq!(
+        numbers(&list(&store, &beta, TaskFilter::HandledBy(Side::Msp))),
+        [1]
+    );
+    assert_eq!(
+        store.request("i-2").unwrap(),
+        Some(RequestRecord {
+            task: t1.id.clone(),
+            version: t1.version
+        })
+    );
+    let outbox = store.outbox_due(Timestamp::MAX, 100).unwrap();
+    assert_eq!(
+        outbox.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        (outbox[0].attempts, outbox[0].last_error.as_deref()),
+        (1, Some("discord is down"))
+    );
+    // New ids continue after the old ones.
+    let t1 = written(
+        &store,
+        &change(
+            &t1,
+            &pa[3],
+            &Command::Comment {
+                body: "on it".into(),
+                visibility: Visibility::Shared,
+            },
+            now,
+            None,
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        store
+            .outbox_due(Timestamp::MAX, 100)
+            .unwrap()
+            .last()
+            .unwrap()
+            .id,
+        6
+    );
+    // A replayed request is still recognised.
+    let replay = change(&t1, &pa[3], &Command::Unclaim, now, Some("i-2")).unwrap();
+    assert!(matches!(
+        store.commit(&replay).unwrap(),
+        CommitOutcome::Duplicate(_)
+    ));
+}
+
+#[test]
+fn a_stale_change_is_refused_and_writes_nothing() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    let now = t0();
+    let task = written(
+        &store,
+        &create(&store, &acme, &p[2], &new_task("printer jammed"), now, None).unwrap(),
+    );
+    let claim = change(&task, &p[1], &Command::Claim, now, None).unwrap();
+    let comment = change(
+        &task,
+        &p[2],
+        &Command::Comment {
+            body: "any news?".into(),
+            visibility: Visibility::Shared,
+        },
+        now,
+        Some("i-9"),
+    )
+    .unwrap();
+    written(&store, &claim);
+    let before = dump(&store, std::slice::from_ref(&acme));
+    let err = store.commit(&comment).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+    assert_eq!(dump(&store, std::slice::from_ref(&acme)), before);
+    assert_eq!(store.request("i-9").unwrap(), None);
+    // Committing the same change twice is also stale the second time.
+    assert!(matches!(store.commit(&claim), Err(StoreError::Conflict(_))));
+    assert_eq!(dump(&store, std::slice::from_ref(&acme)), before);
+    assert_integrity(&store);
+}
+
+#[test]
+fn a_creation_with_the_wrong_number_is_refused() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    let now = t0();
+    let first = create(&store, &acme, &p[2], &new_task("printer jammed"), now, None).unwrap();
+    // Decided concurrently, so it got the same number.
+    let second = create(&store, &acme, &p[2], &new_task("new monitor"), now, None).unwrap();
+    written(&store, &first);
+    let before = dump(&store, std::slice::from_ref(&acme));
+    let err = store.commit(&second).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err}");
+
+    // A number that skips one.
+    let skipping = {
+        let mut events = second.events.clone();
+        let id = TaskId::new(acme.clone(), 3);
+        for e in &mut events {
+            e.task = id.clone();
+        }
+        let after = Task::fold(&events).unwrap();
+        Commit {
+            before: None,
+            effects: effects_of(&after, &events),
+            after,
+            events,
+            request: Some("i-3".into()),
+        }
+    };
+    let err = store.commit(&skipping).unwrap_err();
+    assert!(err.to_string().contains("number 2, not 3"), "{err}");
+    assert_eq!(dump(&store, std::slice::from_ref(&acme)), before);
+    assert_eq!(store.request("i-3").unwrap(), None);
+    assert_integrity(&store);
+}
+
+#[test]
+fn an_inconsistent_commit_is_refused_before_anything_is_written() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    let mut commit = create(
+        &store,
+        &acme,
+        &p[2],
+        &new_task("printer jammed"),
+        t0(),
+        None,
+    )
+    .unwrap();
+    commit.after.title = "something else".into();
+    assert!(matches!(
+        store.commit(&commit),
+        Err(StoreError::InvalidCommit(_))
+    ));
+    let task = {
+        commit.after = Task::fold(&commit.events).unwrap();
+        written(&store, &commit)
+    };
+    let mut claim = change(&task, &p[1], &Command::Claim, t0(), None).unwrap();
+    claim.events[0].seq += 1;
+    assert!(matches!(
+        store.commit(&claim),
+        Err(StoreError::InvalidCommit(_))
+    ));
+    // `before` at the stored version but not the stored task.
+    let mut claim = change(&task, &p[1], &Command::Claim, t0(), None).unwrap();
+    if let Some(before) = &mut claim.before {
+        before.title = "forged".into();
+    }
+    claim.after.title = "forged".into();
+    assert!(matches!(store.commit(&claim), Err(StoreError::Conflict(_))));
+    assert_eq!(store.events(&task.id).unwrap().len(), task.version as usize);
+    assert_integrity(&store);
+}
+
+#[test]
+fn a_replayed_request_returns_what_it_did_and_writes_nothing() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    let now = t0();
+    let created = create(
+        &store,
+        &acme,
+        &p[2],
+        &new_task("VPN down"),
+        now,
+        Some("interaction-1"),
+    )
+    .unwrap();
+    let task = written(&store, &created);
+    let before = dump(&store, std::slice::from_ref(&acme));
+    let record = RequestRecord {
+        task: task.id.clone(),
+        version: task.version,
+    };
+    // The same interaction delivered again: decided again with a new number.
+    let again = create(
+        &store,
+        &acme,
+        &p[2],
+        &new_task("VPN down"),
+        now,
+        Some("interaction-1"),
+    )
+    .unwrap();
+    assert_eq!(
+        store.commit(&again).unwrap(),
+        CommitOutcome::Duplicate(record.clone())
+    );
+    // Or the very same commit, whose `before` is now stale: still a duplicate.
+    assert_eq!(
+        store.commit(&created).unwrap(),
+        CommitOutcome::Duplicate(record.clone())
+    );
+    // Another change with the same key.
+    let claim = change(&task, &p[3], &Command::Claim, now, Some("interaction-1")).unwrap();
+    assert_eq!(
+        store.commit(&claim).unwrap(),
+        CommitOutcome::Duplicate(record.clone())
+    );
+    assert_eq!(dump(&store, std::slice::from_ref(&acme)), before);
+    assert_eq!(store.request("interaction-1").unwrap(), Some(record));
+    assert_eq!(store.request("interaction-2").unwrap(), None);
+}
+
+#[test]
+fn the_outbox_delivers_in_order_and_backs_off() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    let now = t0();
+    let mut expected = Vec::new();
+    for title in ["VPN down", "printer jammed", "new monitor"] {
+        let c = create(&store, &acme, &p[2], &new_task(title), now, None).unwrap();
+        expected.extend(c.effects.clone());
+        written(&store, &c);
+    }
+    // Linking the chat has no effect: nothing is added.
+    let t1 = store.task(&TaskId::new(acme.clone(), 1)).unwrap().unwrap();
+    let link = change(
+        &t1,
+        &p[2],
+        &Command::LinkChat(ChatRef {
+            channel: Some(5),
+            ..ChatRef::default()
+        }),
+        now,
+        None,
+    )
+    .unwrap();
+    assert!(link.effects.is_empty());
+    written(&store, &link);
+
+    let due = store.outbox_due(now, 10).unwrap();
+    assert_eq!(due.iter().map(|e| e.id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        due.iter().map(|e| e.effect.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert!(
+        due.iter()
+            .all(|e| e.attempts == 0 && e.last_error.is_none())
+    );
+    assert!(
+        store.outbox_due(now - minutes(1), 10).unwrap().is_empty(),
+        "not due before the change"
+    );
+    assert_eq!(store.outbox_due(now, 2).unwrap().len(), 2);
+    assert_eq!(store.outbox_len().unwrap(), 3);
+
+    store.outbox_retry(1, now + minutes(1), "timeout").unwrap();
+    store
+        .outbox_retry(1, now + minutes(4), "rate limited")
+        .unwrap();
+    assert_eq!(numbers_of(&store.outbox_due(now, 10).unwrap()), [2, 3]);
+    assert_eq!(
+        numbers_of(&store.outbox_due(now + minutes(3), 10).unwrap()),
+        [2, 3]
+    );
+    let later = store.outbox_due(now + minutes(4), 10).unwrap();
+    assert_eq!(numbers_of(&later), [1, 2, 3]);
+    assert_eq!(
+        (later[0].attempts, later[0].last_error.as_deref()),
+        (2, Some("rate limited"))
+    );
+    assert_eq!(later[0].not_before, now + minutes(4));
+
+    store.outbox_done(2).unwrap();
+    store.outbox_done(2).unwrap();
+    store.outbox_retry(2, now, "gone already").unwrap();
+    assert_eq!(
+        numbers_of(&store.outbox_due(Timestamp::MAX, 10).unwrap()),
+        [1, 3]
+    );
+    assert_eq!(store.outbox_len().unwrap(), 2);
+    store.outbox_done(1).unwrap();
+    store.outbox_done(3).unwrap();
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    // Ids never go back, even when the outbox was empty.
+    let t1 = store.task(&t1.id).unwrap().unwrap();
+    written(
+        &store,
+        &change(&t1, &p[2], &Command::SetPriority(Priority::P1), now, None).unwrap(),
+    );
+    assert_eq!(
+        numbers_of(&store.outbox_due(Timestamp::MAX, 10).unwrap()),
+        [4]
+    );
+    assert_integrity(&store);
+}
+
+fn numbers_of(entries: &[OutboxEntry]) -> Vec<u64> {
+    entries.iter().map(|e| e.id).collect()
+}
+
+#[test]
+fn listings_page_by_number_and_due_lists_go_by_time() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    let now = t0();
+    // Due in 50, 10, none, 10, 30 minutes.
+    for due in [Some(50), Some(10), None, Some(10), Some(30)] {
+        let new = NewTask {
+            due: due.map(|m| now + minutes(m)),
+            ..new_task("new monitor")
+        };
+        written(
+            &store,
+            &create(&store, &acme, &p[2], &new, now, None).unwrap(),
+        );
+    }
+    let t3 = store.task(&TaskId::new(acme.clone(), 3)).unwrap().unwrap();
+    // The IT manager cancels task 3.
+    written(
+        &store,
+        &change(&t3, &p[0], &Command::Cancel { reason: None }, now, None).unwrap(),
+    );
+    let query = |filter: TaskFilter, after: Option<u64>, limit: usize| {
+        numbers(
+            &store
+                .list(&TaskQuery {
+                    client: acme.clone(),
+                    filter,
+                    after,
+                    limit,
+                })
+                .unwrap(),
+        )
+    };
+    assert_eq!(query(TaskFilter::open(), None, 10), [1, 2, 4, 5]);
+    assert_eq!(query(TaskFilter::open(), None, 2), [1, 2]);
+    assert_eq!(query(TaskFilter::open(), Some(2), 2), [4, 5]);
+    assert_eq!(query(TaskFilter::open(), Some(5), 2), Vec::<u64>::new());
+    assert_eq!(
+        query(TaskFilter::open(), Some(u64::MAX), 2),
+        Vec::<u64>::new()
+    );
+    assert_eq!(query(TaskFilter::open(), None, 0), Vec::<u64>::new());
+    assert_eq!(
+        query(
+            TaskFilter::Status(vec![Status::Cancelled, Status::New]),
+            None,
+            10
+        ),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(
+        query(
+            TaskFilter::Status(vec![Status::Cancelled, Status::New]),
+            Some(1),
+            3
+        ),
+        [2, 3, 4]
+    );
+    assert_eq!(
+        query(TaskFilter::Status(vec![]), None, 10),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        query(TaskFilter::HandledBy(Side::Internal), None, 10),
+        [1, 2, 4, 5]
+    );
+    assert_eq!(
+        query(TaskFilter::HandledBy(Side::Msp), None, 10),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        query(TaskFilter::DueBy(now + minutes(60)), None, 10),
+        [2, 4, 5, 1]
+    );
+    assert_eq!(
+        query(TaskFilter::DueBy(now + minutes(30)), None, 10),
+        [2, 4, 5]
+    );
+    assert_eq!(query(TaskFilter::DueBy(now + minutes(30)), None, 2), [2, 4]);
+    assert_eq!(
+        query(TaskFilter::DueBy(now + minutes(30)), Some(2), 10),
+        [4, 5]
+    );
+    assert_eq!(
+        query(TaskFilter::DueBy(now + minutes(9)), None, 10),
+        Vec::<u64>::new()
+    );
+    // Another client's tasks never show.
+    let other = TaskQuery {
+        client: client("ACM"),
+        filter: TaskFilter::open(),
+        after: None,
+        limit: 10,
+    };
+    assert!(store.list(&other).unwrap().is_empty());
+}
+
+#[test]
+fn concurrent_creators_get_gapless_numbers_by_retrying() {
+    let store = SledStore::open_temporary().unwrap();
+    let acme = client("ACME");
+    let p = people(&acme, 0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..20 {
+                    loop {
+                        let c =
+                            create(&store, &acme, &p[2], &new_task("printer"), t0(), None).unwrap();
+                        match store.commit(&c) {
+                            Ok(CommitOutcome::Written) => break,
+                            Err(StoreError::Conflict(_)) => continue,
+                            other => panic!("{other:?}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(store.task_count().unwrap(), 40);
+    assert_eq!(store.next_number(&acme).unwrap(), 41);
+    assert_eq!(
+        numbers_of(&store.outbox_due(Timestamp::MAX, 100).unwrap()),
+        (1..=40).collect::<Vec<_>>()
+    );
+    assert_integrity(&store);
+}
+
+// ---------------------------------------------------------------------------
+// Property: whatever people do, the store stays consistent.
+
+const CLIENTS: [&str; 2] = ["ACME", "BETA"];
+const TITLES: [&str; 5] = [
+    "VPN down in Milan",
+    "printer jammed",
+    "file server slow",
+    "new monitor",
+    "wifi and printer",
+];
+
+#[derive(Clone, Debug)]
+enum Cmd {
+    Claim,
+    Unclaim,
+    Assign(usize),
+    Comment(bool),
+    Status(usize),
+    Priority(usize),
+    Due(Option<u8>),
+    Retitle(usize),
+    Handoff,
+    Approve,
+    Refuse,
+    Reopen,
+    Close,
+    Cancel,
+    Link(u8),
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Create {
+        client: usize,
+        who: usize,
+        title: usize,
+        to: u8,
+        due: Option<u8>,
+        chat: bool,
+        keyed: bool,
+    },
+    Act {
+        client: usize,
+        task: usize,
+        who: usize,
+        cmd: Cmd,
+        keyed: bool,
+    },
+    /// Commit an earlier commit again: a duplicate if it had a request key,
+    /// stale otherwise.
+    Again(usize),
+}
+
+fn cmd() -> impl Strategy<Value = Cmd> {
+    prop_oneof![
+        3 => Just(Cmd::Claim),
+        1 => Just(Cmd::Unclaim),
+        2 => (0..5usize).prop_map(Cmd::Assign),
+        2 => any::<bool>().prop_map(Cmd::Comment),
+        6 => (0..Status::ALL.len()).prop_map(Cmd::Status),
+        1 => (0..4usize).prop_map(Cmd::Priority),
+        2 => proptest::option::of(0..48u8).prop_map(Cmd::Due),
+        1 => (0..TITLES.len()).prop_map(Cmd::Retitle),
+        2 => Just(Cmd::Handoff),
+        2 => Just(Cmd::Approve),
+        1 => Just(Cmd::Refuse),
+        1 => Just(Cmd::Reopen),
+        1 => Just(Cmd::Close),
+        1 => Just(Cmd::Cancel),
+        1 => (0..3u8).prop_map(Cmd::Link),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => (0..2usize, 0..5usize, 0..TITLES.len(), 0..3u8, proptest::option::of(0..48u8), any::<bool>(), any::<bool>())
+            .prop_map(|(client, who, title, to, due, chat, keyed)| Op::Create { client, who, title, to, due, chat, keyed }),
+        8 => (0..2usize, 0..4usize, 0..5usize, cmd(), any::<bool>())
+            .prop_map(|(client, task, who, cmd, keyed)| Op::Act { client, task, who, cmd, keyed }),
+        1 => (0..64usize).prop_map(Op::Again),
+    ]
+}
+
+fn command(cmd: &Cmd, people: &[Actor], now: Timestamp) -> Command {
+    match cmd {
+        Cmd::Claim => Command::Claim,
+        Cmd::Unclaim => Command::Unclaim,
+        Cmd::Assign(who) => Command::Assign {
+            to: people[*who].clone(),
+        },
+        Cmd::Comment(shared) => Command::Comment {
+            body: "a comment".into(),
+            visibility: if *shared {
+                Visibility::Shared
+            } else {
+                Visibility::Side(Side::Internal)
+            },
+        },
+        Cmd::Status(i) => Command::SetStatus {
+            to: Status::ALL[*i],
+            reason: None,
+        },
+        Cmd::Priority(i) => Command::SetPriority(Priority::ALL[*i]),
+        Cmd::Due(hours) => {
+            Command::SetDue(hours.map(|h| now + SignedDuration::from_hours(h.into())))
+        }
+        Cmd::Retitle(i) => Command::Retitle(TITLES[*i].into()),
+        Cmd::Handoff => Command::Handoff { reason: None },
+        Cmd::Approve => Command::Approve,
+        Cmd::Refuse => Command::Refuse {
+            reason: "not now".into(),
+        },
+        Cmd::Reopen => Command::Reopen { reason: None },
+        Cmd::Close => Command::Close,
+        Cmd::Cancel => Command::Cancel { reason: None },
+        Cmd::Link(n) => Command::LinkChat(ChatRef {
+            channel: Some(10),
+            thread: Some(u64::from(*n)),
+            message: None,
+        }),
+    }
+}
+
+/// What the test expects, kept beside the store.
+#[derive(Default)]
+struct Model {
+    commits: Vec<Commit>,
+    outbox: Vec<Effect>,
+    created: BTreeMap<ClientKey, u64>,
+    requests: BTreeMap<String, RequestRecord>,
+}
+
+fn run(ops: &[Op]) -> Result<(), TestCaseError> {
+    let store = SledStore::open_temporary().unwrap();
+    let clients: Vec<ClientKey> = CLIENTS.iter().map(|c| client(c)).collect();
+    let people: Vec<Vec<Actor>> = clients
+        .iter()
+        .zip([0, 10])
+        .map(|(c, base)| people(c, base))
+        .collect();
+    let mut model = Model::default();
+    let mut now = t0();
+    for (i, op) in ops.iter().enumerate() {
+        now += minutes(7);
+        let key = format!("req-{i}");
+        let decided = match op {
+            Op::Create {
+                client,
+                who,
+                title,
+                to,
+                due,
+                chat,
+                keyed,
+            } => {
+                let new = NewTask {
+                    title: TITLES[*title].into(),
+                    to: match to {
+                        0 => SideChoice::Auto,
+                        1 => SideChoice::To(Side::Internal),
+                        _ => SideChoice::To(Side::Msp),
+                    },
+                    due: due.map(|h| now + SignedDuration::from_hours(h.into())),
+                    chat: chat.then(|| ChatRef {
+                        channel: Some(1),
+                        ..ChatRef::default()
+                    }),
+                    ..NewTask::default()
+                };
+                let request = keyed.then_some(key.as_str());
+                create(
+                    &store,
+                    &clients[*client],
+                    &people[*client][*who],
+                    &new,
+                    now,
+                    request,
+                )
+                .ok()
+            }
+            Op::Act {
+                client,
+                task,
+                who,
+                cmd,
+                keyed,
+            } => {
+                let created = model.created.get(&clients[*client]).copied().unwrap_or(0);
+                if created == 0 {
+                    continue;
+                }
+                let id = TaskId::new(clients[*client].clone(), *task as u64 % created + 1);
+                let task = store.task(&id).unwrap().unwrap();
+                let command = command(cmd, &people[*client], now);
+                let request = keyed.then_some(key.as_str());
+                change(&task, &people[*client][*who], &command, now, request).ok()
+            }
+            Op::Again(n) => {
+                if model.commits.is_empty() {
+                    continue;
+                }
+                let old = &model.commits[n % model.commits.len()];
+                let before = dump(&store, &clients);
+                let outcome = store.commit(old);
+                match &old.request {
+                    Some(key) => prop_assert_eq!(
+                        outcome.unwrap(),
+                        CommitOutcome::Duplicate(model.requests[key].clone())
+                    ),
+                    None => prop_assert!(
+                        matches!(outcome, Err(StoreError::Conflict(_))),
+                        "{:?}",
+                        outcome
+                    ),
+                }
+                prop_assert_eq!(dump(&store, &clients), before);
+                continue;
+            }
+        };
+        let Some(commit) = decided else { continue };
+        prop_assert_eq!(store.commit(&commit).unwrap(), CommitOutcome::Written);
+        if commit.before.is_none() {
+            *model
+                .created
+                .entry(commit.after.id.client().clone())
+                .or_default() += 1;
+        }
+        if let Some(key) = &commit.request {
+            let record = RequestRecord {
+                task: commit.after.id.clone(),
+                version: commit.after.version,
+            };
+            model.requests.insert(key.clone(), record);
+        }
+        model.outbox.extend(commit.effects.clone());
+        model.commits.push(commit);
+    }
+    check(&store, &clients, &people, &model, now)
+}
+
+fn check(
+    store: &SledStore,
+    clients: &[ClientKey],
+    people: &[Vec<Actor>],
+    model: &Model,
+    now: Timestamp,
+) -> Result<(), TestCaseError> {
+    // Snapshots are the folds of their events.
+    let mut tasks = Vec::new();
+    store
+        .for_each_task(&mut |t| {
+            tasks.push(t);
+            Ok(())
+        })
+        .unwrap();
+    for task in &tasks {
+        let events = store.events(&task.id).unwrap();
+        prop_assert_eq!(&Task::fold(&events).unwrap(), task);
+        prop_assert_eq!(store.task(&task.id).unwrap(), Some(task.clone()));
+    }
+    prop_assert_eq!(store.task_count().unwrap(), tasks.len() as u64);
+    // Export order: client, number, seq.
+    let mut events = Vec::new();
+    store
+        .for_each_event(&mut |e| {
+            events.push((e.task.clone(), e.seq));
+            Ok(())
+        })
+        .unwrap();
+    prop_assert!(events.windows(2).all(|w| w[0] < w[1]));
+    prop_assert_eq!(
+        events.len() as u64,
+        tasks.iter().map(|t| u64::from(t.version)).sum::<u64>()
+    );
+
+    for (c, client) in clients.iter().enumerate() {
+        let mine: Vec<Task> = tasks
+            .iter()
+            .filter(|t| t.id.client() == client)
+            .cloned()
+            .collect();
+        // Ids are unique and gapless.
+        let n = model.created.get(client).copied().unwrap_or(0);
+        prop_assert_eq!(numbers(&mine), (1..=n).collect::<Vec<_>>());
+        prop_assert_eq!(store.next_number(client).unwrap(), n + 1);
+        // Every index agrees with a full scan.
+        let mut filters = vec![
+            TaskFilter::open(),
+            TaskFilter::Status(Status::ALL.to_vec()),
+            TaskFilter::Status(vec![Status::Resolved, Status::New, Status::Resolved]),
+            TaskFilter::Status(vec![]),
+            TaskFilter::HandledBy(Side::Internal),
+            TaskFilter::HandledBy(Side::Msp),
+        ];
+        filters.extend(Status::ALL.map(|s| TaskFilter::Status(vec![s])));
+        filters.extend(people[c].iter().map(|p| TaskFilter::AssignedTo(p.person)));
+        filters.push(TaskFilter::AssignedTo(PersonId(12345)));
+        for hours in [0, 5, 24, 1000] {
+            filters.push(TaskFilter::DueBy(t0() + SignedDuration::from_hours(hours)));
+        }
+        filters.push(TaskFilter::DueBy(now));
+        for filter in filters {
+            let expected = scan(&mine, &filter);
+            for (after, limit) in [
+                (None, 10_000),
+                (None, 1),
+                (None, 3),
+                (Some(1), 2),
+                (Some(3), 10_000),
+                (Some(n), 5),
+            ] {
+                let query = TaskQuery {
+                    client: client.clone(),
+                    filter: filter.clone(),
+                    after,
+                    limit,
+                };
+                let want: Vec<Task> = expected
+                    .iter()
+                    .filter(|t| after.is_none_or(|a| t.id.number() > a))
+                    .take(limit)
+                    .cloned()
+                    .collect();
+                prop_assert_eq!(store.list(&query).unwrap(), want, "{:?}", query);
+            }
+        }
+    }
+    // The outbox holds exactly the effects committed, in commit order, with
+    // gapless ids.
+    let outbox = store.outbox_due(Timestamp::MAX, usize::MAX).unwrap();
+    prop_assert_eq!(
+        outbox.iter().map(|e| e.effect.clone()).collect::<Vec<_>>(),
+        model.outbox.clone()
+    );
+    prop_assert_eq!(
+        numbers_of(&outbox),
+        (1..=model.outbox.len() as u64).collect::<Vec<_>>()
+    );
+    prop_assert_eq!(store.outbox_len().unwrap(), model.outbox.len());
+    for (key, record) in &model.requests {
+        prop_assert_eq!(store.request(key).unwrap(), Some(record.clone()));
+    }
+    // And the raw trees hold nothing more than that.
+    let problems = store.check_integrity().unwrap();
+    prop_assert!(problems.is_empty(), "{:#?}", problems);
+    Ok(())
+}
+
+/// The listing, by a full scan of the snapshots.
+fn scan(tasks: &[Task], filter: &TaskFilter) -> Vec<Task> {
+    let mut found: Vec<Task> = tasks
+        .iter()
+        .filter(|t| match filter {
+            TaskFilter::Status(statuses) => statuses.contains(&t.status),
+            TaskFilter::HandledBy(side) => t.status.is_open() && t.handling_side == *side,
+            TaskFilter::AssignedTo(person) => t.status.is_open() && t.assignee == Some(*person),
+            TaskFilter::DueBy(by) => t.status.is_open() && t.due.is_some_and(|d| d <= *by),
+        })
+        .cloned()
+        .collect();
+    match filter {
+        TaskFilter::DueBy(_) => found.sort_by_key(|t| (t.due, t.id.number())),
+        _ => found.sort_by_key(|t| t.id.number()),
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_store_stays_consistent(ops in proptest::collection::vec(op(), 1..80)) {
+        run(&ops)?;
+    }
+}
