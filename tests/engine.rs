@@ -4,8 +4,8 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use jiff::SignedDuration;
@@ -13,17 +13,11 @@ use ponte::clock::{Clock, ManualClock};
 use ponte::domain::effect::Effect;
 use ponte::domain::{Command, EventKind, Side, Status, TaskId, UserError, Visibility};
 use ponte::engine::{Ledger, Op, PonteError, Request};
-use ponte::outbox::{Backoff, DeliveryError, Deliverer, Sink};
+use ponte::outbox::{Backoff, Deliverer, DeliveryError, Sink};
 use ponte::store::{SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
 
 fn open(dir: &std::path::Path) -> Arc<SledStore> {
-    Arc::new(
-        SledStore::open(&StoreOptions {
-            path: dir.to_path_buf(),
-            ..StoreOptions::default()
-        })
-        .unwrap(),
-    )
+    Arc::new(SledStore::open(&StoreOptions::new(dir)).unwrap())
 }
 
 fn ledger(store: Arc<SledStore>, clock: &ManualClock) -> Ledger<SledStore> {
@@ -54,18 +48,27 @@ async fn a_request_becomes_a_routed_task_with_its_history() {
     let ledger = ledger(open(dir.path()), &clock);
     let alice = employee(1, ACME);
 
-    let created = ledger.submit(create(&alice, ACME, "The VPN is down in Milan")).await.unwrap();
+    let created = ledger
+        .submit(create(&alice, ACME, "The VPN is down in Milan"))
+        .await
+        .unwrap();
     assert_eq!(created.task.id.to_string(), "ACME-1");
     assert_eq!(created.task.handling_side, Side::Msp);
     assert_eq!(created.task.requester, alice.person);
     let kinds: Vec<_> = created.events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(kinds, ["created", "routed"]);
 
-    let second = ledger.submit(create(&alice, ACME, "printer jammed")).await.unwrap();
+    let second = ledger
+        .submit(create(&alice, ACME, "printer jammed"))
+        .await
+        .unwrap();
     assert_eq!(second.task.id.to_string(), "ACME-2");
     assert_eq!(second.task.handling_side, Side::Internal);
     // Each client numbers its own tasks.
-    let other = ledger.submit(create(&employee(9, BRIGHT), BRIGHT, "wifi")).await.unwrap();
+    let other = ledger
+        .submit(create(&employee(9, BRIGHT), BRIGHT, "wifi"))
+        .await
+        .unwrap();
     assert_eq!(other.task.id.to_string(), "BRIGHT-1");
 }
 
@@ -103,18 +106,28 @@ async fn two_claims_at_once_give_one_owner() {
         .id;
 
     let engineers: Vec<_> = (10..20).map(msp_engineer).collect();
-    let claims = engineers.iter().map(|e| ledger.submit(change(e, &task, Command::Claim)));
+    let claims = engineers.iter().map(|e| {
+        let ledger = ledger.clone();
+        let request = change(e, &task, Command::Claim);
+        async move { ledger.submit(request).await }
+    });
     let results = futures_join_all(claims).await;
     let winners = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(winners, 1, "{results:?}");
     for result in results {
         if let Err(e) = result {
-            assert!(matches!(e, PonteError::User(UserError::AlreadyClaimed { .. })), "{e:?}");
+            assert!(
+                matches!(e, PonteError::User(UserError::AlreadyClaimed { .. })),
+                "{e:?}"
+            );
         }
     }
     let (stored, history) = ledger.show(msp_engineer(10), task).await.unwrap();
     assert_eq!(stored.status, Status::Claimed);
-    let claims = history.iter().filter(|e| matches!(e.kind, EventKind::Claimed { .. })).count();
+    let claims = history
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Claimed { .. }))
+        .count();
     assert_eq!(claims, 1);
 }
 
@@ -145,13 +158,27 @@ async fn another_client_cannot_see_or_touch_a_task() {
         .id;
     let outsider = it_manager(50, BRIGHT);
 
-    let refused = user_error(ledger.submit(change(&outsider, &task, Command::Close)).await);
-    assert_eq!(refused, UserError::UnknownTask { id: "ACME-1".into() });
+    let refused = user_error(
+        ledger
+            .submit(change(&outsider, &task, Command::Close))
+            .await,
+    );
+    assert_eq!(
+        refused,
+        UserError::UnknownTask {
+            id: "ACME-1".into()
+        }
+    );
     assert!(matches!(
         ledger.show(outsider.clone(), task.clone()).await,
         Err(PonteError::User(UserError::UnknownTask { .. }))
     ));
-    let query = TaskQuery { client: key(ACME), filter: TaskFilter::open(), after: None, limit: 10 };
+    let query = TaskQuery {
+        client: key(ACME),
+        filter: TaskFilter::open(),
+        after: None,
+        limit: 10,
+    };
     assert!(matches!(
         ledger.list(outsider.clone(), query).await,
         Err(PonteError::User(UserError::NotForClient))
@@ -168,16 +195,30 @@ async fn internal_notes_stay_on_their_side() {
     let clock = ManualClock::new(start());
     let ledger = ledger(open(dir.path()), &clock);
     let tech = it_tech(2, ACME);
-    let task = ledger.submit(create(&employee(1, ACME), ACME, "vpn")).await.unwrap().task.id;
-    let note = Command::Comment { body: "budget is tight".into(), visibility: Visibility::Side(Side::Internal) };
+    let task = ledger
+        .submit(create(&employee(1, ACME), ACME, "vpn"))
+        .await
+        .unwrap()
+        .task
+        .id;
+    let note = Command::Comment {
+        body: "budget is tight".into(),
+        visibility: Visibility::Side(Side::Internal),
+    };
     ledger.submit(change(&tech, &task, note)).await.unwrap();
-    let shared = Command::Comment { body: "any news?".into(), visibility: Visibility::Shared };
+    let shared = Command::Comment {
+        body: "any news?".into(),
+        visibility: Visibility::Shared,
+    };
     ledger.submit(change(&tech, &task, shared)).await.unwrap();
 
     let (_, seen_by_msp) = ledger.show(msp_engineer(10), task.clone()).await.unwrap();
     let (_, seen_by_it) = ledger.show(tech, task).await.unwrap();
     let comments = |events: &[ponte::domain::Event]| {
-        events.iter().filter(|e| matches!(e.kind, EventKind::Commented { .. })).count()
+        events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Commented { .. }))
+            .count()
     };
     assert_eq!(comments(&seen_by_it), 2);
     assert_eq!(comments(&seen_by_msp), 1);
@@ -191,11 +232,25 @@ async fn everything_confirmed_is_there_after_a_restart() {
     let engineer = msp_engineer(10);
     let (task, before) = {
         let ledger = ledger(open(dir.path()), &clock);
-        let task = ledger.submit(create(&alice, ACME, "vpn down")).await.unwrap().task.id;
-        ledger.submit(change(&engineer, &task, Command::Claim)).await.unwrap();
+        let task = ledger
+            .submit(create(&alice, ACME, "vpn down"))
+            .await
+            .unwrap()
+            .task
+            .id;
+        ledger
+            .submit(change(&engineer, &task, Command::Claim))
+            .await
+            .unwrap();
         clock.advance(SignedDuration::from_mins(5));
-        let resolve = Command::SetStatus { to: Status::Resolved, reason: Some("router rebooted".into()) };
-        ledger.submit(change(&engineer, &task, resolve)).await.unwrap();
+        let resolve = Command::SetStatus {
+            to: Status::Resolved,
+            reason: Some("router rebooted".into()),
+        };
+        ledger
+            .submit(change(&engineer, &task, resolve))
+            .await
+            .unwrap();
         let before = ledger.show(engineer.clone(), task.clone()).await.unwrap();
         (task, before)
         // every handle (ledger, writer thread, store) dropped here
@@ -207,7 +262,10 @@ async fn everything_confirmed_is_there_after_a_restart() {
     assert_eq!(after, before);
     assert_eq!(after.0.status, Status::Resolved);
     // Numbering carries on where it stopped.
-    let next = ledger.submit(create(&alice, ACME, "printer")).await.unwrap();
+    let next = ledger
+        .submit(create(&alice, ACME, "printer"))
+        .await
+        .unwrap();
     assert_eq!(next.task.id.to_string(), "ACME-2");
 }
 
@@ -215,7 +273,7 @@ async fn everything_confirmed_is_there_after_a_restart() {
 /// directory lock until the last one goes).
 async fn reopen(dir: &std::path::Path) -> Arc<SledStore> {
     for _ in 0..100 {
-        match SledStore::open(&StoreOptions { path: dir.to_path_buf(), ..StoreOptions::default() }) {
+        match SledStore::open(&StoreOptions::new(dir)) {
             Ok(store) => return Arc::new(store),
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
         }
@@ -251,20 +309,41 @@ async fn effects_are_delivered_once_after_failures_in_order() {
     let store = open(dir.path());
     let ledger = ledger(store.clone(), &clock);
     let engineer = msp_engineer(10);
-    let task = ledger.submit(create(&employee(1, ACME), ACME, "vpn")).await.unwrap().task.id;
-    ledger.submit(change(&engineer, &task, Command::Claim)).await.unwrap();
+    let task = ledger
+        .submit(create(&employee(1, ACME), ACME, "vpn"))
+        .await
+        .unwrap()
+        .task
+        .id;
+    ledger
+        .submit(change(&engineer, &task, Command::Claim))
+        .await
+        .unwrap();
     assert_eq!(store.outbox_len().unwrap(), 2);
 
-    let sink = FlakySink { failures_left: Arc::new(AtomicUsize::new(2)), ..Default::default() };
-    let backoff = Backoff { first: SignedDuration::from_secs(10), max: SignedDuration::from_mins(1) };
-    let deliverer = Deliverer::new(store.clone(), sink.clone(), Arc::new(clock.clone()) as Arc<dyn Clock>)
-        .with_backoff(backoff);
+    let sink = FlakySink {
+        failures_left: Arc::new(AtomicUsize::new(2)),
+        ..Default::default()
+    };
+    let backoff = Backoff {
+        first: SignedDuration::from_secs(10),
+        max: SignedDuration::from_mins(1),
+    };
+    let deliverer = Deliverer::new(
+        store.clone(),
+        sink.clone(),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+    )
+    .with_backoff(backoff);
 
     // First try fails; the task's later entry waits behind it.
     let pass = deliverer.pass().await.unwrap();
     assert_eq!((pass.delivered, pass.failed), (0, 1));
     // Not due yet: nothing is tried.
-    assert_eq!(deliverer.pass().await.unwrap().delivered + deliverer.pass().await.unwrap().failed, 0);
+    assert_eq!(
+        deliverer.pass().await.unwrap().delivered + deliverer.pass().await.unwrap().failed,
+        0
+    );
     clock.advance(SignedDuration::from_secs(10));
     assert_eq!(deliverer.pass().await.unwrap().failed, 1);
     clock.advance(SignedDuration::from_secs(20));
@@ -283,12 +362,19 @@ async fn the_outbox_survives_a_restart() {
     let clock = ManualClock::new(start());
     {
         let ledger = ledger(open(dir.path()), &clock);
-        ledger.submit(create(&employee(1, ACME), ACME, "vpn")).await.unwrap();
+        ledger
+            .submit(create(&employee(1, ACME), ACME, "vpn"))
+            .await
+            .unwrap();
     }
     let store = reopen(dir.path()).await;
     assert_eq!(store.outbox_len().unwrap(), 1);
     let sink = FlakySink::default();
-    let deliverer = Deliverer::new(store.clone(), sink.clone(), Arc::new(clock.clone()) as Arc<dyn Clock>);
+    let deliverer = Deliverer::new(
+        store.clone(),
+        sink.clone(),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+    );
     assert_eq!(deliverer.pass().await.unwrap().delivered, 1);
     assert_eq!(store.outbox_len().unwrap(), 0);
 }
@@ -300,8 +386,16 @@ async fn a_refused_change_records_nothing() {
     let store = open(dir.path());
     let ledger = ledger(store.clone(), &clock);
     let alice = employee(1, ACME);
-    let task = ledger.submit(create(&alice, ACME, "vpn")).await.unwrap().task;
-    let refused = user_error(ledger.submit(change(&alice, &task.id, Command::Claim)).await);
+    let task = ledger
+        .submit(create(&alice, ACME, "vpn"))
+        .await
+        .unwrap()
+        .task;
+    let refused = user_error(
+        ledger
+            .submit(change(&alice, &task.id, Command::Claim))
+            .await,
+    );
     assert_eq!(refused, UserError::NotStaffOf { side: Side::Msp });
     assert_eq!(store.task(&task.id).unwrap().unwrap(), task);
     assert_eq!(store.events(&task.id).unwrap().len(), 2);

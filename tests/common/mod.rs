@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use ponte::domain::{
-    Actor, CategoryRule, ClientKey, ClientRouting, ClientScope, NewTask, PersonId, Priority,
-    Role, Side, SideChoice, Category,
+    Actor, Category, CategoryRule, ClientKey, ClientRouting, ClientScope, NewTask, PersonId,
+    Priority, Role, Side, SideChoice,
 };
 use ponte::engine::{Op, Request, Rules};
 
@@ -36,7 +36,12 @@ pub fn routing() -> ClientRouting {
     ClientRouting {
         categories: vec![
             rule("network", &["vpn", "wifi", "rete"], Side::Msp, Priority::P2),
-            rule("printers", &["printer", "stampante"], Side::Internal, Priority::P4),
+            rule(
+                "printers",
+                &["printer", "stampante"],
+                Side::Internal,
+                Priority::P4,
+            ),
         ],
         default_side: Side::Internal,
         default_priority: Priority::P3,
@@ -62,11 +67,21 @@ pub fn employee(id: u64, client: &str) -> Actor {
 }
 
 pub fn it_tech(id: u64, client: &str) -> Actor {
-    person(id, Side::Internal, &[Role::ItTechnician], ClientScope::Only(key(client)))
+    person(
+        id,
+        Side::Internal,
+        &[Role::ItTechnician],
+        ClientScope::Only(key(client)),
+    )
 }
 
 pub fn it_manager(id: u64, client: &str) -> Actor {
-    person(id, Side::Internal, &[Role::ItManager], ClientScope::Only(key(client)))
+    person(
+        id,
+        Side::Internal,
+        &[Role::ItManager],
+        ClientScope::Only(key(client)),
+    )
 }
 
 /// An MSP engineer serving every client.
