@@ -2,6 +2,7 @@
 //! Managed Service Provider. See ARCHITECTURE.md for the map.
 
 pub mod clock;
+pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod i18n;

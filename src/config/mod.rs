@@ -1,0 +1,325 @@
+//! The deployment's configuration: one MSP, its client companies, and the
+//! routing rules, read from a TOML file and checked as a whole.
+//!
+//! Secrets never live in the file: the Discord token comes from the
+//! `DISCORD_TOKEN` environment variable (see [`Secrets`]), and a `token` key
+//! in the file is refused with that hint.
+//!
+//! `config/ponte.example.toml` is the documented example. The shape:
+//!
+//! ```toml
+//! [ponte]                       # optional, all keys have defaults
+//! data_dir = "./ponte-data"     # relative to the working directory
+//! cache_capacity_mb = 16        # 1..=4096
+//! language = "en"               # "en" or "it": the default for MSP and clients
+//!
+//! [msp]
+//! name = "Nordhaven IT Services"
+//! language = "en"                       # optional, defaults to [ponte].language
+//! guild_id = 1187426301958832128        # optional: the MSP's own Discord server;
+//! channel_id = 1187426302420201472      #   with it, these three are required:
+//! engineer_role_id = 1187426302881574912 # the MSP's queue channel and roles
+//! lead_role_id = 1187426303342948352    #   in that server
+//!
+//! [[categories]]                # in order: the first whose keyword matches wins
+//! name = "network"
+//! keywords = ["network", "rete", "vpn"]
+//! owner = "msp"                 # "internal" or "msp"
+//! priority = "P2"               # "P1" .. "P4"
+//! needs_approval = false        # optional, default false
+//!
+//! [[clients]]
+//! name = "Acme Manufacturing"   # unique, ignoring case
+//! key = "ACME"                  # task ids are ACME-1, ACME-2, ...
+//! language = "it"               # optional, defaults to [ponte].language
+//! time_zone = "Europe/Rome"     # IANA name
+//! guild_id = 1190012345678901248
+//! default_side = "internal"     # optional, default "internal"
+//! default_priority = "P3"       # optional, default "P3"
+//! [clients.channels]
+//! requests = 1190012346140274688
+//! internal_it = 1190012346601648128  # optional
+//! msp = 1190012347063021568          # optional with an MSP server, else required
+//! [clients.roles]
+//! it_manager = 1190012347524395008
+//! it_technician = 1190012347985768448
+//! msp_engineer = 1190012348447141888 # optional with an MSP server, else required
+//! msp_lead = 1190012348908515328     # optional
+//! [clients.territory]           # optional overrides of the categories
+//! it_owns = ["network"]         # names of [[categories]]
+//! msp_handles = []
+//! needs_approval = ["network"]
+//! ```
+//!
+//! Discord ids may be written as integers or as strings of digits.
+//!
+//! Loading reports every problem it finds, each with its path and line
+//! (see [`ConfigErrors`]). Problems of shape (TOML syntax, unknown keys, a
+//! string where a number belongs) are found first; the checks of meaning
+//! (required values, duplicates, ids, time zones, category references) run
+//! once the shape is right.
+
+mod error;
+mod ids;
+mod raw;
+mod secrets;
+mod summary;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::{fmt, fs};
+
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Side};
+
+pub use error::{ConfigErrors, ConfigProblem};
+pub use ids::{ChannelId, GuildId, RoleId};
+pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secrets};
+
+/// The language Ponte speaks to a side or a client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    En,
+    It,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::En, Language::It];
+
+    /// The code used in the configuration and for message bundles.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::It => "it",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a string is not a [`Language`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language `{0}`: use \"en\" (English) or \"it\" (Italian)")]
+pub struct UnknownLanguage(pub String);
+
+impl FromStr for Language {
+    type Err = UnknownLanguage;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "en" => Ok(Language::En),
+            "it" => Ok(Language::It),
+            other => Err(UnknownLanguage(other.chars().take(20).collect())),
+        }
+    }
+}
+
+/// The loaded, checked configuration. Everything in it has been validated:
+/// ids are non-zero and used once, names and keys are unique, every client
+/// has its routing rules.
+#[derive(Clone, Debug)]
+pub struct Config {
+    data_dir: PathBuf,
+    cache_capacity_mb: u32,
+    language: Language,
+    msp: MspConfig,
+    categories: Vec<CategoryRule>,
+    clients: Vec<ClientConfig>,
+}
+
+/// The MSP that this deployment serves.
+#[derive(Clone, Debug)]
+pub struct MspConfig {
+    pub name: String,
+    pub language: Language,
+    /// The MSP's own Discord server, when it has one; otherwise the MSP works
+    /// inside each client's server, with the channel and role set per client.
+    pub server: Option<MspServer>,
+}
+
+/// The MSP's own Discord server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MspServer {
+    pub guild_id: GuildId,
+    /// Where the MSP's queue of all clients' tasks is posted.
+    pub queue_channel: ChannelId,
+    pub engineer_role: RoleId,
+    pub lead_role: RoleId,
+}
+
+/// One client company.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub key: ClientKey,
+    /// The display name.
+    pub name: String,
+    pub language: Language,
+    pub time_zone: TimeZone,
+    /// The client's Discord server.
+    pub guild_id: GuildId,
+    pub channels: ClientChannels,
+    pub roles: ClientRoles,
+    /// The overrides as written; [`ClientConfig::routing`] has them applied.
+    pub territory: Territory,
+    /// The rules this client's requests are routed by.
+    pub routing: ClientRouting,
+}
+
+/// A client's channels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientChannels {
+    /// Where employees ask for help.
+    pub requests: ChannelId,
+    /// The internal IT team's private channel.
+    pub internal_it: Option<ChannelId>,
+    /// The MSP's channel for this client, in the client's server or in the
+    /// MSP's; when absent the MSP's queue channel is used.
+    pub msp: Option<ChannelId>,
+}
+
+/// A client's roles, all in the client's server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientRoles {
+    pub it_manager: RoleId,
+    pub it_technician: RoleId,
+    /// The MSP's role in the client's server; required when the MSP has no
+    /// server of its own.
+    pub msp_engineer: Option<RoleId>,
+    /// The MSP lead's role in the client's server, if any.
+    pub msp_lead: Option<RoleId>,
+}
+
+/// A client's overrides of the global categories.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Territory {
+    /// Categories the client's internal IT owns here, whatever the default.
+    pub it_owns: Vec<Category>,
+    /// Categories the MSP handles here, whatever the default.
+    pub msp_handles: Vec<Category>,
+    /// Categories where the MSP needs the IT manager's approval here.
+    pub needs_approval: Vec<Category>,
+}
+
+impl Territory {
+    /// The global rules, in order, with these overrides applied.
+    pub fn apply(&self, global: &[CategoryRule]) -> Vec<CategoryRule> {
+        global
+            .iter()
+            .map(|rule| {
+                let mut rule = rule.clone();
+                if self.it_owns.contains(&rule.category) {
+                    rule.owner = Side::Internal;
+                }
+                if self.msp_handles.contains(&rule.category) {
+                    rule.owner = Side::Msp;
+                }
+                if self.needs_approval.contains(&rule.category) {
+                    rule.needs_approval = true;
+                }
+                rule
+            })
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.it_owns.is_empty() && self.msp_handles.is_empty() && self.needs_approval.is_empty()
+    }
+}
+
+impl Config {
+    /// The default of `[ponte].data_dir`.
+    pub const DEFAULT_DATA_DIR: &str = "./ponte-data";
+    /// The default of `[ponte].cache_capacity_mb`.
+    pub const DEFAULT_CACHE_CAPACITY_MB: u32 = 16;
+    /// The allowed values of `[ponte].cache_capacity_mb`.
+    pub const CACHE_CAPACITY_MB: std::ops::RangeInclusive<u32> = 1..=4096;
+
+    /// Reads and checks the configuration file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let name = path.display().to_string();
+        let text = fs::read_to_string(path)
+            .map_err(|e| ConfigErrors::single(&name, format!("cannot read the file: {e}")))?;
+        Self::from_toml_str(&text, &name)
+    }
+
+    /// Checks a configuration given as text; `source_name` names it in the
+    /// problems (usually the file name).
+    pub fn from_toml_str(text: &str, source_name: &str) -> Result<Config, ConfigErrors> {
+        validate::load(text, source_name)
+    }
+
+    /// Where Ponte keeps its data; relative paths are relative to the
+    /// working directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The store's cache size, in megabytes.
+    pub fn cache_capacity_mb(&self) -> u32 {
+        self.cache_capacity_mb
+    }
+
+    /// The store's cache size, in bytes.
+    pub fn cache_capacity_bytes(&self) -> u64 {
+        u64::from(self.cache_capacity_mb) * 1024 * 1024
+    }
+
+    /// The default language of the deployment.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    pub fn msp(&self) -> &MspConfig {
+        &self.msp
+    }
+
+    /// The global category rules, in the order they are tried.
+    pub fn categories(&self) -> &[CategoryRule] {
+        &self.categories
+    }
+
+    /// The clients, in the order of the file.
+    pub fn clients(&self) -> &[ClientConfig] {
+        &self.clients
+    }
+
+    pub fn client(&self, key: &ClientKey) -> Option<&ClientConfig> {
+        self.clients.iter().find(|c| &c.key == key)
+    }
+
+    /// The client whose Discord server this is.
+    pub fn client_by_guild(&self, guild_id: u64) -> Option<&ClientConfig> {
+        self.clients.iter().find(|c| c.guild_id.get() == guild_id)
+    }
+
+    /// The routing rules of a client: the global categories with its
+    /// territory overrides applied.
+    pub fn routing(&self, key: &ClientKey) -> Option<&ClientRouting> {
+        self.client(key).map(|c| &c.routing)
+    }
+
+    /// Where the MSP works this client's tasks: the client's MSP channel,
+    /// or else the MSP's queue channel.
+    pub fn msp_channel(&self, key: &ClientKey) -> Option<ChannelId> {
+        let client = self.client(key)?;
+        client
+            .channels
+            .msp
+            .or(self.msp.server.map(|s| s.queue_channel))
+    }
+
+    /// A human-readable account of the configuration, for `ponte check-config`.
+    pub fn summary(&self) -> String {
+        summary::render(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;

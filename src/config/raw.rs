@@ -1,0 +1,172 @@
+//! The file as written: serde structures that refuse unknown keys and leave
+//! every check beyond the shape (required, ranges, names, ids, references) to
+//! the validation, so that all those problems can be reported together.
+//!
+//! Each top-level table, and each element of `[[categories]]` and
+//! `[[clients]]`, is deserialized on its own: a typo in one client does not
+//! hide a typo in the next.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::error::{Found, Path, explain};
+use super::ids::RawId;
+
+/// The top-level tables, in the order the documentation presents them.
+pub(crate) const SECTIONS: [&str; 4] = ["ponte", "msp", "categories", "clients"];
+
+#[derive(Debug, Default)]
+pub(crate) struct RawConfig {
+    pub ponte: RawPonte,
+    pub msp: Option<RawMsp>,
+    pub categories: Vec<RawCategory>,
+    pub clients: Vec<RawClient>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the [ponte] table")]
+pub(crate) struct RawPonte {
+    pub data_dir: Option<PathBuf>,
+    pub cache_capacity_mb: Option<i64>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the [msp] table")]
+pub(crate) struct RawMsp {
+    pub name: Option<String>,
+    pub language: Option<String>,
+    pub guild_id: Option<RawId>,
+    pub channel_id: Option<RawId>,
+    pub engineer_role_id: Option<RawId>,
+    pub lead_role_id: Option<RawId>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[categories]] table")]
+pub(crate) struct RawCategory {
+    pub name: Option<String>,
+    pub keywords: Option<Vec<String>>,
+    pub owner: Option<String>,
+    pub priority: Option<String>,
+    pub needs_approval: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[clients]] table")]
+pub(crate) struct RawClient {
+    pub name: Option<String>,
+    pub key: Option<String>,
+    pub language: Option<String>,
+    pub time_zone: Option<String>,
+    pub guild_id: Option<RawId>,
+    pub default_side: Option<String>,
+    pub default_priority: Option<String>,
+    pub channels: Option<RawChannels>,
+    pub roles: Option<RawRoles>,
+    #[serde(default)]
+    pub territory: RawTerritory,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [clients.channels] table")]
+pub(crate) struct RawChannels {
+    pub requests: Option<RawId>,
+    pub internal_it: Option<RawId>,
+    pub msp: Option<RawId>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [clients.roles] table")]
+pub(crate) struct RawRoles {
+    pub it_manager: Option<RawId>,
+    pub it_technician: Option<RawId>,
+    pub msp_engineer: Option<RawId>,
+    pub msp_lead: Option<RawId>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [clients.territory] table")]
+pub(crate) struct RawTerritory {
+    #[serde(default)]
+    pub it_owns: Vec<String>,
+    #[serde(default)]
+    pub msp_handles: Vec<String>,
+    #[serde(default)]
+    pub needs_approval: Vec<String>,
+}
+
+/// Reads the parsed document into the raw structures; shape problems go
+/// into `found`.
+pub(crate) fn read(doc: &Spanned<DeTable<'_>>, found: &mut Vec<Found>) -> RawConfig {
+    let mut raw = RawConfig::default();
+    for (key, value) in doc.get_ref().iter() {
+        let name: &str = key.get_ref();
+        let path = Path::root().key(name);
+        match name {
+            "ponte" => raw.ponte = one(value, &path, found).unwrap_or_default(),
+            "msp" => raw.msp = one(value, &path, found),
+            "categories" => raw.categories = many(value, &path, "[[categories]]", found),
+            "clients" => raw.clients = many(value, &path, "[[clients]]", found),
+            other => {
+                let expected = SECTIONS.map(|s| format!("`{s}`")).join(", ");
+                found.push(Found {
+                    path,
+                    offset: Some(key.span().start),
+                    message: explain(&format!(
+                        "unknown field `{other}`, expected one of {expected}"
+                    )),
+                });
+            }
+        }
+    }
+    raw
+}
+
+fn one<T: DeserializeOwned>(
+    value: &Spanned<DeValue<'_>>,
+    path: &Path,
+    found: &mut Vec<Found>,
+) -> Option<T> {
+    let de = ValueDeserializer::from(value.clone());
+    match serde_path_to_error::deserialize(de) {
+        Ok(v) => Some(v),
+        Err(err) => {
+            let path = path.join_serde(err.path());
+            let err = err.into_inner();
+            found.push(Found {
+                path,
+                offset: err.span().map(|s| s.start).or(Some(value.span().start)),
+                message: explain(err.message()),
+            });
+            None
+        }
+    }
+}
+
+fn many<T: DeserializeOwned + Default>(
+    value: &Spanned<DeValue<'_>>,
+    path: &Path,
+    how: &str,
+    found: &mut Vec<Found>,
+) -> Vec<T> {
+    let DeValue::Array(items) = value.get_ref() else {
+        found.push(Found {
+            path: path.clone(),
+            offset: Some(value.span().start),
+            message: format!(
+                "expected a list of tables: write each one under its own {how} header"
+            ),
+        });
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| one(item, &path.index(i), found).unwrap_or_default())
+        .collect()
+}

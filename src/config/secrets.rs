@@ -1,0 +1,76 @@
+//! Secrets, which come only from the environment, never from the file.
+
+use std::fmt;
+
+/// The environment variable that holds the Discord bot token.
+pub const DISCORD_TOKEN_VAR: &str = "DISCORD_TOKEN";
+
+/// The secrets Ponte needs to run. `Debug` never shows them.
+#[derive(Clone)]
+pub struct Secrets {
+    discord_token: String,
+}
+
+/// A secret that the environment does not provide.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the environment variable {var} is not set: {what}")]
+pub struct MissingSecret {
+    pub var: &'static str,
+    pub what: &'static str,
+}
+
+impl Secrets {
+    /// Reads the secrets from the process environment.
+    pub fn from_env() -> Result<Self, MissingSecret> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the secrets through `lookup` (a variable name to its value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingSecret> {
+        let discord_token = lookup(DISCORD_TOKEN_VAR)
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or(MissingSecret {
+                var: DISCORD_TOKEN_VAR,
+                what: "set it to the bot token from the Discord developer portal",
+            })?;
+        Ok(Self { discord_token })
+    }
+
+    pub fn discord_token(&self) -> &str {
+        &self.discord_token
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("discord_token", &"<redacted>")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_comes_from_the_environment_and_is_never_shown() {
+        let secrets =
+            Secrets::from_lookup(|name| (name == "DISCORD_TOKEN").then(|| " abc.def \n".into()))
+                .unwrap();
+        assert_eq!(secrets.discord_token(), "abc.def");
+        assert!(!format!("{secrets:?}").contains("abc"));
+    }
+
+    #[test]
+    fn a_missing_or_empty_token_names_the_variable() {
+        for value in [None, Some("  ".to_owned())] {
+            let err = Secrets::from_lookup(|_| value.clone()).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with("the environment variable DISCORD_TOKEN is not set")
+            );
+        }
+    }
+}

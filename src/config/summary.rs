@@ -1,0 +1,156 @@
+//! The human-readable account of a configuration, for `ponte check-config`.
+
+use std::fmt::{Display, Write};
+
+use super::{ClientConfig, Config};
+use crate::domain::Category;
+
+pub(super) fn render(config: &Config) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_config(&mut out, config);
+    out
+}
+
+fn write_config(out: &mut String, config: &Config) -> std::fmt::Result {
+    let msp = config.msp();
+    writeln!(out, "MSP: {} (language {})", msp.name, msp.language)?;
+    match &msp.server {
+        Some(server) => {
+            writeln!(out, "  own server {}", server.guild_id)?;
+            writeln!(
+                out,
+                "  queue channel {}, engineer role {}, lead role {}",
+                server.queue_channel, server.engineer_role, server.lead_role
+            )?;
+        }
+        None => writeln!(out, "  no server of its own: works in each client's server")?,
+    }
+    writeln!(
+        out,
+        "Data: {} (cache {} MB); default language {}",
+        config.data_dir().display(),
+        config.cache_capacity_mb(),
+        config.language()
+    )?;
+    writeln!(
+        out,
+        "Routing: the first category with a keyword in the request wins; * marks a client's override."
+    )?;
+    writeln!(
+        out,
+        "The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns."
+    )?;
+    for client in config.clients() {
+        writeln!(out)?;
+        write_client(out, config, client)?;
+    }
+    Ok(())
+}
+
+fn write_client(out: &mut String, config: &Config, client: &ClientConfig) -> std::fmt::Result {
+    writeln!(out, "Client {}: {}", client.key, client.name)?;
+    writeln!(
+        out,
+        "  server {}, language {}, time zone {}",
+        client.guild_id,
+        client.language,
+        client.time_zone.iana_name().unwrap_or("(unnamed)")
+    )?;
+    let msp_channel = match (client.channels.msp, config.msp_channel(&client.key)) {
+        (Some(own), _) => own.to_string(),
+        (None, Some(queue)) => format!("{queue} (the MSP's queue)"),
+        (None, None) => "-".to_owned(),
+    };
+    writeln!(
+        out,
+        "  channels: requests {}, internal IT {}, MSP {}",
+        client.channels.requests,
+        or_dash(client.channels.internal_it),
+        msp_channel
+    )?;
+    writeln!(
+        out,
+        "  roles: IT manager {}, IT technician {}, MSP engineer {}, MSP lead {}",
+        client.roles.it_manager,
+        client.roles.it_technician,
+        or_dash(client.roles.msp_engineer),
+        or_dash(client.roles.msp_lead)
+    )?;
+    let routing = &client.routing;
+    writeln!(
+        out,
+        "  when no keyword matches: {}, {}",
+        routing.default_side, routing.default_priority
+    )?;
+    let overridden = |c: &Category, list: &[Category]| if list.contains(c) { "*" } else { "" };
+    let t = &client.territory;
+    writeln!(out, "  routing:")?;
+    let width = routing
+        .categories
+        .iter()
+        .map(|r| r.category.as_str().len())
+        .chain(["category".len()])
+        .max()
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "    {:width$}  {:9}  {:8}  {:8}  keywords",
+        "category", "owner", "priority", "approval"
+    )?;
+    for rule in &routing.categories {
+        let c = &rule.category;
+        let owner_mark = match (overridden(c, &t.it_owns), overridden(c, &t.msp_handles)) {
+            ("*", _) | (_, "*") => "*",
+            _ => "",
+        };
+        let approval = if rule.needs_approval { "yes" } else { "-" };
+        let columns = format!(
+            "    {:width$}  {:9}  {:8}  {:8}  ",
+            c.as_str(),
+            format!("{}{owner_mark}", rule.owner),
+            rule.priority.as_str(),
+            format!("{approval}{}", overridden(c, &t.needs_approval)),
+        );
+        write_wrapped(out, &columns, &rule.keywords)?;
+    }
+    if routing.categories.is_empty() {
+        writeln!(out, "    (no categories)")?;
+    }
+    Ok(())
+}
+
+/// The longest line of the routing table, in characters.
+const WIDTH: usize = 100;
+
+/// Writes `columns` and then the keywords, comma-separated, wrapping them
+/// under their column so that lines stay within [`WIDTH`].
+fn write_wrapped(out: &mut String, columns: &str, keywords: &[String]) -> std::fmt::Result {
+    let indent = columns.chars().count();
+    let mut line = columns.to_owned();
+    let mut len = indent;
+    for (i, keyword) in keywords.iter().enumerate() {
+        let piece = if i + 1 < keywords.len() {
+            format!("{keyword},")
+        } else {
+            keyword.clone()
+        };
+        let piece_len = piece.chars().count();
+        if len > indent && len + 1 + piece_len > WIDTH {
+            writeln!(out, "{line}")?;
+            line = " ".repeat(indent);
+            len = indent;
+        }
+        if len > indent {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(&piece);
+        len += piece_len;
+    }
+    writeln!(out, "{line}")
+}
+
+fn or_dash(value: Option<impl Display>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}

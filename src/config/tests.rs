@@ -1,0 +1,394 @@
+//! The checks, one by one, on a small configuration where the MSP has no
+//! server of its own and works inside the client's.
+
+use super::*;
+use crate::domain::{Priority, RouteInput};
+
+const MINIMAL: &str = r#"
+[msp]
+name = "Solo MSP"
+
+[[categories]]
+name = "network"
+keywords = ["vpn", "rete"]
+owner = "msp"
+priority = "P2"
+
+[[clients]]
+name = "Alpha"
+key = "ALPHA"
+time_zone = "Europe/Rome"
+guild_id = 101
+
+[clients.channels]
+requests = 201
+msp = 202
+
+[clients.roles]
+it_manager = 301
+it_technician = 302
+msp_engineer = 303
+"#;
+
+/// `MINIMAL` with each `from` replaced by its `to`.
+fn edited(edits: &[(&str, &str)]) -> String {
+    let mut text = MINIMAL.to_owned();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "`{from}` should be in the text once"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+fn load(text: &str) -> Config {
+    Config::from_toml_str(text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn errors(text: &str) -> String {
+    match Config::from_toml_str(text, "test.toml") {
+        Ok(_) => panic!("the configuration should be refused"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const BETA: &str = r#"
+[[clients]]
+name = "Beta"
+key = "BETA"
+time_zone = "Europe/London"
+guild_id = 111
+[clients.channels]
+requests = 211
+msp = 212
+[clients.roles]
+it_manager = 311
+it_technician = 312
+msp_engineer = 313
+"#;
+
+const MSP_SERVER: &str =
+    "guild_id = 900\nchannel_id = 901\nengineer_role_id = 902\nlead_role_id = 903\n";
+
+#[test]
+fn a_minimal_file_gets_the_documented_defaults() {
+    let config = load(MINIMAL);
+    assert_eq!(config.data_dir(), Path::new("./ponte-data"));
+    assert_eq!(config.cache_capacity_mb(), 16);
+    assert_eq!(config.cache_capacity_bytes(), 16 * 1024 * 1024);
+    assert_eq!(config.language(), Language::En);
+    assert_eq!(config.msp().language, Language::En);
+    assert_eq!(config.msp().server, None);
+    let alpha = &config.clients()[0];
+    assert_eq!(alpha.language, Language::En);
+    assert_eq!(alpha.routing.default_side, Side::Internal);
+    assert_eq!(alpha.routing.default_priority, Priority::P3);
+    assert_eq!(alpha.channels.internal_it, None);
+    assert_eq!(alpha.roles.msp_engineer.map(RoleId::get), Some(303));
+    assert!(alpha.territory.is_empty());
+    assert_eq!(
+        config.msp_channel(&alpha.key).map(ChannelId::get),
+        Some(202)
+    );
+    assert_eq!(
+        config.client_by_guild(101).map(|c| c.name.as_str()),
+        Some("Alpha")
+    );
+    assert_eq!(config.routing(&alpha.key), Some(&alpha.routing));
+    let d = alpha
+        .routing
+        .route(
+            Side::Internal,
+            &RouteInput {
+                text: "la rete è lenta",
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!((d.side, d.priority), (Side::Msp, Priority::P2));
+}
+
+#[test]
+fn the_deployment_language_is_the_default_of_msp_and_clients() {
+    let config = load(&format!("[ponte]\nlanguage = \"it\"\n{MINIMAL}"));
+    assert_eq!(config.msp().language, Language::It);
+    assert_eq!(config.clients()[0].language, Language::It);
+    let config = load(&format!(
+        "[ponte]\nlanguage = \"it\"\n{}",
+        edited(&[(
+            "name = \"Solo MSP\"",
+            "name = \"Solo MSP\"\nlanguage = \"en\""
+        )])
+    ));
+    assert_eq!(config.msp().language, Language::En);
+}
+
+#[test]
+fn ids_may_be_strings_of_digits() {
+    let config = load(&edited(&[("guild_id = 101", "guild_id = \"101\"")]));
+    assert_eq!(config.clients()[0].guild_id.get(), 101);
+}
+
+#[test]
+fn bad_ids_are_refused_where_they_are() {
+    insta::assert_snapshot!(errors(&edited(&[("guild_id = 101", "guild_id = \"10 1\"")])), @"test.toml:15: clients[0].guild_id: `10 1` is not a Discord id: use only the digits; copy it in Discord with Developer Mode on: right click, Copy ID");
+    insta::assert_snapshot!(errors(&edited(&[("guild_id = 101", "guild_id = -101")])), @"test.toml:15: clients[0].guild_id: `-101` is not a Discord id: ids are positive numbers; copy it in Discord with Developer Mode on: right click, Copy ID");
+    insta::assert_snapshot!(errors(&edited(&[("requests = 201", "requests = 0")])), @"test.toml:18: clients[0].channels.requests: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)");
+}
+
+#[test]
+fn without_an_msp_server_each_client_needs_the_msps_channel_and_role() {
+    let text = edited(&[("msp = 202\n", ""), ("msp_engineer = 303\n", "")]);
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:17: clients[0].channels.msp: missing: the MSP has no server of its own (msp.guild_id is not set), so give its channel in the company's server
+        test.toml:20: clients[0].roles.msp_engineer: missing: the MSP has no server of its own (msp.guild_id is not set), so give the MSP engineers' role in the company's server
+    ");
+}
+
+#[test]
+fn msp_channel_and_roles_need_the_msp_server() {
+    let text = edited(&[(
+        "name = \"Solo MSP\"",
+        "name = \"Solo MSP\"\nchannel_id = 901\nlead_role_id = 903",
+    )]);
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:4: msp.channel_id: only used with the MSP's own server: set msp.guild_id too, or remove this and give each client `channels.msp` and `roles.msp_engineer`
+        test.toml:5: msp.lead_role_id: only used with the MSP's own server: set msp.guild_id too, or remove this and give each client `channels.msp` and `roles.msp_engineer`
+    ");
+}
+
+#[test]
+fn with_an_msp_server_its_queue_and_roles_are_required_and_client_msp_ones_optional() {
+    let text = edited(&[
+        ("name = \"Solo MSP\"", "name = \"Solo MSP\"\nguild_id = 900"),
+        ("msp = 202\n", ""),
+        ("msp_engineer = 303\n", ""),
+    ]);
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:2: msp.channel_id: missing: the MSP has its own server (msp.guild_id is set), so give the channel of its task queue there
+        test.toml:2: msp.engineer_role_id: missing: the MSP has its own server (msp.guild_id is set), so give the role of its engineers there
+        test.toml:2: msp.lead_role_id: missing: the MSP has its own server (msp.guild_id is set), so give the role of its leads there
+    ");
+    let text = edited(&[
+        (
+            "name = \"Solo MSP\"",
+            &format!("name = \"Solo MSP\"\n{MSP_SERVER}"),
+        ),
+        ("msp = 202\n", ""),
+        ("msp_engineer = 303\n", ""),
+    ]);
+    let config = load(&text);
+    let server = config.msp().server.unwrap();
+    assert_eq!(
+        (
+            server.guild_id.get(),
+            server.queue_channel.get(),
+            server.engineer_role.get(),
+            server.lead_role.get()
+        ),
+        (900, 901, 902, 903)
+    );
+    let alpha = &config.clients()[0];
+    assert_eq!(alpha.roles.msp_engineer, None);
+    assert_eq!(
+        config.msp_channel(&alpha.key).map(ChannelId::get),
+        Some(901)
+    );
+}
+
+#[test]
+fn a_client_cannot_live_in_the_msps_server_or_share_a_server() {
+    let text = edited(&[
+        (
+            "name = \"Solo MSP\"",
+            &format!("name = \"Solo MSP\"\n{MSP_SERVER}"),
+        ),
+        ("guild_id = 101", "guild_id = 900"),
+    ]);
+    insta::assert_snapshot!(errors(&text), @"test.toml:20: clients[0].guild_id: server 900 is the MSP's own server, msp.guild_id (line 4): a client needs its own server");
+    let text = format!(
+        "{MINIMAL}{}",
+        BETA.replace("guild_id = 111", "guild_id = 101")
+    );
+    insta::assert_snapshot!(errors(&text), @"test.toml:30: clients[1].guild_id: server 101 is already clients[0].guild_id (line 15): each client has its own server");
+}
+
+#[test]
+fn roles_keep_sides_and_servers_apart() {
+    // One IT role for manager and technician is fine.
+    let config = load(&edited(&[("it_technician = 302", "it_technician = 301")]));
+    assert_eq!(config.clients()[0].roles.it_technician.get(), 301);
+    // The MSP sharing a role with internal IT is not; nor is the @everyone role.
+    let text = edited(&[
+        ("msp_engineer = 303", "msp_engineer = 301"),
+        ("it_technician = 302", "it_technician = 101"),
+    ]);
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:23: clients[0].roles.it_technician: this is the server's @everyone role (its id is the server's): use a role given only to the right people
+        test.toml:24: clients[0].roles.msp_engineer: role 301 is also clients[0].roles.it_manager (line 22): internal IT and the MSP need different roles
+    ");
+    // A role of another client's server is a copy-paste mistake.
+    let text = format!(
+        "{MINIMAL}{}",
+        BETA.replace("it_manager = 311", "it_manager = 301")
+    );
+    insta::assert_snapshot!(errors(&text), @"test.toml:35: clients[1].roles.it_manager: role 301 is already clients[0].roles.it_manager (line 22), in another server: each server has its own roles");
+}
+
+#[test]
+fn channels_serve_one_purpose() {
+    let text = edited(&[("msp = 202", "msp = 201\ninternal_it = 201")]);
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:19: clients[0].channels.msp: channel 201 is already clients[0].channels.requests (line 18): each channel serves one purpose
+        test.toml:20: clients[0].channels.internal_it: channel 201 is already clients[0].channels.requests (line 18): each channel serves one purpose
+    ");
+}
+
+#[test]
+fn category_problems_are_named() {
+    let text = format!(
+        "{}{}",
+        edited(&[("keywords = [\"vpn\", \"rete\"]", "keywords = []")]),
+        r#"
+[[categories]]
+name = "Net Work"
+keywords = ["VPN", "!!", "  "]
+
+[[categories]]
+name = "ok"
+keywords = ["fine"]
+owner = "msp"
+priority = "1"
+"#
+    );
+    insta::assert_snapshot!(errors(&text), @r#"
+        test.toml:7: categories[0].keywords: empty: list at least one word that sends a request here, e.g. ["vpn", "rete"]
+        test.toml:26: categories[1].owner: missing: the side that owns it: "internal" (the company's IT) or "msp"
+        test.toml:26: categories[1].priority: missing: a priority, "P1" (most urgent) to "P4"
+        test.toml:27: categories[1].name: `Net Work` is not a valid category name: use 1 to 32 lower-case letters, digits, `-` or `_` (e.g. `network`)
+        test.toml:28: categories[1].keywords[1]: `!!` has no letters or digits, so it can never match
+        test.toml:28: categories[1].keywords[2]: `  ` has no letters or digits, so it can never match
+    "#);
+}
+
+#[test]
+fn a_keyword_belongs_to_one_category() {
+    let text = edited(&[(
+        "priority = \"P2\"\n",
+        "priority = \"P2\"\n\n[[categories]]\nname = \"vpn\"\nkeywords = [\"Rete\"]\nowner = \"internal\"\npriority = \"P3\"\n",
+    )]);
+    insta::assert_snapshot!(errors(&text), @"test.toml:13: categories[1].keywords[0]: `Rete` is already a keyword at categories[0].keywords[1] (line 7); the category listed first wins, so keep it in only one category");
+}
+
+#[test]
+fn territory_lists_name_known_categories_once() {
+    let text = format!(
+        "{MINIMAL}[clients.territory]\nit_owns = [\"network\", \"network\"]\nneeds_approval = [\"printers\"]\n"
+    );
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:26: clients[0].territory.it_owns[1]: `network` is listed twice
+        test.toml:27: clients[0].territory.needs_approval[0]: unknown category `printers`; the categories are: network
+    ");
+}
+
+#[test]
+fn territory_overrides_apply_to_owner_and_approval_only() {
+    let text = format!(
+        "{MINIMAL}[clients.territory]\nit_owns = [\"network\"]\nneeds_approval = [\"network\"]\n"
+    );
+    let config = load(&text);
+    let rule = &config.clients()[0].routing.categories[0];
+    assert_eq!(rule.owner, Side::Internal);
+    assert!(rule.needs_approval);
+    assert_eq!(rule.priority, Priority::P2);
+    assert_eq!(rule.keywords, ["vpn", "rete"]);
+    // The global rule is untouched.
+    assert_eq!(config.categories()[0].owner, Side::Msp);
+    assert!(!config.categories()[0].needs_approval);
+}
+
+#[test]
+fn the_whole_is_required_msp_and_clients() {
+    insta::assert_snapshot!(errors("[ponte]\ndata_dir = \"\"\ncache_capacity_mb = 5000\n"), @r#"
+        test.toml: msp: missing [msp] table: give at least the `name` of the MSP this deployment serves
+        test.toml: clients: no clients: add a [[clients]] table for each client company
+        test.toml:2: ponte.data_dir: empty: give the directory for Ponte's data, e.g. "./ponte-data"
+        test.toml:3: ponte.cache_capacity_mb: 5000 is out of range: use 1 to 4096 (megabytes)
+    "#);
+    insta::assert_snapshot!(errors(""), @r"
+        test.toml: msp: missing [msp] table: give at least the `name` of the MSP this deployment serves
+        test.toml: clients: no clients: add a [[clients]] table for each client company
+    ");
+}
+
+#[test]
+fn shape_problems_name_the_path() {
+    let text = MINIMAL.replace("[[clients]]", "[clients]");
+    insta::assert_snapshot!(errors(&text), @"test.toml:11: clients: expected a list of tables: write each one under its own [[clients]] header");
+    insta::assert_snapshot!(errors(&format!("client = 3\ncolour = \"blue\"\n{MINIMAL}")), @r"
+        test.toml:1: client: unknown field `client`: did you mean `clients`?
+        test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`
+    ");
+    insta::assert_snapshot!(errors(&edited(&[("keywords = [\"vpn\", \"rete\"]", "keywords = \"vpn\"")])), @r#"test.toml:7: categories[0].keywords: invalid type: string "vpn", expected a list, e.g. ["a", "b"]"#);
+    insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`");
+    insta::assert_snapshot!(errors(&edited(&[("[clients.roles]", "[clients.roles]\napi_key = \"x\"")])), @"test.toml:22: clients[0].roles.api_key: unknown field `api_key`: secrets never go in the configuration file; remove `api_key`: Ponte reads secrets from the environment");
+}
+
+#[test]
+fn syntax_errors_are_all_reported_with_their_lines() {
+    let text = edited(&[
+        ("name = \"Alpha\"", "name = Alpha"),
+        ("requests = 201", "requests = = 201"),
+    ]);
+    insta::assert_snapshot!(errors(&text), @r"
+        test.toml:12: string values must be quoted, expected literal string
+        test.toml:18: extra `=`, expected nothing
+        test.toml:18: unexpected key or value, expected newline, `#`
+    ");
+    insta::assert_snapshot!(errors(&format!("{MINIMAL}[msp]\nname = \"again\"\n")), @r"
+        test.toml:25: duplicate key `msp`: each key and table may be defined once
+        test.toml:26: duplicate key `name`: each key and table may be defined once
+    ");
+}
+
+#[test]
+fn the_shape_in_the_module_documentation_loads() {
+    let doc: String = include_str!("mod.rs")
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .skip_while(|l| *l != "```toml")
+        .skip(1)
+        .take_while(|l| *l != "```")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let config = load(&doc);
+    assert_eq!(config.clients()[0].key.as_str(), "ACME");
+    assert!(config.msp().server.is_some());
+}
+
+#[test]
+fn the_summary_says_when_the_msp_works_in_the_clients_server() {
+    let config = load(&format!(
+        "{MINIMAL}[clients.territory]\nit_owns = [\"network\"]\n"
+    ));
+    insta::assert_snapshot!(config.summary(), @r"
+        MSP: Solo MSP (language en)
+          no server of its own: works in each client's server
+        Data: ./ponte-data (cache 16 MB); default language en
+        Routing: the first category with a keyword in the request wins; * marks a client's override.
+        The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
+
+        Client ALPHA: Alpha
+          server 101, language en, time zone Europe/Rome
+          channels: requests 201, internal IT -, MSP 202
+          roles: IT manager 301, IT technician 302, MSP engineer 303, MSP lead -
+          when no keyword matches: internal, P3
+          routing:
+            category  owner      priority  approval  keywords
+            network   internal*  P2        -         vpn, rete
+    ");
+}
