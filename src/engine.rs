@@ -156,9 +156,9 @@ impl<S: Store> Engine<S> {
         // Only this engine writes, so a conflict means someone else wrote to
         // the store (a bug, or a second process): try again once on fresh data.
         match self.try_execute(request, now) {
-            Ok(Attempt::Done(outcome)) => Ok(outcome),
+            Ok(Attempt::Done(outcome)) => Ok(*outcome),
             Ok(Attempt::Conflict) => match self.try_execute(request, now)? {
-                Attempt::Done(outcome) => Ok(outcome),
+                Attempt::Done(outcome) => Ok(*outcome),
                 Attempt::Conflict => Err(PonteError::store(
                     "writing a change",
                     StoreError::Conflict("the task changed twice under the engine".into()),
@@ -201,7 +201,7 @@ impl<S: Store> Engine<S> {
                 let current = self.load_visible(&request.actor, task)?;
                 let routing = self.routing(task.client())?;
                 let kinds = decide(&current, &request.actor, command, routing, now)?;
-                (Before::Existing(current), kinds)
+                (Before::Existing(Box::new(current)), kinds)
             }
         };
         self.write(before, kinds, request, now)
@@ -232,7 +232,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<Attempt, PonteError> {
         let (id, first_seq, before) = match before {
             Before::New(id) => (id, 1, None),
-            Before::Existing(task) => (task.id.clone(), task.version + 1, Some(task)),
+            Before::Existing(task) => (task.id.clone(), task.version + 1, Some(*task)),
         };
         let events: Vec<Event> = kinds
             .into_iter()
@@ -261,12 +261,14 @@ impl<S: Store> Engine<S> {
             request: request.key.clone(),
         };
         match self.store.commit(&commit) {
-            Ok(CommitOutcome::Written) => Ok(Attempt::Done(Outcome {
+            Ok(CommitOutcome::Written) => Ok(Attempt::Done(Box::new(Outcome {
                 task: commit.after,
                 events: commit.events,
                 replayed: false,
-            })),
-            Ok(CommitOutcome::Duplicate(record)) => self.replay(&record.task).map(Attempt::Done),
+            }))),
+            Ok(CommitOutcome::Duplicate(record)) => self
+                .replay(&record.task)
+                .map(|o| Attempt::Done(Box::new(o))),
             Err(StoreError::Conflict(why)) => {
                 tracing::warn!(task = %id, why, "store conflict, deciding again");
                 Ok(Attempt::Conflict)
@@ -278,11 +280,11 @@ impl<S: Store> Engine<S> {
 
 enum Before {
     New(TaskId),
-    Existing(Task),
+    Existing(Box<Task>),
 }
 
 enum Attempt {
-    Done(Outcome),
+    Done(Box<Outcome>),
     Conflict,
 }
 

@@ -1,1 +1,227 @@
-fn main() {}
+//! The `ponte` command.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use ponte::config::Config;
+use ponte::store::{SledStore, StoreOptions};
+use ponte::transfer;
+use tracing_subscriber::EnvFilter;
+
+/// Ponte: a chat-ops bridge between a company's internal IT team and its
+/// Managed Service Provider.
+#[derive(Parser, Debug)]
+#[command(name = "ponte", version, about, long_about = None)]
+struct Cli {
+    /// How log lines are written (to standard error).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Validate a configuration file and print what Ponte understood.
+    /// Exits 2, listing every problem with its field and line, if it is wrong.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Write every event of the store as JSON lines (the stable format).
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where to write; `-` is standard output.
+        #[arg(long, short, default_value = "-")]
+        output: PathBuf,
+    },
+    /// Load an export into an empty store.
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// What to read; `-` is standard input.
+        #[arg(long, short, default_value = "-")]
+        input: PathBuf,
+    },
+    /// Run the bot against Discord (needs DISCORD_TOKEN in the environment).
+    Run {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ConfigArg {
+    /// The configuration file.
+    #[arg(long, short, env = "PONTE_CONFIG", default_value = "ponte.toml")]
+    config: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+struct StoreArgs {
+    /// The configuration file, for its `data_dir` (not needed with --data-dir).
+    #[arg(long, short, env = "PONTE_CONFIG")]
+    config: Option<PathBuf>,
+    /// The data directory, overriding the configuration's.
+    #[arg(long, env = "PONTE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Exit code for a usage or configuration problem.
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("PONTE_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(command: Cmd) -> anyhow::Result<ExitCode> {
+    match command {
+        Cmd::CheckConfig { config } => Ok(check_config(&config.config)),
+        Cmd::Export { store, output } => {
+            let store = open_existing_store(&store)?;
+            let counts = if output == Path::new("-") {
+                let stdout = io::stdout();
+                transfer::export(&store, &mut BufWriter::new(stdout.lock()))?
+            } else {
+                let file = File::create(&output)
+                    .with_context(|| format!("cannot create {}", output.display()))?;
+                transfer::export(&store, &mut BufWriter::new(file))?
+            };
+            tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Import { store, input } => {
+            let store = open_store(&store)?;
+            let counts = if input == Path::new("-") {
+                transfer::import(&store, &mut io::stdin().lock())?
+            } else {
+                let file = File::open(&input)
+                    .with_context(|| format!("cannot open {}", input.display()))?;
+                transfer::import(&store, &mut BufReader::new(file))?
+            };
+            tracing::info!(tasks = counts.tasks, events = counts.events, "imported");
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Run { config } => run_bot(&config.config),
+    }
+}
+
+fn check_config(path: &Path) -> ExitCode {
+    match Config::load(path) {
+        Ok(config) => {
+            let mut out = io::stdout().lock();
+            let _ = writeln!(out, "{} is valid.\n", path.display());
+            let _ = write!(out, "{}", config.summary());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            eprintln!("{problems}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+/// Opens a store that must already exist (exporting from a mistyped path
+/// should not quietly create an empty store).
+fn open_existing_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
+    if let Some(dir) = &args.data_dir {
+        anyhow::ensure!(
+            dir.is_dir(),
+            "there is no store at {}: check --data-dir",
+            dir.display()
+        );
+    }
+    open_store(args)
+}
+
+fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
+    let (data_dir, cache) = match (&args.data_dir, &args.config) {
+        (Some(dir), config) => {
+            let cache = match config {
+                Some(path) => load_config(path)?.store_options().cache_capacity_bytes,
+                None => StoreOptions::DEFAULT_CACHE_CAPACITY_BYTES,
+            };
+            (dir.clone(), cache)
+        }
+        (None, Some(path)) => {
+            let options = load_config(path)?.store_options();
+            (options.path, options.cache_capacity_bytes)
+        }
+        (None, None) => {
+            anyhow::bail!("say which store to use: --data-dir DIR, or --config FILE (its data_dir)")
+        }
+    };
+    SledStore::open(&StoreOptions {
+        path: data_dir,
+        cache_capacity_bytes: cache,
+    })
+    .context("cannot open the store")
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|problems| anyhow::anyhow!("{problems}"))
+}
+
+fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    if std::env::var_os("DISCORD_TOKEN").is_none_or(|t| t.is_empty()) {
+        eprintln!(
+            "DISCORD_TOKEN is not set.\n\
+             \n\
+             To run Ponte in your Discord server, create an application and a bot at\n\
+             https://discord.com/developers/applications, copy the bot's token and start\n\
+             Ponte with it in the environment (never in the configuration file):\n\
+             \n    DISCORD_TOKEN=... ponte run --config {}\n",
+            path.display()
+        );
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    // Open the store now, so a damaged or foreign data directory is reported
+    // before anything connects.
+    let options = config.store_options();
+    let _store = SledStore::open(&options).context("cannot open the store")?;
+    anyhow::bail!(
+        "the Discord connection is not part of this build yet; \
+         the store at {} and the configuration are valid",
+        options.path.display()
+    )
+}

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use ponte::config::{Config, ConfigErrors, Language};
+use ponte::config::{Config, ConfigErrors, Lang};
 use ponte::domain::{ApprovalWhy, Category, ClientKey, RouteInput, RouteReason, Side, SideChoice};
 
 const EXAMPLE_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/ponte.example.toml");
@@ -57,7 +57,7 @@ fn the_example_loads_and_reads_as_documented() {
     assert_eq!(config.categories().len(), 10);
     let acme = config.client(&key("ACME")).unwrap();
     assert_eq!(acme.name, "Acme Manufacturing");
-    assert_eq!(acme.language, Language::It);
+    assert_eq!(acme.language, Lang::It);
     assert_eq!(acme.time_zone.iana_name(), Some("Europe/Rome"));
     let bright = config.client_by_guild(1198991878389891072).unwrap();
     assert_eq!(bright.key, key("BRIGHT"));

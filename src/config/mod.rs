@@ -67,11 +67,10 @@ mod summary;
 mod validate;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::{fmt, fs};
+
+use std::fs;
 
 use jiff::tz::TimeZone;
-use serde::{Deserialize, Serialize};
 
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Side};
 
@@ -79,47 +78,7 @@ pub use error::{ConfigErrors, ConfigProblem};
 pub use ids::{ChannelId, GuildId, RoleId};
 pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secrets};
 
-/// The language Ponte speaks to a side or a client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    En,
-    It,
-}
-
-impl Language {
-    pub const ALL: [Language; 2] = [Language::En, Language::It];
-
-    /// The code used in the configuration and for message bundles.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Language::En => "en",
-            Language::It => "it",
-        }
-    }
-}
-
-impl fmt::Display for Language {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Why a string is not a [`Language`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown language `{0}`: use \"en\" (English) or \"it\" (Italian)")]
-pub struct UnknownLanguage(pub String);
-
-impl FromStr for Language {
-    type Err = UnknownLanguage;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "en" => Ok(Language::En),
-            "it" => Ok(Language::It),
-            other => Err(UnknownLanguage(other.chars().take(20).collect())),
-        }
-    }
-}
+pub use crate::i18n::{Lang, UnknownLanguage};
 
 /// The loaded, checked configuration. Everything in it has been validated:
 /// ids are non-zero and used once, names and keys are unique, every client
@@ -128,7 +87,7 @@ impl FromStr for Language {
 pub struct Config {
     data_dir: PathBuf,
     cache_capacity_mb: u32,
-    language: Language,
+    language: Lang,
     msp: MspConfig,
     categories: Vec<CategoryRule>,
     clients: Vec<ClientConfig>,
@@ -138,7 +97,7 @@ pub struct Config {
 #[derive(Clone, Debug)]
 pub struct MspConfig {
     pub name: String,
-    pub language: Language,
+    pub language: Lang,
     /// The MSP's own Discord server, when it has one; otherwise the MSP works
     /// inside each client's server, with the channel and role set per client.
     pub server: Option<MspServer>,
@@ -160,7 +119,7 @@ pub struct ClientConfig {
     pub key: ClientKey,
     /// The display name.
     pub name: String,
-    pub language: Language,
+    pub language: Lang,
     pub time_zone: TimeZone,
     /// The client's Discord server.
     pub guild_id: GuildId,
@@ -271,8 +230,24 @@ impl Config {
         u64::from(self.cache_capacity_mb) * 1024 * 1024
     }
 
+    /// How to open the store this configuration names.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            path: self.data_dir.clone(),
+            cache_capacity_bytes: self.cache_capacity_bytes(),
+        }
+    }
+
+    /// Every client's routing rules, for the engine.
+    pub fn rules(&self) -> crate::engine::Rules {
+        self.clients
+            .iter()
+            .map(|c| (c.key.clone(), c.routing.clone()))
+            .collect()
+    }
+
     /// The default language of the deployment.
-    pub fn language(&self) -> Language {
+    pub fn language(&self) -> Lang {
         self.language
     }
 

@@ -79,11 +79,11 @@ fn a_minimal_file_gets_the_documented_defaults() {
     assert_eq!(config.data_dir(), Path::new("./ponte-data"));
     assert_eq!(config.cache_capacity_mb(), 16);
     assert_eq!(config.cache_capacity_bytes(), 16 * 1024 * 1024);
-    assert_eq!(config.language(), Language::En);
-    assert_eq!(config.msp().language, Language::En);
+    assert_eq!(config.language(), Lang::En);
+    assert_eq!(config.msp().language, Lang::En);
     assert_eq!(config.msp().server, None);
     let alpha = &config.clients()[0];
-    assert_eq!(alpha.language, Language::En);
+    assert_eq!(alpha.language, Lang::En);
     assert_eq!(alpha.routing.default_side, Side::Internal);
     assert_eq!(alpha.routing.default_priority, Priority::P3);
     assert_eq!(alpha.channels.internal_it, None);
@@ -114,8 +114,8 @@ fn a_minimal_file_gets_the_documented_defaults() {
 #[test]
 fn the_deployment_language_is_the_default_of_msp_and_clients() {
     let config = load(&format!("[ponte]\nlanguage = \"it\"\n{MINIMAL}"));
-    assert_eq!(config.msp().language, Language::It);
-    assert_eq!(config.clients()[0].language, Language::It);
+    assert_eq!(config.msp().language, Lang::It);
+    assert_eq!(config.clients()[0].language, Lang::It);
     let config = load(&format!(
         "[ponte]\nlanguage = \"it\"\n{}",
         edited(&[(
@@ -123,7 +123,7 @@ fn the_deployment_language_is_the_default_of_msp_and_clients() {
             "name = \"Solo MSP\"\nlanguage = \"en\""
         )])
     ));
-    assert_eq!(config.msp().language, Language::En);
+    assert_eq!(config.msp().language, Lang::En);
 }
 
 #[test]

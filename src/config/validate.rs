@@ -12,7 +12,7 @@ use super::error::{ConfigErrors, Found, Locator, Path};
 use super::ids::RawId;
 use super::raw::{self, RawCategory, RawClient, RawConfig, RawMsp, RawPonte, RawTerritory};
 use super::{
-    ChannelId, ClientChannels, ClientConfig, ClientRoles, Config, GuildId, Language, MspConfig,
+    ChannelId, ClientChannels, ClientConfig, ClientRoles, Config, GuildId, Lang, MspConfig,
     MspServer, RoleId, Territory,
 };
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Priority, Side, text};
@@ -84,7 +84,7 @@ struct Checker<'l, 'a, 'i> {
 
 /// What checking a client needs to know about the rest of the file.
 struct Context<'c> {
-    language: Language,
+    language: Lang,
     msp_guild: Option<u64>,
     /// Category names as written, valid or not (invalid ones are reported
     /// once, at the category).
@@ -129,7 +129,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
 
     fn config(&mut self, raw: RawConfig) -> Option<Config> {
         let ponte = self.ponte(raw.ponte);
-        let language = ponte.as_ref().map_or(Language::En, |p| p.2);
+        let language = ponte.as_ref().map_or(Lang::En, |p| p.2);
         let msp_path = Path::root().key("msp");
         let msp_guild = raw
             .msp
@@ -174,7 +174,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         })
     }
 
-    fn ponte(&mut self, raw: RawPonte) -> Option<(PathBuf, u32, Language)> {
+    fn ponte(&mut self, raw: RawPonte) -> Option<(PathBuf, u32, Lang)> {
         let path = Path::root().key("ponte");
         let data_dir = match raw.data_dir {
             None => Some(PathBuf::from(Config::DEFAULT_DATA_DIR)),
@@ -208,16 +208,11 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
                 }
             },
         };
-        let language = self.language(raw.language, &path.key("language"), Language::En);
+        let language = self.language(raw.language, &path.key("language"), Lang::En);
         Some((data_dir?, cache?, language?))
     }
 
-    fn language(
-        &mut self,
-        raw: Option<String>,
-        path: &Path,
-        default: Language,
-    ) -> Option<Language> {
+    fn language(&mut self, raw: Option<String>, path: &Path, default: Lang) -> Option<Lang> {
         match raw {
             None => Some(default),
             Some(code) => code
@@ -367,7 +362,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         }
     }
 
-    fn msp(&mut self, raw: RawMsp, path: &Path, default: Language) -> Option<MspConfig> {
+    fn msp(&mut self, raw: RawMsp, path: &Path, default: Lang) -> Option<MspConfig> {
         let server = match raw.guild_id {
             Some(_) => self.msp_server(&raw, path).map(Some),
             None => {

@@ -14,7 +14,9 @@ use crate::domain::UserError;
 use crate::domain::error::Arg;
 
 /// A language Ponte speaks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -64,15 +66,18 @@ impl fmt::Display for Lang {
     }
 }
 
+/// Why a string is not a [`Lang`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language `{0}`: use \"en\" (English) or \"it\" (Italian)")]
+pub struct UnknownLanguage(pub String);
+
 impl FromStr for Lang {
-    type Err = String;
+    type Err = UnknownLanguage;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "en" => Ok(Lang::En),
             "it" => Ok(Lang::It),
-            other => Err(format!(
-                "`{other}` is not a language Ponte speaks; use \"en\" or \"it\""
-            )),
+            other => Err(UnknownLanguage(other.chars().take(20).collect())),
         }
     }
 }

@@ -1,0 +1,163 @@
+//! The `ponte` binary as an operator runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/ponte.example.toml");
+
+fn ponte(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(args)
+        .env_remove("PONTE_CONFIG")
+        .env_remove("PONTE_DATA_DIR")
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .expect("the ponte binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The example configuration with one edit, written to a temporary file.
+fn edited_example(dir: &Path, from: &str, to: &str) -> String {
+    let example = std::fs::read_to_string(EXAMPLE).unwrap();
+    assert_eq!(
+        example.matches(from).count(),
+        1,
+        "`{from}` once in the example"
+    );
+    let path = dir.join("ponte.toml");
+    std::fs::write(&path, example.replacen(from, to, 1)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn check_config_accepts_the_example_and_says_what_it_understood() {
+    let out = ponte(&["check-config", "--config", EXAMPLE]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("is valid"), "{stdout}");
+    assert!(
+        stdout.contains("Client ACME: Acme Manufacturing"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Client BRIGHT: Brightline Logistics"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_config_exits_2_naming_a_mistyped_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = edited_example(
+        dir.path(),
+        "guild_id = 1148173150060675072",
+        "gild_id = 1148173150060675072",
+    );
+    let out = ponte(&["check-config", "--config", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("clients[0].gild_id: unknown field `gild_id`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `guild_id`?"), "{stderr}");
+}
+
+#[test]
+fn check_config_exits_2_naming_a_missing_guild_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = edited_example(dir.path(), "guild_id = 1198991878389891072\n", "");
+    let out = ponte(&["check-config", "--config", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("clients[1].guild_id"), "{stderr}");
+}
+
+#[test]
+fn check_config_exits_2_naming_a_duplicated_client_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = edited_example(
+        dir.path(),
+        "name = \"Brightline Logistics\"",
+        "name = \"Acme Manufacturing\"",
+    );
+    let out = ponte(&["check-config", "--config", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("clients[1].name"), "{stderr}");
+    assert!(
+        stderr.contains("already the name at clients[0].name"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_without_a_token_says_how_to_get_one() {
+    let out = ponte(&["run", "--config", EXAMPLE]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("DISCORD_TOKEN is not set"), "{stderr}");
+    assert!(
+        stderr.contains("discord.com/developers/applications"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn export_from_a_missing_directory_is_refused_rather_than_creating_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let out = ponte(&["export", "--data-dir", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("there is no store at"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
+fn export_and_import_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("events.jsonl");
+    // An empty store exports nothing, and imports into another.
+    let a = dir.path().join("a");
+    std::fs::create_dir(&a).unwrap();
+    let out = ponte(&[
+        "export",
+        "--data-dir",
+        a.to_str().unwrap(),
+        "--output",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let b = dir.path().join("b");
+    let out = ponte(&[
+        "import",
+        "--data-dir",
+        b.to_str().unwrap(),
+        "--input",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A file that is not an export is refused with its line.
+    std::fs::write(&dump, "{\"nope\": 1}\n").unwrap();
+    let c = dir.path().join("c");
+    let out = ponte(&[
+        "import",
+        "--data-dir",
+        c.to_str().unwrap(),
+        "--input",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("import line 1: not an event"),
+        "{}",
+        text(&out.stderr)
+    );
+}
