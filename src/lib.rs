@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod discord;
 pub mod domain;
 pub mod engine;
 pub mod i18n;

@@ -16,6 +16,16 @@ pub enum UserError {
     BadPriority { input: String },
     #[error("`{input}` is not a status")]
     BadStatus { input: String },
+    #[error("`{input}` is not a side; use internal or msp")]
+    BadSide { input: String },
+    #[error("say whom to assign the task to")]
+    AssigneeMissing,
+    #[error("Ponte is not set up for this server")]
+    UnknownServer,
+    #[error("use this in your company's server")]
+    UseInServer,
+    #[error("this place belongs to no client; say which client")]
+    ClientNeeded,
     #[error("`{input}` is not a category; known categories: {known}")]
     UnknownCategory { input: String, known: String },
     #[error("no task {id} that you can see")]
@@ -40,6 +50,8 @@ pub enum UserError {
     ReasonTooLong { len: usize, max: usize },
     #[error("the due time is in the past")]
     DueInPast,
+    #[error("`{input}` is not a due date; write 2026-12-03 or 2026-12-03 17:00")]
+    BadDue { input: String },
     #[error("only {side} staff can do this")]
     NotStaffOf { side: Side },
     #[error("only the requester, the IT manager or the handling side can do this")]
@@ -90,6 +102,11 @@ impl UserError {
             UserError::BadTaskId { .. } => "error-bad-task-id",
             UserError::BadPriority { .. } => "error-bad-priority",
             UserError::BadStatus { .. } => "error-bad-status",
+            UserError::BadSide { .. } => "error-bad-side",
+            UserError::AssigneeMissing => "error-assignee-missing",
+            UserError::UnknownServer => "error-unknown-server",
+            UserError::UseInServer => "error-use-in-server",
+            UserError::ClientNeeded => "error-client-needed",
             UserError::UnknownCategory { .. } => "error-unknown-category",
             UserError::UnknownTask { .. } => "error-unknown-task",
             // Never confirm that another company's task exists.
@@ -103,6 +120,7 @@ impl UserError {
             UserError::ReasonRequired => "error-reason-required",
             UserError::ReasonTooLong { .. } => "error-reason-too-long",
             UserError::DueInPast => "error-due-in-past",
+            UserError::BadDue { .. } => "error-bad-due",
             UserError::NotStaffOf { .. } => "error-not-staff-of",
             UserError::NotRequesterOrStaff => "error-not-requester-or-staff",
             UserError::OnlyItManager => "error-only-it-manager",
@@ -128,7 +146,9 @@ impl UserError {
         match self {
             UserError::BadTaskId { input }
             | UserError::BadPriority { input }
-            | UserError::BadStatus { input } => vec![("input", text(input))],
+            | UserError::BadStatus { input }
+            | UserError::BadDue { input }
+            | UserError::BadSide { input } => vec![("input", text(input))],
             UserError::UnknownCategory { input, known } => {
                 vec![("input", text(input)), ("known", text(known))]
             }
@@ -150,6 +170,10 @@ impl UserError {
             }
             UserError::ApprovalRefused { reason } => vec![("reason", text(reason))],
             UserError::NotForClient
+            | UserError::AssigneeMissing
+            | UserError::UnknownServer
+            | UserError::UseInServer
+            | UserError::ClientNeeded
             | UserError::TitleEmpty
             | UserError::CommentEmpty
             | UserError::ReasonRequired

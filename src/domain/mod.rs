@@ -5,6 +5,7 @@
 //! every rule can be tested with plain values.
 
 pub mod command;
+pub mod due;
 pub mod effect;
 pub mod error;
 pub mod event;

@@ -1,0 +1,449 @@
+//! From an interaction to what the person wants: a small parser per
+//! command, each answering "not mine", "parsed", or "malformed" with what to
+//! fix.
+
+use crate::domain::{Command, Priority, Side, SideChoice, Status, TaskId, UserError, Visibility};
+
+use super::invocation::{Interaction, OptionValue, TargetMessage};
+
+/// The outcome of parsing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed<T> {
+    /// Not something Ponte handles (another bot's button, an old command).
+    NotMine,
+    Ok(T),
+    /// Ponte's, but wrong: tell the person what to fix.
+    Malformed(UserError),
+}
+
+/// A request for a new task, before it is resolved against the client's
+/// configuration (time zone for the due date, routing rules).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestDraft {
+    pub title: String,
+    pub details: String,
+    pub to: SideChoice,
+    pub priority: Option<Priority>,
+    pub due: Option<String>,
+    pub category: Option<String>,
+}
+
+/// A change to a task, before people named in it are resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChangeDraft {
+    Ready(Command),
+    /// Assign to a chat user; the handler resolves who they are.
+    AssignTo(u64),
+}
+
+/// What the person wants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Intent {
+    Request(RequestDraft),
+    /// `/request` without a title: show the form.
+    RequestForm,
+    Track(TargetMessage),
+    Show(TaskId),
+    List {
+        side: Option<Side>,
+    },
+    Mine,
+    Help,
+    Change {
+        task: TaskId,
+        change: ChangeDraft,
+    },
+}
+
+/// Prefix of every custom id Ponte puts on buttons and modals.
+pub const CUSTOM_ID_PREFIX: &str = "ponte:";
+/// The custom id of the request form.
+pub const REQUEST_FORM: &str = "ponte:request";
+/// The name of the message context-menu command.
+pub const TRACK_AS_TASK: &str = "Track as task";
+
+/// Every slash command and subcommand this parser handles, for the test
+/// that holds the manifest in `commands/` and the handlers together.
+pub const HANDLED: &[(&str, Option<&str>)] = &[
+    ("request", None),
+    ("task", Some("show")),
+    ("task", Some("list")),
+    ("task", Some("claim")),
+    ("task", Some("assign")),
+    ("task", Some("status")),
+    ("task", Some("comment")),
+    ("task", Some("note")),
+    ("task", Some("handoff")),
+    ("task", Some("close")),
+    ("task", Some("reopen")),
+    ("task", Some("cancel")),
+    ("mine", None),
+    ("help", None),
+];
+
+/// The buttons Ponte puts on task cards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ButtonAction {
+    Claim,
+    Resolve,
+    Reopen,
+}
+
+impl ButtonAction {
+    pub const ALL: [ButtonAction; 3] = [
+        ButtonAction::Claim,
+        ButtonAction::Resolve,
+        ButtonAction::Reopen,
+    ];
+
+    fn verb(self) -> &'static str {
+        match self {
+            ButtonAction::Claim => "claim",
+            ButtonAction::Resolve => "resolve",
+            ButtonAction::Reopen => "reopen",
+        }
+    }
+
+    /// The custom id of this button on a task's card.
+    pub fn custom_id(self, task: &TaskId) -> String {
+        format!("{CUSTOM_ID_PREFIX}{}:{task}", self.verb())
+    }
+
+    fn command(self) -> Command {
+        match self {
+            ButtonAction::Claim => Command::Claim,
+            ButtonAction::Resolve => Command::SetStatus {
+                to: Status::Resolved,
+                reason: None,
+            },
+            ButtonAction::Reopen => Command::Reopen { reason: None },
+        }
+    }
+}
+
+pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
+    match interaction {
+        Interaction::Slash {
+            name, subcommand, ..
+        } => match (name.as_str(), subcommand.as_deref()) {
+            ("request", None) => request(interaction),
+            ("task", Some(sub)) => task(sub, interaction),
+            ("mine", None) => Parsed::Ok(Intent::Mine),
+            ("help", None) => Parsed::Ok(Intent::Help),
+            _ => Parsed::NotMine,
+        },
+        Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {
+            Parsed::Ok(Intent::Track(target.clone()))
+        }
+        Interaction::MessageMenu { .. } => Parsed::NotMine,
+        Interaction::Button { custom_id } => button(custom_id),
+        Interaction::Modal { custom_id, .. } if custom_id == REQUEST_FORM => {
+            match interaction.field("title") {
+                None => Parsed::Malformed(UserError::TitleEmpty),
+                Some(title) => Parsed::Ok(Intent::Request(RequestDraft {
+                    title: title.to_owned(),
+                    details: interaction.field("details").unwrap_or_default().to_owned(),
+                    ..RequestDraft::default()
+                })),
+            }
+        }
+        Interaction::Modal { .. } => Parsed::NotMine,
+    }
+}
+
+/// Turns a `Result` of option parsing into `Parsed`.
+fn parsed<T>(result: Result<T, UserError>) -> Parsed<T> {
+    match result {
+        Ok(t) => Parsed::Ok(t),
+        Err(e) => Parsed::Malformed(e),
+    }
+}
+
+fn request(i: &Interaction) -> Parsed<Intent> {
+    let Some(title) = i.text("title") else {
+        return Parsed::Ok(Intent::RequestForm);
+    };
+    parsed((|| {
+        Ok(Intent::Request(RequestDraft {
+            title: title.to_owned(),
+            details: i.text("details").unwrap_or_default().to_owned(),
+            to: side_choice(i.text("to"))?,
+            priority: i.text("priority").map(str::parse).transpose()?,
+            due: i.text("due").map(str::to_owned),
+            category: i.text("category").map(str::to_owned),
+        }))
+    })())
+}
+
+fn side_choice(raw: Option<&str>) -> Result<SideChoice, UserError> {
+    match raw.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("auto") => Ok(SideChoice::Auto),
+        Some("internal") => Ok(SideChoice::To(Side::Internal)),
+        Some("msp") => Ok(SideChoice::To(Side::Msp)),
+        Some(other) => Err(UserError::BadSide {
+            input: other.chars().take(20).collect(),
+        }),
+    }
+}
+
+fn task(sub: &str, i: &Interaction) -> Parsed<Intent> {
+    if sub == "list" {
+        return parsed(side_choice(i.text("side")).map(|choice| Intent::List {
+            side: match choice {
+                SideChoice::Auto => None,
+                SideChoice::To(side) => Some(side),
+            },
+        }));
+    }
+    let known = HANDLED.iter().any(|(n, s)| *n == "task" && *s == Some(sub));
+    if !known {
+        return Parsed::NotMine;
+    }
+    let id = match i.text("id").map(str::parse::<TaskId>) {
+        Some(Ok(id)) => id,
+        Some(Err(e)) => return Parsed::Malformed(e),
+        None => {
+            return Parsed::Malformed(UserError::BadTaskId {
+                input: String::new(),
+            });
+        }
+    };
+    let reason = || i.text("reason").map(str::to_owned);
+    let text = || i.text("text").unwrap_or_default().to_owned();
+    let ready = |command| ChangeDraft::Ready(command);
+    let change = match sub {
+        "show" => return Parsed::Ok(Intent::Show(id)),
+        "claim" => ready(Command::Claim),
+        "assign" => match i.option("to") {
+            Some(OptionValue::User(user)) => ChangeDraft::AssignTo(*user),
+            _ => return Parsed::Malformed(UserError::AssigneeMissing),
+        },
+        "status" => {
+            let status = match i.text("status").map(str::parse::<Status>) {
+                Some(Ok(status)) => status,
+                Some(Err(e)) => return Parsed::Malformed(e),
+                None => {
+                    return Parsed::Malformed(UserError::BadStatus {
+                        input: String::new(),
+                    });
+                }
+            };
+            ready(Command::SetStatus {
+                to: status,
+                reason: reason(),
+            })
+        }
+        "comment" => ready(Command::Comment {
+            body: text(),
+            visibility: Visibility::Shared,
+        }),
+        // The side of the note is the author's: the handler fills it in.
+        "note" => ready(Command::Comment {
+            body: text(),
+            visibility: Visibility::Side(Side::Internal),
+        }),
+        "handoff" => ready(Command::Handoff { reason: reason() }),
+        "close" => ready(Command::Close),
+        "reopen" => ready(Command::Reopen { reason: reason() }),
+        "cancel" => ready(Command::Cancel { reason: reason() }),
+        _ => return Parsed::NotMine,
+    };
+    Parsed::Ok(Intent::Change { task: id, change })
+}
+
+fn button(custom_id: &str) -> Parsed<Intent> {
+    let Some(rest) = custom_id.strip_prefix(CUSTOM_ID_PREFIX) else {
+        return Parsed::NotMine;
+    };
+    let Some((verb, id)) = rest.split_once(':') else {
+        return Parsed::NotMine;
+    };
+    let Some(action) = ButtonAction::ALL.into_iter().find(|a| a.verb() == verb) else {
+        return Parsed::NotMine;
+    };
+    match id.parse::<TaskId>() {
+        Ok(task) => Parsed::Ok(Intent::Change {
+            task,
+            change: ChangeDraft::Ready(action.command()),
+        }),
+        Err(e) => Parsed::Malformed(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slash(name: &str, sub: Option<&str>, options: &[(&str, &str)]) -> Interaction {
+        Interaction::Slash {
+            name: name.into(),
+            subcommand: sub.map(Into::into),
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), OptionValue::Text(v.to_string())))
+                .collect(),
+        }
+    }
+
+    fn id(s: &str) -> TaskId {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_request_with_options_becomes_a_draft() {
+        let i = slash(
+            "request",
+            None,
+            &[
+                ("title", " VPN down "),
+                ("to", "msp"),
+                ("priority", "P1"),
+                ("due", "2026-12-03"),
+            ],
+        );
+        let Parsed::Ok(Intent::Request(draft)) = parse(&i) else {
+            panic!("{:?}", parse(&i))
+        };
+        assert_eq!(draft.title, "VPN down");
+        assert_eq!(draft.to, SideChoice::To(Side::Msp));
+        assert_eq!(draft.priority, Some(Priority::P1));
+        assert_eq!(draft.due.as_deref(), Some("2026-12-03"));
+    }
+
+    #[test]
+    fn a_request_without_title_opens_the_form_and_the_form_needs_one() {
+        assert_eq!(
+            parse(&slash("request", None, &[])),
+            Parsed::Ok(Intent::RequestForm)
+        );
+        assert_eq!(
+            parse(&slash("request", None, &[("title", "  ")])),
+            Parsed::Ok(Intent::RequestForm)
+        );
+        let form = |title: &str| Interaction::Modal {
+            custom_id: REQUEST_FORM.into(),
+            fields: vec![
+                ("title".into(), title.into()),
+                ("details".into(), "on floor 2".into()),
+            ],
+        };
+        assert_eq!(parse(&form(" ")), Parsed::Malformed(UserError::TitleEmpty));
+        let Parsed::Ok(Intent::Request(draft)) = parse(&form("Printer")) else {
+            panic!()
+        };
+        assert_eq!(
+            (draft.title.as_str(), draft.details.as_str()),
+            ("Printer", "on floor 2")
+        );
+    }
+
+    #[test]
+    fn bad_option_values_say_what_to_fix() {
+        assert_eq!(
+            parse(&slash(
+                "request",
+                None,
+                &[("title", "x"), ("priority", "P9")]
+            )),
+            Parsed::Malformed(UserError::BadPriority { input: "P9".into() })
+        );
+        assert_eq!(
+            parse(&slash("task", Some("claim"), &[("id", "ACME")])),
+            Parsed::Malformed(UserError::BadTaskId {
+                input: "ACME".into()
+            })
+        );
+        assert_eq!(
+            parse(&slash(
+                "task",
+                Some("status"),
+                &[("id", "ACME-1"), ("status", "done")]
+            )),
+            Parsed::Malformed(UserError::BadStatus {
+                input: "done".into()
+            })
+        );
+        assert_eq!(
+            parse(&slash("task", Some("list"), &[("side", "them")])),
+            Parsed::Malformed(UserError::BadSide {
+                input: "them".into()
+            })
+        );
+    }
+
+    #[test]
+    fn task_subcommands_become_changes() {
+        assert_eq!(
+            parse(&slash("task", Some("claim"), &[("id", "acme-3")])),
+            Parsed::Ok(Intent::Change {
+                task: id("ACME-3"),
+                change: ChangeDraft::Ready(Command::Claim)
+            })
+        );
+        assert_eq!(
+            parse(&slash(
+                "task",
+                Some("handoff"),
+                &[("id", "ACME-3"), ("reason", "yours")]
+            )),
+            Parsed::Ok(Intent::Change {
+                task: id("ACME-3"),
+                change: ChangeDraft::Ready(Command::Handoff {
+                    reason: Some("yours".into())
+                })
+            })
+        );
+        let assign = Interaction::Slash {
+            name: "task".into(),
+            subcommand: Some("assign".into()),
+            options: vec![
+                ("id".into(), OptionValue::Text("ACME-3".into())),
+                ("to".into(), OptionValue::User(42)),
+            ],
+        };
+        assert_eq!(
+            parse(&assign),
+            Parsed::Ok(Intent::Change {
+                task: id("ACME-3"),
+                change: ChangeDraft::AssignTo(42)
+            })
+        );
+        assert_eq!(
+            parse(&slash("task", Some("show"), &[("id", "ACME-3")])),
+            Parsed::Ok(Intent::Show(id("ACME-3")))
+        );
+    }
+
+    #[test]
+    fn buttons_are_parsed_by_their_custom_id_and_others_are_not_mine() {
+        for action in ButtonAction::ALL {
+            let custom_id = action.custom_id(&id("ACME-7"));
+            assert!(custom_id.len() <= 100);
+            assert_eq!(
+                parse(&Interaction::Button { custom_id }),
+                Parsed::Ok(Intent::Change {
+                    task: id("ACME-7"),
+                    change: ChangeDraft::Ready(action.command())
+                })
+            );
+        }
+        for other in ["other-bot:claim", "ponte:dance:ACME-1", "ponte:claim"] {
+            assert_eq!(
+                parse(&Interaction::Button {
+                    custom_id: other.into()
+                }),
+                Parsed::NotMine,
+                "{other}"
+            );
+        }
+        assert_eq!(
+            parse(&Interaction::Button {
+                custom_id: "ponte:claim:ACME-x".into()
+            }),
+            Parsed::Malformed(UserError::BadTaskId {
+                input: "ACME-x".into()
+            })
+        );
+        assert_eq!(parse(&slash("dance", None, &[])), Parsed::NotMine);
+    }
+}
