@@ -298,11 +298,20 @@ const MAX_BATCH: usize = 512;
 
 /// The async face of the engine: submit changes to the writer thread, read
 /// from the store off the runtime.
-#[derive(Clone)]
 pub struct Ledger<S: Store> {
     jobs: mpsc::Sender<Job>,
     store: Arc<S>,
     changed: Arc<Notify>,
+}
+
+impl<S: Store> Clone for Ledger<S> {
+    fn clone(&self) -> Self {
+        Self {
+            jobs: self.jobs.clone(),
+            store: self.store.clone(),
+            changed: self.changed.clone(),
+        }
+    }
 }
 
 impl<S: Store> Ledger<S> {
@@ -366,6 +375,24 @@ impl<S: Store> Ledger<S> {
                 .filter(|e| e.kind.visibility().visible_to(actor.side))
                 .collect();
             Ok((task, events))
+        })
+        .await
+    }
+
+    /// A task and its whole history, for Ponte's own workers (the outbox
+    /// sinks decide themselves what each side may see).
+    pub async fn history(&self, id: TaskId) -> Result<Option<(Task, Vec<Event>)>, PonteError> {
+        self.blocking(move |store| {
+            let Some(task) = store
+                .task(&id)
+                .map_err(|e| PonteError::store("reading a task", e))?
+            else {
+                return Ok(None);
+            };
+            let events = store
+                .events(&id)
+                .map_err(|e| PonteError::store("reading a history", e))?;
+            Ok(Some((task, events)))
         })
         .await
     }

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use ponte::config::Config;
+use std::sync::Arc;
+
+use ponte::clock::SystemClock;
+use ponte::config::{Config, Secrets};
+use ponte::discord;
 use ponte::store::{SledStore, StoreOptions};
 use ponte::transfer;
 use tracing_subscriber::EnvFilter;
@@ -203,25 +207,44 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    if std::env::var_os("DISCORD_TOKEN").is_none_or(|t| t.is_empty()) {
-        eprintln!(
-            "DISCORD_TOKEN is not set.\n\
-             \n\
-             To run Ponte in your Discord server, create an application and a bot at\n\
-             https://discord.com/developers/applications, copy the bot's token and start\n\
-             Ponte with it in the environment (never in the configuration file):\n\
-             \n    DISCORD_TOKEN=... ponte run --config {}\n",
-            path.display()
-        );
-        return Ok(ExitCode::from(EXIT_BAD_INPUT));
-    }
-    // Open the store now, so a damaged or foreign data directory is reported
-    // before anything connects.
+    let secrets = match Secrets::from_env() {
+        Ok(secrets) => secrets,
+        Err(missing) => {
+            eprintln!(
+                "{missing}.\n\
+                 \n\
+                 To run Ponte in your Discord server, create an application and a bot at\n\
+                 https://discord.com/developers/applications, copy the bot's token and start\n\
+                 Ponte with it in the environment (never in the configuration file):\n\
+                 \n    DISCORD_TOKEN=... ponte run --config {}\n\
+                 \n\
+                 To try Ponte without a Discord account, run the sandbox instead:\n\
+                 \n    ponte sandbox\n",
+                path.display()
+            );
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    // Open the store first, so a damaged or foreign data directory is
+    // reported before anything connects.
     let options = config.store_options();
-    let _store = SledStore::open(&options).context("cannot open the store")?;
-    anyhow::bail!(
-        "the Discord connection is not part of this build yet; \
-         the store at {} and the configuration are valid",
-        options.path.display()
-    )
+    let store = Arc::new(SledStore::open(&options).context("cannot open the store")?);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let connect = discord::run::Connect::Discord {
+            token: secrets.discord_token().to_owned(),
+        };
+        let mut bot = discord::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
+            .await
+            .context("cannot start the bot")?;
+        tokio::select! {
+            () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
+            signal = tokio::signal::ctrl_c() => {
+                signal.context("cannot listen for Ctrl-C")?;
+                tracing::info!("stopping");
+                bot.stop().await;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
 }

@@ -51,6 +51,8 @@ pub struct Origin {
     pub roles: Vec<u64>,
     /// The user's Discord locale (`it`, `en-US`, ...).
     pub locale: String,
+    /// Members named in the options, with their roles in this guild.
+    pub resolved: Vec<(u64, Vec<u64>)>,
 }
 
 impl Interaction {

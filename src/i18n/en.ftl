@@ -50,3 +50,79 @@ error-no-approval-pending = No approval is pending on this task.
 error-assignee-not-on-side = The assignee must be { $side } staff of this company.
 error-unchanged = Nothing to change: the task is already like that.
 error-internal = Something went wrong on our side; nothing you did. Quote { $reference } to your administrator.
+
+## Text fitted to Discord's limits ends with this.
+text-cut = … (cut)
+
+## Task cards.
+card-status = Status
+card-whose-move = Whose move
+card-priority = Priority
+card-category = Category
+card-assignee = Assignee
+card-requester = Requester
+card-due = Due
+card-routing = Why it went there
+card-approval = IT manager's approval
+card-none = none
+card-nobody-yet = nobody yet
+card-move-requester = the requester
+card-move-nobody = nobody: finished
+card-approval-pending = waiting: the MSP can't start until the IT manager approves
+card-approval-granted = approved by { $by }
+card-approval-refused = refused by { $by }: { $reason }
+
+button-claim = Claim
+button-resolve = Resolve
+button-reopen = Reopen
+
+## Why a task went where it went.
+route-requested = the requester asked for { $side }
+route-keyword = “{ $keyword }” means { $category }, which { $side } handles
+route-category = the category { $category } is handled by { $side }
+route-from-msp = the MSP asked the company's IT
+route-default = no rule matched, so it went to { $side } (the default)
+
+approval-why-category = { $category } work needs the IT manager's approval
+approval-why-territory = { $category } is the company IT's territory
+
+## Lines of a task's history, posted in its thread.
+event-created = { $who } asked: **{ $title }**
+event-routed = Sent to { $side }: { $reason }.
+event-claimed = { $who } claimed the task.
+event-unclaimed = { $who } released the task.
+event-assigned = { $who } assigned the task to { $to }.
+event-commented = { $who }: { $body }
+event-noted = 🔒 { $who } (internal note): { $body }
+event-status-changed = { $who }: { $from } → **{ $to }**.
+event-priority-changed = { $who } changed the priority: { $from } → **{ $to }**.
+event-due-changed = { $who } set the due time: { $due }.
+event-retitled = { $who } renamed the task: **{ $title }**
+event-handed-off = { $who } handed the task to **{ $side }**.
+event-approval-requested = Waiting for the IT manager: { $why }.
+event-approval-granted = ✅ { $who } approved the work.
+event-approval-refused = ⛔ { $who } refused the work: { $reason }
+event-reopened = { $who } reopened the task.
+
+event-reason = Reason: { $reason }
+
+## Lists.
+list-empty = Nothing here.
+list-line = **{ $id }** { $title } · { $priority } · { $status } · move: { $move }
+card-history = Latest
+
+## Answers.
+task-created = Created **{ $id }** ({ $priority }), sent to { $side }: { $reason }. Follow it in its thread.
+task-created-needs-approval = The MSP will start once the IT manager approves it.
+task-unchanged-replay = { $id }: already done.
+list-title = Open tasks of { $client }
+mine-title = Your open tasks
+form-request-title = Ask for help
+form-request-field-title = What do you need?
+form-request-field-details = Details (where, since when, who is affected)
+help = **Ponte** turns requests into tasks that both the company's IT and the MSP can follow.
+    • `/request` asks for something (leave the title empty for a form); Ponte routes it and says why.
+    • "Track as task" on any message (right click → Apps) turns it into a request.
+    • `/task show|list|claim|assign|status|comment|note|handoff|close|reopen|cancel` works on a task, e.g. `/task claim id:ACME-42`.
+    • `/task note` is an internal note: only your side sees it.
+    • `/mine` lists the open tasks assigned to you.

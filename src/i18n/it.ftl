@@ -50,3 +50,79 @@ error-no-approval-pending = Nessuna approvazione in sospeso per questa attività
 error-assignee-not-on-side = L'assegnatario deve far parte del personale della parte incaricata ({ $side }) per questa azienda.
 error-unchanged = Niente da cambiare: l'attività è già così.
 error-internal = Qualcosa è andato storto da parte nostra, non per colpa tua. Comunica { $reference } al tuo amministratore.
+
+## Il testo adattato ai limiti di Discord finisce così.
+text-cut = … (tagliato)
+
+## Schede delle attività.
+card-status = Stato
+card-whose-move = A chi tocca
+card-priority = Priorità
+card-category = Categoria
+card-assignee = Assegnatario
+card-requester = Richiedente
+card-due = Scadenza
+card-routing = Perché è andata lì
+card-approval = Approvazione del responsabile IT
+card-none = nessuna
+card-nobody-yet = ancora nessuno
+card-move-requester = al richiedente
+card-move-nobody = a nessuno: conclusa
+card-approval-pending = in attesa: l'MSP non può iniziare finché il responsabile IT non approva
+card-approval-granted = approvata da { $by }
+card-approval-refused = rifiutata da { $by }: { $reason }
+
+button-claim = Prendi in carico
+button-resolve = Risolvi
+button-reopen = Riapri
+
+## Perché un'attività è andata dove è andata.
+route-requested = il richiedente ha chiesto { $side }
+route-keyword = “{ $keyword }” indica { $category }, di cui si occupa { $side }
+route-category = della categoria { $category } si occupa { $side }
+route-from-msp = l'MSP ha chiesto all'IT dell'azienda
+route-default = nessuna regola corrisponde, quindi è andata a { $side } (il predefinito)
+
+approval-why-category = i lavori di { $category } richiedono l'approvazione del responsabile IT
+approval-why-territory = { $category } è territorio dell'IT dell'azienda
+
+## Righe della storia di un'attività, pubblicate nel suo thread.
+event-created = { $who } ha chiesto: **{ $title }**
+event-routed = Inviata a { $side }: { $reason }.
+event-claimed = { $who } ha preso in carico l'attività.
+event-unclaimed = { $who } ha rilasciato l'attività.
+event-assigned = { $who } ha assegnato l'attività a { $to }.
+event-commented = { $who }: { $body }
+event-noted = 🔒 { $who } (nota interna): { $body }
+event-status-changed = { $who }: { $from } → **{ $to }**.
+event-priority-changed = { $who } ha cambiato la priorità: { $from } → **{ $to }**.
+event-due-changed = { $who } ha impostato la scadenza: { $due }.
+event-retitled = { $who } ha rinominato l'attività: **{ $title }**
+event-handed-off = { $who } ha passato l'attività a **{ $side }**.
+event-approval-requested = In attesa del responsabile IT: { $why }.
+event-approval-granted = ✅ { $who } ha approvato il lavoro.
+event-approval-refused = ⛔ { $who } ha rifiutato il lavoro: { $reason }
+event-reopened = { $who } ha riaperto l'attività.
+
+event-reason = Motivo: { $reason }
+
+## Elenchi.
+list-empty = Niente qui.
+list-line = **{ $id }** { $title } · { $priority } · { $status } · tocca a: { $move }
+card-history = Ultimi eventi
+
+## Risposte.
+task-created = Creata **{ $id }** ({ $priority }), inviata a { $side }: { $reason }. Seguila nel suo thread.
+task-created-needs-approval = L'MSP inizierà quando il responsabile IT l'avrà approvata.
+task-unchanged-replay = { $id }: già fatto.
+list-title = Attività aperte di { $client }
+mine-title = Le tue attività aperte
+form-request-title = Chiedi aiuto
+form-request-field-title = Di cosa hai bisogno?
+form-request-field-details = Dettagli (dove, da quando, chi è coinvolto)
+help = **Ponte** trasforma le richieste in attività che l'IT dell'azienda e l'MSP possono seguire.
+    • `/richiesta` chiede qualcosa (lascia vuoto il titolo per un modulo); Ponte la instrada e dice perché.
+    • "Traccia come attività" su un messaggio (tasto destro → App) lo trasforma in richiesta.
+    • `/attivita mostra|elenco|prendi|assegna|stato|commenta|nota|passa|chiudi|riapri|annulla` lavora su un'attività, es. `/attivita prendi id:ACME-42`.
+    • `/attivita nota` è una nota interna: la vede solo la tua parte.
+    • `/mie` elenca le attività aperte assegnate a te.

@@ -1,0 +1,403 @@
+//! The serenity edge: converts Discord interactions into Ponte's own
+//! [`Interaction`]s, and Ponte's answers into Discord builders. Every
+//! message sets `allowed_mentions` explicitly: user text never pings
+//! @everyone, @here or roles.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serenity::all::{
+    ActionRowComponent, ButtonStyle as DiscordButtonStyle, CommandInteraction, CommandType,
+    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateButton,
+    CreateEmbed, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateModal, EditInteractionResponse, EventHandler, GuildId, InputTextStyle,
+    Interaction as DiscordInteraction, ModalInteraction, Ready, ResolvedTarget, ResolvedValue,
+    UserId,
+};
+use serenity::async_trait;
+
+use crate::store::Store;
+
+use super::bot::{Answer, Bot, Form};
+use super::invocation::{Interaction, OptionValue, Origin, TargetMessage};
+use super::render::{Button, ButtonStyle, Embed, Reply};
+
+/// How long Ponte works on an answer before it tells Discord it needs more
+/// time (Discord allows 3 seconds for the first answer).
+pub const DEFER_AFTER: Duration = Duration::from_millis(1500);
+
+/// Mentions that may ping: only the users named, never roles or everyone.
+pub fn allowed_mentions(ping: &[u64]) -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+        .empty_roles()
+        .empty_users()
+        .everyone(false)
+        .users(ping.iter().map(|&u| UserId::new(u)))
+}
+
+pub fn embed(e: &Embed) -> CreateEmbed {
+    let mut out = CreateEmbed::new().title(&e.title).color(e.color);
+    if !e.description.is_empty() {
+        out = out.description(&e.description);
+    }
+    for field in &e.fields {
+        out = out.field(&field.name, &field.value, field.inline);
+    }
+    out
+}
+
+pub fn components(buttons: &[Button]) -> Vec<CreateActionRow> {
+    buttons
+        .chunks(5)
+        .take(5)
+        .map(|row| {
+            CreateActionRow::Buttons(
+                row.iter()
+                    .map(|b| {
+                        CreateButton::new(&b.custom_id)
+                            .label(&b.label)
+                            .style(match b.style {
+                                ButtonStyle::Primary => DiscordButtonStyle::Primary,
+                                ButtonStyle::Secondary => DiscordButtonStyle::Secondary,
+                                ButtonStyle::Success => DiscordButtonStyle::Success,
+                            })
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn message(reply: &Reply) -> CreateInteractionResponseMessage {
+    let mut m = CreateInteractionResponseMessage::new()
+        .embeds(reply.embeds.iter().map(embed).collect())
+        .components(components(&reply.buttons))
+        .ephemeral(reply.ephemeral)
+        .allowed_mentions(allowed_mentions(&reply.ping));
+    if !reply.content.is_empty() {
+        m = m.content(&reply.content);
+    }
+    m
+}
+
+fn edit(reply: &Reply) -> EditInteractionResponse {
+    EditInteractionResponse::new()
+        .content(&reply.content)
+        .embeds(reply.embeds.iter().map(embed).collect())
+        .components(components(&reply.buttons))
+        .allowed_mentions(allowed_mentions(&reply.ping))
+}
+
+fn modal(form: &Form) -> CreateModal {
+    CreateModal::new(&form.custom_id, &form.title).components(
+        form.inputs
+            .iter()
+            .map(|i| {
+                let style = if i.long {
+                    InputTextStyle::Paragraph
+                } else {
+                    InputTextStyle::Short
+                };
+                CreateActionRow::InputText(
+                    CreateInputText::new(
+                        style,
+                        super::render::fit(&i.label, 45, "…"),
+                        &i.custom_id,
+                    )
+                    .required(i.required)
+                    .max_length(i.max_length),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn origin_of(
+    id: u64,
+    user: u64,
+    guild: Option<GuildId>,
+    channel: u64,
+    member_roles: Vec<u64>,
+    locale: &str,
+) -> Origin {
+    Origin {
+        interaction_id: id,
+        user,
+        guild: guild.map(GuildId::get),
+        channel,
+        roles: member_roles,
+        locale: locale.to_owned(),
+        resolved: Vec::new(),
+    }
+}
+
+/// A slash or context-menu command in Ponte's terms.
+pub fn from_command(c: &CommandInteraction) -> (Origin, Interaction) {
+    let roles = c
+        .member
+        .as_ref()
+        .map(|m| m.roles.iter().map(|r| r.get()).collect())
+        .unwrap_or_default();
+    let mut origin = origin_of(
+        c.id.get(),
+        c.user.id.get(),
+        c.guild_id,
+        c.channel_id.get(),
+        roles,
+        &c.locale,
+    );
+    origin.resolved = c
+        .data
+        .resolved
+        .members
+        .iter()
+        .map(|(user, m)| (user.get(), m.roles.iter().map(|r| r.get()).collect()))
+        .collect();
+    let interaction = if c.data.kind == CommandType::Message {
+        match c.data.target() {
+            Some(ResolvedTarget::Message(m)) => Interaction::MessageMenu {
+                name: c.data.name.clone(),
+                target: TargetMessage {
+                    id: m.id.get(),
+                    channel: m.channel_id.get(),
+                    author: m.author.id.get(),
+                    content: m.content.clone(),
+                },
+            },
+            _ => Interaction::MessageMenu {
+                name: c.data.name.clone(),
+                target: TargetMessage {
+                    id: 0,
+                    channel: c.channel_id.get(),
+                    author: c.user.id.get(),
+                    content: String::new(),
+                },
+            },
+        }
+    } else {
+        let mut subcommand = None;
+        let mut options = Vec::new();
+        for option in c.data.options() {
+            match option.value {
+                ResolvedValue::SubCommand(inner) => {
+                    subcommand = Some(option.name.to_owned());
+                    options.extend(inner.iter().filter_map(|o| value(o.name, &o.value)));
+                }
+                other => options.extend(value(option.name, &other)),
+            }
+        }
+        Interaction::Slash {
+            name: c.data.name.clone(),
+            subcommand,
+            options,
+        }
+    };
+    (origin, interaction)
+}
+
+fn value(name: &str, v: &ResolvedValue<'_>) -> Option<(String, OptionValue)> {
+    let value = match v {
+        ResolvedValue::String(s) => OptionValue::Text((*s).to_owned()),
+        ResolvedValue::Integer(i) => OptionValue::Integer(*i),
+        ResolvedValue::Boolean(b) => OptionValue::Bool(*b),
+        ResolvedValue::User(u, _) => OptionValue::User(u.id.get()),
+        _ => return None,
+    };
+    Some((name.to_owned(), value))
+}
+
+pub fn from_component(c: &ComponentInteraction) -> (Origin, Interaction) {
+    let roles = c
+        .member
+        .as_ref()
+        .map(|m| m.roles.iter().map(|r| r.get()).collect())
+        .unwrap_or_default();
+    (
+        origin_of(
+            c.id.get(),
+            c.user.id.get(),
+            c.guild_id,
+            c.channel_id.get(),
+            roles,
+            &c.locale,
+        ),
+        Interaction::Button {
+            custom_id: c.data.custom_id.clone(),
+        },
+    )
+}
+
+pub fn from_modal(m: &ModalInteraction) -> (Origin, Interaction) {
+    let roles = m
+        .member
+        .as_ref()
+        .map(|m| m.roles.iter().map(|r| r.get()).collect())
+        .unwrap_or_default();
+    let fields = m
+        .data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .filter_map(|c| match c {
+            ActionRowComponent::InputText(t) => {
+                Some((t.custom_id.clone(), t.value.clone().unwrap_or_default()))
+            }
+            _ => None,
+        })
+        .collect();
+    (
+        origin_of(
+            m.id.get(),
+            m.user.id.get(),
+            m.guild_id,
+            m.channel_id.get(),
+            roles,
+            &m.locale,
+        ),
+        Interaction::Modal {
+            custom_id: m.data.custom_id.clone(),
+            fields,
+        },
+    )
+}
+
+/// The serenity event handler.
+pub struct Handler<S: Store> {
+    pub bot: Bot<S>,
+    /// The slash-command manifest, registered in every configured server.
+    pub manifest: Arc<serde_json::Value>,
+}
+
+impl<S: Store> Handler<S> {
+    async fn register(&self, ctx: &Context) {
+        let mut guilds: Vec<u64> = self
+            .bot
+            .config
+            .clients()
+            .iter()
+            .map(|c| c.guild_id.get())
+            .collect();
+        if let Some(server) = self.bot.config.msp().server {
+            guilds.push(server.guild_id.get());
+        }
+        for guild in guilds {
+            match ctx
+                .http
+                .create_guild_commands(GuildId::new(guild), self.manifest.as_ref())
+                .await
+            {
+                Ok(commands) => {
+                    tracing::info!(guild, commands = commands.len(), "commands registered")
+                }
+                Err(e) => tracing::error!(guild, error = %e, "cannot register commands"),
+            }
+        }
+    }
+
+    async fn answer(
+        &self,
+        ctx: &Context,
+        kind: Kind<'_>,
+        origin: Origin,
+        interaction: Interaction,
+    ) {
+        let work = self.bot.handle(&origin, &interaction);
+        tokio::pin!(work);
+        let answer = tokio::select! {
+            answer = &mut work => Some(answer),
+            () = tokio::time::sleep(DEFER_AFTER) => None,
+        };
+        let result = match answer {
+            Some(answer) => kind.respond(ctx, answer).await,
+            None => {
+                // Taking long: tell Discord, then edit the answer in.
+                tracing::warn!(
+                    interaction = origin.interaction_id,
+                    "answer is slow, deferring"
+                );
+                let is_button = matches!(interaction, Interaction::Button { .. });
+                let defer = if is_button {
+                    CreateInteractionResponse::Acknowledge
+                } else {
+                    CreateInteractionResponse::Defer(
+                        CreateInteractionResponseMessage::new().ephemeral(true),
+                    )
+                };
+                match kind.create(ctx, defer).await {
+                    Ok(()) => match work.await {
+                        Answer::Reply(r) | Answer::Update(r) => kind.edit(ctx, edit(&r)).await,
+                        Answer::Form(_) | Answer::Ignore => Ok(()),
+                    },
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        if let Err(e) = result {
+            tracing::error!(interaction = origin.interaction_id, error = %e, "cannot answer an interaction");
+        }
+    }
+}
+
+/// The interaction being answered.
+enum Kind<'a> {
+    Command(&'a CommandInteraction),
+    Component(&'a ComponentInteraction),
+    Modal(&'a ModalInteraction),
+}
+
+impl Kind<'_> {
+    async fn create(&self, ctx: &Context, r: CreateInteractionResponse) -> serenity::Result<()> {
+        match self {
+            Kind::Command(c) => c.create_response(&ctx.http, r).await,
+            Kind::Component(c) => c.create_response(&ctx.http, r).await,
+            Kind::Modal(m) => m.create_response(&ctx.http, r).await,
+        }
+    }
+
+    async fn edit(&self, ctx: &Context, e: EditInteractionResponse) -> serenity::Result<()> {
+        match self {
+            Kind::Command(c) => c.edit_response(&ctx.http, e).await.map(drop),
+            Kind::Component(c) => c.edit_response(&ctx.http, e).await.map(drop),
+            Kind::Modal(m) => m.edit_response(&ctx.http, e).await.map(drop),
+        }
+    }
+
+    async fn respond(&self, ctx: &Context, answer: Answer) -> serenity::Result<()> {
+        let response = match answer {
+            Answer::Ignore => return Ok(()),
+            Answer::Reply(r) => CreateInteractionResponse::Message(message(&r)),
+            Answer::Update(r) if matches!(self, Kind::Component(_)) => {
+                CreateInteractionResponse::UpdateMessage(message(&r))
+            }
+            Answer::Update(r) => CreateInteractionResponse::Message(message(&r)),
+            Answer::Form(f) => CreateInteractionResponse::Modal(modal(&f)),
+        };
+        self.create(ctx, response).await
+    }
+}
+
+#[async_trait]
+impl<S: Store> EventHandler for Handler<S> {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        self.register(&ctx).await;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: DiscordInteraction) {
+        match &interaction {
+            DiscordInteraction::Command(c) => {
+                let (origin, i) = from_command(c);
+                self.answer(&ctx, Kind::Command(c), origin, i).await;
+            }
+            DiscordInteraction::Component(c) => {
+                let (origin, i) = from_component(c);
+                self.answer(&ctx, Kind::Component(c), origin, i).await;
+            }
+            DiscordInteraction::Modal(m) => {
+                let (origin, i) = from_modal(m);
+                self.answer(&ctx, Kind::Modal(m), origin, i).await;
+            }
+            _ => {}
+        }
+    }
+}

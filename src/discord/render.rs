@@ -1,0 +1,634 @@
+//! What Ponte shows, as plain data: task cards, history lines, lists and
+//! replies. The serenity edge turns these into Discord builders; every
+//! text comes from the Fluent files and is fitted to Discord's limits.
+
+use jiff::Timestamp;
+
+use crate::domain::error::Arg;
+use crate::domain::{
+    Approval, ApprovalWhy, Event, EventKind, RouteReason, Side, Status, Task, Visibility, Who,
+};
+use crate::i18n::{Lang, Messages};
+
+use super::parse::ButtonAction;
+
+/// Discord's limits (see shared/discord/README.md).
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const EMBED_TITLE: usize = 256;
+    pub const EMBED_DESCRIPTION: usize = 4096;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FIELDS: usize = 25;
+    pub const EMBEDS_TOTAL: usize = 6000;
+    pub const THREAD_NAME: usize = 100;
+    pub const BUTTON_LABEL: usize = 80;
+}
+
+/// Cuts `text` to at most `max` characters, at a character boundary, ending
+/// with `note` (e.g. "… (cut)") when something was cut.
+pub fn fit(text: &str, max: usize, note: &str) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let keep = max.saturating_sub(note.chars().count());
+    let mut out: String = text.chars().take(keep).collect();
+    out.push_str(note);
+    out
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ButtonStyle {
+    Primary,
+    Secondary,
+    Success,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub custom_id: String,
+    pub style: ButtonStyle,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Embed {
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<Field>,
+    pub color: u32,
+}
+
+impl Embed {
+    /// Characters Discord counts towards the 6000 of all embeds.
+    pub fn size(&self) -> usize {
+        self.title.chars().count()
+            + self.description.chars().count()
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.chars().count() + f.value.chars().count())
+                .sum::<usize>()
+    }
+}
+
+/// A message to send: text, embeds, buttons. Nobody is ever pinged unless
+/// named in `ping` (user ids); @everyone, @here and roles never are.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reply {
+    pub content: String,
+    pub embeds: Vec<Embed>,
+    pub buttons: Vec<Button>,
+    pub ephemeral: bool,
+    pub ping: Vec<u64>,
+}
+
+impl Reply {
+    pub fn ephemeral(content: String) -> Self {
+        Self {
+            content,
+            ephemeral: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// Renders in one language.
+pub struct Renderer<'a> {
+    pub messages: &'a Messages,
+    pub lang: Lang,
+}
+
+fn text(s: impl Into<String>) -> Arg {
+    Arg::Text(s.into())
+}
+
+fn mention(person: u64) -> String {
+    format!("<@{person}>")
+}
+
+fn who(by: Who) -> String {
+    match by {
+        Who::Person(p) => mention(p.0),
+        Who::Ponte => "Ponte".to_owned(),
+    }
+}
+
+/// A Discord timestamp: every reader sees it in their own time zone.
+fn when(at: Timestamp) -> String {
+    format!("<t:{}:f>", at.as_second())
+}
+
+impl Renderer<'_> {
+    fn t(&self, id: &str, args: &[(&str, Arg)]) -> String {
+        self.messages.text(self.lang, id, args)
+    }
+
+    fn cut_note(&self) -> String {
+        self.t("text-cut", &[])
+    }
+
+    pub fn fit(&self, s: &str, max: usize) -> String {
+        fit(s, max, &self.cut_note())
+    }
+
+    pub fn side(&self, side: Side) -> String {
+        self.t(&format!("side-{side}"), &[])
+    }
+
+    pub fn status(&self, status: Status) -> String {
+        self.t(&format!("status-{status}"), &[])
+    }
+
+    pub fn whose_move(&self, task: &Task) -> String {
+        match (task.whose_move(), task.status) {
+            (Some(side), _) => self.side(side),
+            (None, Status::WaitingOnRequester) => self.t("card-move-requester", &[]),
+            (None, _) => self.t("card-move-nobody", &[]),
+        }
+    }
+
+    pub fn reason(&self, reason: &RouteReason) -> String {
+        match reason {
+            RouteReason::Requested { side } => {
+                self.t("route-requested", &[("side", Arg::Side(*side))])
+            }
+            RouteReason::Keyword {
+                category,
+                keyword,
+                owner,
+            } => self.t(
+                "route-keyword",
+                &[
+                    ("keyword", text(keyword)),
+                    ("category", text(category.as_str())),
+                    ("side", Arg::Side(*owner)),
+                ],
+            ),
+            RouteReason::Category { category, owner } => self.t(
+                "route-category",
+                &[
+                    ("category", text(category.as_str())),
+                    ("side", Arg::Side(*owner)),
+                ],
+            ),
+            RouteReason::FromMsp => self.t("route-from-msp", &[]),
+            RouteReason::Default { side } => self.t("route-default", &[("side", Arg::Side(*side))]),
+        }
+    }
+
+    fn approval_why(&self, why: &ApprovalWhy) -> String {
+        match why {
+            ApprovalWhy::CategoryNeedsApproval { category } => self.t(
+                "approval-why-category",
+                &[("category", text(category.as_str()))],
+            ),
+            ApprovalWhy::ItTerritory { category } => self.t(
+                "approval-why-territory",
+                &[("category", text(category.as_str()))],
+            ),
+        }
+    }
+
+    fn approval(&self, approval: &Approval) -> Option<String> {
+        match approval {
+            Approval::NotNeeded => None,
+            Approval::Pending { .. } => Some(self.t("card-approval-pending", &[])),
+            Approval::Granted { by, .. } => {
+                Some(self.t("card-approval-granted", &[("by", text(who(*by)))]))
+            }
+            Approval::Refused { by, reason, .. } => Some(self.t(
+                "card-approval-refused",
+                &[("by", text(who(*by))), ("reason", text(reason))],
+            )),
+        }
+    }
+
+    /// The buttons a task's card offers in its current state.
+    pub fn buttons(&self, task: &Task) -> Vec<Button> {
+        let mut buttons = Vec::new();
+        let mut add = |action: ButtonAction, id: &str, style| {
+            buttons.push(Button {
+                label: fit(&self.t(id, &[]), limits::BUTTON_LABEL, "…"),
+                custom_id: action.custom_id(&task.id),
+                style,
+            })
+        };
+        if task.status == Status::New {
+            add(ButtonAction::Claim, "button-claim", ButtonStyle::Primary);
+        }
+        if task.status.is_open() {
+            add(
+                ButtonAction::Resolve,
+                "button-resolve",
+                ButtonStyle::Success,
+            );
+        }
+        if task.status == Status::Resolved {
+            add(
+                ButtonAction::Reopen,
+                "button-reopen",
+                ButtonStyle::Secondary,
+            );
+        }
+        buttons
+    }
+
+    /// A task's card: the facts both sides read.
+    pub fn card(&self, task: &Task) -> Embed {
+        let field = |name: &str, value: String| Field {
+            name: self.t(name, &[]),
+            value: self.fit(&value, limits::FIELD_VALUE),
+            inline: true,
+        };
+        let mut fields = vec![
+            field("card-status", self.status(task.status)),
+            field("card-whose-move", self.whose_move(task)),
+            field("card-priority", task.priority.to_string()),
+            field(
+                "card-category",
+                task.category
+                    .as_ref()
+                    .map_or_else(|| self.t("card-none", &[]), |c| c.to_string()),
+            ),
+            field(
+                "card-assignee",
+                task.assignee
+                    .map_or_else(|| self.t("card-nobody-yet", &[]), |p| mention(p.0)),
+            ),
+            field("card-requester", mention(task.requester.0)),
+        ];
+        if let Some(due) = task.due {
+            fields.push(field("card-due", when(due)));
+        }
+        if let Some(reason) = &task.route {
+            fields.push(Field {
+                inline: false,
+                ..field("card-routing", self.reason(reason))
+            });
+        }
+        if let Some(approval) = self.approval(&task.approval) {
+            fields.push(Field {
+                inline: false,
+                ..field("card-approval", approval)
+            });
+        }
+        Embed {
+            title: self.fit(
+                &format!("{} · {}", task.id, task.title),
+                limits::EMBED_TITLE,
+            ),
+            description: self.fit(&task.details, limits::EMBED_DESCRIPTION - 200),
+            fields,
+            color: color(task.status),
+        }
+    }
+
+    /// The message that carries a task's card.
+    pub fn card_message(&self, task: &Task) -> Reply {
+        Reply {
+            content: String::new(),
+            embeds: vec![self.card(task)],
+            buttons: self.buttons(task),
+            ephemeral: false,
+            ping: Vec::new(),
+        }
+    }
+
+    /// The name of a task's thread.
+    pub fn thread_name(&self, task: &Task) -> String {
+        fit(
+            &format!("{} {}", task.id, task.title),
+            limits::THREAD_NAME,
+            "…",
+        )
+    }
+
+    fn reason_suffix(&self, reason: &Option<String>) -> String {
+        match reason {
+            Some(r) => format!(" {}", self.t("event-reason", &[("reason", text(r))])),
+            None => String::new(),
+        }
+    }
+
+    /// One line of history, or `None` for bookkeeping nobody needs to read.
+    pub fn event_line(&self, event: &Event) -> Option<String> {
+        let by = text(who(event.by));
+        let line = match &event.kind {
+            EventKind::Created {
+                title, requester, ..
+            } => self.t(
+                "event-created",
+                &[("who", text(mention(requester.0))), ("title", text(title))],
+            ),
+            EventKind::Routed { side, reason, .. } => self.t(
+                "event-routed",
+                &[
+                    ("side", Arg::Side(*side)),
+                    ("reason", text(self.reason(reason))),
+                ],
+            ),
+            EventKind::Claimed { by: claimer } => {
+                self.t("event-claimed", &[("who", text(mention(claimer.0)))])
+            }
+            EventKind::Unclaimed => self.t("event-unclaimed", &[("who", by)]),
+            EventKind::Assigned { to } => self.t(
+                "event-assigned",
+                &[("who", by), ("to", text(mention(to.0)))],
+            ),
+            EventKind::Commented { body, visibility } => {
+                let id = match visibility {
+                    Visibility::Shared => "event-commented",
+                    Visibility::Side(_) => "event-noted",
+                };
+                self.t(id, &[("who", by), ("body", text(body))])
+            }
+            EventKind::StatusChanged { from, to, reason } => {
+                self.t(
+                    "event-status-changed",
+                    &[
+                        ("who", by),
+                        ("from", Arg::Status(*from)),
+                        ("to", Arg::Status(*to)),
+                    ],
+                ) + &self.reason_suffix(reason)
+            }
+            EventKind::PriorityChanged { from, to } => self.t(
+                "event-priority-changed",
+                &[
+                    ("who", by),
+                    ("from", text(from.as_str())),
+                    ("to", text(to.as_str())),
+                ],
+            ),
+            EventKind::DueChanged { to, .. } => self.t(
+                "event-due-changed",
+                &[
+                    ("who", by),
+                    ("due", text(to.map_or_else(|| "-".to_owned(), when))),
+                ],
+            ),
+            EventKind::Retitled { to, .. } => {
+                self.t("event-retitled", &[("who", by), ("title", text(to))])
+            }
+            EventKind::HandedOff { to, reason, .. } => {
+                self.t("event-handed-off", &[("who", by), ("side", Arg::Side(*to))])
+                    + &self.reason_suffix(reason)
+            }
+            EventKind::ApprovalRequested { why } => self.t(
+                "event-approval-requested",
+                &[("why", text(self.approval_why(why)))],
+            ),
+            EventKind::ApprovalGranted => self.t("event-approval-granted", &[("who", by)]),
+            EventKind::ApprovalRefused { reason } => self.t(
+                "event-approval-refused",
+                &[("who", by), ("reason", text(reason))],
+            ),
+            EventKind::Reopened { reason } => {
+                self.t("event-reopened", &[("who", by)]) + &self.reason_suffix(reason)
+            }
+            EventKind::ChatLinked { .. } => return None,
+        };
+        Some(line)
+    }
+
+    /// History lines for `side`, fitted into messages of at most 2000
+    /// characters without cutting a line in two (a single over-long line is
+    /// cut with a note).
+    pub fn history(&self, events: &[Event], side: Side) -> Vec<String> {
+        let lines = events
+            .iter()
+            .filter(|e| e.kind.visibility().visible_to(side))
+            .filter_map(|e| self.event_line(e))
+            .map(|l| self.fit(&l, limits::CONTENT));
+        pack(lines, limits::CONTENT)
+    }
+
+    /// A list of tasks, one line each, split into embeds within limits.
+    pub fn task_list(&self, title: &str, tasks: &[Task]) -> Vec<Embed> {
+        if tasks.is_empty() {
+            return vec![Embed {
+                title: self.fit(title, limits::EMBED_TITLE),
+                description: self.t("list-empty", &[]),
+                fields: Vec::new(),
+                color: 0x5865F2,
+            }];
+        }
+        let lines = tasks.iter().map(|t| {
+            let line = self.t(
+                "list-line",
+                &[
+                    ("id", text(t.id.to_string())),
+                    ("title", text(t.title.clone())),
+                    ("priority", text(t.priority.as_str())),
+                    ("status", Arg::Status(t.status)),
+                    ("move", text(self.whose_move(t))),
+                ],
+            );
+            self.fit(&line, 400)
+        });
+        let pages = pack(lines, limits::EMBED_DESCRIPTION - 96);
+        let total = pages.len();
+        pages
+            .into_iter()
+            .take(5)
+            .enumerate()
+            .map(|(i, description)| Embed {
+                title: if total > 1 {
+                    self.fit(&format!("{title} ({}/{total})", i + 1), limits::EMBED_TITLE)
+                } else {
+                    self.fit(title, limits::EMBED_TITLE)
+                },
+                description,
+                fields: Vec::new(),
+                color: 0x5865F2,
+            })
+            .collect()
+    }
+}
+
+/// Packs lines into chunks of at most `max` characters, never splitting a line.
+pub fn pack(lines: impl IntoIterator<Item = String>, max: usize) -> Vec<String> {
+    let mut chunks = Vec::new();
+    let mut current = String::new();
+    let mut len = 0;
+    for line in lines {
+        let n = line.chars().count();
+        if len > 0 && len + 1 + n > max {
+            chunks.push(std::mem::take(&mut current));
+            len = 0;
+        }
+        if len > 0 {
+            current.push('\n');
+            len += 1;
+        }
+        current.push_str(&line);
+        len += n;
+    }
+    if len > 0 {
+        chunks.push(current);
+    }
+    chunks
+}
+
+fn color(status: Status) -> u32 {
+    match status {
+        Status::New => 0x3498DB,
+        Status::Claimed | Status::InProgress => 0xF1C40F,
+        Status::WaitingOnRequester | Status::WaitingOnOtherSide => 0x95A5A6,
+        Status::Resolved => 0x2ECC71,
+        Status::Closed => 0x1F8B4C,
+        Status::Cancelled => 0x607D8B,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Category, ClientKey, PersonId, Priority, RouteReason, Side, TaskId, Who};
+
+    fn task() -> Task {
+        let id = TaskId::new(ClientKey::new("ACME").unwrap(), 42);
+        let at: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        let mut events = vec![
+            Event {
+                task: id.clone(),
+                seq: 1,
+                at,
+                by: Who::Person(PersonId(1)),
+                kind: EventKind::Created {
+                    title: "VPN down in Milan".into(),
+                    details: "Nobody can connect since 8:00".into(),
+                    requester: PersonId(1),
+                    asking_side: Side::Internal,
+                    priority: Priority::P2,
+                    due: None,
+                },
+            },
+            Event {
+                task: id.clone(),
+                seq: 2,
+                at,
+                by: Who::Person(PersonId(1)),
+                kind: EventKind::Routed {
+                    side: Side::Msp,
+                    category: Some(Category::new("network").unwrap()),
+                    reason: RouteReason::Keyword {
+                        category: Category::new("network").unwrap(),
+                        keyword: "vpn".into(),
+                        owner: Side::Msp,
+                    },
+                },
+            },
+        ];
+        events.push(Event {
+            task: id,
+            seq: 3,
+            at,
+            by: Who::Person(PersonId(5)),
+            kind: EventKind::Claimed { by: PersonId(5) },
+        });
+        Task::fold(&events).unwrap()
+    }
+
+    fn renderer(messages: &Messages, lang: Lang) -> Renderer<'_> {
+        Renderer { messages, lang }
+    }
+
+    #[test]
+    fn a_card_shows_the_facts_in_each_language() {
+        let messages = Messages::load().unwrap();
+        let card = renderer(&messages, Lang::En).card(&task());
+        let rendered: Vec<String> = card
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.value))
+            .collect();
+        insta::assert_snapshot!(format!("{}\n{}\n{}", card.title, card.description, rendered.join("\n")), @r"
+        ACME-42 · VPN down in Milan
+        Nobody can connect since 8:00
+        Status: claimed
+        Whose move: the MSP
+        Priority: P2
+        Category: network
+        Assignee: <@5>
+        Requester: <@1>
+        Why it went there: “vpn” means network, which the MSP handles
+        ");
+        let card = renderer(&messages, Lang::It).card(&task());
+        assert_eq!(card.fields[1].name, "A chi tocca");
+        assert_eq!(card.fields[1].value, "l'MSP");
+    }
+
+    #[test]
+    fn buttons_follow_the_state() {
+        let messages = Messages::load().unwrap();
+        let r = renderer(&messages, Lang::En);
+        let labels = |t: &Task| {
+            r.buttons(t)
+                .into_iter()
+                .map(|b| b.label)
+                .collect::<Vec<_>>()
+        };
+        let mut t = task();
+        assert_eq!(labels(&t), ["Resolve"]);
+        t.status = Status::New;
+        assert_eq!(labels(&t), ["Claim", "Resolve"]);
+        t.status = Status::Resolved;
+        assert_eq!(labels(&t), ["Reopen"]);
+        t.status = Status::Closed;
+        assert!(labels(&t).is_empty());
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_character_boundary_with_a_note() {
+        let long = "è".repeat(300);
+        let cut = fit(&long, 256, "… (cut)");
+        assert_eq!(cut.chars().count(), 256);
+        assert!(cut.ends_with("… (cut)"));
+        assert_eq!(fit("short", 256, "…"), "short");
+        let messages = Messages::load().unwrap();
+        let mut t = task();
+        t.title = "x".repeat(200);
+        let r = renderer(&messages, Lang::En);
+        assert!(r.card(&t).title.chars().count() <= limits::EMBED_TITLE);
+        assert_eq!(r.thread_name(&t).chars().count(), limits::THREAD_NAME);
+    }
+
+    #[test]
+    fn history_is_packed_without_splitting_lines() {
+        let lines: Vec<String> = (0..100)
+            .map(|i| format!("line {i} {}", "x".repeat(50)))
+            .collect();
+        let chunks = pack(lines.clone(), limits::CONTENT);
+        assert!(chunks.len() > 1);
+        assert!(chunks.iter().all(|c| c.chars().count() <= limits::CONTENT));
+        assert_eq!(chunks.join("\n"), lines.join("\n"));
+    }
+
+    #[test]
+    fn internal_notes_are_only_in_their_sides_history() {
+        let messages = Messages::load().unwrap();
+        let r = renderer(&messages, Lang::En);
+        let t = task();
+        let note = Event {
+            task: t.id.clone(),
+            seq: 4,
+            at: t.updated_at,
+            by: Who::Person(PersonId(5)),
+            kind: EventKind::Commented {
+                body: "customer is slow to answer".into(),
+                visibility: Visibility::Side(Side::Msp),
+            },
+        };
+        assert!(r.history(std::slice::from_ref(&note), Side::Msp)[0].contains("internal note"));
+        assert!(r.history(&[note], Side::Internal).is_empty());
+    }
+}

@@ -1,0 +1,228 @@
+//! Delivers outbox effects to Discord: a new task's card and thread, card
+//! updates and history lines. Deliveries may repeat (after a failure or a
+//! restart), so each step is idempotent: messages carry a nonce Discord
+//! de-duplicates on (`enforce_nonce`), a thread started from a message has
+//! the message's id, edits are absolute, and linking the card to the task is
+//! keyed.
+
+use std::sync::Arc;
+
+use serenity::all::{ChannelId, CreateMessage, CreateThread, EditMessage, Http, MessageId, Nonce};
+
+use crate::config::Config;
+use crate::domain::effect::Effect;
+use crate::domain::{
+    Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, UserError, Visibility, Who,
+};
+use crate::engine::{Ledger, Op, PonteError, Request};
+use crate::i18n::Messages;
+use crate::outbox::{DeliveryError, Sink};
+use crate::store::Store;
+
+use super::edge::{allowed_mentions, components, embed};
+use super::render::{Renderer, Reply, pack};
+
+pub struct ChatSink<S: Store> {
+    pub http: Arc<Http>,
+    pub ledger: Ledger<S>,
+    pub config: Arc<Config>,
+    pub messages: Arc<Messages>,
+}
+
+/// A nonce for Discord's de-duplication: a stable hash of `key` (FNV-1a),
+/// within Discord's 25 characters.
+pub fn nonce(key: &str) -> String {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("p{hash:x}")
+}
+
+fn failed(what: &str) -> impl Fn(serenity::Error) -> DeliveryError + '_ {
+    move |e| DeliveryError(format!("{what}: {e}"))
+}
+
+/// Ponte itself, acting on its own bookkeeping.
+fn ponte() -> Actor {
+    Actor {
+        person: PersonId(0),
+        side: Side::Msp,
+        roles: RoleSet::empty(),
+        clients: ClientScope::All,
+    }
+}
+
+impl<S: Store> ChatSink<S> {
+    async fn announce(&self, effect: &Effect, first: u32, last: u32) -> Result<(), DeliveryError> {
+        let id = effect.task();
+        let Some((mut task, events)) = self
+            .ledger
+            .history(id.clone())
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?
+        else {
+            // Nothing to show for a task that is not there (cannot happen:
+            // the effect was written with it). Do not retry forever.
+            tracing::error!(task = %id, "announcing a task that does not exist");
+            return Ok(());
+        };
+        let Some(client) = self.config.client(task.id.client()) else {
+            tracing::error!(task = %id, "announcing a task of a client no longer configured");
+            return Ok(());
+        };
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: client.language,
+        };
+        let key = effect.key();
+        let thread = match (task.chat.message, task.chat.channel) {
+            (Some(message), Some(channel)) => {
+                let card = renderer.card_message(&task);
+                ChannelId::new(channel)
+                    .edit_message(
+                        &self.http,
+                        MessageId::new(message),
+                        EditMessage::new()
+                            .embeds(card.embeds.iter().map(embed).collect())
+                            .components(components(&card.buttons))
+                            .allowed_mentions(allowed_mentions(&[])),
+                    )
+                    .await
+                    .map_err(failed("editing the card"))?;
+                task.chat.thread.unwrap_or(channel)
+            }
+            _ => {
+                let channel = task
+                    .chat
+                    .channel
+                    .unwrap_or_else(|| client.channels.requests.get());
+                let (message, thread) = self.post_card(&renderer, &task, channel).await?;
+                self.link(&mut task, channel, message, thread).await?;
+                thread
+            }
+        };
+        // History lines go in the thread both sides read: shared events only.
+        let shown: Vec<_> = events
+            .iter()
+            .filter(|e| (first..=last).contains(&e.seq))
+            .filter(|e| e.kind.visibility() == Visibility::Shared)
+            .cloned()
+            .collect();
+        let lines = renderer.history(&shown, Side::Internal);
+        for (i, chunk) in pack(lines, super::render::limits::CONTENT)
+            .into_iter()
+            .enumerate()
+        {
+            let line = Reply {
+                content: chunk,
+                ..Reply::default()
+            };
+            self.post(thread, &line, &format!("{key}#{i}")).await?;
+        }
+        Ok(())
+    }
+
+    async fn post(
+        &self,
+        channel: u64,
+        reply: &Reply,
+        key: &str,
+    ) -> Result<MessageId, DeliveryError> {
+        let mut message = CreateMessage::new()
+            .embeds(reply.embeds.iter().map(embed).collect())
+            .components(components(&reply.buttons))
+            .allowed_mentions(allowed_mentions(&reply.ping))
+            .nonce(Nonce::String(nonce(key)))
+            .enforce_nonce(true);
+        if !reply.content.is_empty() {
+            message = message.content(&reply.content);
+        }
+        ChannelId::new(channel)
+            .send_message(&self.http, message)
+            .await
+            .map(|m| m.id)
+            .map_err(failed("posting a message"))
+    }
+
+    /// Posts a task's card and opens its thread; returns both ids.
+    async fn post_card(
+        &self,
+        renderer: &Renderer<'_>,
+        task: &Task,
+        channel: u64,
+    ) -> Result<(u64, u64), DeliveryError> {
+        let card = renderer.card_message(task);
+        let message = self
+            .post(channel, &card, &format!("card:{}", task.id))
+            .await?;
+        let thread = match ChannelId::new(channel)
+            .create_thread_from_message(
+                &self.http,
+                message,
+                CreateThread::new(renderer.thread_name(task)),
+            )
+            .await
+        {
+            Ok(thread) => thread.id.get(),
+            // A thread started from a message has that message's id; if it
+            // exists already (a repeated delivery), use it.
+            Err(e) => {
+                tracing::warn!(task = %task.id, error = %e, "thread not created; assuming it exists");
+                message.get()
+            }
+        };
+        Ok((message.get(), thread))
+    }
+
+    async fn link(
+        &self,
+        task: &mut Task,
+        channel: u64,
+        message: u64,
+        thread: u64,
+    ) -> Result<(), DeliveryError> {
+        let chat = ChatRef {
+            channel: Some(channel),
+            thread: Some(thread),
+            message: Some(message),
+        };
+        let request = Request {
+            actor: ponte(),
+            by: Who::Ponte,
+            op: Op::Change {
+                task: task.id.clone(),
+                command: Command::LinkChat(chat),
+            },
+            key: Some(format!("link:{}:{message}", task.id)),
+        };
+        match self.ledger.submit(request).await {
+            Ok(outcome) => {
+                *task = outcome.task;
+                Ok(())
+            }
+            Err(PonteError::User(UserError::Unchanged)) => Ok(()),
+            Err(e) => Err(DeliveryError(format!("linking the card: {e}"))),
+        }
+    }
+}
+
+impl<S: Store> Sink for ChatSink<S> {
+    async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
+        match effect {
+            Effect::Announce { first, last, .. } => self.announce(effect, *first, *last).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_stable_short_and_distinct() {
+        let a = nonce("announce:ACME-1:1-2#0");
+        assert_eq!(a, nonce("announce:ACME-1:1-2#0"));
+        assert_ne!(a, nonce("announce:ACME-1:1-2#1"));
+        assert!(a.len() <= 25);
+    }
+}
