@@ -8,5 +8,6 @@ pub mod domain;
 pub mod engine;
 pub mod i18n;
 pub mod outbox;
+pub mod sandbox;
 pub mod store;
 pub mod transfer;
