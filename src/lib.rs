@@ -5,6 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod discord;
 pub mod domain;
+pub mod emulator;
 pub mod engine;
 pub mod i18n;
 pub mod outbox;

@@ -1,0 +1,608 @@
+//! Checking requests the way Discord would: the official OpenAPI spec, the limits of
+//! the developer documentation, and Ponte's own rule that every message-creating
+//! request carries an explicit `allowed_mentions`.
+//!
+//! Lengths are counted in Unicode code points (`str::chars`), which is how Discord
+//! counts them for all text a bot can send (it does not count UTF-16 units).
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use jsonschema::{Draft, Validator};
+use serde_json::{Map, Value, json};
+
+/// One reason a request body was refused: where, Discord's error code, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub(crate) path: Vec<String>,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(path: &[&str], code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn at(base: &[String], rest: &[&str], code: &'static str, message: impl Into<String>) -> Self {
+        let mut path = base.to_vec();
+        path.extend(rest.iter().map(|s| s.to_string()));
+        Self {
+            path,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        if self.path.is_empty() {
+            format!("{} ({})", self.message, self.code)
+        } else {
+            format!("{}: {} ({})", self.path.join("."), self.message, self.code)
+        }
+    }
+}
+
+/// Discord's "Invalid Form Body" error: `errors` nests the path, `_errors` lists them.
+pub(crate) fn invalid_form_body(problems: &[Problem]) -> Value {
+    let mut errors = Map::new();
+    for problem in problems {
+        let mut node = &mut errors;
+        for segment in &problem.path {
+            node = node
+                .entry(segment.clone())
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("error tree nodes are objects");
+        }
+        let list = node
+            .entry("_errors".to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(list) = list {
+            list.push(json!({"code": problem.code, "message": problem.message}));
+        }
+    }
+    json!({"message": "Invalid Form Body", "code": 50035, "errors": errors})
+}
+
+fn chars(value: Option<&Value>) -> usize {
+    value
+        .and_then(Value::as_str)
+        .map_or(0, |s| s.chars().count())
+}
+
+fn too_long(base: &[String], rest: &[&str], max: usize) -> Problem {
+    Problem::at(
+        base,
+        rest,
+        "BASE_TYPE_MAX_LENGTH",
+        format!("Must be {max} or fewer in length."),
+    )
+}
+
+fn bad_length(base: &[String], rest: &[&str], min: usize, max: usize) -> Problem {
+    Problem::at(
+        base,
+        rest,
+        "BASE_TYPE_BAD_LENGTH",
+        format!("Must be between {min} and {max} in length."),
+    )
+}
+
+/// Checks a message payload (a create or edit body, or the `data` of an interaction
+/// response). `base` is where the payload sits in the request body.
+pub(crate) fn check_message(
+    payload: &Value,
+    base: &[&str],
+    creates_message: bool,
+    problems: &mut Vec<Problem>,
+) {
+    let base: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    let Some(obj) = payload.as_object() else {
+        return;
+    };
+    if chars(obj.get("content")) > 2000 {
+        problems.push(too_long(&base, &["content"], 2000));
+    }
+    if let Some(embeds) = obj.get("embeds").and_then(Value::as_array) {
+        if embeds.len() > 10 {
+            problems.push(too_long(&base, &["embeds"], 10));
+        }
+        let mut total = 0;
+        for (i, embed) in embeds.iter().enumerate() {
+            let i = i.to_string();
+            let title = chars(embed.get("title"));
+            let description = chars(embed.get("description"));
+            let footer = chars(embed.get("footer").and_then(|f| f.get("text")));
+            let author = chars(embed.get("author").and_then(|a| a.get("name")));
+            if title > 256 {
+                problems.push(too_long(&base, &["embeds", &i, "title"], 256));
+            }
+            if description > 4096 {
+                problems.push(too_long(&base, &["embeds", &i, "description"], 4096));
+            }
+            if footer > 2048 {
+                problems.push(too_long(&base, &["embeds", &i, "footer", "text"], 2048));
+            }
+            if author > 256 {
+                problems.push(too_long(&base, &["embeds", &i, "author", "name"], 256));
+            }
+            total += title + description + footer + author;
+            if let Some(fields) = embed.get("fields").and_then(Value::as_array) {
+                if fields.len() > 25 {
+                    problems.push(too_long(&base, &["embeds", &i, "fields"], 25));
+                }
+                for (j, field) in fields.iter().enumerate() {
+                    let j = j.to_string();
+                    let name = chars(field.get("name"));
+                    let value = chars(field.get("value"));
+                    if name > 256 {
+                        problems.push(too_long(&base, &["embeds", &i, "fields", &j, "name"], 256));
+                    }
+                    if value > 1024 {
+                        problems.push(too_long(
+                            &base,
+                            &["embeds", &i, "fields", &j, "value"],
+                            1024,
+                        ));
+                    }
+                    total += name + value;
+                }
+            }
+        }
+        if total > 6000 {
+            problems.push(Problem::at(
+                &base,
+                &["embeds"],
+                "MAX_EMBED_SIZE_EXCEEDED",
+                format!("Embed size exceeds maximum size of 6000 ({total})"),
+            ));
+        }
+    }
+    let components_v2 = obj
+        .get("flags")
+        .and_then(Value::as_u64)
+        .is_some_and(|f| f & (1 << 15) != 0);
+    if let Some(rows) = obj.get("components").and_then(Value::as_array) {
+        if !components_v2 {
+            check_action_rows(rows, &base, problems);
+        }
+    }
+    if creates_message && obj.get("allowed_mentions").is_none_or(Value::is_null) {
+        problems.push(Problem::at(
+            &base,
+            &["allowed_mentions"],
+            "PONTE_ALLOWED_MENTIONS_REQUIRED",
+            "Every message-creating request must send allowed_mentions explicitly \
+             (Ponte's rule: omitted, Discord pings every mention in the text).",
+        ));
+    }
+}
+
+fn check_action_rows(rows: &[Value], base: &[String], problems: &mut Vec<Problem>) {
+    if rows.len() > 5 {
+        problems.push(too_long(base, &["components"], 5));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let i = i.to_string();
+        if row.get("type").and_then(Value::as_u64) != Some(1) {
+            problems.push(Problem::at(
+                base,
+                &["components", &i, "type"],
+                "COMPONENT_LAYOUT_INVALID",
+                "Top-level components must be action rows (type 1) without the \
+                 IS_COMPONENTS_V2 flag.",
+            ));
+            continue;
+        }
+        let children = row
+            .get("components")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if children.is_empty() {
+            problems.push(bad_length(base, &["components", &i, "components"], 1, 5));
+        }
+        if children.len() > 5 {
+            problems.push(too_long(base, &["components", &i, "components"], 5));
+        }
+        let selects = children
+            .iter()
+            .filter(|c| matches!(c.get("type").and_then(Value::as_u64), Some(3 | 5..=8)))
+            .count();
+        if selects > 0 && children.len() > 1 {
+            problems.push(Problem::at(
+                base,
+                &["components", &i, "components"],
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "A select menu must be alone in its action row.",
+            ));
+        }
+        for (j, child) in children.iter().enumerate() {
+            let j = j.to_string();
+            let at = ["components", &i, "components", &j];
+            check_custom_id(child, base, &at, problems);
+            if child.get("type").and_then(Value::as_u64) == Some(2) {
+                let style = child.get("style").and_then(Value::as_u64).unwrap_or(0);
+                let has_custom_id = child.get("custom_id").is_some_and(|c| !c.is_null());
+                let has_url = child.get("url").is_some_and(|c| !c.is_null());
+                if style == 5 && (!has_url || has_custom_id) {
+                    problems.push(Problem::at(
+                        base,
+                        &at,
+                        "BUTTON_COMPONENT_URL_REQUIRED",
+                        "A link button needs a url and no custom_id.",
+                    ));
+                }
+                if (1..=4).contains(&style) && !has_custom_id {
+                    problems.push(Problem::at(
+                        base,
+                        &at,
+                        "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED",
+                        "A non-link button needs a custom_id.",
+                    ));
+                }
+                if chars(child.get("label")) > 80 {
+                    let mut at_label = at.to_vec();
+                    at_label.push("label");
+                    problems.push(too_long(base, &at_label, 80));
+                }
+            }
+        }
+    }
+}
+
+fn check_custom_id(component: &Value, base: &[String], at: &[&str], problems: &mut Vec<Problem>) {
+    if let Some(custom_id) = component.get("custom_id").and_then(Value::as_str) {
+        let n = custom_id.chars().count();
+        if !(1..=100).contains(&n) {
+            let mut at = at.to_vec();
+            at.push("custom_id");
+            problems.push(bad_length(base, &at, 1, 100));
+        }
+    }
+}
+
+/// Checks the `data` of a modal response (callback type 9).
+pub(crate) fn check_modal(data: &Value, problems: &mut Vec<Problem>) {
+    let base = vec!["data".to_string()];
+    let title = chars(data.get("title"));
+    if !(1..=45).contains(&title) {
+        problems.push(bad_length(&base, &["title"], 1, 45));
+    }
+    let custom_id = chars(data.get("custom_id"));
+    if !(1..=100).contains(&custom_id) {
+        problems.push(bad_length(&base, &["custom_id"], 1, 100));
+    }
+    let rows = data
+        .get("components")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !(1..=5).contains(&rows.len()) {
+        problems.push(bad_length(&base, &["components"], 1, 5));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let i = i.to_string();
+        let children = row
+            .get("components")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if children.len() != 1 {
+            problems.push(bad_length(&base, &["components", &i, "components"], 1, 1));
+        }
+        for (j, child) in children.iter().enumerate() {
+            let j = j.to_string();
+            let at = ["components", &i, "components", &j];
+            check_custom_id(child, &base, &at, problems);
+            if child.get("type").and_then(Value::as_u64) == Some(4) {
+                let label = chars(child.get("label"));
+                if !(1..=45).contains(&label) {
+                    let mut at = at.to_vec();
+                    at.push("label");
+                    problems.push(bad_length(&base, &at, 1, 45));
+                }
+            }
+        }
+    }
+}
+
+/// Checks a thread name (1-100 characters).
+pub(crate) fn check_thread_name(body: &Value, problems: &mut Vec<Problem>) {
+    let n = chars(body.get("name"));
+    if !(1..=100).contains(&n) {
+        problems.push(bad_length(&[], &["name"], 1, 100));
+    }
+}
+
+/// Discord's OpenAPI description, with request-body validators compiled on first use.
+pub(crate) struct Spec {
+    path: PathBuf,
+    paths: Value,
+    schemas: Value,
+    validators: Mutex<HashMap<String, Option<Arc<Validator>>>>,
+}
+
+static SPEC: OnceLock<Result<Option<Arc<Spec>>, String>> = OnceLock::new();
+
+/// Where the spec is read from: `$PONTE_DISCORD_SPEC`, else
+/// `../shared/discord/openapi.json` next to the crate.
+pub fn spec_path() -> PathBuf {
+    match std::env::var_os("PONTE_DISCORD_SPEC") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/discord/openapi.json"
+        )),
+    }
+}
+
+/// The spec, loaded once per process. A missing file skips the check (logged once)
+/// unless `CI=true`, where it is an error; an unreadable or invalid file is an error.
+pub(crate) fn spec() -> io::Result<Option<Arc<Spec>>> {
+    SPEC.get_or_init(load_spec)
+        .clone()
+        .map_err(io::Error::other)
+}
+
+fn load_spec() -> Result<Option<Arc<Spec>>, String> {
+    let path = spec_path();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                return Err(format!(
+                    "Discord's OpenAPI spec is missing at {} (set PONTE_DISCORD_SPEC); \
+                     with CI=true the emulator refuses to run without it",
+                    path.display()
+                ));
+            }
+            tracing::warn!(
+                path = %path.display(),
+                "emulator: Discord's OpenAPI spec not found; request bodies are checked \
+                 against the documented limits only (set PONTE_DISCORD_SPEC)"
+            );
+            return Ok(None);
+        }
+        Err(err) => return Err(format!("cannot read {}: {err}", path.display())),
+    };
+    let mut doc: Value = serde_json::from_str(&text)
+        .map_err(|err| format!("{} is not JSON: {err}", path.display()))?;
+    let paths = doc.get_mut("paths").map(Value::take);
+    let schemas = doc
+        .get_mut("components")
+        .and_then(|c| c.get_mut("schemas"))
+        .map(Value::take);
+    match (paths, schemas) {
+        (Some(paths), Some(schemas)) if paths.is_object() && schemas.is_object() => {
+            Ok(Some(Arc::new(Spec {
+                path,
+                paths,
+                schemas,
+                validators: Mutex::new(HashMap::new()),
+            })))
+        }
+        _ => Err(format!(
+            "{} has no paths or components.schemas: not an OpenAPI document",
+            path.display()
+        )),
+    }
+}
+
+impl Spec {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Whether the spec describes this operation at all.
+    #[cfg(test)]
+    pub(crate) fn has_operation(&self, method: &str, template: &str) -> bool {
+        self.paths
+            .get(template)
+            .and_then(|p| p.get(method.to_ascii_lowercase()))
+            .is_some()
+    }
+
+    /// The cached validator, if it was compiled already: `Some(None)` means the
+    /// operation takes no JSON body.
+    pub(crate) fn cached(&self, method: &str, template: &str) -> Option<Option<Arc<Validator>>> {
+        let key = format!("{method} {template}");
+        self.validators
+            .lock()
+            .expect("validator cache")
+            .get(&key)
+            .cloned()
+    }
+
+    /// The validator of the JSON request body of an operation (compiled on first use;
+    /// this can take tens of milliseconds, so call it off the async workers).
+    pub(crate) fn validator(&self, method: &str, template: &str) -> Option<Arc<Validator>> {
+        let key = format!("{method} {template}");
+        if let Some(found) = self.validators.lock().expect("validator cache").get(&key) {
+            return found.clone();
+        }
+        let built = self.build(method, template);
+        self.validators
+            .lock()
+            .expect("validator cache")
+            .insert(key, built.clone());
+        built
+    }
+
+    fn build(&self, method: &str, template: &str) -> Option<Arc<Validator>> {
+        let schema = self
+            .paths
+            .get(template)?
+            .get(method.to_ascii_lowercase())?
+            .get("requestBody")?
+            .get("content")?
+            .get("application/json")?
+            .get("schema")?;
+        // The operation's schema refers to `#/components/schemas/...`: give the
+        // validator a root document that has them, with the body schema under $defs.
+        let root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": {"schemas": self.schemas},
+            "$defs": {"body": schema},
+            "$ref": "#/$defs/body",
+        });
+        match jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .build(&root)
+        {
+            Ok(validator) => Some(Arc::new(validator)),
+            Err(err) => {
+                tracing::error!(%err, method, template, "emulator: cannot compile the spec's schema");
+                None
+            }
+        }
+    }
+}
+
+/// Validates a body; each error becomes a problem at its instance path.
+pub(crate) fn validate(validator: &Validator, body: &Value, problems: &mut Vec<Problem>) {
+    for error in validator.iter_errors(body) {
+        let path: Vec<String> = error
+            .instance_path()
+            .as_str()
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        problems.push(Problem {
+            path,
+            code: "SPEC_INVALID",
+            message: format!("Discord's OpenAPI spec: {error}"),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(payload: Value, creates: bool) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        check_message(&payload, &[], creates, &mut problems);
+        problems
+    }
+
+    #[test]
+    fn content_is_counted_in_code_points() {
+        let ok = "é".repeat(2000);
+        assert!(problems(json!({"content": ok, "allowed_mentions": {}}), true).is_empty());
+        let too_long = "😀".repeat(2001);
+        let found = problems(json!({"content": too_long, "allowed_mentions": {}}), true);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, vec!["content"]);
+    }
+
+    #[test]
+    fn missing_allowed_mentions_only_matters_when_creating() {
+        assert_eq!(problems(json!({"content": "hi"}), true).len(), 1);
+        assert!(problems(json!({"content": "hi"}), false).is_empty());
+        assert_eq!(
+            problems(json!({"content": "hi", "allowed_mentions": null}), true).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn embed_limits() {
+        let field = json!({"name": "n", "value": "v".repeat(1025)});
+        let embed = json!({"title": "t".repeat(257), "description": "d".repeat(4097),
+            "fields": vec![field; 26]});
+        let found = problems(
+            json!({"embeds": vec![embed; 11], "allowed_mentions": {}}),
+            true,
+        );
+        let codes: Vec<_> = found.iter().map(|p| p.path.join(".")).collect();
+        assert!(codes.contains(&"embeds".to_string()));
+        assert!(codes.contains(&"embeds.0.title".to_string()));
+        assert!(codes.contains(&"embeds.0.description".to_string()));
+        assert!(codes.contains(&"embeds.0.fields".to_string()));
+        assert!(codes.contains(&"embeds.10.fields.25.value".to_string()));
+        assert!(found.iter().any(|p| p.code == "MAX_EMBED_SIZE_EXCEEDED"));
+    }
+
+    #[test]
+    fn six_thousand_characters_across_embeds() {
+        let embed = json!({"description": "d".repeat(3001)});
+        let found = problems(
+            json!({"embeds": [embed, embed], "allowed_mentions": {}}),
+            true,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].code, "MAX_EMBED_SIZE_EXCEEDED");
+    }
+
+    #[test]
+    fn component_limits() {
+        let button = |id: &str| json!({"type": 2, "style": 1, "label": "b", "custom_id": id});
+        let row = json!({"type": 1, "components": vec![button("a"); 6]});
+        let found = problems(
+            json!({"components": vec![row; 6], "allowed_mentions": {}}),
+            true,
+        );
+        assert!(found.iter().any(|p| p.path == vec!["components"]));
+        assert!(
+            found
+                .iter()
+                .any(|p| p.path == vec!["components", "0", "components"])
+        );
+        let long = "x".repeat(101);
+        let found = problems(
+            json!({"components": [{"type": 1, "components": [button(&long)]}]}),
+            false,
+        );
+        assert_eq!(found[0].path.last().map(String::as_str), Some("custom_id"));
+        let found = problems(
+            json!({"components": [{"type": 1, "components": [button("")]}]}),
+            false,
+        );
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn error_body_nests_paths_like_discord() {
+        let body = invalid_form_body(&[
+            Problem::new(
+                &["content"],
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 2000 or fewer in length.",
+            ),
+            Problem::new(&["embeds", "0", "title"], "X", "y"),
+        ]);
+        assert_eq!(body["code"], 50035);
+        assert_eq!(
+            body["errors"]["content"]["_errors"][0]["code"],
+            "BASE_TYPE_MAX_LENGTH"
+        );
+        assert_eq!(
+            body["errors"]["embeds"]["0"]["title"]["_errors"][0]["message"],
+            "y"
+        );
+    }
+
+    #[test]
+    fn modal_and_thread_limits() {
+        let mut found = Vec::new();
+        check_modal(
+            &json!({"custom_id": "m", "title": "t".repeat(46), "components": []}),
+            &mut found,
+        );
+        assert_eq!(found.len(), 2);
+        let mut found = Vec::new();
+        check_thread_name(&json!({"name": ""}), &mut found);
+        check_thread_name(&json!({"name": "n".repeat(101)}), &mut found);
+        check_thread_name(&json!({"name": "ok"}), &mut found);
+        assert_eq!(found.len(), 2);
+    }
+}
