@@ -1,0 +1,573 @@
+//! Plays scenario steps against the emulator and the real bot.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::clock::{Clock, ManualClock};
+use crate::config::Config;
+use crate::discord::run::{Connect, Running, start};
+use crate::domain::TaskId;
+use crate::emulator::{
+    CommandOption, Emulator, InteractionHandle, Message, OptionValue, RouteMatch, opt, sub,
+};
+use crate::store::{SledStore, Store, StoreOptions};
+
+use super::cast::{self, Person};
+use super::script::{Check, Fault, Place, Step};
+
+/// How long a step waits for the bot.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// Why a step failed, with what was there instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(pub String);
+
+fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure(message.into()))
+}
+
+/// A running sandbox: the emulator, the bot, the manual clock and who is
+/// acting where.
+pub struct Sandbox {
+    pub emulator: Emulator,
+    config: Arc<Config>,
+    clock: ManualClock,
+    data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    bot: Option<Running<SledStore>>,
+    me: &'static Person,
+    channel: u64,
+    last: Option<InteractionHandle>,
+    /// The last interaction answered with a form, for `submit`.
+    form: Option<InteractionHandle>,
+}
+
+impl Sandbox {
+    /// Starts the emulator with the demo world and the bot on `data_dir`
+    /// (a temporary directory when `None`), at `start` on the manual clock.
+    pub async fn start(data_dir: Option<&Path>, at: Timestamp) -> Result<Self, Failure> {
+        let config = Config::from_toml_str(cast::CONFIG, "ponte.example.toml")
+            .map_err(|e| Failure(e.to_string()))?;
+        let (data_dir, temp) = match data_dir {
+            Some(dir) => (dir.to_path_buf(), None),
+            None => {
+                let temp = tempfile::tempdir().map_err(|e| Failure(e.to_string()))?;
+                (temp.path().to_path_buf(), Some(temp))
+            }
+        };
+        let emulator = Emulator::start(cast::world())
+            .await
+            .map_err(|e| Failure(format!("cannot start the emulator: {e}")))?;
+        let first = &cast::PEOPLE[0];
+        let mut sandbox = Self {
+            emulator,
+            config: Arc::new(config),
+            clock: ManualClock::new(at),
+            data_dir,
+            _temp: temp,
+            bot: None,
+            me: first,
+            channel: first.channel,
+            last: None,
+            form: None,
+        };
+        sandbox.start_bot().await?;
+        Ok(sandbox)
+    }
+
+    async fn start_bot(&mut self) -> Result<(), Failure> {
+        let store = open_store(&self.data_dir).await?;
+        let running = start(
+            self.config.clone(),
+            Arc::new(store),
+            Connect::Http(self.emulator.http_builder()),
+            Arc::new(self.clock.clone()),
+        )
+        .await
+        .map_err(|e| Failure(format!("cannot start the bot: {e}")))?;
+        self.bot = Some(running);
+        self.emulator
+            .wait_until_connected(WAIT)
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        for guild in [cast::ACME_GUILD, cast::BRIGHT_GUILD, cast::MSP_GUILD] {
+            self.emulator
+                .wait_for_commands(Some(guild), WAIT)
+                .await
+                .map_err(|e| Failure(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Stops the bot and releases the store.
+    pub async fn stop(&mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.stop().await;
+        }
+    }
+
+    fn running(&self) -> Result<&Running<SledStore>, Failure> {
+        self.bot
+            .as_ref()
+            .ok_or_else(|| Failure("the bot is not running".into()))
+    }
+
+    fn store(&self) -> Result<Arc<SledStore>, Failure> {
+        Ok(self.running()?.bot.ledger.store().clone())
+    }
+
+    /// Who acts now.
+    pub fn me(&self) -> &'static Person {
+        self.me
+    }
+
+    /// Plays one step; returns what it shows.
+    pub async fn step(&mut self, step: &Step) -> Result<String, Failure> {
+        match step {
+            Step::As(name) => {
+                let Some(person) = cast::person(name) else {
+                    return fail(format!("nobody is called {name}; people: {}", people()));
+                };
+                self.me = person;
+                self.channel = person.channel;
+                Ok(String::new())
+            }
+            Step::In(name) => {
+                self.channel = self.channel_named(name)?;
+                Ok(String::new())
+            }
+            Step::Slash {
+                name,
+                subcommand,
+                options,
+            } => {
+                let mut opts: Vec<CommandOption> = Vec::new();
+                for (k, v) in options {
+                    let value = match v.strip_prefix('@').and_then(cast::person) {
+                        Some(p) => OptionValue::Id(p.id),
+                        None => OptionValue::Str(v.clone()),
+                    };
+                    opts.push(opt(k, value));
+                }
+                let opts = match subcommand {
+                    Some(s) => vec![sub(s, opts)],
+                    None => opts,
+                };
+                let handle = self
+                    .emulator
+                    .slash(self.me.id, self.channel, name, opts)
+                    .map_err(|e| Failure(e.to_string()))?;
+                self.answered(handle).await
+            }
+            Step::Click { label, task } => {
+                let message = match task {
+                    Some(id) => self.card_of(id).await?,
+                    None => self.last_with_button(label)?,
+                };
+                let handle = self
+                    .emulator
+                    .click(self.me.id, message, label)
+                    .map_err(|e| Failure(e.to_string()))?;
+                self.answered(handle).await
+            }
+            Step::Submit(fields) => {
+                let Some(form) = self.form.clone() else {
+                    return fail("no form is open: run a command that opens one first");
+                };
+                let values: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let handle = self
+                    .emulator
+                    .submit_modal(self.me.id, &form, &values)
+                    .map_err(|e| Failure(e.to_string()))?;
+                self.form = None;
+                self.answered(handle).await
+            }
+            Step::Track => {
+                let Some(target) = self
+                    .emulator
+                    .messages(self.channel)
+                    .into_iter()
+                    .rev()
+                    .find(|m| m.author_id != self.emulator.bot_id())
+                else {
+                    return fail("there is no message to track in this channel: `say` one first");
+                };
+                let handle = self
+                    .emulator
+                    .message_command(self.me.id, target.id, crate::discord::parse::TRACK_AS_TASK)
+                    .map_err(|e| Failure(e.to_string()))?;
+                self.answered(handle).await
+            }
+            Step::Say(text) => {
+                self.emulator
+                    .post(self.me.id, self.channel, text)
+                    .map_err(|e| Failure(e.to_string()))?;
+                Ok(String::new())
+            }
+            Step::Advance(by) => {
+                self.clock.advance(*by);
+                self.wake();
+                Ok(format!("now {}", self.clock.now()))
+            }
+            Step::Restart => {
+                self.settle().await?;
+                self.stop().await;
+                self.start_bot().await?;
+                Ok("bot restarted on the same data".into())
+            }
+            Step::Fault(fault) => {
+                match fault {
+                    Fault::DropGateway => self.emulator.drop_gateway(),
+                    Fault::Reconnect => self.emulator.send_reconnect(),
+                    Fault::InvalidSession => self.emulator.send_invalid_session(true),
+                    Fault::Http {
+                        status,
+                        method,
+                        path,
+                        times,
+                    } => self
+                        .emulator
+                        .fail_next(RouteMatch::new(method, path), *status, *times),
+                }
+                Ok(String::new())
+            }
+            Step::Expect { place, check } => self.expect(place, check).await,
+            Step::ExpectNoViolations => {
+                self.settle().await?;
+                let violations = self.emulator.violations();
+                if violations.is_empty() {
+                    Ok(String::new())
+                } else {
+                    let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+                    fail(format!("Discord would have refused:\n{}", list.join("\n")))
+                }
+            }
+            Step::Show(place) => {
+                self.settle().await?;
+                Ok(self.read(place).await?.join("\n"))
+            }
+            Step::Help => Ok(help()),
+        }
+    }
+
+    /// Waits for the answer to an interaction and remembers it.
+    async fn answered(&mut self, handle: InteractionHandle) -> Result<String, Failure> {
+        let response = handle
+            .response(WAIT)
+            .await
+            .map_err(|e| Failure(format!("no answer: {e}")))?;
+        self.last = Some(handle.clone());
+        if let Some(modal) = &response.modal {
+            self.form = Some(handle);
+            let fields: Vec<String> = modal
+                .fields
+                .iter()
+                .map(|f| format!("{}: {}", f.custom_id, f.label))
+                .collect();
+            return Ok(format!(
+                "[form] {}\n  {}\n  (answer with `submit field:value ...`)",
+                modal.title,
+                fields.join("\n  ")
+            ));
+        }
+        let mut shown = response
+            .message
+            .as_ref()
+            .map(describe)
+            .map(|t| names(&t))
+            .unwrap_or_default();
+        if response.ephemeral() {
+            shown = format!("[only you] {shown}");
+        }
+        Ok(shown)
+    }
+
+    fn wake(&self) {
+        if let Some(bot) = &self.bot {
+            bot.bot.ledger.changed().notify_one();
+        }
+    }
+
+    /// Waits until every pending effect is delivered; when the next retry
+    /// is in the future, moves the clock to it (time passes while waiting).
+    pub async fn settle(&self) -> Result<(), Failure> {
+        let store = self.store()?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let (len, head) = {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || {
+                    Ok::<_, crate::store::StoreError>((
+                        store.outbox_len()?,
+                        store.outbox_due(Timestamp::MAX, 1)?,
+                    ))
+                })
+                .await
+                .map_err(|e| Failure(e.to_string()))?
+                .map_err(|e| Failure(e.to_string()))?
+            };
+            if len == 0 {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return fail(format!("{len} messages are still waiting to be delivered"));
+            }
+            if let Some(first) = head.first() {
+                if first.not_before > self.clock.now() {
+                    self.clock.set(first.not_before);
+                }
+            }
+            self.wake();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn channel_named(&self, name: &str) -> Result<u64, Failure> {
+        let named = |(_, _, n): &&(u64, u64, &str)| *n == name;
+        cast::CHANNELS
+            .iter()
+            .filter(named)
+            .find(|(g, _, _)| *g == self.me.guild)
+            .or_else(|| cast::CHANNELS.iter().find(named))
+            .map(|(_, id, _)| *id)
+            .ok_or_else(|| Failure(format!("there is no channel #{name}")))
+    }
+
+    async fn task_chat(&self, id: &str) -> Result<crate::domain::ChatRef, Failure> {
+        self.settle().await?;
+        let task: TaskId = id.parse().map_err(|e| Failure(format!("{e}")))?;
+        let store = self.store()?;
+        let found = tokio::task::spawn_blocking(move || store.task(&task))
+            .await
+            .map_err(|e| Failure(e.to_string()))?
+            .map_err(|e| Failure(e.to_string()))?;
+        match found {
+            Some(task) => Ok(task.chat),
+            None => fail(format!("there is no task {id}")),
+        }
+    }
+
+    async fn card_of(&self, id: &str) -> Result<u64, Failure> {
+        match self.task_chat(id).await?.message {
+            Some(message) => Ok(message),
+            None => fail(format!("{id} has no card yet")),
+        }
+    }
+
+    fn last_with_button(&self, label: &str) -> Result<u64, Failure> {
+        self.emulator
+            .messages(self.channel)
+            .into_iter()
+            .rev()
+            .find(|m| m.button(label).is_some())
+            .map(|m| m.id)
+            .ok_or_else(|| Failure(format!("no message here has a `{label}` button")))
+    }
+
+    async fn messages_of(&self, place: &Place) -> Result<Vec<Message>, Failure> {
+        Ok(match place {
+            Place::Reply => {
+                let Some(handle) = &self.last else {
+                    return fail("nothing was answered yet");
+                };
+                let response = handle
+                    .response(WAIT)
+                    .await
+                    .map_err(|e| Failure(e.to_string()))?;
+                response
+                    .message
+                    .into_iter()
+                    .chain(response.followups)
+                    .collect()
+            }
+            Place::Channel(name) => self.emulator.messages(self.channel_named(name)?),
+            Place::Thread(id) => {
+                let chat = self.task_chat(id).await?;
+                match chat.thread {
+                    Some(thread) => self.emulator.messages(thread),
+                    None => return fail(format!("{id} has no thread yet")),
+                }
+            }
+            Place::Dm(name) => {
+                let Some(person) = cast::person(name) else {
+                    return fail(format!("nobody is called {name}"));
+                };
+                match self.emulator.dm_channel(person.id) {
+                    Some(channel) => self.emulator.messages(channel),
+                    None => Vec::new(),
+                }
+            }
+        })
+    }
+
+    async fn read(&self, place: &Place) -> Result<Vec<String>, Failure> {
+        let messages = self.messages_of(place).await?;
+        Ok(messages
+            .iter()
+            .map(|m| {
+                let author = cast::PEOPLE
+                    .iter()
+                    .find(|p| p.id == m.author_id)
+                    .map_or("Ponte", |p| p.name);
+                let mut line = format!("{author}: {}", names(&describe(m)));
+                let buttons: Vec<String> =
+                    m.buttons().into_iter().filter_map(|b| b.label).collect();
+                if !buttons.is_empty() {
+                    let _ = write!(line, "\n  [{}]", buttons.join("] ["));
+                }
+                line
+            })
+            .collect())
+    }
+
+    async fn expect(&mut self, place: &Place, check: &Check) -> Result<String, Failure> {
+        if *place != Place::Reply {
+            self.settle().await?;
+        }
+        let messages = self.messages_of(place).await?;
+        let text = self.read(place).await?.join("\n");
+        let ok = match check {
+            Check::Contains(s) => text.contains(s.as_str()),
+            Check::NotContains(s) => !text.contains(s.as_str()),
+            Check::Ephemeral => !messages.is_empty() && messages.iter().all(|m| m.ephemeral),
+            Check::Public => !messages.is_empty() && messages.iter().all(|m| !m.ephemeral),
+            Check::PingsNobody => messages
+                .iter()
+                .filter(|m| m.author_id == self.emulator.bot_id())
+                .all(|m| pings_nobody(m.allowed_mentions.as_ref())),
+        };
+        if ok {
+            Ok(String::new())
+        } else {
+            let what = match check {
+                Check::Contains(s) => format!("contains {s:?}"),
+                Check::NotContains(s) => format!("does not contain {s:?}"),
+                Check::Ephemeral => "is ephemeral".into(),
+                Check::Public => "is public".into(),
+                Check::PingsNobody => "pings nobody".into(),
+            };
+            fail(format!("expected {place} {what}; it shows:\n{text}"))
+        }
+    }
+}
+
+/// A message as a person reads it: text, then each embed's title,
+/// description and fields.
+pub fn describe(m: &Message) -> String {
+    let mut out: Vec<String> = Vec::new();
+    if !m.content.is_empty() {
+        out.push(m.content.clone());
+    }
+    for embed in &m.embeds {
+        let get = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        for key in ["title", "description"] {
+            let text = get(embed, key);
+            if !text.is_empty() {
+                out.push(text);
+            }
+        }
+        let fields: Vec<String> = embed
+            .get("fields")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|f| format!("{}: {}", get(f, "name"), get(f, "value")))
+            .collect();
+        if !fields.is_empty() {
+            out.push(fields.join(" | "));
+        }
+    }
+    out.join("\n")
+}
+
+/// Shows `<@id>` mentions of the demo's people as `@name`.
+pub fn names(text: &str) -> String {
+    let mut out = text.to_owned();
+    for p in cast::PEOPLE {
+        out = out.replace(&format!("<@{}>", p.id), &format!("@{}", p.name));
+    }
+    out
+}
+
+/// Whether `allowed_mentions` lets nothing ping.
+fn pings_nobody(allowed: Option<&Value>) -> bool {
+    let Some(allowed) = allowed else {
+        return false;
+    };
+    let empty = |key: &str| {
+        allowed
+            .get(key)
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    };
+    allowed
+        .get("parse")
+        .is_some_and(|p| p.as_array().is_some_and(Vec::is_empty))
+        && empty("users")
+        && empty("roles")
+}
+
+async fn open_store(dir: &Path) -> Result<SledStore, Failure> {
+    // The previous bot's handles may still be closing: sled holds a
+    // directory lock until the last one is gone.
+    let mut last = None;
+    for _ in 0..200 {
+        match SledStore::open(&StoreOptions::new(dir)) {
+            Ok(store) => return Ok(store),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    fail(format!(
+        "cannot open the store at {}: {}",
+        dir.display(),
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+fn people() -> String {
+    cast::PEOPLE
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the sandbox understands.
+pub fn help() -> String {
+    let mut out = String::from(
+        "Steps:\n\
+         \x20 as PERSON                       act as someone (see below)\n\
+         \x20 in #CHANNEL                     act in a channel of their server\n\
+         \x20 /COMMAND [SUB] name:value ...   run a slash command (quote values with spaces; @person for users)\n\
+         \x20 click LABEL [on ACME-1]         click a button (on a task's card)\n\
+         \x20 submit field:value ...          fill in the form the bot opened\n\
+         \x20 track                           \"Track as task\" on the last message here\n\
+         \x20 say TEXT                        post a message here\n\
+         \x20 show reply|#CHANNEL|thread ID|dm PERSON\n\
+         \x20 expect PLACE contains \"text\" | not contains \"text\" | is ephemeral | is public | pings nobody\n\
+         \x20 expect no violations            Discord would have accepted every request\n\
+         \x20 advance 2h                      move the clock\n\
+         \x20 restart                         stop the bot and start it again on the same data\n\
+         \x20 fault drop-gateway|reconnect|invalid-session|429 POST /channels/ [N]|500 ...\n\
+         People:\n",
+    );
+    for p in cast::PEOPLE {
+        let _ = writeln!(out, "  {:<8} {}", p.name, p.about);
+    }
+    out
+}

@@ -1,0 +1,53 @@
+//! Plays every script in `tests/scenarios/` through the emulator and the
+//! real bot (serenity included), as `ponte sandbox --script FILE` does.
+
+use std::path::Path;
+
+fn scenario(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(format!("{name}.scenario"));
+    let script = std::fs::read_to_string(&path).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = "2026-11-27T09:00:00Z".parse().unwrap();
+    let mut log = Vec::new();
+    let result = runtime.block_on(ponte::sandbox::play(
+        name,
+        &script,
+        None,
+        start,
+        &mut |line| log.push(line.to_owned()),
+    ));
+    if let Err(failure) = result {
+        panic!("{}\n\n--- what happened ---\n{}", failure, log.join("\n"));
+    }
+}
+
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        $(#[test] fn $name() { scenario(stringify!($name)); })*
+
+        /// Every file in tests/scenarios has its test above.
+        #[test]
+        fn every_scenario_file_is_played() {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+            let mut files: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str()?.strip_suffix(".scenario").map(str::to_owned))
+                .collect();
+            files.sort();
+            let mut listed = vec![$(stringify!($name).to_owned()),*];
+            listed.sort();
+            assert_eq!(files, listed);
+        }
+    };
+}
+
+scenarios! {
+    request_claim_resolve,
+}
