@@ -64,6 +64,17 @@ enum Cmd {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Try Ponte with no Discord account: a local Discord with a demo MSP and
+    /// two client companies, and you typing what their people do.
+    Sandbox {
+        /// Play this script (the lines you would type, plus `expect` lines)
+        /// and exit non-zero at the first expectation that fails.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Keep the data here (default: a temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -140,6 +151,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Run { config } => run_bot(&config.config),
+        Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
     }
 }
 
@@ -247,4 +259,72 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     })
+}
+
+fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let start = jiff::Timestamp::now();
+    match script {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let name = path.display().to_string();
+            let result = runtime.block_on(ponte::sandbox::play(
+                &name,
+                &text,
+                data_dir,
+                start,
+                &mut |line| println!("{line}"),
+            ));
+            match result {
+                Ok(()) => {
+                    println!("\nok: every expectation held");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(failure) => {
+                    eprintln!("\nFAILED {failure}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        None => runtime.block_on(interactive(data_dir, start)),
+    }
+}
+
+async fn interactive(data_dir: Option<&Path>, start: jiff::Timestamp) -> anyhow::Result<ExitCode> {
+    use ponte::sandbox::runner::{Sandbox, help};
+    use ponte::sandbox::script::parse_line;
+    use tokio::io::AsyncBufReadExt;
+
+    println!("Starting a local Discord and Ponte...");
+    let mut sandbox = Sandbox::start(data_dir, start)
+        .await
+        .map_err(|f| anyhow::anyhow!("{f}"))?;
+    println!("Ready. {}", help());
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        print!("{}> ", sandbox.me().name);
+        let _ = io::stdout().flush();
+        let Some(line) = lines
+            .next_line()
+            .await
+            .context("cannot read the terminal")?
+        else {
+            break;
+        };
+        if matches!(line.trim(), "quit" | "exit") {
+            break;
+        }
+        match parse_line(&line) {
+            Ok(None) => {}
+            Ok(Some(step)) => match sandbox.step(&step).await {
+                Ok(shown) if shown.is_empty() => {}
+                Ok(shown) => println!("{shown}"),
+                Err(failure) => println!("! {failure}"),
+            },
+            Err(problem) => println!("! {problem}"),
+        }
+    }
+    sandbox.stop().await;
+    Ok(ExitCode::SUCCESS)
 }

@@ -49,5 +49,14 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    bad_input,
+    faults,
+    handoff_between_sides,
+    list_and_mine,
+    long_text_and_mentions,
+    refusals,
+    request_by_form,
     request_claim_resolve,
+    restart,
+    track_as_task,
 }

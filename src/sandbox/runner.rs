@@ -434,7 +434,18 @@ impl Sandbox {
             self.settle().await?;
         }
         let messages = self.messages_of(place).await?;
-        let text = self.read(place).await?.join("\n");
+        let mut text = self.read(place).await?.join("\n");
+        if *place == Place::Reply {
+            if let Some(modal) = self
+                .last
+                .as_ref()
+                .and_then(|h| h.current_response())
+                .and_then(|r| r.modal)
+            {
+                let fields: Vec<String> = modal.fields.iter().map(|f| f.label.clone()).collect();
+                text = format!("[form] {}: {}", modal.title, fields.join(", "));
+            }
+        }
         let ok = match check {
             Check::Contains(s) => text.contains(s.as_str()),
             Check::NotContains(s) => !text.contains(s.as_str()),
