@@ -22,7 +22,15 @@
 //!    stops. The raw baseline writes exactly those bytes (renumbered for each
 //!    new task), so it measures sled, not a guess of what Ponte writes.
 //!
-//! `PONTE_BENCH_TASKS` sets the number of ACME tasks (BRIGHT gets a tenth).
+//! The listings run first, on exactly the preloaded store (the creations
+//! add tasks). After the criterion benchmarks, creation is also measured
+//! *paired*: Ponte and raw batches alternately, back to back, and the
+//! median of the per-pair ratios printed; on a shared machine that ratio is
+//! steadier than two criterion figures taken seconds apart.
+//!
+//! `PONTE_BENCH_TASKS` sets the number of ACME tasks (BRIGHT gets a tenth);
+//! `PONTE_BENCH_CACHE_MIB` sets sled's cache for both databases (default:
+//! the store's, 16 MiB).
 //! Run without `--bench` (e.g. `cargo test --benches`), the default is 2,000
 //! so that test mode stays quick.
 
@@ -43,7 +51,7 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, rules};
 use ponte::domain::effect::{Effect, effects_of};
 use ponte::domain::{
-    Actor, Command, NewTask, PersonId, Side, SideChoice, Status, TaskId, Visibility,
+    Actor, Command, NewTask, PersonId, Side, SideChoice, Status, Task, TaskId, Visibility,
 };
 use ponte::engine::{Engine, Op, Outcome, Request};
 use ponte::store::{RequestRecord, SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
@@ -420,11 +428,21 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The store's options: its default cache, or `PONTE_BENCH_CACHE_MIB`.
+fn options(path: &Path) -> StoreOptions {
+    let mut options = StoreOptions::new(path);
+    if let Ok(mib) = std::env::var("PONTE_BENCH_CACHE_MIB") {
+        let mib: u64 = mib.parse().expect("PONTE_BENCH_CACHE_MIB is a number");
+        options.cache_capacity_bytes = mib * 1024 * 1024;
+    }
+    options
+}
+
 /// Opens a store whose previous handles are being dropped (sled's
 /// background flusher lets go of the directory lock a little later).
 fn reopen(path: &Path) -> SledStore {
     for _ in 0..200 {
-        if let Ok(store) = SledStore::open(&StoreOptions::new(path)) {
+        if let Ok(store) = SledStore::open(&options(path)) {
             return store;
         }
         std::thread::sleep(Duration::from_millis(25));
@@ -436,7 +454,7 @@ fn open_raw(path: &Path) -> sled::Db {
     for _ in 0..200 {
         if let Ok(db) = sled::Config::new()
             .path(path)
-            .cache_capacity(StoreOptions::DEFAULT_CACHE_CAPACITY_BYTES)
+            .cache_capacity(options(path).cache_capacity_bytes)
             .open()
         {
             return db;
@@ -556,7 +574,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        let bench_mode = std::env::args().any(|a| a == "--bench");
+        let bench_mode = bench_mode();
         let acme_tasks: u64 = std::env::var("PONTE_BENCH_TASKS")
             .ok()
             .map(|v| v.parse().expect("PONTE_BENCH_TASKS is a number"))
@@ -572,7 +590,7 @@ impl Fixture {
         let mut clock: Timestamp = "2024-01-08T08:00:00Z".parse().unwrap();
         let started = Instant::now();
         let (tasks, interaction) = {
-            let store = Arc::new(SledStore::open(&StoreOptions::new(&ponte_dir)).unwrap());
+            let store = Arc::new(SledStore::open(&options(&ponte_dir)).unwrap());
             let engine = Engine::new(store.clone(), rules());
             let mut stats = Loader {
                 engine: &engine,
@@ -654,13 +672,17 @@ impl Fixture {
 
         let now = clock.checked_add(SignedDuration::from_hours(1)).unwrap();
         let template = verify_write_set(&tmp.path().join("verify"), now);
-        let size: usize = write_set(&template.0, &template.1, 1)
+        let writes = write_set(&renumbered(&template.0, acme_tasks + 1), &template.1, 1);
+        let size: usize = writes.iter().map(|(_, k, v)| k.len() + v.len()).sum();
+        let each: Vec<_> = writes
             .iter()
-            .map(|(_, k, v)| k.len() + v.len())
-            .sum();
+            .map(|(t, k, v)| format!("{} {}+{}", TREES[*t], k.len(), v.len()))
+            .collect();
         eprintln!(
-            "one creation writes {} keys, {size} bytes of keys and values (checked against a real store)",
-            write_set(&template.0, &template.1, 1).len()
+            "one creation writes {} keys, {size} bytes of keys and values (checked against a \
+             real store): {}",
+            writes.len(),
+            each.join(", ")
         );
 
         let acme = key(ACME);
@@ -729,8 +751,9 @@ impl Fixture {
 
     /// The baseline of an open-task listing: the same prefix scans of
     /// `idx_status` (one per open status), and a `get` of each snapshot's
-    /// bytes, with no decoding, merging or filtering.
-    fn raw_open_scan(&self, limit: usize) -> (usize, usize) {
+    /// bytes, with no merging or filtering, and no decoding unless `decode`
+    /// (then each value is parsed into a `Task`, as `Store::list` does).
+    fn raw_open_scan(&self, limit: usize, decode: bool) -> (usize, usize) {
         let (index, tasks) = (&self.raw.trees[IDX_STATUS], &self.raw.trees[TASKS]);
         let (mut found, mut bytes) = (0, 0);
         'statuses: for status in Status::OPEN {
@@ -747,11 +770,74 @@ impl Fixture {
                     .unwrap()
                     .expect("indexed snapshot");
                 bytes += value.len();
+                if decode {
+                    let task: Task = serde_json::from_slice(&value).unwrap();
+                    black_box(task);
+                }
                 found += 1;
             }
         }
         (found, bytes)
     }
+}
+
+/// Run by `cargo bench` (not `cargo test --benches`).
+fn bench_mode() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Ponte and the raw baseline measured alternately, batch against batch,
+/// so that both see the same load on a shared machine (the criterion
+/// figures are taken seconds apart and move with it). Prints the medians
+/// of each and the median and quartiles of the per-pair ratio.
+fn paired(f: &Fixture, what: &str, pairs: usize, batch: usize) {
+    let mut ponte = Vec::with_capacity(pairs);
+    let mut raw = Vec::with_capacity(pairs);
+    let mut ratios = Vec::with_capacity(pairs);
+    for i in 0..pairs {
+        let requests: Vec<_> = (0..batch).map(|_| f.next_create()).collect();
+        let writes: Vec<_> = (0..batch).map(|_| f.next_raw_writes()).collect();
+        let run_ponte = || {
+            let started = Instant::now();
+            for request in &requests {
+                black_box(f.engine.execute(request, f.now).unwrap());
+            }
+            f.store.flush().unwrap();
+            started.elapsed()
+        };
+        let run_raw = || {
+            let started = Instant::now();
+            for w in &writes {
+                f.raw.commit(w);
+            }
+            f.raw.db.flush().unwrap();
+            started.elapsed()
+        };
+        // Alternate which goes first.
+        let (p, r) = if i % 2 == 0 {
+            let p = run_ponte();
+            (p, run_raw())
+        } else {
+            let r = run_raw();
+            (run_ponte(), r)
+        };
+        ratios.push(p.as_secs_f64() / r.as_secs_f64());
+        ponte.push(p);
+        raw.push(r);
+    }
+    ponte.sort();
+    raw.sort();
+    ratios.sort_by(f64::total_cmp);
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / batch as f64;
+    eprintln!(
+        "paired {what}, {pairs} pairs: ponte median {:.1} µs/creation, raw median {:.1} \
+         µs/creation; ratio ponte/raw median {:.2} (quartiles {:.2}..{:.2})",
+        per(ponte[pairs / 2]),
+        per(raw[pairs / 2]),
+        ratios[pairs / 2],
+        ratios[pairs / 4],
+        ratios[pairs * 3 / 4],
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -769,7 +855,7 @@ fn store_benches(c: &mut Criterion) {
     let mut list = c.benchmark_group("list");
     list.sample_size(20)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(Duration::from_secs(6));
     let mut reported = false;
     let mut report = |f: &Fixture| {
         if !std::mem::replace(&mut reported, true) {
@@ -782,7 +868,7 @@ fn store_benches(c: &mut Criterion) {
                 count(TaskFilter::HandledBy(Side::Msp), ALL),
                 f.busiest.0,
                 f.busiest.1,
-                f.raw_open_scan(ALL).0,
+                f.raw_open_scan(ALL, false).0,
             );
         }
     };
@@ -812,11 +898,17 @@ fn store_benches(c: &mut Criterion) {
     });
     list.bench_function("raw_sled_prefix_scan_first_page", |b| {
         let f = fixture();
-        b.iter(|| black_box(f.raw_open_scan(25)));
+        b.iter(|| black_box(f.raw_open_scan(25, false)));
     });
     list.bench_function("raw_sled_prefix_scan", |b| {
         let f = fixture();
-        b.iter(|| black_box(f.raw_open_scan(ALL)));
+        b.iter(|| black_box(f.raw_open_scan(ALL, false)));
+    });
+    // Not a baseline: the raw scan plus JSON parsing, to show where the
+    // difference between `open_all` and the raw scan goes.
+    list.bench_function("raw_sled_prefix_scan_json", |b| {
+        let f = fixture();
+        b.iter(|| black_box(f.raw_open_scan(ALL, true)));
     });
     list.finish();
 
@@ -882,6 +974,9 @@ fn store_benches(c: &mut Criterion) {
     create.finish();
 
     if let Some(f) = cell.get() {
+        let pairs = |n| if bench_mode() { n } else { 3 };
+        paired(f, "durable (1 creation + flush)", pairs(1000), 1);
+        paired(f, "group commit (64 creations + flush)", pairs(60), 64);
         eprintln!(
             "after the run: {} ACME tasks in the Ponte store, {} in the raw copy",
             f.store.next_number(&key(ACME)).unwrap() - 1,
