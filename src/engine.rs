@@ -281,13 +281,11 @@ impl<S: Store> Engine<S> {
 // `Before` and `Attempt` live on the stack for one request and are moved a
 // couple of times; boxing the large variant would add an allocation per
 // request to the write path for nothing.
-#[allow(clippy::large_enum_variant)]
 enum Before {
     New(TaskId),
     Existing(Box<Task>),
 }
 
-#[allow(clippy::large_enum_variant)]
 enum Attempt {
     Done(Box<Outcome>),
     Conflict,
