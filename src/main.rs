@@ -99,7 +99,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    // The sandbox shares the terminal with its user: only warnings by default.
+    let quiet = matches!(cli.command, Cmd::Sandbox { .. });
+    init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli.command) {
         Ok(code) => code,
         Err(error) => {
@@ -109,10 +111,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+fn init_tracing(format: LogFormat, default: &str) {
     let filter = EnvFilter::try_from_env("PONTE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr);
