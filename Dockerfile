@@ -4,6 +4,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY src ./src
 COPY benches ./benches
+COPY commands ./commands
+COPY config ./config
+COPY tests ./tests
 RUN cargo build --release --locked --bin ponte
 
 FROM debian:bookworm-slim
