@@ -448,6 +448,14 @@ impl Sandbox {
         }
         let ok = match check {
             Check::Contains(s) => text.contains(s.as_str()),
+            Check::ContainsOnce(s) => {
+                self.read(place)
+                    .await?
+                    .iter()
+                    .filter(|m| m.contains(s.as_str()))
+                    .count()
+                    == 1
+            }
             Check::NotContains(s) => !text.contains(s.as_str()),
             Check::Ephemeral => !messages.is_empty() && messages.iter().all(|m| m.ephemeral),
             Check::Public => !messages.is_empty() && messages.iter().all(|m| !m.ephemeral),
@@ -461,6 +469,7 @@ impl Sandbox {
         } else {
             let what = match check {
                 Check::Contains(s) => format!("contains {s:?}"),
+                Check::ContainsOnce(s) => format!("has exactly one message containing {s:?}"),
                 Check::NotContains(s) => format!("does not contain {s:?}"),
                 Check::Ephemeral => "is ephemeral".into(),
                 Check::Public => "is public".into(),
@@ -570,7 +579,7 @@ pub fn help() -> String {
          \x20 track                           \"Track as task\" on the last message here\n\
          \x20 say TEXT                        post a message here\n\
          \x20 show reply|#CHANNEL|thread ID|dm PERSON\n\
-         \x20 expect PLACE contains \"text\" | not contains \"text\" | is ephemeral | is public | pings nobody\n\
+         \x20 expect PLACE contains \"text\" [once] | not contains \"text\" | is ephemeral | is public | pings nobody\n\
          \x20 expect no violations            Discord would have accepted every request\n\
          \x20 advance 2h                      move the clock\n\
          \x20 restart                         stop the bot and start it again on the same data\n\

@@ -52,6 +52,8 @@ impl fmt::Display for Place {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Check {
     Contains(String),
+    /// Exactly one message there contains the text (nothing was sent twice).
+    ContainsOnce(String),
     NotContains(String),
     /// The reply is visible only to its reader.
     Ephemeral,
@@ -392,13 +394,14 @@ fn expect(rest: &[String]) -> Result<Step, String> {
     let (place, check) = place(rest)?;
     let check = match check {
         [c, text] if c == "contains" => Check::Contains(text.clone()),
+        [c, text, once] if c == "contains" && once == "once" => Check::ContainsOnce(text.clone()),
         [n, c, text] if n == "not" && c == "contains" => Check::NotContains(text.clone()),
         [is, e] if is == "is" && e == "ephemeral" => Check::Ephemeral,
         [is, p] if is == "is" && p == "public" => Check::Public,
         [p, n] if p == "pings" && n == "nobody" => Check::PingsNobody,
         _ => {
             return Err(
-                "write `expect PLACE contains \"text\"`, `not contains \"text\"`, `is ephemeral`, \
+                "write `expect PLACE contains \"text\"`, `contains \"text\" once`, `not contains \"text\"`, `is ephemeral`, \
                  `is public`, `pings nobody`, or `expect no violations`"
                     .into(),
             );
