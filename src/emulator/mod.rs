@@ -606,6 +606,21 @@ impl Emulator {
         self.shared.lock().violations.clone()
     }
 
+    /// Waits until at least `count` violations were recorded.
+    pub async fn wait_for_violations(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Violation>, EmuError> {
+        self.shared
+            .wait(
+                timeout,
+                || format!("{count} violations"),
+                |st| (st.violations.len() >= count).then(|| st.violations.clone()),
+            )
+            .await
+    }
+
     /// The violations so far, forgetting them.
     pub fn take_violations(&self) -> Vec<Violation> {
         std::mem::take(&mut self.shared.lock().violations)

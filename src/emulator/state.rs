@@ -28,6 +28,18 @@ pub(crate) const FLAG_LOADING: u64 = 1 << 7;
 
 /// Dispatches kept per session for RESUME.
 const LOG_CAPACITY: usize = 10_000;
+/// Exchanges and dispatch frames kept for [`super::Emulator::exchanges`] and
+/// [`super::Emulator::dispatches`] (the oldest are dropped, so a long sandbox
+/// session does not grow without bound).
+pub(crate) const HISTORY_CAPACITY: usize = 20_000;
+
+/// Appends to a bounded history.
+pub(crate) fn push_bounded<T>(list: &mut Vec<T>, item: T) {
+    if list.len() >= HISTORY_CAPACITY {
+        list.drain(..HISTORY_CAPACITY / 4);
+    }
+    list.push(item);
+}
 
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
@@ -855,7 +867,7 @@ impl State {
         if let Some(conn) = &session.conn {
             let _ = conn.tx.send(Out::Text(text));
         }
-        self.frames.push(frame);
+        push_bounded(&mut self.frames, frame);
     }
 
     // ---------------------------------------------------------------- messages
