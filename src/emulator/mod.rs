@@ -293,6 +293,17 @@ impl Emulator {
         });
         if let Some(spec) = &shared.spec {
             tracing::debug!(spec = %spec.path().display(), "emulator: checking requests against the spec");
+            // Compile the validators in the background (once per process), so the
+            // first request of each kind does not pay for it.
+            static WARM_UP: std::sync::Once = std::sync::Once::new();
+            let spec = spec.clone();
+            WARM_UP.call_once(move || {
+                tokio::task::spawn_blocking(move || {
+                    for (method, template) in rest::ROUTES {
+                        spec.validator(method, template);
+                    }
+                });
+            });
         }
         tracing::info!(rest = %tls_addr, gateway = %plain_addr, "emulator: started");
         Ok(Emulator {
