@@ -10,14 +10,15 @@ use ponte::emulator::{
 use serde_json::{Value, json};
 use serenity::all::{
     ActionRowComponent, ButtonStyle, ChannelId, Command, CommandInteraction, CommandOptionType,
-    CommandType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
-    CreateButton, CreateCommand, CreateCommandOption, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateMessage, CreateModal, CreateThread,
-    EditInteractionResponse, EventHandler, GatewayIntents, Guild, GuildChannel, GuildId,
-    InputTextStyle, Interaction, Message, ModalInteraction, Ready, ResolvedTarget, ResolvedValue,
-    ShardManager, UserId,
+    CommandType, ComponentInteraction, ComponentInteractionDataKind, Context, CreateActionRow,
+    CreateAllowedMentions, CreateButton, CreateCommand, CreateCommandOption, CreateInputText,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    CreateMessage, CreateModal, CreateSelectMenu, CreateSelectMenuKind, CreateSelectMenuOption,
+    CreateThread, EditInteractionResponse, EventHandler, GatewayIntents, Guild, GuildChannel,
+    GuildId, InputTextStyle, Interaction, Message, ModalInteraction, Ready, ResolvedTarget,
+    ResolvedValue, ShardManager, UserId,
 };
-use serenity::model::event::{Event, GatewayEvent};
+use serenity::model::event::{Event, GatewayEvent, MessageDeleteEvent};
 use tokio::sync::Notify;
 
 const GUILD: u64 = 700_000_000_000_000_001;
@@ -54,6 +55,8 @@ enum Seen {
     Ready(Box<Ready>),
     GuildCreate(Box<Guild>),
     Message(Box<Message>),
+    /// A multi-step answer finished.
+    Done(&'static str),
     Error(String),
 }
 
@@ -102,6 +105,9 @@ fn commands() -> Vec<CreateCommand> {
         CreateCommand::new("late").description("Answer too late"),
         CreateCommand::new("twice").description("Answer twice"),
         CreateCommand::new("quiet").description("Never answer"),
+        CreateCommand::new("followups").description("Defer, then follow up"),
+        CreateCommand::new("cleanup").description("Answer, then delete the answer"),
+        CreateCommand::new("pick").description("Show a select menu"),
         CreateCommand::new("task")
             .description("Tasks")
             .add_option(
@@ -142,6 +148,10 @@ fn buttons(disabled: bool) -> Vec<CreateActionRow> {
         CreateButton::new("reject")
             .label("Reject")
             .style(ButtonStyle::Danger)
+            .disabled(disabled),
+        CreateButton::new("details")
+            .label("Details")
+            .style(ButtonStyle::Secondary)
             .disabled(disabled),
     ])]
 }
@@ -192,6 +202,48 @@ impl Bot {
                 cmd.create_response(ctx, reply("twice")).await
             }
             "quiet" => Ok(()),
+            "followups" => {
+                cmd.defer(ctx).await?;
+                let followup = |text: &str| {
+                    CreateInteractionResponseFollowup::new()
+                        .content(text)
+                        .allowed_mentions(no_pings())
+                };
+                cmd.create_followup(ctx, followup("first")).await?;
+                let second = cmd.create_followup(ctx, followup("second")).await?;
+                cmd.edit_followup(ctx, second.id, followup("second, edited"))
+                    .await?;
+                let original = cmd.get_response(ctx).await?;
+                if original.content != "first" {
+                    self.log
+                        .push(Seen::Error(format!("@original is {:?}", original.content)));
+                }
+                self.log.push(Seen::Done("followups"));
+                Ok(())
+            }
+            "cleanup" => {
+                cmd.create_response(ctx, reply("temporary")).await?;
+                cmd.delete_response(ctx).await?;
+                self.log.push(Seen::Done("cleanup"));
+                Ok(())
+            }
+            "pick" => {
+                let menu = CreateSelectMenu::new(
+                    "priority",
+                    CreateSelectMenuKind::String {
+                        options: vec![
+                            CreateSelectMenuOption::new("Low", "low"),
+                            CreateSelectMenuOption::new("High", "high"),
+                        ],
+                    },
+                );
+                let message = CreateInteractionResponseMessage::new()
+                    .content("Priority?")
+                    .components(vec![CreateActionRow::SelectMenu(menu)])
+                    .allowed_mentions(no_pings());
+                cmd.create_response(ctx, CreateInteractionResponse::Message(message))
+                    .await
+            }
             "task" => {
                 let options = cmd.data.options();
                 let text = match options.first().map(|o| (o.name, &o.value)) {
@@ -255,6 +307,28 @@ impl Bot {
                 c.create_response(ctx, CreateInteractionResponse::UpdateMessage(update))
                     .await
             }
+            "priority" => {
+                let picked = match &c.data.kind {
+                    ComponentInteractionDataKind::StringSelect { values } => values.join(","),
+                    other => format!("{other:?}"),
+                };
+                let update = CreateInteractionResponseMessage::new()
+                    .content(format!("picked {picked}"))
+                    .components(Vec::new());
+                c.create_response(ctx, CreateInteractionResponse::UpdateMessage(update))
+                    .await
+            }
+            "details" => {
+                let modal = CreateModal::new("details_form", "Details").components(vec![
+                    CreateActionRow::InputText(CreateInputText::new(
+                        InputTextStyle::Paragraph,
+                        "Note",
+                        "note",
+                    )),
+                ]);
+                c.create_response(ctx, CreateInteractionResponse::Modal(modal))
+                    .await
+            }
             _ => {
                 c.create_response(ctx, CreateInteractionResponse::Acknowledge)
                     .await?;
@@ -278,6 +352,15 @@ impl Bot {
                     ));
                 }
             }
+        }
+        if m.data.custom_id == "details_form" {
+            // Opened from a button: update the button's message.
+            let update = CreateInteractionResponseMessage::new()
+                .content(format!("details: {}", values.join(" ")))
+                .components(Vec::new());
+            return m
+                .create_response(ctx, CreateInteractionResponse::UpdateMessage(update))
+                .await;
         }
         m.create_response(ctx, reply(values.join(" "))).await
     }
@@ -354,6 +437,22 @@ struct Running {
 }
 
 impl Running {
+    /// Panics if any of the bot's calls failed.
+    fn assert_no_bot_errors(&self) {
+        let errors: Vec<String> = self
+            .log
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Error(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(errors.is_empty(), "the bot's calls failed: {errors:#?}");
+    }
+
     async fn stop(self) {
         self.shards.shutdown_all().await;
     }
@@ -458,6 +557,16 @@ async fn a_serenity_bot_connects_and_answers_every_kind_of_interaction() {
         shown[0].allowed_mentions,
         Some(json!({"parse": [], "users": [], "roles": []}))
     );
+    let rounds = 50;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let ping = emu.slash(BOB, REQUESTS, "ping", vec![]).unwrap();
+        ping.response(T).await.unwrap();
+    }
+    eprintln!(
+        "{rounds} slash commands one after the other: {:?} each",
+        started.elapsed() / rounds
+    );
 
     // Type 5, then the edit of @original.
     let slow = emu.slash(BOB, REQUESTS, "slow", vec![]).unwrap();
@@ -502,7 +611,7 @@ async fn a_serenity_bot_connects_and_answers_every_kind_of_interaction() {
     // A button click answered with UPDATE_MESSAGE (7).
     let shown = emu.slash(ALICE, REQUESTS, "buttons", vec![]).unwrap();
     let message = shown.response(T).await.unwrap().message.unwrap();
-    assert_eq!(message.buttons().len(), 2);
+    assert_eq!(message.buttons().len(), 3);
     let click = emu.click(BOB, message.id, "Approve").unwrap();
     let answer = click.response(T).await.unwrap();
     assert_eq!(answer.kind, 7);
@@ -532,6 +641,56 @@ async fn a_serenity_bot_connects_and_answers_every_kind_of_interaction() {
         .await
         .unwrap();
     assert!(rejected.components.is_empty());
+
+    // A modal opened from a button; its submission updates the button's message (7).
+    let shown = emu.slash(ALICE, REQUESTS, "buttons", vec![]).unwrap();
+    let message = shown.response(T).await.unwrap().message.unwrap();
+    let details = emu.click(ALICE, message.id, "Details").unwrap();
+    assert_eq!(details.response(T).await.unwrap().kind, 9);
+    let submitted = emu
+        .submit_modal(ALICE, &details, &[("note", "see the ticket")])
+        .unwrap();
+    let answer = submitted.response(T).await.unwrap();
+    assert_eq!(answer.kind, 7);
+    let updated = answer.message.unwrap();
+    assert_eq!(
+        (updated.id, updated.content.as_str()),
+        (message.id, "details: note=see the ticket")
+    );
+
+    // A string select menu.
+    let shown = emu.slash(ALICE, REQUESTS, "pick", vec![]).unwrap();
+    let message = shown.response(T).await.unwrap().message.unwrap();
+    assert!(
+        emu.select(BOB, message.id, "priority", &["urgent"])
+            .is_err()
+    );
+    let picked = emu.select(BOB, message.id, "priority", &["high"]).unwrap();
+    assert_eq!(picked.response(T).await.unwrap().content(), "picked high");
+
+    // Follow-ups after a deferred answer: the first one fills in the "thinking" message.
+    let followed = emu.slash(ALICE, REQUESTS, "followups", vec![]).unwrap();
+    bot.log
+        .wait("the follow-ups", |s| {
+            matches!(s, Seen::Done("followups")).then_some(())
+        })
+        .await;
+    let answer = followed.response(T).await.unwrap();
+    assert_eq!(answer.content(), "first");
+    assert_eq!(answer.followups.len(), 1);
+    assert_eq!(answer.followups[0].content, "second, edited");
+    assert_eq!(answer.followups[0].edits[0].content, "second");
+
+    // An answer the bot deletes.
+    let cleanup = emu.slash(ALICE, REQUESTS, "cleanup", vec![]).unwrap();
+    bot.log
+        .wait("the deletion", |s| {
+            matches!(s, Seen::Done("cleanup")).then_some(())
+        })
+        .await;
+    let gone = cleanup.current_response().unwrap().message.unwrap();
+    assert!(gone.deleted);
+    assert!(emu.messages(REQUESTS).iter().all(|m| m.id != gone.id));
 
     // A modal (9) and its submission (interaction type 5).
     let form = emu.slash(ALICE, REQUESTS, "form", vec![]).unwrap();
@@ -568,6 +727,7 @@ async fn a_serenity_bot_connects_and_answers_every_kind_of_interaction() {
     );
 
     emu.assert_no_violations();
+    bot.assert_no_bot_errors();
     bot.stop().await;
 }
 
@@ -622,6 +782,38 @@ async fn every_payload_deserializes_into_serenity_models() {
     .response(T)
     .await
     .unwrap();
+    // A modal opened from a button (its submission carries the message), a select
+    // menu, follow-ups, a deleted answer, and a RESUME.
+    let shown = emu.slash(ALICE, REQUESTS, "buttons", vec![]).unwrap();
+    let message = shown.response(T).await.unwrap().message.unwrap();
+    let details = emu.click(ALICE, message.id, "Details").unwrap();
+    details.response(T).await.unwrap();
+    emu.submit_modal(ALICE, &details, &[("note", "n")])
+        .unwrap()
+        .response(T)
+        .await
+        .unwrap();
+    let shown = emu.slash(ALICE, REQUESTS, "pick", vec![]).unwrap();
+    let message = shown.response(T).await.unwrap().message.unwrap();
+    emu.select(BOB, message.id, "priority", &["low"])
+        .unwrap()
+        .response(T)
+        .await
+        .unwrap();
+    emu.slash(ALICE, REQUESTS, "followups", vec![]).unwrap();
+    bot.log
+        .wait("the follow-ups", |s| {
+            matches!(s, Seen::Done("followups")).then_some(())
+        })
+        .await;
+    emu.slash(ALICE, REQUESTS, "cleanup", vec![]).unwrap();
+    bot.log
+        .wait("the deletion", |s| {
+            matches!(s, Seen::Done("cleanup")).then_some(())
+        })
+        .await;
+    emu.drop_gateway();
+    emu.wait_for_stats(T, |s| s.resumes >= 1).await.unwrap();
 
     let frames = emu.dispatches();
     let mut kinds = std::collections::BTreeSet::new();
@@ -659,6 +851,10 @@ async fn every_payload_deserializes_into_serenity_models() {
                 parse::<GuildChannel>(&t, &d);
                 t.clone()
             }
+            "MESSAGE_DELETE" => {
+                parse::<MessageDeleteEvent>(&t, &d);
+                t.clone()
+            }
             "INTERACTION_CREATE" => match parse::<Interaction>(&t, &d) {
                 Interaction::Command(_) => {
                     let c = parse::<CommandInteraction>(&t, &d);
@@ -672,11 +868,13 @@ async fn every_payload_deserializes_into_serenity_models() {
                 }
                 Interaction::Modal(_) => {
                     let m = parse::<ModalInteraction>(&t, &d);
-                    assert!(
-                        m.message.is_none(),
-                        "the modal was opened by a slash command"
-                    );
-                    format!("{t} modal")
+                    if m.data.custom_id == "details_form" {
+                        assert!(m.message.is_some(), "opened from a button");
+                        format!("{t} modal from a component")
+                    } else {
+                        assert!(m.message.is_none(), "opened from a slash command");
+                        format!("{t} modal")
+                    }
                 }
                 other => panic!("unexpected interaction {other:?}"),
             },
@@ -694,6 +892,9 @@ async fn every_payload_deserializes_into_serenity_models() {
         "INTERACTION_CREATE command type 3",
         "INTERACTION_CREATE component",
         "INTERACTION_CREATE modal",
+        "INTERACTION_CREATE modal from a component",
+        "MESSAGE_DELETE",
+        "RESUMED",
     ] {
         assert!(kinds.contains(expected), "no {expected} among {kinds:?}");
     }
@@ -754,6 +955,7 @@ async fn every_payload_deserializes_into_serenity_models() {
     assert_eq!(thread.parent_id, Some(ChannelId::new(GENERAL)));
 
     emu.assert_no_violations();
+    bot.assert_no_bot_errors();
     bot.stop().await;
 }
 
@@ -936,6 +1138,7 @@ async fn a_dropped_gateway_is_resumed_and_missed_dispatches_replayed() {
     let ping = emu.slash(BOB, REQUESTS, "ping", vec![]).unwrap();
     assert_eq!(ping.response(T).await.unwrap().content(), "pong en-US");
     emu.assert_no_violations();
+    bot.assert_no_bot_errors();
     bot.stop().await;
 }
 
@@ -965,6 +1168,7 @@ async fn reconnect_and_resumable_invalid_session_resume() {
     let stats: GatewayStats = emu.gateway_stats();
     assert_eq!(stats.identifies, 1, "{stats:?}");
     emu.assert_no_violations();
+    bot.assert_no_bot_errors();
     bot.stop().await;
 }
 
@@ -981,6 +1185,7 @@ async fn a_non_resumable_invalid_session_makes_the_bot_identify_again() {
     let ping = emu.slash(ALICE, REQUESTS, "ping", vec![]).unwrap();
     assert_eq!(ping.response(T).await.unwrap().content(), "pong it");
     emu.assert_no_violations();
+    bot.assert_no_bot_errors();
     bot.stop().await;
 }
 
@@ -1083,6 +1288,7 @@ async fn without_message_content_guild_messages_arrive_blank_unless_they_mention
         "tracking: nothing for the bot"
     );
     emu.assert_no_violations();
+    bot.assert_no_bot_errors();
     bot.stop().await;
 }
 
