@@ -1313,3 +1313,43 @@ async fn message_content_must_be_granted_to_be_requested() {
         "{err:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_are_acknowledged_so_serenity_stays_connected() {
+    let world = world().heartbeat_interval(Duration::from_millis(100));
+    let bot = start_bot(world, bot_intents()).await;
+    let stats = bot
+        .emu
+        .wait_for_stats(T, |s| s.heartbeats >= 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        stats.connections, 1,
+        "an unacknowledged heartbeat would reconnect"
+    );
+    bot.assert_no_bot_errors();
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_is_refused_on_rest_and_on_the_gateway() {
+    init_logs();
+    let emu = Emulator::start(world()).await.unwrap();
+    let http = serenity::http::HttpBuilder::new("not-the-token")
+        .client(emu.reqwest_client())
+        .build();
+    let err = http.get_current_user().await.unwrap_err();
+    assert_eq!(http_status(&err), (401, 0));
+    assert_eq!(emu.take_violations().len(), 1);
+    // GET /gateway needs no token, so serenity gets as far as IDENTIFY (closed 4004).
+    let mut client = serenity::client::ClientBuilder::new_with_http(http, bot_intents())
+        .event_handler(Bot {
+            log: Arc::new(Log::default()),
+        })
+        .await
+        .unwrap();
+    let result = tokio::time::timeout(T, client.start())
+        .await
+        .expect("serenity gives up");
+    assert!(format!("{:?}", result.unwrap_err()).contains("InvalidAuthentication"));
+}
