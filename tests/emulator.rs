@@ -1081,7 +1081,8 @@ async fn requests_discord_would_refuse_are_refused_and_recorded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn late_and_repeated_interaction_callbacks_fail_like_discord() {
+async fn a_late_interaction_callback_fails_like_discord() {
+    // The bot answers "late" after 400 ms: past this deadline whatever the load.
     let world = world().interaction_deadline(Duration::from_millis(200));
     let bot = start_bot(world, bot_intents()).await;
     let emu = &bot.emu;
@@ -1099,7 +1100,13 @@ async fn late_and_repeated_interaction_callbacks_fail_like_discord() {
     let v = emu.take_violations();
     assert_eq!(v.len(), 1);
     assert!(v[0].reason.contains("after it was dispatched"), "{}", v[0]);
+    bot.stop().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_interaction_callback_fails_like_discord() {
+    let bot = start_bot(world(), bot_intents()).await;
+    let emu = &bot.emu;
     let twice = emu.slash(ALICE, REQUESTS, "twice", vec![]).unwrap();
     bot.log
         .wait("the second answer's error", |s| match s {
@@ -1109,6 +1116,7 @@ async fn late_and_repeated_interaction_callbacks_fail_like_discord() {
         .await;
     assert_eq!(twice.response(T).await.unwrap().content(), "once");
     let v = emu.take_violations();
+    assert_eq!(v.len(), 1);
     assert!(v[0].reason.contains("answered twice"), "{}", v[0]);
     bot.stop().await;
 }
