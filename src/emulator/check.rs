@@ -453,10 +453,12 @@ impl Spec {
             .get("application/json")?
             .get("schema")?;
         // The operation's schema refers to `#/components/schemas/...`: give the
-        // validator a root document that has them, with the body schema under $defs.
+        // validator a root document with the schemas it reaches (not all 500 of
+        // them, which would make every compilation scan the whole spec), with the
+        // body schema under $defs.
         let root = json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "components": {"schemas": self.schemas},
+            "components": {"schemas": self.reachable(schema)},
             "$defs": {"body": schema},
             "$ref": "#/$defs/body",
         });
@@ -470,6 +472,43 @@ impl Spec {
                 None
             }
         }
+    }
+}
+
+impl Spec {
+    /// The component schemas `schema` refers to, directly or not.
+    fn reachable(&self, schema: &Value) -> Map<String, Value> {
+        fn refs(value: &Value, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    for (key, v) in map {
+                        match (key.as_str(), v) {
+                            ("$ref", Value::String(r)) => {
+                                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                                    out.push(name.to_string());
+                                }
+                            }
+                            _ => refs(v, out),
+                        }
+                    }
+                }
+                Value::Array(list) => list.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut found = Map::new();
+        let mut todo = Vec::new();
+        refs(schema, &mut todo);
+        while let Some(name) = todo.pop() {
+            if found.contains_key(&name) {
+                continue;
+            }
+            if let Some(component) = self.schemas.get(&name) {
+                refs(component, &mut todo);
+                found.insert(name, component.clone());
+            }
+        }
+        found
     }
 }
 
