@@ -371,6 +371,14 @@ impl State {
                 if c.id == 0 || state.channels.contains_key(&c.id) {
                     return Err(format!("channel id {} is 0 or declared twice", c.id));
                 }
+                if let Some(parent) = c.parent_id {
+                    if !g.channels.iter().any(|p| p.id == parent && p.kind == 4) {
+                        return Err(format!(
+                            "channel {} is in {parent}, which is not a category of guild {}",
+                            c.id, g.id
+                        ));
+                    }
+                }
                 state.channels.insert(
                     c.id,
                     ChannelRec {
@@ -1596,6 +1604,35 @@ mod tests {
         assert!(!everyone);
         let (users, _, _) = state.mentions("hi <@5>", Some(&json!({"users": ["5"]})));
         assert_eq!(users.len(), 1);
+    }
+
+    #[test]
+    fn an_inconsistent_world_is_refused() {
+        use super::super::world::GuildSpec;
+        let unknown_member = World::new().guild(GuildSpec::new(1, "g").member(5, &[]));
+        assert!(State::new(unknown_member, String::new()).is_err());
+        let unknown_role = World::new()
+            .user(5, "ann", "it")
+            .guild(GuildSpec::new(1, "g").member(5, &[9]));
+        assert!(State::new(unknown_role, String::new()).is_err());
+        let twice = World::new().guild(
+            GuildSpec::new(1, "g")
+                .text_channel(2, "a")
+                .text_channel(2, "b"),
+        );
+        assert!(State::new(twice, String::new()).is_err());
+        let no_category = World::new().guild(GuildSpec::new(1, "g").text_channel_in(2, "a", 3));
+        assert!(State::new(no_category, String::new()).is_err());
+        let fine = World::new().user(5, "ann", "it").guild(
+            GuildSpec::new(1, "g")
+                .category(3, "c")
+                .text_channel_in(2, "a", 3)
+                .member(5, &[1]),
+        );
+        assert!(
+            State::new(fine, String::new()).is_ok(),
+            "@everyone has the guild's id"
+        );
     }
 
     #[test]
