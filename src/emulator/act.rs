@@ -573,3 +573,102 @@ pub(crate) fn submit_modal(
     let data = json!({"custom_id": modal.custom_id, "components": rows});
     st.new_interaction(5, 0, user, channel, data, source, Some(opened_by))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emulator::world::{GuildSpec, World};
+    use crate::emulator::{opt, sub};
+
+    const GUILD: u64 = 10;
+    const CHANNEL: u64 = 11;
+
+    fn state() -> State {
+        let world = World::new().user(5, "ann", "it").guild(
+            GuildSpec::new(GUILD, "g")
+                .text_channel(CHANNEL, "c")
+                .member(5, &[]),
+        );
+        let mut st = State::new(world, "ws://x".into()).unwrap();
+        let task = json!({"name": "task", "description": "d", "options": [
+            {"type": 1, "name": "claim", "description": "d", "options": [
+                {"type": 3, "name": "id", "description": "d", "required": true},
+                {"type": 3, "name": "note", "description": "d"},
+                {"type": 4, "name": "hours", "description": "d"},
+            ]},
+            {"type": 1, "name": "list", "description": "d"},
+        ]});
+        st.overwrite_commands(Some(GUILD), &[task]);
+        st
+    }
+
+    #[test]
+    fn a_command_line_is_read_with_the_registered_definition() {
+        let st = state();
+        let (name, options) =
+            parse_line(&st, CHANNEL, "/task claim id:ACME-1 note:\"a b\" hours:3").unwrap();
+        assert_eq!(name, "task");
+        let [
+            CommandOption {
+                name,
+                value: OptionValue::Sub(inner),
+            },
+        ] = options.as_slice()
+        else {
+            panic!("{options:?}");
+        };
+        assert_eq!(name, "claim");
+        let values: Vec<_> = inner
+            .iter()
+            .map(|o| (o.name.as_str(), o.value.clone()))
+            .collect();
+        assert_eq!(
+            values,
+            vec![
+                ("id", OptionValue::Str("ACME-1".into())),
+                ("note", OptionValue::Str("a b".into())),
+                ("hours", OptionValue::Str("3".into())),
+            ]
+        );
+        let (_, options) = parse_line(&st, CHANNEL, "/task list").unwrap();
+        assert_eq!(options[0].value, OptionValue::Sub(vec![]));
+        assert!(parse_line(&st, CHANNEL, "/task close id:1").is_err());
+        assert!(parse_line(&st, CHANNEL, "/nope").is_err());
+        assert!(parse_line(&st, CHANNEL, "/task claim stray id:1").is_err());
+    }
+
+    #[test]
+    fn options_are_typed_and_checked_like_a_client_would() {
+        let st = state();
+        let defs = st.guild_commands[&GUILD][0]["options"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let build = |given: Vec<CommandOption>| {
+            build_options(
+                &st,
+                Some(GUILD),
+                "/task",
+                &defs,
+                &given,
+                &mut Resolved::default(),
+            )
+        };
+        let ok = build(vec![sub(
+            "claim",
+            vec![opt("id", "A-1"), opt("hours", "4")],
+        )])
+        .unwrap();
+        assert_eq!(ok[0]["options"][1]["value"], json!(4));
+        assert!(build(vec![sub("claim", vec![opt("hours", "x")])]).is_err());
+        assert!(
+            build(vec![sub("claim", vec![opt("note", "n")])]).is_err(),
+            "id is required"
+        );
+        assert!(
+            build(vec![opt("id", "A-1")]).is_err(),
+            "a subcommand is needed"
+        );
+        assert!(build(vec![]).is_err());
+    }
+}

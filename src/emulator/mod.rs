@@ -293,6 +293,17 @@ impl Emulator {
         });
         if let Some(spec) = &shared.spec {
             tracing::debug!(spec = %spec.path().display(), "emulator: checking requests against the spec");
+            // Compile the validators in the background (once per process), so the
+            // first request of each kind does not pay for it.
+            static WARM_UP: std::sync::Once = std::sync::Once::new();
+            let spec = spec.clone();
+            WARM_UP.call_once(move || {
+                tokio::task::spawn_blocking(move || {
+                    for (method, template) in rest::ROUTES {
+                        spec.validator(method, template);
+                    }
+                });
+            });
         }
         tracing::info!(rest = %tls_addr, gateway = %plain_addr, "emulator: started");
         Ok(Emulator {
@@ -604,6 +615,21 @@ impl Emulator {
     /// Everything refused so far (see the module documentation).
     pub fn violations(&self) -> Vec<Violation> {
         self.shared.lock().violations.clone()
+    }
+
+    /// Waits until at least `count` violations were recorded.
+    pub async fn wait_for_violations(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Violation>, EmuError> {
+        self.shared
+            .wait(
+                timeout,
+                || format!("{count} violations"),
+                |st| (st.violations.len() >= count).then(|| st.violations.clone()),
+            )
+            .await
     }
 
     /// The violations so far, forgetting them.

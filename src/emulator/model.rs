@@ -257,8 +257,35 @@ impl RouteMatch {
         if self.path.contains('{') {
             route == Some(self.path.as_str())
         } else {
-            path.starts_with(&self.path)
+            // A prefix of whole segments: `/channels/1` does not match `/channels/12`.
+            let prefix = self.path.trim_end_matches('/');
+            path == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_matches_by_template_or_whole_segment_prefix() {
+        let by_template = RouteMatch::new("post", "/api/v10/channels/{channel_id}/messages");
+        let route = Some("/channels/{channel_id}/messages");
+        assert!(by_template.matches("POST", "/channels/5/messages", route));
+        assert!(!by_template.matches("GET", "/channels/5/messages", route));
+        assert!(!by_template.matches(
+            "POST",
+            "/channels/5/threads",
+            Some("/channels/{channel_id}/threads")
+        ));
+        let by_prefix = RouteMatch::new("POST", "/channels/5");
+        assert!(by_prefix.matches("POST", "/channels/5/messages", route));
+        assert!(by_prefix.matches("POST", "/channels/5", None));
+        assert!(!by_prefix.matches("POST", "/channels/55/messages", route));
     }
 }
 

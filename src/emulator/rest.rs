@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::Shared;
 use super::check::{self, Problem};
 use super::model::Exchange;
-use super::state::{Callback, FLAG_EPHEMERAL, FLAG_LOADING, State, id_of};
+use super::state::{self, Callback, FLAG_EPHEMERAL, FLAG_LOADING, State, id_of};
 
 /// Every route the emulator serves, as templated in Discord's OpenAPI spec.
 pub(crate) const ROUTES: &[(&str, &str)] = &[
@@ -88,7 +88,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
 ];
 
 /// The best matching template (most literal segments) and its parameters.
-fn match_template<'a>(template: &'a str, path: &str) -> Option<(usize, Vec<String>)> {
+fn match_template(template: &str, path: &str) -> Option<(usize, Vec<String>)> {
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
     if t.len() != p.len() {
@@ -443,14 +443,17 @@ fn finish(
         if let Some(why) = &reply.violation {
             st.violation(method, path, template, why.clone());
         }
-        st.exchanges.push(Exchange {
-            method: method.to_string(),
-            path: path.to_string(),
-            route: template.map(str::to_string),
-            status: reply.status,
-            request,
-            response: reply.body.clone(),
-        });
+        state::push_bounded(
+            &mut st.exchanges,
+            Exchange {
+                method: method.to_string(),
+                path: path.to_string(),
+                route: template.map(str::to_string),
+                status: reply.status,
+                request,
+                response: reply.body.clone(),
+            },
+        );
     }
     shared.notify();
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

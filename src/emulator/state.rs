@@ -28,6 +28,18 @@ pub(crate) const FLAG_LOADING: u64 = 1 << 7;
 
 /// Dispatches kept per session for RESUME.
 const LOG_CAPACITY: usize = 10_000;
+/// Exchanges and dispatch frames kept for [`super::Emulator::exchanges`] and
+/// [`super::Emulator::dispatches`] (the oldest are dropped, so a long sandbox
+/// session does not grow without bound).
+pub(crate) const HISTORY_CAPACITY: usize = 20_000;
+
+/// Appends to a bounded history.
+pub(crate) fn push_bounded<T>(list: &mut Vec<T>, item: T) {
+    if list.len() >= HISTORY_CAPACITY {
+        list.drain(..HISTORY_CAPACITY / 4);
+    }
+    list.push(item);
+}
 
 const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
 
@@ -358,6 +370,14 @@ impl State {
             for (i, c) in g.channels.iter().enumerate() {
                 if c.id == 0 || state.channels.contains_key(&c.id) {
                     return Err(format!("channel id {} is 0 or declared twice", c.id));
+                }
+                if let Some(parent) = c.parent_id {
+                    if !g.channels.iter().any(|p| p.id == parent && p.kind == 4) {
+                        return Err(format!(
+                            "channel {} is in {parent}, which is not a category of guild {}",
+                            c.id, g.id
+                        ));
+                    }
                 }
                 state.channels.insert(
                     c.id,
@@ -855,7 +875,7 @@ impl State {
         if let Some(conn) = &session.conn {
             let _ = conn.tx.send(Out::Text(text));
         }
-        self.frames.push(frame);
+        push_bounded(&mut self.frames, frame);
     }
 
     // ---------------------------------------------------------------- messages
@@ -1584,6 +1604,35 @@ mod tests {
         assert!(!everyone);
         let (users, _, _) = state.mentions("hi <@5>", Some(&json!({"users": ["5"]})));
         assert_eq!(users.len(), 1);
+    }
+
+    #[test]
+    fn an_inconsistent_world_is_refused() {
+        use super::super::world::GuildSpec;
+        let unknown_member = World::new().guild(GuildSpec::new(1, "g").member(5, &[]));
+        assert!(State::new(unknown_member, String::new()).is_err());
+        let unknown_role = World::new()
+            .user(5, "ann", "it")
+            .guild(GuildSpec::new(1, "g").member(5, &[9]));
+        assert!(State::new(unknown_role, String::new()).is_err());
+        let twice = World::new().guild(
+            GuildSpec::new(1, "g")
+                .text_channel(2, "a")
+                .text_channel(2, "b"),
+        );
+        assert!(State::new(twice, String::new()).is_err());
+        let no_category = World::new().guild(GuildSpec::new(1, "g").text_channel_in(2, "a", 3));
+        assert!(State::new(no_category, String::new()).is_err());
+        let fine = World::new().user(5, "ann", "it").guild(
+            GuildSpec::new(1, "g")
+                .category(3, "c")
+                .text_channel_in(2, "a", 3)
+                .member(5, &[1]),
+        );
+        assert!(
+            State::new(fine, String::new()).is_ok(),
+            "@everyone has the guild's id"
+        );
     }
 
     #[test]
