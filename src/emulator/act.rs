@@ -237,10 +237,9 @@ fn build_options(
             inner,
             resolved,
         )?;
-        let mut out = json!({"name": one.name, "type": def["type"]});
-        if !inner.is_empty() {
-            out["options"] = Value::Array(inner);
-        }
+        // Discord always sends `options` on a subcommand or group, empty or
+        // not (and serenity refuses a subcommand without it).
+        let out = json!({"name": one.name, "type": def["type"], "options": inner});
         return Ok(vec![out]);
     }
     let mut out = Vec::new();
