@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serenity::all::{
-    ActionRowComponent, ButtonStyle as DiscordButtonStyle, CommandInteraction, CommandType,
-    ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions, CreateButton,
-    CreateEmbed, CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage,
-    CreateModal, EditInteractionResponse, EventHandler, GuildId, InputTextStyle,
-    Interaction as DiscordInteraction, ModalInteraction, Ready, ResolvedTarget, ResolvedValue,
-    UserId,
+    ActionRowComponent, ButtonStyle as DiscordButtonStyle, ChannelId, CommandInteraction,
+    CommandType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
+    CreateButton, CreateEmbed, CreateInputText, CreateInteractionResponse,
+    CreateInteractionResponseMessage, CreateModal, EditInteractionResponse, EventHandler, GuildId,
+    InputTextStyle, Interaction as DiscordInteraction, InteractionId, Member, ModalInteraction,
+    Ready, ResolvedTarget, ResolvedValue, User, UserId,
 };
 use serenity::async_trait;
 
@@ -112,40 +112,44 @@ fn modal(form: &Form) -> CreateModal {
     )
 }
 
-fn origin_of(
-    id: u64,
-    user: u64,
+/// Who acted where, from the fields every kind of interaction has.
+struct Where<'a> {
+    id: InteractionId,
+    user: &'a User,
+    member: Option<&'a Member>,
     guild: Option<GuildId>,
-    channel: u64,
-    member_roles: Vec<u64>,
-    locale: &str,
-) -> Origin {
-    Origin {
-        interaction_id: id,
-        user,
-        guild: guild.map(GuildId::get),
-        channel,
-        roles: member_roles,
-        locale: locale.to_owned(),
-        resolved: Vec::new(),
+    channel: ChannelId,
+    locale: &'a str,
+}
+
+impl Where<'_> {
+    fn origin(&self) -> Origin {
+        Origin {
+            interaction_id: self.id.get(),
+            user: self.user.id.get(),
+            guild: self.guild.map(GuildId::get),
+            channel: self.channel.get(),
+            roles: self
+                .member
+                .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                .unwrap_or_default(),
+            locale: self.locale.to_owned(),
+            resolved: Vec::new(),
+        }
     }
 }
 
 /// A slash or context-menu command in Ponte's terms.
 pub fn from_command(c: &CommandInteraction) -> (Origin, Interaction) {
-    let roles = c
-        .member
-        .as_ref()
-        .map(|m| m.roles.iter().map(|r| r.get()).collect())
-        .unwrap_or_default();
-    let mut origin = origin_of(
-        c.id.get(),
-        c.user.id.get(),
-        c.guild_id,
-        c.channel_id.get(),
-        roles,
-        &c.locale,
-    );
+    let mut origin = Where {
+        id: c.id,
+        user: &c.user,
+        member: c.member.as_deref(),
+        guild: c.guild_id,
+        channel: c.channel_id,
+        locale: &c.locale,
+    }
+    .origin();
     origin.resolved = c
         .data
         .resolved
@@ -207,20 +211,17 @@ fn value(name: &str, v: &ResolvedValue<'_>) -> Option<(String, OptionValue)> {
 }
 
 pub fn from_component(c: &ComponentInteraction) -> (Origin, Interaction) {
-    let roles = c
-        .member
-        .as_ref()
-        .map(|m| m.roles.iter().map(|r| r.get()).collect())
-        .unwrap_or_default();
+    let origin = Where {
+        id: c.id,
+        user: &c.user,
+        member: c.member.as_ref(),
+        guild: c.guild_id,
+        channel: c.channel_id,
+        locale: &c.locale,
+    }
+    .origin();
     (
-        origin_of(
-            c.id.get(),
-            c.user.id.get(),
-            c.guild_id,
-            c.channel_id.get(),
-            roles,
-            &c.locale,
-        ),
+        origin,
         Interaction::Button {
             custom_id: c.data.custom_id.clone(),
         },
@@ -228,11 +229,15 @@ pub fn from_component(c: &ComponentInteraction) -> (Origin, Interaction) {
 }
 
 pub fn from_modal(m: &ModalInteraction) -> (Origin, Interaction) {
-    let roles = m
-        .member
-        .as_ref()
-        .map(|m| m.roles.iter().map(|r| r.get()).collect())
-        .unwrap_or_default();
+    let origin = Where {
+        id: m.id,
+        user: &m.user,
+        member: m.member.as_ref(),
+        guild: m.guild_id,
+        channel: m.channel_id,
+        locale: &m.locale,
+    }
+    .origin();
     let fields = m
         .data
         .components
@@ -246,14 +251,7 @@ pub fn from_modal(m: &ModalInteraction) -> (Origin, Interaction) {
         })
         .collect();
     (
-        origin_of(
-            m.id.get(),
-            m.user.id.get(),
-            m.guild_id,
-            m.channel_id.get(),
-            roles,
-            &m.locale,
-        ),
+        origin,
         Interaction::Modal {
             custom_id: m.data.custom_id.clone(),
             fields,
