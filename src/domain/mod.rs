@@ -4,6 +4,7 @@
 //! the wall clock. Functions that need the time take `now` as an argument, so
 //! every rule can be tested with plain values.
 
+pub mod calendar;
 pub mod command;
 pub mod due;
 pub mod effect;
@@ -16,6 +17,7 @@ pub mod routing;
 pub mod task;
 pub mod text;
 
+pub use calendar::{BusinessCalendar, CalendarError};
 pub use command::{Command, NewTask, decide, decide_create};
 pub use error::UserError;
 pub use event::{Event, EventKind, Who};
