@@ -14,6 +14,7 @@ pub mod ids;
 pub mod people;
 pub mod permission;
 pub mod routing;
+pub mod sla;
 pub mod task;
 pub mod text;
 
