@@ -4,6 +4,7 @@
 //! the wall clock. Functions that need the time take `now` as an argument, so
 //! every rule can be tested with plain values.
 
+pub mod calendar;
 pub mod command;
 pub mod due;
 pub mod effect;
@@ -13,9 +14,11 @@ pub mod ids;
 pub mod people;
 pub mod permission;
 pub mod routing;
+pub mod sla;
 pub mod task;
 pub mod text;
 
+pub use calendar::{BusinessCalendar, CalendarError};
 pub use command::{Command, NewTask, decide, decide_create};
 pub use error::UserError;
 pub use event::{Event, EventKind, Who};
