@@ -421,8 +421,17 @@ impl Task {
 
     /// Whose move it is: the side that has to act next, or `None` when the
     /// ball is with the requester or the task is finished.
+    ///
+    /// While the MSP waits for the IT manager's approval (or after a
+    /// refusal), the move is the company's: the MSP is never charged for
+    /// time spent waiting on the company.
     pub fn whose_move(&self) -> Option<Side> {
         match self.status {
+            Status::New | Status::Claimed | Status::InProgress
+                if self.handling_side == Side::Msp && self.approval.blocks_msp() =>
+            {
+                Some(Side::Internal)
+            }
             Status::New | Status::Claimed | Status::InProgress => Some(self.handling_side),
             Status::WaitingOnOtherSide => Some(self.handling_side.other()),
             Status::WaitingOnRequester | Status::Resolved | Status::Closed | Status::Cancelled => {

@@ -385,6 +385,9 @@ fn handing_off_moves_the_ball_and_asks_approval_when_it_enters_it_territory() {
     assert_eq!(task.assignee, None);
     assert_eq!(task.status, Status::New);
     assert!(matches!(task.approval, Approval::Pending { .. }));
+    // Until the IT manager decides, the move is the company's.
+    assert_eq!(task.whose_move(), Some(Side::Internal));
+    run(&mut task, cast.get("it-manager"), Command::Approve);
     assert_eq!(task.whose_move(), Some(Side::Msp));
 }
 
