@@ -683,6 +683,46 @@ mod tests {
     }
 
     #[test]
+    fn on_call_agrees_with_the_shift_view_minute_by_minute_across_dst() {
+        let overrides = vec![
+            Override::new(DINO, local(2026, 10, 24, 20, 0), local(2026, 10, 25, 10, 0)).unwrap(),
+            Override::new(CARLA, local(2026, 10, 25, 1, 0), local(2026, 10, 25, 4, 0)).unwrap(),
+        ];
+        for rotation in [weekly(), twelve_hours()] {
+            let s = schedule(rotation, overrides.clone());
+            let from = local(2026, 10, 23, 0, 0);
+            let to = local(2026, 10, 28, 0, 0);
+            let shifts = s.shifts(from, to);
+            let mut t = from;
+            while t < to {
+                let now = s.on_call(t);
+                let shift = shifts
+                    .iter()
+                    .find(|sh| sh.start <= t && t < sh.end)
+                    .unwrap();
+                assert_eq!(now.person, shift.person, "at {t}");
+                assert_eq!(now.by_override, shift.by_override, "at {t}");
+                if shift.end < to {
+                    assert_eq!(now.until, shift.end, "at {t}");
+                }
+                t += SignedDuration::from_mins(17);
+            }
+        }
+        // The 12-hour night of the autumn change lasts 13 hours.
+        let s = schedule(twelve_hours(), vec![]);
+        let night = s.on_call(local(2026, 10, 25, 1, 0));
+        let started = s
+            .rotation()
+            .shift_start(s.rotation().shift_index(night.until) - 1);
+        assert_eq!(local_time(started), date(2026, 10, 24).at(21, 0, 0, 0));
+        assert_eq!(
+            night.until.duration_since(started),
+            SignedDuration::from_hours(13)
+        );
+        assert_eq!(local_time(night.until), date(2026, 10, 25).at(9, 0, 0, 0));
+    }
+
+    #[test]
     fn the_rotation_extends_before_its_start() {
         let s = schedule(weekly(), vec![]);
         let earlier = s.on_call(local(2026, 3, 10, 12, 0));
