@@ -395,6 +395,7 @@ impl Renderer<'_> {
                 self.t("event-reopened", &[("who", by)]) + &self.reason_suffix(reason)
             }
             EventKind::ChatLinked { .. } => return None,
+            EventKind::Acknowledged => self.t("event-acknowledged", &[("who", by)]),
         };
         Some(line)
     }

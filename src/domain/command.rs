@@ -65,6 +65,8 @@ pub enum Command {
         reason: Option<String>,
     },
     LinkChat(ChatRef),
+    /// Acknowledge an urgent task of the MSP: its escalation stops paging.
+    Acknowledge,
 }
 
 impl Command {
@@ -85,6 +87,7 @@ impl Command {
             Command::Close => Action::Close,
             Command::Cancel { .. } => Action::Cancel,
             Command::LinkChat(_) => Action::LinkChat,
+            Command::Acknowledge => Action::Acknowledge,
         }
     }
 
@@ -106,6 +109,7 @@ impl Command {
             Command::Close => "close",
             Command::Cancel { .. } => "cancel",
             Command::LinkChat(_) => "link_chat",
+            Command::Acknowledge => "acknowledge",
         }
     }
 }
@@ -421,6 +425,14 @@ pub fn decide(
                 return Err(UserError::Unchanged);
             }
             vec![EventKind::ChatLinked { chat: *chat }]
+        }
+        Command::Acknowledge => {
+            // Only a task of the MSP that nobody picked up yet escalates; a
+            // claimed or worked-on task is acknowledged already.
+            if handling != Side::Msp || status != Status::New || task.assignee.is_some() {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::Acknowledged]
         }
     };
     Ok(events)

@@ -110,6 +110,9 @@ pub enum EventKind {
     ChatLinked {
         chat: ChatRef,
     },
+    /// Someone of the MSP saw the task and stops its escalation, without
+    /// claiming it (yet). Changes nothing else.
+    Acknowledged,
 }
 
 impl EventKind {
@@ -132,6 +135,7 @@ impl EventKind {
             EventKind::ApprovalRefused { .. } => "approval_refused",
             EventKind::Reopened { .. } => "reopened",
             EventKind::ChatLinked { .. } => "chat_linked",
+            EventKind::Acknowledged => "acknowledged",
         }
     }
 
@@ -216,6 +220,7 @@ mod tests {
                     message: Some(2),
                 },
             },
+            EventKind::Acknowledged,
         ];
         for (seq, kind) in (1..).zip(kinds) {
             let event = Event {

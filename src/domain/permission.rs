@@ -7,7 +7,7 @@
 //! ever touches another client's task.
 
 use super::error::UserError;
-use super::people::Actor;
+use super::people::{Actor, Side};
 use super::task::{Status, Task, Visibility};
 
 /// Something a person wants to do to an existing task.
@@ -29,11 +29,13 @@ pub enum Action {
     Close,
     Cancel,
     LinkChat,
+    /// Acknowledge an escalation (stop the paging).
+    Acknowledge,
 }
 
 impl Action {
     /// Every action, for table-driven tests and documentation.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::View,
         Action::Claim,
         Action::Unclaim,
@@ -50,6 +52,7 @@ impl Action {
         Action::Reopen,
         Action::Close,
         Action::Cancel,
+        Action::Acknowledge,
     ];
 }
 
@@ -110,6 +113,13 @@ pub fn authorize(actor: &Actor, action: Action, task: &Task) -> Result<(), UserE
         }
         Action::SetPriority | Action::SetDue | Action::Retitle | Action::Reopen | Action::Close => {
             requester_or_staff()
+        }
+        Action::Acknowledge => {
+            if actor.works_for(Side::Msp) {
+                Ok(())
+            } else {
+                Err(UserError::NotStaffOf { side: Side::Msp })
+            }
         }
         Action::Cancel => {
             if is_requester || manager || actor.leads(handling) {

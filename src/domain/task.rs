@@ -368,7 +368,7 @@ impl Task {
                     self.status = Status::Claimed;
                 }
             }
-            EventKind::Commented { .. } => {}
+            EventKind::Commented { .. } | EventKind::Acknowledged => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

@@ -399,6 +399,69 @@ fn starting_an_unowned_task_claims_it() {
     assert_eq!(task.status, Status::InProgress);
 }
 
+/// Acknowledging an escalation: MSP staff serving the client, on an MSP
+/// task nobody picked up yet. It records an event and changes nothing else.
+#[test]
+fn msp_staff_acknowledge_an_unclaimed_msp_task() {
+    let cast = Cast::new();
+    let task = task_in(&cast, Side::Msp, "new");
+    for who in ["msp-engineer", "msp-lead"] {
+        let got = decide(&task, cast.get(who), &Command::Acknowledge, &rules(), now());
+        assert_eq!(got, Ok(vec![EventKind::Acknowledged]), "{who}");
+        let mut acked = task.clone();
+        apply(&mut acked, cast.get(who), got.unwrap());
+        assert_eq!(
+            Task {
+                version: task.version,
+                ..acked
+            },
+            task,
+            "only the version moves"
+        );
+    }
+    for who in ["requester", "colleague", "it-tech", "it-manager"] {
+        assert_eq!(
+            decide(&task, cast.get(who), &Command::Acknowledge, &rules(), now()),
+            Err(UserError::NotStaffOf { side: Side::Msp }),
+            "{who}"
+        );
+    }
+    assert_eq!(
+        decide(
+            &task,
+            cast.get("other-msp-engineer"),
+            &Command::Acknowledge,
+            &rules(),
+            now()
+        ),
+        Err(UserError::OtherClient)
+    );
+    // A claimed or worked-on task is acknowledged already; a finished one
+    // is finished; internal IT's tasks never page.
+    let engineer = cast.get("msp-engineer");
+    for (side, state, expected) in [
+        (Side::Msp, "claimed", UserError::Unchanged),
+        (Side::Msp, "in_progress", UserError::Unchanged),
+        (
+            Side::Msp,
+            "cancelled",
+            UserError::TaskFinished {
+                status: Status::Cancelled,
+            },
+        ),
+        (Side::Internal, "new", UserError::Unchanged),
+    ] {
+        let task = task_in(&cast, side, state);
+        assert_eq!(
+            decide(&task, engineer, &Command::Acknowledge, &rules(), now()),
+            Err(expected),
+            "{state} {side}"
+        );
+    }
+    assert_eq!(Command::Acknowledge.name(), "acknowledge");
+    assert_eq!(EventKind::Acknowledged.name(), "acknowledged");
+}
+
 #[test]
 fn bad_text_is_refused_with_what_to_fix() {
     let cast = Cast::new();

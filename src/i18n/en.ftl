@@ -90,6 +90,7 @@ approval-why-territory = { $category } is the company IT's territory
 event-created = { $who } asked: **{ $title }**
 event-routed = Sent to { $side }: { $reason }.
 event-claimed = { $who } claimed the task.
+event-acknowledged = { $who } acknowledged the task: paging stops.
 event-unclaimed = { $who } released the task.
 event-assigned = { $who } assigned the task to { $to }.
 event-commented = { $who }: { $body }

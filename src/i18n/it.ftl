@@ -90,6 +90,7 @@ approval-why-territory = { $category } è territorio dell'IT dell'azienda
 event-created = { $who } ha chiesto: **{ $title }**
 event-routed = Inviata a { $side }: { $reason }.
 event-claimed = { $who } ha preso in carico l'attività.
+event-acknowledged = { $who } ha confermato la presa visione: le chiamate si fermano.
 event-unclaimed = { $who } ha rilasciato l'attività.
 event-assigned = { $who } ha assegnato l'attività a { $to }.
 event-commented = { $who }: { $body }
