@@ -15,6 +15,7 @@ pub mod permission;
 pub mod routing;
 pub mod task;
 pub mod text;
+pub mod understand;
 
 pub use command::{Command, NewTask, decide, decide_create};
 pub use error::UserError;
