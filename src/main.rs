@@ -64,6 +64,18 @@ enum Cmd {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Show what Ponte understands from a request: side, category, priority,
+    /// due time and the reason for each guess, as JSON. For testing routing
+    /// rules; nothing is stored.
+    Triage {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The client whose rules and time zone apply (default: the first).
+        #[arg(long)]
+        client: Option<String>,
+        /// The request, as someone would write it in the chat.
+        text: String,
+    },
     /// Try Ponte with no Discord account: a local Discord with a demo MSP and
     /// two client companies, and you typing what their people do.
     Sandbox {
@@ -153,6 +165,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Run { config } => run_bot(&config.config),
+        Cmd::Triage {
+            config,
+            client,
+            text,
+        } => triage(&config.config, client.as_deref(), &text),
         Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
     }
 }
@@ -211,6 +228,73 @@ fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
 
 fn load_config(path: &Path) -> anyhow::Result<Config> {
     Config::load(path).map_err(|problems| anyhow::anyhow!("{problems}"))
+}
+
+fn triage(path: &Path, client: Option<&str>, text: &str) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let known = || {
+        config
+            .clients()
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = match client {
+        None => config.clients().first(),
+        Some(raw) => ponte::domain::ClientKey::new(&raw.trim().to_uppercase())
+            .ok()
+            .and_then(|key| config.client(&key)),
+    };
+    let Some(found) = found else {
+        eprintln!(
+            "error: unknown client `{}`; the known clients are: {}",
+            client.unwrap_or(""),
+            known()
+        );
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    };
+    let routing = config
+        .routing(&found.key)
+        .context("the client has no routing rules")?;
+    let tz = &found.time_zone;
+    let draft = ponte::domain::understand::understand(text, routing, tz, jiff::Timestamp::now());
+    let mut json = serde_json::to_value(&draft).context("cannot write the draft as JSON")?;
+    local_times(&mut json, tz);
+    if let serde_json::Value::Object(map) = &mut json {
+        map.insert("client".into(), found.key.as_str().into());
+        map.insert("time_zone".into(), tz.iana_name().unwrap_or("").into());
+    }
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rewrites every `due` time of the draft's JSON in the client's offset.
+fn local_times(value: &mut serde_json::Value, tz: &jiff::tz::TimeZone) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map.iter_mut() {
+                let at = match (key.as_str(), &*inner) {
+                    ("due", serde_json::Value::String(s)) => s.parse::<jiff::Timestamp>().ok(),
+                    _ => None,
+                };
+                match at {
+                    Some(at) => {
+                        *inner = at.display_with_offset(tz.to_offset(at)).to_string().into();
+                    }
+                    None => local_times(inner, tz),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| local_times(v, tz)),
+        _ => {}
+    }
 }
 
 fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {

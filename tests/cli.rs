@@ -161,3 +161,70 @@ fn export_and_import_through_the_command_line() {
         text(&out.stderr)
     );
 }
+
+fn triage(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["triage", "--config", EXAMPLE];
+    all.extend_from_slice(args);
+    let out = ponte(&all);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("triage prints JSON")
+}
+
+#[test]
+fn triage_understands_an_italian_request_with_the_first_clients_rules() {
+    let draft = triage(&["La VPN non funziona, nessuno riesce a lavorare. Entro domani!"]);
+    assert_eq!(draft["client"], "ACME");
+    assert_eq!(draft["priority"], "P1");
+    assert_eq!(draft["category"], "network");
+    assert_eq!(draft["side"], "auto");
+    assert_eq!(
+        draft["title"],
+        "La VPN non funziona, nessuno riesce a lavorare"
+    );
+    // Acme keeps the network as its own territory.
+    assert_eq!(draft["reasons"][0]["owner"], "internal");
+    assert_eq!(draft["reasons"][1]["cue"], "non funziona");
+    assert_eq!(draft["reasons"][2]["scope"], "whole_office");
+    // Due at 18:00 in Rome, written with Rome's offset.
+    let due = draft["due"].as_str().unwrap();
+    assert!(
+        due.ends_with("T18:00:00+01:00") || due.ends_with("T18:00:00+02:00"),
+        "{due}"
+    );
+}
+
+#[test]
+fn triage_understands_an_english_request_for_a_named_client() {
+    let draft = triage(&[
+        "--client",
+        "BRIGHT",
+        "<@42> urgnet: the MSP should fix my laptop by Friday",
+    ]);
+    assert_eq!(draft["client"], "BRIGHT");
+    assert_eq!(draft["priority"], "P2");
+    assert_eq!(draft["category"], "workstations");
+    assert_eq!(draft["side"]["to"], "msp");
+    assert_eq!(draft["assignee"], 42);
+    let cue = draft["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["guess"] == "priority_cue")
+        .unwrap();
+    assert_eq!(cue["cue"], "urgent");
+    assert_eq!(cue["typed"], "urgnet");
+    let due = draft["due"].as_str().unwrap();
+    assert!(
+        due.ends_with("T18:00:00+00:00") || due.ends_with("T18:00:00+01:00"),
+        "{due}"
+    );
+}
+
+#[test]
+fn triage_exits_2_listing_the_known_clients() {
+    let out = ponte(&["triage", "--config", EXAMPLE, "--client", "NOPE", "vpn"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unknown client `NOPE`"), "{stderr}");
+    assert!(stderr.contains("ACME, BRIGHT"), "{stderr}");
+}

@@ -19,6 +19,7 @@ pub mod routing;
 pub mod sla;
 pub mod task;
 pub mod text;
+pub mod understand;
 
 pub use calendar::{BusinessCalendar, CalendarError};
 pub use command::{Command, NewTask, decide, decide_create};
