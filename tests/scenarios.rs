@@ -54,6 +54,7 @@ scenarios! {
     handoff_between_sides,
     list_and_mine,
     long_text_and_mentions,
+    mention_draft,
     refusals,
     request_by_form,
     request_claim_resolve,

@@ -16,9 +16,16 @@ use crate::i18n::{Lang, Messages};
 use crate::store::{Store, TaskFilter, TaskQuery};
 
 use super::identity::{Resolved, resolve};
-use super::invocation::{Interaction, Origin};
-use super::parse::{ChangeDraft, Intent, Parsed, REQUEST_FORM, RequestDraft, parse};
-use super::render::{Renderer, Reply, limits};
+use super::invocation::{Interaction, Origin, TargetMessage};
+use super::parse::{
+    ChangeDraft, DraftRef, DraftVerb, Intent, Parsed, REQUEST_FORM, RequestDraft, parse,
+};
+use super::render::{Button, ButtonStyle, Embed, Field, Renderer, Reply, limits};
+use crate::domain::understand::{Draft, Reason, understand_for_bot};
+use crate::domain::{Priority, RouteInput, SideChoice};
+
+/// How long a draft from a mention can be confirmed, in seconds.
+pub const DRAFT_TTL_SECS: i64 = 30 * 60;
 
 /// A text input of a modal form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +62,9 @@ pub enum Answer {
 const LIST_LIMIT: usize = 100;
 
 pub struct Bot<S: Store> {
+    /// The bot's own user id, known once connected (its mention is not an
+    /// assignee).
+    pub me: Arc<std::sync::OnceLock<u64>>,
     pub config: Arc<Config>,
     pub ledger: Ledger<S>,
     pub messages: Arc<Messages>,
@@ -64,6 +74,7 @@ pub struct Bot<S: Store> {
 impl<S: Store> Clone for Bot<S> {
     fn clone(&self) -> Self {
         Self {
+            me: self.me.clone(),
             config: self.config.clone(),
             ledger: self.ledger.clone(),
             messages: self.messages.clone(),
@@ -180,6 +191,9 @@ impl<S: Store> Bot<S> {
                 let title = self.t(lang, "mine-title", &[]);
                 Ok(self.list_answer(lang, &title, &tasks))
             }
+            Intent::Draft(draft, source) => {
+                self.draft_button(origin, lang, &who, draft, source).await
+            }
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {
@@ -251,6 +265,11 @@ impl<S: Store> Bot<S> {
         let request = Request::by(who.actor.clone(), Op::Create { client, new })
             .with_key(origin.interaction_id.to_string());
         let outcome = self.ledger.submit(request).await?;
+        Ok(self.created(lang, &outcome))
+    }
+
+    /// The answer to a created task: its id, where it went and why.
+    fn created(&self, lang: Lang, outcome: &Outcome) -> Answer {
         let task = &outcome.task;
         let r = self.renderer(lang);
         let reason = task.route.as_ref().map(|x| r.reason(x)).unwrap_or_default();
@@ -268,9 +287,7 @@ impl<S: Store> Bot<S> {
             text.push('\n');
             text.push_str(&self.t(lang, "task-created-needs-approval", &[]));
         }
-        Ok(Answer::Reply(Reply::ephemeral(
-            r.fit(&text, limits::CONTENT),
-        )))
+        Answer::Reply(Reply::ephemeral(r.fit(&text, limits::CONTENT)))
     }
 
     async fn show(&self, lang: Lang, who: &Resolved, id: TaskId) -> Result<Answer, PonteError> {
@@ -338,6 +355,320 @@ impl<S: Store> Bot<S> {
             )
         };
         Reply::ephemeral(r.fit(&text, limits::CONTENT))
+    }
+
+    /// Answers a message that mentions the bot: the draft it understood,
+    /// with buttons to create, correct or cancel it. Nothing is stored.
+    pub async fn mention(&self, origin: &Origin, source: &TargetMessage) -> Reply {
+        let lang = self.lang(origin);
+        let result = resolve(
+            &self.config,
+            origin.guild,
+            origin.channel,
+            origin.user,
+            &origin.roles,
+        )
+        .map_err(PonteError::User)
+        .and_then(|who| self.preview(lang, &who, source, None));
+        match result {
+            Ok(reply) => reply,
+            Err(e) => {
+                let Answer::Reply(mut reply) = self.refusal(lang, &e) else {
+                    return Reply::default();
+                };
+                reply.ephemeral = false;
+                reply
+            }
+        }
+    }
+
+    /// What the text of `source` means, for the person `who`.
+    fn understood(
+        &self,
+        who: &Resolved,
+        source: &TargetMessage,
+    ) -> Result<(ClientKey, Draft), PonteError> {
+        let client = place_client(who)?.clone();
+        let config = self.config.client(&client).ok_or(UserError::NotForClient)?;
+        let me = self.me.get().copied();
+        let mut draft = understand_for_bot(
+            &source.content,
+            me,
+            &config.routing,
+            &config.time_zone,
+            self.clock.now(),
+        );
+        // The details are the person's words, without the call to Ponte.
+        if let Some(me) = me {
+            draft.details = draft
+                .details
+                .replace(&format!("<@{me}>"), "")
+                .replace(&format!("<@!{me}>"), "")
+                .trim()
+                .to_owned();
+        }
+        Ok((client, draft))
+    }
+
+    /// The draft preview, with `choice` (priority, side) when the person
+    /// already corrected the guesses.
+    fn preview(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        source: &TargetMessage,
+        choice: Option<(Priority, SideChoice)>,
+    ) -> Result<Reply, PonteError> {
+        let (client, draft) = self.understood(who, source)?;
+        if draft.title.trim().is_empty() {
+            return Ok(Reply {
+                content: self.t(lang, "help", &[]),
+                ..Reply::default()
+            });
+        }
+        let routing = self
+            .config
+            .routing(&client)
+            .ok_or(UserError::NotForClient)?;
+        let (priority, side) = choice.unwrap_or((draft.priority, draft.side));
+        let decision = routing.route(
+            who.actor.side,
+            &RouteInput {
+                text: &format!("{}\n{}", draft.title, draft.details),
+                category: draft.category.as_ref().map(|c| c.as_str()),
+                to: side,
+                priority: Some(priority),
+            },
+        )?;
+        let r = self.renderer(lang);
+        let mut why: Vec<String> = draft
+            .reasons
+            .iter()
+            .filter_map(|reason| self.draft_reason(lang, &r, reason))
+            .collect();
+        if choice.is_some() {
+            why.push(self.t(
+                lang,
+                "draft-reason-chosen",
+                &[("side", Arg::Side(decision.side))],
+            ));
+        }
+        let field = |name: &str, value: String, inline: bool| Field {
+            name: self.t(lang, name, &[]),
+            value: r.fit(&value, limits::FIELD_VALUE),
+            inline,
+        };
+        let mut fields = vec![
+            field(
+                "draft-side",
+                format!("{} — {}", r.side(decision.side), r.reason(&decision.reason)),
+                false,
+            ),
+            field("draft-priority", priority.to_string(), true),
+            field(
+                "draft-category",
+                decision
+                    .category
+                    .as_ref()
+                    .map_or_else(|| self.t(lang, "card-none", &[]), |c| c.to_string()),
+                true,
+            ),
+        ];
+        if let Some(due) = draft.due {
+            fields.push(field(
+                "draft-due",
+                format!("<t:{}:f>", due.as_second()),
+                true,
+            ));
+        }
+        if !why.is_empty() {
+            fields.push(field("draft-why", why.join("\n"), false));
+        }
+        let button = |verb, label: &str, style, priority, side| Button {
+            label: self.t(lang, label, &[]),
+            custom_id: DraftRef {
+                verb,
+                channel: source.channel,
+                message: source.id,
+                priority,
+                side,
+            }
+            .custom_id(),
+            style,
+        };
+        let next = Priority::ALL[(Priority::ALL
+            .iter()
+            .position(|p| *p == priority)
+            .unwrap_or(0)
+            + 1)
+            % 4];
+        let flipped = SideChoice::To(decision.side.other());
+        Ok(Reply {
+            content: self.t(lang, "draft-intro", &[]),
+            embeds: vec![Embed {
+                title: r.fit(
+                    &self.t(
+                        lang,
+                        "draft-title",
+                        &[("title", Arg::Text(draft.title.clone()))],
+                    ),
+                    limits::EMBED_TITLE,
+                ),
+                description: r.fit(&draft.details, 1000),
+                fields,
+                color: 0x5865F2,
+            }],
+            buttons: vec![
+                button(
+                    DraftVerb::Create,
+                    "button-create",
+                    ButtonStyle::Success,
+                    priority,
+                    side,
+                ),
+                button(
+                    DraftVerb::Flip,
+                    "button-other-side",
+                    ButtonStyle::Secondary,
+                    priority,
+                    flipped,
+                ),
+                button(
+                    DraftVerb::Priority,
+                    "button-priority",
+                    ButtonStyle::Secondary,
+                    next,
+                    side,
+                ),
+                button(
+                    DraftVerb::Cancel,
+                    "button-cancel",
+                    ButtonStyle::Secondary,
+                    priority,
+                    side,
+                ),
+            ],
+            ephemeral: false,
+            ping: Vec::new(),
+        })
+    }
+
+    fn draft_reason(&self, lang: Lang, r: &Renderer<'_>, reason: &Reason) -> Option<String> {
+        let text = |s: &str| Arg::Text(s.to_owned());
+        Some(match reason {
+            Reason::PriorityCue {
+                typed, priority, ..
+            } => self.t(
+                lang,
+                "draft-reason-cue",
+                &[
+                    ("typed", text(typed)),
+                    ("priority", text(priority.as_str())),
+                ],
+            ),
+            Reason::Scope {
+                phrase, priority, ..
+            } => self.t(
+                lang,
+                "draft-reason-scope",
+                &[
+                    ("phrase", text(phrase)),
+                    ("priority", text(priority.as_str())),
+                ],
+            ),
+            Reason::CategoryPriority { category, priority } => self.t(
+                lang,
+                "draft-reason-category-priority",
+                &[
+                    ("category", text(category.as_str())),
+                    ("priority", text(priority.as_str())),
+                ],
+            ),
+            Reason::DefaultPriority { priority } => self.t(
+                lang,
+                "draft-reason-default-priority",
+                &[("priority", text(priority.as_str()))],
+            ),
+            Reason::DueCue { phrase, due } => self.t(
+                lang,
+                "draft-reason-due",
+                &[
+                    ("phrase", text(phrase)),
+                    ("due", Arg::Text(format!("<t:{}:f>", due.as_second()))),
+                ],
+            ),
+            Reason::SideHint { phrase, side } => self.t(
+                lang,
+                "draft-reason-side",
+                &[("phrase", text(phrase)), ("side", Arg::Side(*side))],
+            ),
+            Reason::SideConflict { msp, internal } => self.t(
+                lang,
+                "draft-reason-side-conflict",
+                &[("msp", text(msp)), ("internal", text(internal))],
+            ),
+            Reason::Category(reason) => r.reason(reason),
+            Reason::Mention { user } => self.t(
+                lang,
+                "draft-reason-mention",
+                &[("user", Arg::Text(format!("<@{user}>")))],
+            ),
+        })
+    }
+
+    /// A button on a draft: create, correct or cancel it.
+    async fn draft_button(
+        &self,
+        origin: &Origin,
+        lang: Lang,
+        who: &Resolved,
+        draft: DraftRef,
+        source: Option<TargetMessage>,
+    ) -> Result<Answer, PonteError> {
+        let source = source.ok_or(UserError::DraftGone)?;
+        if source.author != origin.user {
+            return Err(UserError::NotYourDraft.into());
+        }
+        if self.clock.now().as_second() - source.sent_at > DRAFT_TTL_SECS {
+            return Err(UserError::DraftExpired.into());
+        }
+        match draft.verb {
+            DraftVerb::Cancel => Ok(Answer::Update(Reply {
+                content: self.t(lang, "draft-cancelled", &[]),
+                ..Reply::default()
+            })),
+            DraftVerb::Flip | DraftVerb::Priority => {
+                let choice = Some((draft.priority, draft.side));
+                let preview = self.preview(lang, who, &source, choice)?;
+                Ok(Answer::Update(preview))
+            }
+            DraftVerb::Create => {
+                let (client, understood) = self.understood(who, &source)?;
+                let new = NewTask {
+                    title: understood.title,
+                    details: understood.details,
+                    to: draft.side,
+                    priority: Some(draft.priority),
+                    category: understood.category.map(|c| c.to_string()),
+                    due: understood.due,
+                    on_behalf_of: None,
+                    chat: Some(ChatRef {
+                        channel: Some(source.channel),
+                        thread: None,
+                        message: None,
+                    }),
+                };
+                // Keyed by the message: a second click creates nothing twice.
+                let request = Request::by(who.actor.clone(), Op::Create { client, new })
+                    .with_key(format!("draft:{}", source.id));
+                let outcome = self.ledger.submit(request).await?;
+                let Answer::Reply(mut reply) = self.created(lang, &outcome) else {
+                    return Ok(Answer::Ignore);
+                };
+                reply.ephemeral = false;
+                Ok(Answer::Update(reply))
+            }
+        }
     }
 
     fn help(&self, lang: Lang) -> Answer {

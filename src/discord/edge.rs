@@ -10,9 +10,10 @@ use serenity::all::{
     ActionRowComponent, ButtonStyle as DiscordButtonStyle, ChannelId, CommandInteraction,
     CommandType, ComponentInteraction, Context, CreateActionRow, CreateAllowedMentions,
     CreateButton, CreateEmbed, CreateInputText, CreateInteractionResponse,
-    CreateInteractionResponseMessage, CreateModal, EditInteractionResponse, EventHandler, GuildId,
-    InputTextStyle, Interaction as DiscordInteraction, InteractionId, Member, ModalInteraction,
-    Ready, ResolvedTarget, ResolvedValue, User, UserId,
+    CreateInteractionResponseMessage, CreateMessage, CreateModal, EditInteractionResponse,
+    EventHandler, GuildId, InputTextStyle, Interaction as DiscordInteraction, InteractionId,
+    Member, Message as DiscordMessage, MessageId, ModalInteraction, Ready, ResolvedTarget,
+    ResolvedValue, User, UserId,
 };
 use serenity::async_trait;
 
@@ -20,6 +21,7 @@ use crate::store::Store;
 
 use super::bot::{Answer, Bot, Form};
 use super::invocation::{Interaction, OptionValue, Origin, TargetMessage};
+use super::parse::DraftRef;
 use super::render::{Button, ButtonStyle, Embed, Reply};
 
 /// How long Ponte works on an answer before it tells Discord it needs more
@@ -166,6 +168,7 @@ pub fn from_command(c: &CommandInteraction) -> (Origin, Interaction) {
                     channel: m.channel_id.get(),
                     author: m.author.id.get(),
                     content: m.content.clone(),
+                    sent_at: m.timestamp.unix_timestamp(),
                 },
             },
             _ => Interaction::MessageMenu {
@@ -175,6 +178,7 @@ pub fn from_command(c: &CommandInteraction) -> (Origin, Interaction) {
                     channel: c.channel_id.get(),
                     author: c.user.id.get(),
                     content: String::new(),
+                    sent_at: 0,
                 },
             },
         }
@@ -210,7 +214,22 @@ fn value(name: &str, v: &ResolvedValue<'_>) -> Option<(String, OptionValue)> {
     Some((name.to_owned(), value))
 }
 
-pub fn from_component(c: &ComponentInteraction) -> (Origin, Interaction) {
+/// A message in Ponte's terms.
+pub fn target(m: &DiscordMessage) -> TargetMessage {
+    TargetMessage {
+        id: m.id.get(),
+        channel: m.channel_id.get(),
+        author: m.author.id.get(),
+        content: m.content.clone(),
+        sent_at: m.timestamp.unix_timestamp(),
+    }
+}
+
+/// A button press; `source` is the message a draft button refers to.
+pub fn from_component(
+    c: &ComponentInteraction,
+    source: Option<TargetMessage>,
+) -> (Origin, Interaction) {
     let origin = Where {
         id: c.id,
         user: &c.user,
@@ -224,6 +243,7 @@ pub fn from_component(c: &ComponentInteraction) -> (Origin, Interaction) {
         origin,
         Interaction::Button {
             custom_id: c.data.custom_id.clone(),
+            source,
         },
     )
 }
@@ -378,7 +398,47 @@ impl Kind<'_> {
 impl<S: Store> EventHandler for Handler<S> {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        let _ = self.bot.me.set(ready.user.id.get());
         self.register(&ctx).await;
+    }
+
+    async fn message(&self, ctx: Context, msg: DiscordMessage) {
+        let Some(&bot_id) = self.bot.me.get() else {
+            return;
+        };
+        if msg.author.bot || msg.author.id.get() == bot_id {
+            return;
+        }
+        let mentioned = msg.mentions.iter().any(|u| u.id.get() == bot_id);
+        if !mentioned && msg.guild_id.is_some() {
+            return;
+        }
+        let origin = Origin {
+            interaction_id: msg.id.get(),
+            user: msg.author.id.get(),
+            guild: msg.guild_id.map(GuildId::get),
+            channel: msg.channel_id.get(),
+            roles: msg
+                .member
+                .as_ref()
+                .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                .unwrap_or_default(),
+            // Messages carry no locale: the place's language is used.
+            locale: String::new(),
+            resolved: Vec::new(),
+        };
+        let reply = self.bot.mention(&origin, &target(&msg)).await;
+        let mut message = CreateMessage::new()
+            .embeds(reply.embeds.iter().map(embed).collect())
+            .components(components(&reply.buttons))
+            .allowed_mentions(allowed_mentions(&reply.ping))
+            .reference_message(&msg);
+        if !reply.content.is_empty() {
+            message = message.content(&reply.content);
+        }
+        if let Err(e) = msg.channel_id.send_message(&ctx.http, message).await {
+            tracing::error!(message = msg.id.get(), error = %e, "cannot answer a mention");
+        }
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: DiscordInteraction) {
@@ -388,7 +448,18 @@ impl<S: Store> EventHandler for Handler<S> {
                 self.answer(&ctx, Kind::Command(c), origin, i).await;
             }
             DiscordInteraction::Component(c) => {
-                let (origin, i) = from_component(c);
+                // A draft's buttons refer to the message it was written in:
+                // read it now (the draft is never stored before it is confirmed).
+                let source = match DraftRef::parse(&c.data.custom_id) {
+                    Some(draft) => ChannelId::new(draft.channel)
+                        .message(&ctx.http, MessageId::new(draft.message))
+                        .await
+                        .map(|m| target(&m))
+                        .map_err(|e| tracing::warn!(error = %e, "the draft's message is gone"))
+                        .ok(),
+                    None => None,
+                };
+                let (origin, i) = from_component(c, source);
                 self.answer(&ctx, Kind::Component(c), origin, i).await;
             }
             DiscordInteraction::Modal(m) => {

@@ -18,6 +18,8 @@ pub struct TargetMessage {
     pub channel: u64,
     pub author: u64,
     pub content: String,
+    /// When it was written (seconds since the epoch; 0 when unknown).
+    pub sent_at: i64,
 }
 
 /// The kinds of interaction Ponte answers.
@@ -31,8 +33,12 @@ pub enum Interaction {
     },
     /// A message context-menu command ("Track as task").
     MessageMenu { name: String, target: TargetMessage },
-    /// A button press.
-    Button { custom_id: String },
+    /// A button press. For a button on a plain-words draft, the message the
+    /// draft was written in, as the edge fetched it.
+    Button {
+        custom_id: String,
+        source: Option<TargetMessage>,
+    },
     /// A submitted modal form.
     Modal {
         custom_id: String,

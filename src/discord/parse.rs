@@ -36,6 +36,91 @@ pub enum ChangeDraft {
     AssignTo(u64),
 }
 
+/// A button on the preview of a request written in plain words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DraftVerb {
+    Create,
+    /// Send it to the other side than proposed.
+    Flip,
+    /// Change the priority (cycles P1 → P4).
+    Priority,
+    Cancel,
+}
+
+impl DraftVerb {
+    pub const ALL: [DraftVerb; 4] = [
+        DraftVerb::Create,
+        DraftVerb::Flip,
+        DraftVerb::Priority,
+        DraftVerb::Cancel,
+    ];
+
+    fn code(self) -> &'static str {
+        match self {
+            DraftVerb::Create => "create",
+            DraftVerb::Flip => "flip",
+            DraftVerb::Priority => "prio",
+            DraftVerb::Cancel => "cancel",
+        }
+    }
+}
+
+/// What a draft's buttons carry: the message it was written in (the draft
+/// itself is re-read from it, so nothing is stored until it is confirmed)
+/// and the choices made so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DraftRef {
+    pub verb: DraftVerb,
+    pub channel: u64,
+    pub message: u64,
+    pub priority: Priority,
+    pub side: SideChoice,
+}
+
+/// The prefix of a draft button's custom id.
+pub const DRAFT_PREFIX: &str = "ponte:draft:";
+
+impl DraftRef {
+    pub fn custom_id(&self) -> String {
+        let side = match self.side {
+            SideChoice::Auto => "a",
+            SideChoice::To(Side::Internal) => "i",
+            SideChoice::To(Side::Msp) => "m",
+        };
+        format!(
+            "{DRAFT_PREFIX}{}:{}:{}:{}:{side}",
+            self.verb.code(),
+            self.channel,
+            self.message,
+            self.priority
+        )
+    }
+
+    /// Reads a draft button's custom id; `None` when it is not one.
+    pub fn parse(custom_id: &str) -> Option<DraftRef> {
+        let rest = custom_id.strip_prefix(DRAFT_PREFIX)?;
+        let mut parts = rest.split(':');
+        let verb = parts.next()?;
+        let verb = DraftVerb::ALL.into_iter().find(|v| v.code() == verb)?;
+        let channel = parts.next()?.parse().ok()?;
+        let message = parts.next()?.parse().ok()?;
+        let priority = parts.next()?.parse().ok()?;
+        let side = match parts.next()? {
+            "a" => SideChoice::Auto,
+            "i" => SideChoice::To(Side::Internal),
+            "m" => SideChoice::To(Side::Msp),
+            _ => return None,
+        };
+        parts.next().is_none().then_some(DraftRef {
+            verb,
+            channel,
+            message,
+            priority,
+            side,
+        })
+    }
+}
+
 /// What the person wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Intent {
@@ -53,6 +138,9 @@ pub enum Intent {
         task: TaskId,
         change: ChangeDraft,
     },
+    /// A button on a plain-words draft, with the message it was written in
+    /// (`None` when that message is gone).
+    Draft(DraftRef, Option<TargetMessage>),
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -136,7 +224,10 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             Parsed::Ok(Intent::Track(target.clone()))
         }
         Interaction::MessageMenu { .. } => Parsed::NotMine,
-        Interaction::Button { custom_id } => button(custom_id),
+        Interaction::Button { custom_id, source } => match DraftRef::parse(custom_id) {
+            Some(draft) => Parsed::Ok(Intent::Draft(draft, source.clone())),
+            None => button(custom_id),
+        },
         Interaction::Modal { custom_id, .. } if custom_id == REQUEST_FORM => {
             match interaction.field("title") {
                 None => Parsed::Malformed(UserError::TitleEmpty),
@@ -420,7 +511,10 @@ mod tests {
             let custom_id = action.custom_id(&id("ACME-7"));
             assert!(custom_id.len() <= 100);
             assert_eq!(
-                parse(&Interaction::Button { custom_id }),
+                parse(&Interaction::Button {
+                    custom_id,
+                    source: None
+                }),
                 Parsed::Ok(Intent::Change {
                     task: id("ACME-7"),
                     change: ChangeDraft::Ready(action.command())
@@ -430,7 +524,8 @@ mod tests {
         for other in ["other-bot:claim", "ponte:dance:ACME-1", "ponte:claim"] {
             assert_eq!(
                 parse(&Interaction::Button {
-                    custom_id: other.into()
+                    custom_id: other.into(),
+                    source: None,
                 }),
                 Parsed::NotMine,
                 "{other}"
@@ -438,12 +533,37 @@ mod tests {
         }
         assert_eq!(
             parse(&Interaction::Button {
-                custom_id: "ponte:claim:ACME-x".into()
+                custom_id: "ponte:claim:ACME-x".into(),
+                source: None,
             }),
             Parsed::Malformed(UserError::BadTaskId {
                 input: "ACME-x".into()
             })
         );
         assert_eq!(parse(&slash("dance", None, &[])), Parsed::NotMine);
+    }
+
+    #[test]
+    fn draft_buttons_carry_their_source_and_choices_within_discords_limit() {
+        for verb in DraftVerb::ALL {
+            let draft = DraftRef {
+                verb,
+                channel: u64::MAX,
+                message: u64::MAX,
+                priority: Priority::P4,
+                side: SideChoice::To(Side::Internal),
+            };
+            let id = draft.custom_id();
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(DraftRef::parse(&id), Some(draft));
+        }
+        for bad in [
+            "ponte:draft:",
+            "ponte:draft:dance:1:2:P1:a",
+            "ponte:draft:create:1:2:P9:a",
+            "ponte:draft:create:1:2:P1:x:y",
+        ] {
+            assert_eq!(DraftRef::parse(bad), None, "{bad}");
+        }
     }
 }

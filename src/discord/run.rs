@@ -90,6 +90,7 @@ pub async fn start<S: Store>(
     let manifest = Arc::new(serde_json::from_str(MANIFEST)?);
     let ledger = Ledger::start(store.clone(), Arc::new(config.rules()), clock.clone())?;
     let bot = Bot {
+        me: Arc::new(std::sync::OnceLock::new()),
         config: config.clone(),
         ledger: ledger.clone(),
         messages: messages.clone(),

@@ -26,6 +26,12 @@ pub enum UserError {
     UseInServer,
     #[error("this place belongs to no client; say which client")]
     ClientNeeded,
+    #[error("only the person who asked can confirm or change this draft")]
+    NotYourDraft,
+    #[error("this draft has expired; ask again")]
+    DraftExpired,
+    #[error("the message this draft was made from is gone")]
+    DraftGone,
     #[error("`{input}` is not a category; known categories: {known}")]
     UnknownCategory { input: String, known: String },
     #[error("no task {id} that you can see")]
@@ -107,6 +113,9 @@ impl UserError {
             UserError::UnknownServer => "error-unknown-server",
             UserError::UseInServer => "error-use-in-server",
             UserError::ClientNeeded => "error-client-needed",
+            UserError::NotYourDraft => "error-not-your-draft",
+            UserError::DraftExpired => "error-draft-expired",
+            UserError::DraftGone => "error-draft-gone",
             UserError::UnknownCategory { .. } => "error-unknown-category",
             UserError::UnknownTask { .. } => "error-unknown-task",
             // Never confirm that another company's task exists.
@@ -174,6 +183,9 @@ impl UserError {
             | UserError::UnknownServer
             | UserError::UseInServer
             | UserError::ClientNeeded
+            | UserError::NotYourDraft
+            | UserError::DraftExpired
+            | UserError::DraftGone
             | UserError::TitleEmpty
             | UserError::CommentEmpty
             | UserError::ReasonRequired

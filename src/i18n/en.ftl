@@ -127,3 +127,29 @@ help = **Ponte** turns requests into tasks that both the company's IT and the MS
     • `/task show|list|claim|assign|status|comment|note|handoff|close|reopen|cancel` works on a task, e.g. `/task claim id:ACME-42`.
     • `/task note` is an internal note: only your side sees it.
     • `/mine` lists the open tasks assigned to you.
+
+## Requests written in plain words: the draft to confirm.
+draft-intro = Here is what I understood. Nothing is created until you press Create.
+draft-title = Request: { $title }
+draft-side = Goes to
+draft-priority = Priority
+draft-category = Category
+draft-due = Due
+draft-why = Why
+draft-cancelled = Cancelled: nothing was created.
+button-create = Create
+button-other-side = Send to the other side
+button-priority = Change priority
+button-cancel = Cancel
+draft-reason-cue = “{ $typed }” → { $priority }
+draft-reason-scope = “{ $phrase }” (who is affected) → { $priority }
+draft-reason-category-priority = { $category } is { $priority } by default
+draft-reason-default-priority = no cue: { $priority } by default
+draft-reason-due = “{ $phrase }” → due { $due }
+draft-reason-side = “{ $phrase }” → { $side }
+draft-reason-side-conflict = both sides named (“{ $msp }”, “{ $internal }”): the rules decide
+draft-reason-mention = { $user } proposed as assignee
+draft-reason-chosen = you chose { $side }
+error-not-your-draft = Only the person who asked can confirm or change this draft.
+error-draft-expired = This draft has expired. Mention me again with your request.
+error-draft-gone = The message this draft was made from is gone. Mention me again with your request.

@@ -127,3 +127,29 @@ help = **Ponte** trasforma le richieste in attività che l'IT dell'azienda e l'M
     • `/attivita mostra|elenco|prendi|assegna|stato|commenta|nota|passa|chiudi|riapri|annulla` lavora su un'attività, es. `/attivita prendi id:ACME-42`.
     • `/attivita nota` è una nota interna: la vede solo la tua parte.
     • `/mie` elenca le attività aperte assegnate a te.
+
+## Richieste scritte a parole: la bozza da confermare.
+draft-intro = Ecco cosa ho capito. Non creo nulla finché non premi Crea.
+draft-title = Richiesta: { $title }
+draft-side = Va a
+draft-priority = Priorità
+draft-category = Categoria
+draft-due = Scadenza
+draft-why = Perché
+draft-cancelled = Annullata: non è stato creato nulla.
+button-create = Crea
+button-other-side = Invia all'altra parte
+button-priority = Cambia priorità
+button-cancel = Annulla
+draft-reason-cue = “{ $typed }” → { $priority }
+draft-reason-scope = “{ $phrase }” (chi è coinvolto) → { $priority }
+draft-reason-category-priority = { $category } è { $priority } per impostazione
+draft-reason-default-priority = nessun indizio: { $priority } per impostazione
+draft-reason-due = “{ $phrase }” → scadenza { $due }
+draft-reason-side = “{ $phrase }” → { $side }
+draft-reason-side-conflict = nominate entrambe le parti (“{ $msp }”, “{ $internal }”): decidono le regole
+draft-reason-mention = { $user } proposto come assegnatario
+draft-reason-chosen = hai scelto { $side }
+error-not-your-draft = Solo chi ha fatto la richiesta può confermare o cambiare questa bozza.
+error-draft-expired = Questa bozza è scaduta. Menzionami di nuovo con la tua richiesta.
+error-draft-gone = Il messaggio da cui è nata questa bozza non c'è più. Menzionami di nuovo con la tua richiesta.

@@ -229,6 +229,9 @@ mod tests {
             UserError::UnknownServer,
             UserError::UseInServer,
             UserError::ClientNeeded,
+            UserError::NotYourDraft,
+            UserError::DraftExpired,
+            UserError::DraftGone,
             UserError::UnknownCategory {
                 input: s(),
                 known: s(),

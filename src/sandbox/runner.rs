@@ -208,10 +208,28 @@ impl Sandbox {
                 self.answered(handle).await
             }
             Step::Say(text) => {
-                self.emulator
-                    .post(self.me.id, self.channel, text)
+                let text = self.mentions(text);
+                let posted = self
+                    .emulator
+                    .post(self.me.id, self.channel, &text)
                     .map_err(|e| Failure(e.to_string()))?;
-                Ok(String::new())
+                let bot = self.emulator.bot_id();
+                if !text.contains(&format!("<@{bot}>")) {
+                    return Ok(String::new());
+                }
+                // The bot answers a mention with a reply to it.
+                let answer = self
+                    .emulator
+                    .wait_for_message(self.channel, WAIT, |m| {
+                        m.author_id == bot
+                            && m.json
+                                .pointer("/message_reference/message_id")
+                                .and_then(Value::as_str)
+                                == Some(posted.id.to_string().as_str())
+                    })
+                    .await
+                    .map_err(|e| Failure(format!("no answer to the mention: {e}")))?;
+                Ok(names(&describe(&answer)))
             }
             Step::Advance(by) => {
                 self.clock.advance(*by);
@@ -289,6 +307,15 @@ impl Sandbox {
             shown = format!("[only you] {shown}");
         }
         Ok(shown)
+    }
+
+    /// Turns `@ponte` and `@name` of the demo's people into Discord mentions.
+    fn mentions(&self, text: &str) -> String {
+        let mut out = text.replace("@ponte", &format!("<@{}>", self.emulator.bot_id()));
+        for p in cast::PEOPLE {
+            out = out.replace(&format!("@{}", p.name), &format!("<@{}>", p.id));
+        }
+        out
     }
 
     fn wake(&self) {
@@ -577,7 +604,7 @@ pub fn help() -> String {
          \x20 click LABEL [on ACME-1]         click a button (on a task's card)\n\
          \x20 submit field:value ...          fill in the form the bot opened\n\
          \x20 track                           \"Track as task\" on the last message here\n\
-         \x20 say TEXT                        post a message here\n\
+         \x20 say TEXT                        post a message here (@ponte mentions the bot, @name a person)\n\
          \x20 show reply|#CHANNEL|thread ID|dm PERSON\n\
          \x20 expect PLACE contains \"text\" [once] | not contains \"text\" | is ephemeral | is public | pings nobody\n\
          \x20 expect no violations            Discord would have accepted every request\n\
