@@ -435,7 +435,8 @@ impl<S: Store> Bot<S> {
             who.actor.side,
             &RouteInput {
                 text: &format!("{}\n{}", draft.title, draft.details),
-                category: draft.category.as_ref().map(|c| c.as_str()),
+                // The keywords decide again, so the reason names the word.
+                category: None,
                 to: side,
                 priority: Some(priority),
             },
@@ -444,7 +445,7 @@ impl<S: Store> Bot<S> {
         let mut why: Vec<String> = draft
             .reasons
             .iter()
-            .filter_map(|reason| self.draft_reason(lang, &r, reason))
+            .filter_map(|reason| self.draft_reason(lang, reason))
             .collect();
         if choice.is_some() {
             why.push(self.t(
@@ -553,7 +554,7 @@ impl<S: Store> Bot<S> {
         })
     }
 
-    fn draft_reason(&self, lang: Lang, r: &Renderer<'_>, reason: &Reason) -> Option<String> {
+    fn draft_reason(&self, lang: Lang, reason: &Reason) -> Option<String> {
         let text = |s: &str| Arg::Text(s.to_owned());
         Some(match reason {
             Reason::PriorityCue {
@@ -607,7 +608,8 @@ impl<S: Store> Bot<S> {
                 "draft-reason-side-conflict",
                 &[("msp", text(msp)), ("internal", text(internal))],
             ),
-            Reason::Category(reason) => r.reason(reason),
+            // Already said beside the side it goes to.
+            Reason::Category(_) => return None,
             Reason::Mention { user } => self.t(
                 lang,
                 "draft-reason-mention",
@@ -649,7 +651,8 @@ impl<S: Store> Bot<S> {
                     details: understood.details,
                     to: draft.side,
                     priority: Some(draft.priority),
-                    category: understood.category.map(|c| c.to_string()),
+                    // Routing matches the keywords again and records which.
+                    category: None,
                     due: understood.due,
                     on_behalf_of: None,
                     chat: Some(ChatRef {

@@ -565,7 +565,7 @@ mod tests {
         ");
         let card = renderer(&messages, Lang::It).card(&task());
         assert_eq!(card.fields[1].name, "A chi tocca");
-        assert_eq!(card.fields[1].value, "l'MSP");
+        assert_eq!(card.fields[1].value, "MSP");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 ## I messaggi di Ponte in italiano. Ogni id deve esistere anche in en.ftl.
 
 ## Nomi delle parti e degli stati, usati come argomenti di altri messaggi.
-side-internal = l'IT interno
-side-msp = l'MSP
+side-internal = IT interno
+side-msp = MSP
 status-new = nuovo
 status-claimed = preso in carico
 status-in_progress = in lavorazione
@@ -77,18 +77,18 @@ button-resolve = Risolvi
 button-reopen = Riapri
 
 ## Perché un'attività è andata dove è andata.
-route-requested = il richiedente ha chiesto { $side }
-route-keyword = “{ $keyword }” indica { $category }, di cui si occupa { $side }
-route-category = della categoria { $category } si occupa { $side }
+route-requested = il richiedente ha chiesto l'{ $side }
+route-keyword = “{ $keyword }” indica { $category }, di cui si occupa l'{ $side }
+route-category = della categoria { $category } si occupa l'{ $side }
 route-from-msp = l'MSP ha chiesto all'IT dell'azienda
-route-default = nessuna regola corrisponde, quindi è andata a { $side } (il predefinito)
+route-default = nessuna regola corrisponde, quindi è andata all'{ $side } (il predefinito)
 
 approval-why-category = i lavori di { $category } richiedono l'approvazione del responsabile IT
 approval-why-territory = { $category } è territorio dell'IT dell'azienda
 
 ## Righe della storia di un'attività, pubblicate nel suo thread.
 event-created = { $who } ha chiesto: **{ $title }**
-event-routed = Inviata a { $side }: { $reason }.
+event-routed = Inviata all'{ $side }: { $reason }.
 event-claimed = { $who } ha preso in carico l'attività.
 event-acknowledged = { $who } ha confermato la presa visione: le chiamate si fermano.
 event-unclaimed = { $who } ha rilasciato l'attività.
@@ -99,7 +99,7 @@ event-status-changed = { $who }: { $from } → **{ $to }**.
 event-priority-changed = { $who } ha cambiato la priorità: { $from } → **{ $to }**.
 event-due-changed = { $who } ha impostato la scadenza: { $due }.
 event-retitled = { $who } ha rinominato l'attività: **{ $title }**
-event-handed-off = { $who } ha passato l'attività a **{ $side }**.
+event-handed-off = { $who } ha passato l'attività all'**{ $side }**.
 event-approval-requested = In attesa del responsabile IT: { $why }.
 event-approval-granted = ✅ { $who } ha approvato il lavoro.
 event-approval-refused = ⛔ { $who } ha rifiutato il lavoro: { $reason }
@@ -113,7 +113,7 @@ list-line = **{ $id }** { $title } · { $priority } · { $status } · tocca a: {
 card-history = Ultimi eventi
 
 ## Risposte.
-task-created = Creata **{ $id }** ({ $priority }), inviata a { $side }: { $reason }. Seguila nel suo thread.
+task-created = Creata **{ $id }** ({ $priority }), inviata all'{ $side }: { $reason }. Seguila nel suo thread.
 task-created-needs-approval = L'MSP inizierà quando il responsabile IT l'avrà approvata.
 task-unchanged-replay = { $id }: già fatto.
 list-title = Attività aperte di { $client }
@@ -149,7 +149,7 @@ draft-reason-due = “{ $phrase }” → scadenza { $due }
 draft-reason-side = “{ $phrase }” → { $side }
 draft-reason-side-conflict = nominate entrambe le parti (“{ $msp }”, “{ $internal }”): decidono le regole
 draft-reason-mention = { $user } proposto come assegnatario
-draft-reason-chosen = hai scelto { $side }
+draft-reason-chosen = hai scelto l'{ $side }
 error-not-your-draft = Solo chi ha fatto la richiesta può confermare o cambiare questa bozza.
 error-draft-expired = Questa bozza è scaduta. Menzionami di nuovo con la tua richiesta.
 error-draft-gone = Il messaggio da cui è nata questa bozza non c'è più. Menzionami di nuovo con la tua richiesta.

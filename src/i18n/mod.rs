@@ -294,7 +294,7 @@ mod tests {
         let m = Messages::load().unwrap();
         let err = UserError::NotStaffOf { side: Side::Msp };
         insta::assert_snapshot!(m.user_error(Lang::En, &err), @"Only the MSP staff can do this, because the task is in their hands.");
-        insta::assert_snapshot!(m.user_error(Lang::It, &err), @"Può farlo solo il personale della parte che ha in mano l'attività (l'MSP).");
+        insta::assert_snapshot!(m.user_error(Lang::It, &err), @"Può farlo solo il personale della parte che ha in mano l'attività (MSP).");
         let err = UserError::NoSuchTransition {
             from: Status::New,
             to: Status::Closed,
