@@ -573,7 +573,12 @@ async fn open_store(dir: &Path) -> Result<SledStore, Failure> {
     // directory lock until the last one is gone.
     let mut last = None;
     for _ in 0..200 {
-        match SledStore::open(&StoreOptions::new(dir)) {
+        // Opening reads and checks the store: off the async runtime.
+        let options = StoreOptions::new(dir);
+        let opened = tokio::task::spawn_blocking(move || SledStore::open(&options))
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        match opened {
             Ok(store) => return Ok(store),
             Err(e) => last = Some(e),
         }
