@@ -569,26 +569,13 @@ fn pings_nobody(allowed: Option<&Value>) -> bool {
 }
 
 async fn open_store(dir: &Path) -> Result<SledStore, Failure> {
-    // The previous bot's handles may still be closing: sled holds a
-    // directory lock until the last one is gone.
-    let mut last = None;
-    for _ in 0..200 {
-        // Opening reads and checks the store: off the async runtime.
-        let options = StoreOptions::new(dir);
-        let opened = tokio::task::spawn_blocking(move || SledStore::open(&options))
-            .await
-            .map_err(|e| Failure(e.to_string()))?;
-        match opened {
-            Ok(store) => return Ok(store),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    fail(format!(
-        "cannot open the store at {}: {}",
-        dir.display(),
-        last.map(|e| e.to_string()).unwrap_or_default()
-    ))
+    // Opening reads and checks the store (and waits for the previous bot's
+    // handles to let go of it): off the async runtime.
+    let options = StoreOptions::new(dir);
+    tokio::task::spawn_blocking(move || SledStore::open(&options))
+        .await
+        .map_err(|e| Failure(e.to_string()))?
+        .map_err(|e| Failure(format!("cannot open the store at {}: {e}", dir.display())))
 }
 
 fn people() -> String {

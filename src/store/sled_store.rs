@@ -70,6 +70,15 @@ impl StoreOptions {
     }
 }
 
+/// How long [`SledStore::open`] waits for another handle to let go of the
+/// directory lock.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether sled failed because another handle holds the directory lock.
+fn is_lock_held(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(e) if e.to_string().contains("could not acquire lock"))
+}
+
 const META: &str = "meta";
 const EVENTS: &str = "events";
 const TASKS: &str = "tasks";
@@ -295,16 +304,30 @@ fn check_commit(commit: &Commit) -> Result<(), StoreError> {
 
 impl SledStore {
     /// Opens (or creates) the store in `options.path`.
+    ///
+    /// sled releases its directory lock only when its background thread
+    /// has let go of the last handle, a moment after the store is dropped;
+    /// so while the lock is held, this waits up to [`LOCK_WAIT`] (a restart
+    /// in the same process) before it reports the directory as in use.
     pub fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         let path = options.path.display().to_string();
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(&options.path)
-            .cache_capacity(options.cache_capacity_bytes)
-            .open()
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+            .cache_capacity(options.cache_capacity_bytes);
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match config.open() {
+                Err(e) if is_lock_held(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => {
+                    break other.map_err(|source| StoreError::Open {
+                        path: path.clone(),
+                        source,
+                    })?;
+                }
+            }
+        };
         Self::init(db, path)
     }
 
@@ -934,9 +957,18 @@ mod tests {
         StoreOptions::new(dir.path())
     }
 
-    /// Opens the directory with plain sled, to tamper with it.
+    /// Opens the directory with plain sled, to tamper with it (waiting, as
+    /// `SledStore::open` does, for the dropped store to release its lock).
     fn raw(dir: &tempfile::TempDir, f: impl FnOnce(&sled::Db)) {
-        let db = sled::open(dir.path()).unwrap();
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            match sled::open(dir.path()) {
+                Err(e) if is_lock_held(&e) && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other.unwrap(),
+            }
+        };
         f(&db);
         db.flush().unwrap();
     }
