@@ -304,6 +304,7 @@ pub struct Ledger<S: Store> {
     jobs: mpsc::Sender<Job>,
     store: Arc<S>,
     changed: Arc<Notify>,
+    timers: Arc<Notify>,
 }
 
 impl<S: Store> Clone for Ledger<S> {
@@ -312,6 +313,7 @@ impl<S: Store> Clone for Ledger<S> {
             jobs: self.jobs.clone(),
             store: self.store.clone(),
             changed: self.changed.clone(),
+            timers: self.timers.clone(),
         }
     }
 }
@@ -321,8 +323,9 @@ impl<S: Store> Ledger<S> {
     pub fn start(store: Arc<S>, rules: Arc<Rules>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         let changed = Arc::new(Notify::new());
+        let timers = Arc::new(Notify::new());
         let engine = Engine::new(store.clone(), rules);
-        let notify = changed.clone();
+        let notify = [changed.clone(), timers.clone()];
         thread::Builder::new()
             .name("ponte-writer".into())
             .spawn(move || writer(engine, rx, clock, notify))?;
@@ -330,6 +333,7 @@ impl<S: Store> Ledger<S> {
             jobs,
             store,
             changed,
+            timers,
         })
     }
 
@@ -349,9 +353,16 @@ impl<S: Store> Ledger<S> {
         answer.await.map_err(|_| gone())?
     }
 
-    /// Woken after every batch that wrote something (new outbox entries).
+    /// Woken after every batch that wrote something (new outbox entries):
+    /// the outbox worker waits on it.
     pub fn changed(&self) -> Arc<Notify> {
         self.changed.clone()
+    }
+
+    /// Woken after every batch that wrote something, for the timers (a new
+    /// task may need a timer sooner than the one they sleep for).
+    pub fn timers_wake(&self) -> Arc<Notify> {
+        self.timers.clone()
     }
 
     pub fn store(&self) -> &Arc<S> {
@@ -427,7 +438,7 @@ fn writer<S: Store>(
     engine: Engine<S>,
     mut rx: mpsc::Receiver<Job>,
     clock: Arc<dyn Clock>,
-    changed: Arc<Notify>,
+    changed: [Arc<Notify>; 2],
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -460,7 +471,9 @@ fn writer<S: Store>(
             let _ = job.reply.send(result);
         }
         if wrote {
-            changed.notify_one();
+            for notify in &changed {
+                notify.notify_one();
+            }
         }
     }
     tracing::debug!("writer thread stopping: no more ledgers");

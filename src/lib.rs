@@ -11,4 +11,5 @@ pub mod i18n;
 pub mod outbox;
 pub mod sandbox;
 pub mod store;
+pub mod timers;
 pub mod transfer;

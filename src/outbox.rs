@@ -101,12 +101,17 @@ impl<S: Store, K: Sink> Deliverer<S, K> {
         let mut pass = Pass::default();
         let mut held = Vec::new();
         for entry in head {
-            let task = entry.effect.task().clone();
-            if held.contains(&task) {
+            // Effects of one task go in order; any other effect is its
+            // own lane.
+            let lane = match entry.effect.task() {
+                Some(task) => task.to_string(),
+                None => entry.effect.key(),
+            };
+            if held.contains(&lane) {
                 continue;
             }
             if entry.not_before > now {
-                held.push(task);
+                held.push(lane);
                 continue;
             }
             match self.sink.deliver(&entry.effect).await {
@@ -117,7 +122,7 @@ impl<S: Store, K: Sink> Deliverer<S, K> {
                 }
                 Err(error) => {
                     pass.failed += 1;
-                    held.push(task);
+                    held.push(lane);
                     self.failed(&entry, &error, now).await?;
                 }
             }

@@ -11,8 +11,8 @@ use ponte::domain::{
     UserError, Visibility, Who, decide, decide_create,
 };
 use ponte::store::{
-    Commit, CommitOutcome, OutboxEntry, RequestRecord, SledStore, Store, StoreError, StoreOptions,
-    TaskFilter, TaskQuery,
+    Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SledStore, Store, StoreError,
+    StoreOptions, TaskFilter, TaskQuery,
 };
 use proptest::prelude::*;
 
@@ -1161,4 +1161,52 @@ proptest! {
     fn the_store_stays_consistent(ops in proptest::collection::vec(op(), 1..80)) {
         run(&ops)?;
     }
+}
+
+#[test]
+fn a_mark_is_recorded_once_with_its_effects_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = client("ACME");
+    let effect = Effect::Announce {
+        task: TaskId::new(acme.clone(), 1),
+        first: 1,
+        last: 1,
+    };
+    let day = |d: &str| Mark {
+        key: format!("digest:ACME:internal:{d}"),
+        at: t0(),
+    };
+    {
+        let store = SledStore::open(&StoreOptions::new(dir.path())).unwrap();
+        assert!(
+            store
+                .commit_mark(&day("2026-11-27"), std::slice::from_ref(&effect))
+                .unwrap()
+        );
+        assert!(store.commit_mark(&day("2026-11-28"), &[]).unwrap());
+        // The same mark again writes nothing, not even its effects.
+        assert!(
+            !store
+                .commit_mark(&day("2026-11-27"), std::slice::from_ref(&effect))
+                .unwrap()
+        );
+        assert_eq!(store.outbox_len().unwrap(), 1);
+        store.flush().unwrap();
+    }
+    let store = SledStore::open(&StoreOptions::new(dir.path())).unwrap();
+    assert!(!store.commit_mark(&day("2026-11-28"), &[]).unwrap());
+    assert_eq!(
+        store.mark("digest:ACME:internal:2026-11-27").unwrap(),
+        Some(t0())
+    );
+    assert_eq!(store.mark("digest:ACME:msp:2026-11-27").unwrap(), None);
+    assert_eq!(
+        store.last_mark("digest:ACME:internal:").unwrap(),
+        Some(day("2026-11-28"))
+    );
+    assert_eq!(store.last_mark("digest:BRIGHT:").unwrap(), None);
+    let due = store.outbox_due(t0(), 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].effect, effect);
+    assert_integrity(&store);
 }

@@ -15,6 +15,7 @@ use crate::engine::Ledger;
 use crate::i18n::Messages;
 use crate::outbox::Deliverer;
 use crate::store::Store;
+use crate::timers::Timers;
 
 use super::bot::Bot;
 use super::edge::Handler;
@@ -45,9 +46,13 @@ pub enum StartError {
 /// A running bot.
 pub struct Running<S: Store> {
     pub bot: Bot<S>,
+    /// The timers (escalations, digests, ...), also driven by hand in the
+    /// sandbox.
+    pub timers: Timers,
     shards: Arc<ShardManager>,
     client: JoinHandle<()>,
     outbox: JoinHandle<()>,
+    timer_loop: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
@@ -59,6 +64,7 @@ impl<S: Store> Running<S> {
         self.shards.shutdown_all().await;
         let _ = self.client.await;
         let _ = self.outbox.await;
+        let _ = self.timer_loop.await;
     }
 
     /// Waits until the client stops by itself (a fatal gateway error).
@@ -111,6 +117,14 @@ pub async fn start<S: Store>(
         messages,
     };
     let (stop, stopped) = watch::channel(false);
+    // Timers register here; each submits its changes through the ledger.
+    let timers = Timers::new();
+    let timer_loop = tokio::spawn(timers.clone().run(
+        clock.clone(),
+        ledger.timers_wake(),
+        stopped.clone(),
+        Duration::from_secs(30),
+    ));
     let deliverer = Deliverer::new(store, sink, clock);
     let outbox = tokio::spawn(deliverer.run(ledger.changed(), stopped, Duration::from_secs(2)));
     let client = tokio::spawn(async move {
@@ -120,9 +134,11 @@ pub async fn start<S: Store>(
     });
     Ok(Running {
         bot,
+        timers,
         shards,
         client,
         outbox,
+        timer_loop,
         stop,
     })
 }

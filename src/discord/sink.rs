@@ -12,7 +12,8 @@ use serenity::all::{ChannelId, CreateMessage, CreateThread, EditMessage, Http, M
 use crate::config::Config;
 use crate::domain::effect::Effect;
 use crate::domain::{
-    Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, UserError, Visibility, Who,
+    Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId, UserError,
+    Visibility, Who,
 };
 use crate::engine::{Ledger, Op, PonteError, Request};
 use crate::i18n::Messages;
@@ -53,8 +54,13 @@ fn ponte() -> Actor {
 }
 
 impl<S: Store> ChatSink<S> {
-    async fn announce(&self, effect: &Effect, first: u32, last: u32) -> Result<(), DeliveryError> {
-        let id = effect.task();
+    async fn announce(
+        &self,
+        effect: &Effect,
+        id: &TaskId,
+        first: u32,
+        last: u32,
+    ) -> Result<(), DeliveryError> {
         let Some((mut task, events)) = self
             .ledger
             .history(id.clone())
@@ -209,7 +215,9 @@ impl<S: Store> ChatSink<S> {
 impl<S: Store> Sink for ChatSink<S> {
     async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
         match effect {
-            Effect::Announce { first, last, .. } => self.announce(effect, *first, *last).await,
+            Effect::Announce { task, first, last } => {
+                self.announce(effect, task, *first, *last).await
+            }
         }
     }
 }

@@ -25,9 +25,11 @@ impl Effect {
         }
     }
 
-    pub fn task(&self) -> &TaskId {
+    /// The task this effect is about, if it is about one. Effects of one
+    /// task are delivered in order; others in their own lane.
+    pub fn task(&self) -> Option<&TaskId> {
         match self {
-            Effect::Announce { task, .. } => task,
+            Effect::Announce { task, .. } => Some(task),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::clock::{Clock, ManualClock};
@@ -232,8 +232,7 @@ impl Sandbox {
                 Ok(names(&describe(&answer)))
             }
             Step::Advance(by) => {
-                self.clock.advance(*by);
-                self.wake();
+                self.advance(*by).await?;
                 Ok(format!("now {}", self.clock.now()))
             }
             Step::Restart => {
@@ -316,6 +315,31 @@ impl Sandbox {
             out = out.replace(&format!("@{}", p.name), &format!("<@{}>", p.id));
         }
         out
+    }
+
+    /// Moves the clock forward by `by`, stopping at each time a timer has
+    /// work, so that everything due in between happens at its own minute.
+    async fn advance(&self, by: SignedDuration) -> Result<(), Failure> {
+        let target = self
+            .clock
+            .now()
+            .saturating_add(by)
+            .unwrap_or(self.clock.now());
+        let timers = self.running()?.timers.clone();
+        loop {
+            let next = timers.fire(self.clock.now()).await;
+            self.settle().await?;
+            match next {
+                Some(at) if at <= target && at > self.clock.now() => self.clock.set(at),
+                _ => break,
+            }
+        }
+        if self.clock.now() < target {
+            self.clock.set(target);
+            timers.fire(target).await;
+        }
+        self.wake();
+        self.settle().await
     }
 
     fn wake(&self) {

@@ -68,6 +68,16 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
+/// Something done once, not tied to one task's history: the digest of a
+/// client, side and day; a shift's handover message. Its key says what it
+/// is (`digest:ACME:internal:2026-11-28`); keys sharing a prefix sort in the
+/// order of what follows it, so [`Store::last_mark`] finds the latest one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    pub key: String,
+    pub at: Timestamp,
+}
+
 /// Which tasks to list. Results are ordered by task number.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskQuery {
@@ -153,6 +163,16 @@ pub trait Store: Send + Sync + 'static {
     fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError>;
     /// Makes every change written so far durable.
     fn flush(&self) -> Result<(), StoreError>;
+    /// Records `mark` and queues `effects` (due from `mark.at`) in one
+    /// transaction, unless a mark with that key exists: then nothing is
+    /// written and the answer is `false`. This is how something that must
+    /// happen once (a day's digest) happens once, across restarts. Not
+    /// flushed, like [`Store::commit`].
+    fn commit_mark(&self, mark: &Mark, effects: &[Effect]) -> Result<bool, StoreError>;
+    /// When the mark with this key was recorded, if it was.
+    fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError>;
+    /// The mark with the greatest key starting with `prefix`.
+    fn last_mark(&self, prefix: &str) -> Result<Option<Mark>, StoreError>;
 
     /// The number the next task of `client` gets.
     fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError>;

@@ -42,7 +42,7 @@ use sled::{IVec, Tree};
 
 use super::keys::{self, IndexKeys};
 use super::{
-    Commit, CommitOutcome, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store, StoreError,
+    Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store, StoreError,
     TaskFilter, TaskQuery,
 };
 use crate::domain::effect::Effect;
@@ -89,6 +89,9 @@ const IDX_ASSIGNEE: &str = "idx_assignee";
 const IDX_DUE: &str = "idx_due";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
+/// Marks of things done once (a digest of a day, a shift's handover), with
+/// the time they were done.
+const MARKS: &str = "marks";
 
 /// The index trees in the order of [`IndexKeys::slots`].
 const INDEX_NAMES: [&str; 4] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE];
@@ -121,6 +124,7 @@ pub struct SledStore {
     idx_due: Tree,
     outbox: Tree,
     requests: Tree,
+    marks: Tree,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -394,6 +398,7 @@ impl SledStore {
             idx_due: db.open_tree(IDX_DUE)?,
             outbox: db.open_tree(OUTBOX)?,
             requests: db.open_tree(REQUESTS)?,
+            marks: db.open_tree(MARKS)?,
             meta,
             db,
             path,
@@ -769,6 +774,75 @@ impl Store for SledStore {
             Err(TransactionError::Abort(Refusal::Conflict(why))) => Err(StoreError::Conflict(why)),
             Err(TransactionError::Abort(Refusal::Corrupt(why))) => Err(StoreError::Corrupt(why)),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+
+    fn commit_mark(&self, mark: &Mark, effects: &[Effect]) -> Result<bool, StoreError> {
+        let key = mark.key.as_bytes().to_vec();
+        let at = encode(&mark.at)?;
+        let outbox: Vec<Vec<u8>> = effects
+            .iter()
+            .map(|effect| {
+                encode(&OutboxValue {
+                    effect: effect.clone(),
+                    not_before: mark.at,
+                    attempts: 0,
+                    last_error: None,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let result = (&self.meta, &self.marks, &self.outbox).transaction(|(meta, marks, out)| {
+            if marks.get(&key)?.is_some() {
+                return refuse(Refusal::Conflict(String::new()));
+            }
+            marks.insert(key.as_slice(), at.as_slice())?;
+            if !outbox.is_empty() {
+                let last = match decode_counter(
+                    keys::META_OUTBOX_LAST,
+                    meta.get(keys::META_OUTBOX_LAST)?.as_ref(),
+                ) {
+                    Ok(last) => last,
+                    Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
+                };
+                let mut id = last;
+                for value in &outbox {
+                    let Some(next) = id.checked_add(1) else {
+                        return refuse(Refusal::Corrupt(format!(
+                            "the last outbox id in `{META}` is {last}, no id follows"
+                        )));
+                    };
+                    id = next;
+                    out.insert(&keys::outbox_key(id)[..], value.as_slice())?;
+                }
+                meta.insert(keys::META_OUTBOX_LAST, &id.to_be_bytes()[..])?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(true),
+            Err(TransactionError::Abort(Refusal::Conflict(_) | Refusal::Duplicate(_))) => Ok(false),
+            Err(TransactionError::Abort(Refusal::Corrupt(why))) => Err(StoreError::Corrupt(why)),
+            Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
+        }
+    }
+
+    fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError> {
+        match self.marks.get(key.as_bytes())? {
+            None => Ok(None),
+            Some(raw) => decode(MARKS, key.as_bytes(), &raw).map(Some),
+        }
+    }
+
+    fn last_mark(&self, prefix: &str) -> Result<Option<Mark>, StoreError> {
+        match self.marks.scan_prefix(prefix.as_bytes()).next_back() {
+            None => Ok(None),
+            Some(item) => {
+                let (key, raw) = item?;
+                let at = decode(MARKS, &key, &raw)?;
+                let key = String::from_utf8(key.to_vec())
+                    .map_err(|e| corrupt(MARKS, &key, format!("key is not UTF-8: {e}")))?;
+                Ok(Some(Mark { key, at }))
+            }
         }
     }
 

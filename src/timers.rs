@@ -1,0 +1,169 @@
+//! Timers: work that falls due with time (an escalation step, a digest, a
+//! shift handover, a maintenance window's end). A timer never changes
+//! anything itself: when it fires it submits requests to the ledger (the one
+//! serialized consumer) or records marks with their outbox entries, so a
+//! timer racing a click is decided like two clicks.
+//!
+//! Each timer says when it next has work ([`Timer::fire`] returns it). In
+//! production [`Timers::run`] sleeps until the earliest of those times, or
+//! until a change is committed (a new task may need a timer sooner), or at
+//! most `idle`. The sandbox and the tests drive the same timers with a manual
+//! clock: [`Timers::fire`] at each due time in turn.
+//!
+//! Firing must be idempotent: a timer asked twice for the same `now` (or
+//! after a restart) does nothing twice, because what it submits carries a
+//! key (a request key, a mark) that the store recognises.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+
+/// A boxed future, so timers of different types share one list.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a timer could not do its work now. It is asked again later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TimerError(pub String);
+
+/// Something that has work at certain times.
+pub trait Timer: Send + Sync + 'static {
+    /// A short name for logs.
+    fn name(&self) -> &'static str;
+    /// Does everything due at or before `now`, and says when it next has
+    /// work (`None`: nothing known; it is asked again after the next change
+    /// or after the idle interval).
+    fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>>;
+}
+
+/// All of Ponte's timers.
+#[derive(Clone, Default)]
+pub struct Timers {
+    list: Vec<Arc<dyn Timer>>,
+}
+
+impl Timers {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, timer: Arc<dyn Timer>) {
+        self.list.push(timer);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Fires every timer at `now`; the earliest time one of them has work
+    /// next. A timer that failed is asked again soon (`now` + 5 s).
+    pub async fn fire(&self, now: Timestamp) -> Option<Timestamp> {
+        let mut next: Option<Timestamp> = None;
+        for timer in &self.list {
+            let when = match timer.fire(now).await {
+                Ok(when) => when,
+                Err(error) => {
+                    tracing::warn!(timer = timer.name(), %error, "timer failed; will retry");
+                    now.checked_add(jiff::SignedDuration::from_secs(5)).ok()
+                }
+            };
+            if let Some(when) = when {
+                next = Some(next.map_or(when, |n| n.min(when)));
+            }
+        }
+        next
+    }
+
+    /// Fires the timers whenever they have work, until `stop` turns true.
+    /// `wake` is notified after every committed change.
+    pub async fn run(
+        self,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+        mut stop: watch::Receiver<bool>,
+        idle: Duration,
+    ) {
+        if self.list.is_empty() {
+            return;
+        }
+        loop {
+            let now = clock.now();
+            let next = self.fire(now).await;
+            let wait = next
+                .map(|at| {
+                    let until = at.duration_since(clock.now());
+                    Duration::try_from(until).unwrap_or(Duration::ZERO)
+                })
+                .map_or(idle, |d| d.min(idle));
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Fires at fixed times and records when it was asked.
+    struct Alarm {
+        at: Vec<Timestamp>,
+        fired: Mutex<Vec<Timestamp>>,
+    }
+
+    impl Timer for Alarm {
+        fn name(&self) -> &'static str {
+            "alarm"
+        }
+        fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
+            Box::pin(async move {
+                let mut fired = self.fired.lock().unwrap();
+                for at in &self.at {
+                    if *at <= now && !fired.contains(at) {
+                        fired.push(*at);
+                    }
+                }
+                Ok(self.at.iter().copied().filter(|at| *at > now).min())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn firing_at_each_due_time_in_turn_fires_each_alarm_once() {
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let alarm = Arc::new(Alarm {
+            at: vec![t("2026-11-28T03:10:00Z"), t("2026-11-28T03:00:00Z")],
+            fired: Mutex::new(Vec::new()),
+        });
+        let mut timers = Timers::new();
+        timers.add(alarm.clone());
+        let mut now = t("2026-11-28T02:00:00Z");
+        let mut steps = 0;
+        while let Some(next) = timers.fire(now).await {
+            now = next;
+            steps += 1;
+        }
+        assert_eq!(steps, 2);
+        assert_eq!(
+            *alarm.fired.lock().unwrap(),
+            vec![t("2026-11-28T03:00:00Z"), t("2026-11-28T03:10:00Z")]
+        );
+        // Asked again at the same time: nothing more.
+        assert_eq!(timers.fire(now).await, None);
+        assert_eq!(alarm.fired.lock().unwrap().len(), 2);
+    }
+}
