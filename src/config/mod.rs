@@ -72,6 +72,7 @@ use std::fs;
 
 use jiff::tz::TimeZone;
 
+use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Side};
 
 pub use error::{ConfigErrors, ConfigProblem};
@@ -129,6 +130,9 @@ pub struct ClientConfig {
     pub territory: Territory,
     /// The rules this client's requests are routed by.
     pub routing: ClientRouting,
+    /// The client's business hours and holidays, in its time zone: SLA
+    /// clocks run and non-urgent pages go out inside them.
+    pub calendar: BusinessCalendar,
 }
 
 /// A client's channels.

@@ -70,6 +70,21 @@ pub(crate) struct RawClient {
     pub roles: Option<RawRoles>,
     #[serde(default)]
     pub territory: RawTerritory,
+    pub hours: Option<RawHours>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [clients.hours] table")]
+pub(crate) struct RawHours {
+    pub monday: Option<String>,
+    pub tuesday: Option<String>,
+    pub wednesday: Option<String>,
+    pub thursday: Option<String>,
+    pub friday: Option<String>,
+    pub saturday: Option<String>,
+    pub sunday: Option<String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,6 +4,7 @@ use std::fmt::{Display, Write};
 
 use super::{ClientConfig, Config};
 use crate::domain::Category;
+use crate::domain::calendar::BusinessCalendar;
 
 pub(super) fn render(config: &Config) -> String {
     let mut out = String::new();
@@ -57,6 +58,7 @@ fn write_client(out: &mut String, config: &Config, client: &ClientConfig) -> std
         client.language,
         client.time_zone.iana_name().unwrap_or("(unnamed)")
     )?;
+    write_hours(out, &client.calendar)?;
     let msp_channel = match (client.channels.msp, config.msp_channel(&client.key)) {
         (Some(own), _) => own.to_string(),
         (None, Some(queue)) => format!("{queue} (the MSP's queue)"),
@@ -153,4 +155,46 @@ fn write_wrapped(out: &mut String, columns: &str, keywords: &[String]) -> std::f
 
 fn or_dash(value: Option<impl Display>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+fn write_hours(out: &mut String, calendar: &BusinessCalendar) -> std::fmt::Result {
+    use jiff::civil::Weekday::*;
+    let days = [
+        (Monday, "Mon"),
+        (Tuesday, "Tue"),
+        (Wednesday, "Wed"),
+        (Thursday, "Thu"),
+        (Friday, "Fri"),
+        (Saturday, "Sat"),
+        (Sunday, "Sun"),
+    ];
+    let shown: Vec<String> = days
+        .iter()
+        .filter(|(day, _)| !calendar.hours(*day).is_empty())
+        .map(|(day, name)| {
+            let ranges: Vec<String> = calendar
+                .hours(*day)
+                .iter()
+                .map(|r| {
+                    let end = if r.end == jiff::civil::Time::midnight() {
+                        "24:00".to_owned()
+                    } else {
+                        r.end.strftime("%H:%M").to_string()
+                    };
+                    format!("{}-{end}", r.start.strftime("%H:%M"))
+                })
+                .collect();
+            format!("{name} {}", ranges.join(", "))
+        })
+        .collect();
+    writeln!(out, "  business hours: {}", shown.join("; "))?;
+    if !calendar.holidays().is_empty() {
+        let holidays: Vec<String> = calendar
+            .holidays()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        writeln!(out, "  holidays: {}", holidays.join(", "))?;
+    }
+    Ok(())
 }

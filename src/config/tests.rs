@@ -384,6 +384,7 @@ fn the_summary_says_when_the_msp_works_in_the_clients_server() {
 
         Client ALPHA: Alpha
           server 101, language en, time zone Europe/Rome
+          business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
           channels: requests 201, internal IT -, MSP 202
           roles: IT manager 301, IT technician 302, MSP engineer 303, MSP lead -
           when no keyword matches: internal, P3
@@ -391,4 +392,53 @@ fn the_summary_says_when_the_msp_works_in_the_clients_server() {
             category  owner      priority  approval  keywords
             network   internal*  P2        -         vpn, rete
     ");
+}
+
+#[test]
+fn business_hours_default_to_weekdays_nine_to_six_and_can_be_written_per_day() {
+    use jiff::civil::{Time, Weekday};
+    let config = load(MINIMAL);
+    let alpha = &config.clients()[0];
+    let nine_to_six = [(Time::constant(9, 0, 0, 0), Time::constant(18, 0, 0, 0))];
+    let ranges = |w| -> Vec<(Time, Time)> {
+        alpha
+            .calendar
+            .hours(w)
+            .iter()
+            .map(|r| (r.start, r.end))
+            .collect()
+    };
+    assert_eq!(ranges(Weekday::Monday), nine_to_six);
+    assert_eq!(ranges(Weekday::Saturday), []);
+
+    let text = format!(
+        "{MINIMAL}\n[clients.hours]\nmonday = \"08:30-12:30, 14:00-18:00\"\nsaturday = \"closed\"\nsunday = \"20:00-24:00\"\nholidays = [\"2026-12-08\"]\n"
+    );
+    let config = load(&text);
+    let alpha = &config.clients()[0];
+    assert_eq!(alpha.calendar.hours(Weekday::Monday).len(), 2);
+    assert!(alpha.calendar.hours(Weekday::Tuesday).is_empty());
+    assert_eq!(
+        alpha.calendar.hours(Weekday::Sunday)[0].end,
+        Time::midnight()
+    );
+    assert!(
+        alpha
+            .calendar
+            .holidays()
+            .contains(&jiff::civil::date(2026, 12, 8))
+    );
+}
+
+#[test]
+fn bad_business_hours_are_refused_where_they_are() {
+    let text = format!(
+        "{MINIMAL}\n[clients.hours]\nmonday = \"9 to 5\"\ntuesday = \"18:00-09:00\"\nholidays = [\"8 dicembre\"]\n"
+    );
+    insta::assert_snapshot!(errors(&text), @r#"
+    test.toml:27: clients[0].hours.monday: `9 to 5` is not opening hours: write ranges like "09:00-13:00, 14:00-18:00", or "closed"
+    test.toml:29: clients[0].hours.holidays[0]: `8 dicembre` is not a date: write it as "2026-12-25"
+    "#);
+    let text = format!("{MINIMAL}\n[clients.hours]\ntuesday = \"18:00-09:00\"\n");
+    insta::assert_snapshot!(errors(&text), @"test.toml:26: clients[0].hours: Tuesday: the range 18:00:00..09:00:00 ends before it starts: fix the opening hours");
 }

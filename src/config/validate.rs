@@ -1,20 +1,24 @@
 //! The checks of meaning: from the raw file to a [`Config`], collecting every
 //! problem rather than stopping at the first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 
+use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use toml::de::DeTable;
 
 use super::error::{ConfigErrors, Found, Locator, Path};
 use super::ids::RawId;
-use super::raw::{self, RawCategory, RawClient, RawConfig, RawMsp, RawPonte, RawTerritory};
+use super::raw::{
+    self, RawCategory, RawClient, RawConfig, RawHours, RawMsp, RawPonte, RawTerritory,
+};
 use super::{
     ChannelId, ClientChannels, ClientConfig, ClientRoles, Config, GuildId, Lang, MspConfig,
     MspServer, RoleId, Territory,
 };
+use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Priority, Side, text};
 
 /// The longest MSP or client name, in characters.
@@ -722,6 +726,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let msp_lead = role(raw_roles.msp_lead, "msp_lead", Side::Msp, None);
 
         let territory = self.territory(raw.territory, &path.key("territory"), context);
+        let calendar = self.hours(raw.hours, &path.key("hours"), time_zone.as_ref());
         let routing = (|| {
             Some(ClientRouting {
                 categories: territory.as_ref()?.apply(context.rules?),
@@ -749,7 +754,71 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             },
             territory: territory?,
             routing: routing?,
+            calendar: calendar?,
         })
+    }
+
+    /// Business hours: each weekday as `"09:00-13:00, 14:00-18:00"` (a day
+    /// left out or `"closed"` is closed; `24:00` ends at midnight), and
+    /// holidays as dates. Without the table: Monday to Friday, 09:00-18:00.
+    fn hours(
+        &mut self,
+        raw: Option<RawHours>,
+        path: &Path,
+        tz: Option<&TimeZone>,
+    ) -> Option<BusinessCalendar> {
+        let tz = tz?.clone();
+        let Some(raw) = raw else {
+            let day = (Time::constant(9, 0, 0, 0), Time::constant(18, 0, 0, 0));
+            return BusinessCalendar::weekdays(tz, &[day], BTreeSet::new()).ok();
+        };
+        let days = [
+            ("monday", raw.monday),
+            ("tuesday", raw.tuesday),
+            ("wednesday", raw.wednesday),
+            ("thursday", raw.thursday),
+            ("friday", raw.friday),
+            ("saturday", raw.saturday),
+            ("sunday", raw.sunday),
+        ];
+        let mut hours: [Vec<(Time, Time)>; 7] = Default::default();
+        let mut ok = true;
+        for (i, (name, text)) in days.into_iter().enumerate() {
+            let Some(text) = text else { continue };
+            match parse_day_hours(&text) {
+                Ok(ranges) => hours[i] = ranges,
+                Err(why) => {
+                    self.problem(&path.key(name), why);
+                    ok = false;
+                }
+            }
+        }
+        let mut holidays = BTreeSet::new();
+        for (j, text) in raw.holidays.iter().enumerate() {
+            match text.trim().parse::<jiff::civil::Date>() {
+                Ok(date) => {
+                    holidays.insert(date);
+                }
+                Err(_) => {
+                    let shown: String = text.chars().take(40).collect();
+                    self.problem(
+                        &path.key("holidays").index(j),
+                        format!("`{shown}` is not a date: write it as \"2026-12-25\""),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        match BusinessCalendar::new(tz, hours, holidays) {
+            Ok(calendar) => Some(calendar),
+            Err(e) => {
+                self.problem(path, format!("{e}: fix the opening hours"));
+                None
+            }
+        }
     }
 
     /// `Some(None)` when absent, `Some(Some(id))` when valid, `None` when not.
@@ -832,4 +901,36 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         }
         list
     }
+}
+
+/// One day's opening hours: `"09:00-13:00, 14:00-18:00"`, or `"closed"`.
+fn parse_day_hours(text: &str) -> Result<Vec<(Time, Time)>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("closed") {
+        return Ok(Vec::new());
+    }
+    let shown: String = text.chars().take(60).collect();
+    let bad = || {
+        format!(
+            "`{shown}` is not opening hours: write ranges like \"09:00-13:00, 14:00-18:00\", or \"closed\""
+        )
+    };
+    let time = |t: &str| -> Option<Time> {
+        let t = t.trim();
+        if t == "24:00" {
+            return Some(Time::midnight());
+        }
+        let (h, m) = t.split_once(':')?;
+        let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+        Time::new(h, m, 0, 0).ok()
+    };
+    text.split(',')
+        .map(|range| {
+            let (start, end) = range.split_once('-').ok_or_else(bad)?;
+            match (time(start), time(end)) {
+                (Some(start), Some(end)) => Ok((start, end)),
+                _ => Err(bad()),
+            }
+        })
+        .collect()
 }
