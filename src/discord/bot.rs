@@ -19,6 +19,7 @@ use super::identity::{Resolved, resolve};
 use super::invocation::{Interaction, Origin, TargetMessage};
 use super::parse::{
     ChangeDraft, DraftRef, DraftVerb, Intent, Parsed, REQUEST_FORM, RequestDraft, parse,
+    refuse_form_id,
 };
 use super::render::{Button, ButtonStyle, Embed, Field, Renderer, Reply, limits};
 use crate::domain::understand::{Draft, Reason, understand_for_bot};
@@ -194,6 +195,13 @@ impl<S: Store> Bot<S> {
             Intent::Draft(draft, source) => {
                 self.draft_button(origin, lang, &who, draft, source).await
             }
+            Intent::RefuseForm(task) => {
+                // Only the IT manager decides: nobody else gets the form.
+                if !who.actor.is_it_manager() {
+                    return Err(UserError::OnlyItManager.into());
+                }
+                Ok(Answer::Form(self.refuse_form(lang, &task)))
+            }
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {
@@ -215,9 +223,14 @@ impl<S: Store> Bot<S> {
                         Command::Assign { to: to.actor }
                     }
                 };
+                let decides = matches!(command, Command::Approve | Command::Refuse { .. });
                 let request = Request::by(who.actor.clone(), Op::Change { task, command })
                     .with_key(origin.interaction_id.to_string());
                 let outcome = self.ledger.submit(request).await?;
+                if decides {
+                    // The IT manager's card shows the decision, without buttons.
+                    return self.decided(lang, &outcome).await;
+                }
                 if is_button {
                     Ok(Answer::Update(
                         self.renderer(lang).card_message(&outcome.task),
@@ -694,6 +707,43 @@ impl<S: Store> Bot<S> {
                 input("details", "form-request-field-details", true, false, 4000),
             ],
         }
+    }
+}
+
+// The company's territory: the IT manager's decisions.
+impl<S: Store> Bot<S> {
+    /// The form asking the IT manager why they refuse.
+    fn refuse_form(&self, lang: Lang, task: &TaskId) -> Form {
+        Form {
+            custom_id: refuse_form_id(task),
+            title: self.renderer(lang).fit(
+                &self.t(lang, "refuse-form-title", &[("id", Arg::Text(task.to_string()))]),
+                45,
+            ),
+            inputs: vec![Input {
+                custom_id: "reason".to_owned(),
+                label: self.t(lang, "refuse-form-reason", &[]),
+                long: true,
+                required: true,
+                max_length: crate::domain::text::REASON_MAX as u16,
+            }],
+        }
+    }
+
+    /// The approval card after a decision: the decision, who and why.
+    async fn decided(&self, lang: Lang, outcome: &Outcome) -> Result<Answer, PonteError> {
+        let task = &outcome.task;
+        let history = self.ledger.history(task.id.clone()).await?;
+        let why = history.as_ref().and_then(|(_, events)| {
+            events.iter().rev().find_map(|e| match &e.kind {
+                crate::domain::EventKind::ApprovalRequested { why } => Some(why.clone()),
+                _ => None,
+            })
+        });
+        let card = self
+            .renderer(lang)
+            .approval_card(task, why.as_ref(), task.chat.thread);
+        Ok(Answer::Update(card))
     }
 }
 

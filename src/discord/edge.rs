@@ -387,6 +387,10 @@ impl Kind<'_> {
             Answer::Update(r) if matches!(self, Kind::Component(_)) => {
                 CreateInteractionResponse::UpdateMessage(message(&r))
             }
+            // A form opened from a button may update that button's message.
+            Answer::Update(r) if matches!(self, Kind::Modal(m) if m.message.is_some()) => {
+                CreateInteractionResponse::UpdateMessage(message(&r))
+            }
             Answer::Update(r) => CreateInteractionResponse::Message(message(&r)),
             Answer::Form(f) => CreateInteractionResponse::Modal(modal(&f)),
         };

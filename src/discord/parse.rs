@@ -141,6 +141,8 @@ pub enum Intent {
     /// A button on a plain-words draft, with the message it was written in
     /// (`None` when that message is gone).
     Draft(DraftRef, Option<TargetMessage>),
+    /// The IT manager's Refuse button: ask for the reason.
+    RefuseForm(TaskId),
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -209,6 +211,70 @@ impl ButtonAction {
     }
 }
 
+/// The IT manager's buttons on an approval card.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalButton {
+    Approve,
+    /// Opens a form asking the reason.
+    Refuse,
+}
+
+/// The prefix of the refusal form's custom id (the task id follows).
+pub const REFUSE_FORM: &str = "ponte:refuse-form:";
+
+impl ApprovalButton {
+    pub const ALL: [ApprovalButton; 2] = [ApprovalButton::Approve, ApprovalButton::Refuse];
+
+    fn verb(self) -> &'static str {
+        match self {
+            ApprovalButton::Approve => "approve",
+            ApprovalButton::Refuse => "refuse",
+        }
+    }
+
+    pub fn custom_id(self, task: &TaskId) -> String {
+        format!("{CUSTOM_ID_PREFIX}{}:{task}", self.verb())
+    }
+
+    /// Reads an approval button; `None` when the custom id is not one.
+    pub fn parse(custom_id: &str) -> Option<Parsed<Intent>> {
+        let (verb, id) = custom_id.strip_prefix(CUSTOM_ID_PREFIX)?.split_once(':')?;
+        let action = Self::ALL.into_iter().find(|a| a.verb() == verb)?;
+        let task = match id.parse::<TaskId>() {
+            Ok(task) => task,
+            Err(e) => return Some(Parsed::Malformed(e)),
+        };
+        Some(Parsed::Ok(match action {
+            ApprovalButton::Approve => Intent::Change {
+                task,
+                change: ChangeDraft::Ready(Command::Approve),
+            },
+            ApprovalButton::Refuse => Intent::RefuseForm(task),
+        }))
+    }
+}
+
+/// The custom id of the form asking why `task` is refused.
+pub fn refuse_form_id(task: &TaskId) -> String {
+    format!("{REFUSE_FORM}{task}")
+}
+
+fn refuse_form(i: &Interaction, custom_id: &str) -> Parsed<Intent> {
+    let Some(id) = custom_id.strip_prefix(REFUSE_FORM) else {
+        return Parsed::NotMine;
+    };
+    let task = match id.parse::<TaskId>() {
+        Ok(task) => task,
+        Err(e) => return Parsed::Malformed(e),
+    };
+    Parsed::Ok(Intent::Change {
+        task,
+        change: ChangeDraft::Ready(Command::Refuse {
+            reason: i.field("reason").unwrap_or_default().to_owned(),
+        }),
+    })
+}
+
 pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
     match interaction {
         Interaction::Slash {
@@ -226,8 +292,14 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
         Interaction::MessageMenu { .. } => Parsed::NotMine,
         Interaction::Button { custom_id, source } => match DraftRef::parse(custom_id) {
             Some(draft) => Parsed::Ok(Intent::Draft(draft, source.clone())),
-            None => button(custom_id),
+            None => match ApprovalButton::parse(custom_id) {
+                Some(parsed) => parsed,
+                None => button(custom_id),
+            },
         },
+        Interaction::Modal { custom_id, .. } if custom_id.starts_with(REFUSE_FORM) => {
+            refuse_form(interaction, custom_id)
+        }
         Interaction::Modal { custom_id, .. } if custom_id == REQUEST_FORM => {
             match interaction.field("title") {
                 None => Parsed::Malformed(UserError::TitleEmpty),
@@ -541,6 +613,47 @@ mod tests {
             })
         );
         assert_eq!(parse(&slash("dance", None, &[])), Parsed::NotMine);
+    }
+
+    #[test]
+    fn approval_buttons_approve_or_ask_for_the_reason_and_the_form_refuses() {
+        let button = |a: ApprovalButton| Interaction::Button {
+            custom_id: a.custom_id(&id("ACME-7")),
+            source: None,
+        };
+        assert_eq!(
+            parse(&button(ApprovalButton::Approve)),
+            Parsed::Ok(Intent::Change {
+                task: id("ACME-7"),
+                change: ChangeDraft::Ready(Command::Approve)
+            })
+        );
+        assert_eq!(
+            parse(&button(ApprovalButton::Refuse)),
+            Parsed::Ok(Intent::RefuseForm(id("ACME-7")))
+        );
+        let form = Interaction::Modal {
+            custom_id: refuse_form_id(&id("ACME-7")),
+            fields: vec![("reason".into(), "not now".into())],
+        };
+        assert_eq!(
+            parse(&form),
+            Parsed::Ok(Intent::Change {
+                task: id("ACME-7"),
+                change: ChangeDraft::Ready(Command::Refuse {
+                    reason: "not now".into()
+                })
+            })
+        );
+        assert_eq!(
+            parse(&Interaction::Button {
+                custom_id: "ponte:approve:nope".into(),
+                source: None
+            }),
+            Parsed::Malformed(UserError::BadTaskId {
+                input: "nope".into()
+            })
+        );
     }
 
     #[test]

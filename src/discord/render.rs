@@ -10,7 +10,7 @@ use crate::domain::{
 };
 use crate::i18n::{Lang, Messages};
 
-use super::parse::ButtonAction;
+use super::parse::{ApprovalButton, ButtonAction};
 
 /// Discord's limits (see shared/discord/README.md).
 pub mod limits {
@@ -194,6 +194,7 @@ impl Renderer<'_> {
                 "approval-why-territory",
                 &[("category", text(category.as_str()))],
             ),
+            ApprovalWhy::MspProposal => self.t("approval-why-proposal", &[]),
         }
     }
 
@@ -452,6 +453,68 @@ impl Renderer<'_> {
                 color: 0x5865F2,
             })
             .collect()
+    }
+}
+
+// The company's territory: the card that asks the IT manager to decide.
+impl Renderer<'_> {
+    /// The card the IT manager decides on: what is asked and why, where the
+    /// task's conversation is, and Approve / Refuse while it is pending.
+    pub fn approval_card(&self, task: &Task, why: Option<&ApprovalWhy>, thread: Option<u64>) -> Reply {
+        let field = |name: &str, value: String, inline: bool| Field {
+            name: self.t(name, &[]),
+            value: self.fit(&value, limits::FIELD_VALUE),
+            inline,
+        };
+        let mut fields = vec![
+            field("card-requester", mention(task.requester.0), true),
+            field("card-priority", task.priority.to_string(), true),
+            field(
+                "card-category",
+                task.category
+                    .as_ref()
+                    .map_or_else(|| self.t("card-none", &[]), |c| c.to_string()),
+                true,
+            ),
+        ];
+        if let Some(why) = why {
+            fields.push(field("approval-card-why", self.approval_why(why), false));
+        }
+        if let Some(state) = self.approval(&task.approval) {
+            fields.push(field("card-approval", state, false));
+        }
+        let mut buttons = Vec::new();
+        if matches!(task.approval, Approval::Pending { .. }) && task.status.is_open() {
+            for (action, label, style) in [
+                (ApprovalButton::Approve, "button-approve", ButtonStyle::Success),
+                (ApprovalButton::Refuse, "button-refuse", ButtonStyle::Secondary),
+            ] {
+                buttons.push(Button {
+                    label: fit(&self.t(label, &[]), limits::BUTTON_LABEL, "…"),
+                    custom_id: action.custom_id(&task.id),
+                    style,
+                });
+            }
+        }
+        let content = match thread {
+            Some(thread) => self.t(
+                "approval-card-intro-thread",
+                &[("thread", text(format!("<#{thread}>")))],
+            ),
+            None => self.t("approval-card-intro", &[]),
+        };
+        Reply {
+            content,
+            embeds: vec![Embed {
+                title: self.fit(&format!("{} · {}", task.id, task.title), limits::EMBED_TITLE),
+                description: self.fit(&task.details, limits::EMBED_DESCRIPTION - 200),
+                fields,
+                color: 0xE67E22,
+            }],
+            buttons,
+            ephemeral: false,
+            ping: Vec::new(),
+        }
     }
 }
 

@@ -212,12 +212,51 @@ impl<S: Store> ChatSink<S> {
     }
 }
 
+// The company's territory: asking the IT manager.
+impl<S: Store> ChatSink<S> {
+    /// Posts the card on which the client's IT manager approves or refuses,
+    /// in the internal IT channel (else the requests channel), in the
+    /// client's language.
+    async fn ask_approval(&self, effect: &Effect, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
+        let Some((task, events)) = self
+            .ledger
+            .history(id.clone())
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?
+        else {
+            tracing::error!(task = %id, "asking approval for a task that does not exist");
+            return Ok(());
+        };
+        let Some(client) = self.config.client(task.id.client()) else {
+            tracing::error!(task = %id, "asking approval for a client no longer configured");
+            return Ok(());
+        };
+        let why = events.iter().find_map(|e| match &e.kind {
+            crate::domain::EventKind::ApprovalRequested { why } if e.seq == seq => Some(why),
+            _ => None,
+        });
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: client.language,
+        };
+        let card = renderer.approval_card(&task, why, task.chat.thread);
+        let channel = client
+            .channels
+            .internal_it
+            .unwrap_or(client.channels.requests)
+            .get();
+        self.post(channel, &card, &effect.key()).await?;
+        Ok(())
+    }
+}
+
 impl<S: Store> Sink for ChatSink<S> {
     async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
         match effect {
             Effect::Announce { task, first, last } => {
                 self.announce(effect, task, *first, *last).await
             }
+            Effect::AskApproval { task, seq } => self.ask_approval(effect, task, *seq).await,
         }
     }
 }

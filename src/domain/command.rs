@@ -9,7 +9,7 @@ use super::event::EventKind;
 use super::ids::{ClientKey, PersonId};
 use super::people::{Actor, Side};
 use super::permission::{Action, action_for_status, authorize};
-use super::routing::{ClientRouting, RouteInput, SideChoice};
+use super::routing::{ApprovalWhy, ClientRouting, RouteInput, SideChoice};
 use super::task::{Approval, ChatRef, Priority, Status, Task, Visibility};
 use super::text::{self, Bounds};
 
@@ -210,11 +210,26 @@ pub fn decide_create(
     ];
     if let Some(why) = decision.approval {
         events.push(EventKind::ApprovalRequested { why });
+    } else if actor.side == Side::Msp && decision.side == Side::Internal {
+        // A request from the MSP to the company's IT is the MSP proposing a
+        // change: the IT manager decides (see `Command::Approve`).
+        events.push(EventKind::ApprovalRequested {
+            why: ApprovalWhy::MspProposal,
+        });
     }
     if let Some(chat) = new.chat.filter(|c| *c != ChatRef::default()) {
         events.push(EventKind::ChatLinked { chat });
     }
     Ok(events)
+}
+
+/// Whether `task` is a change the MSP proposed to the company's IT, waiting
+/// for (or refused by) the IT manager: the only way an approval can be
+/// asked on a task the company's IT handles.
+pub fn is_proposal(task: &Task) -> bool {
+    task.asking_side == Side::Msp
+        && task.handling_side == Side::Internal
+        && task.approval != Approval::NotNeeded
 }
 
 /// Decides the events a command produces on `task`, or why it is refused.
@@ -304,6 +319,14 @@ pub fn decide(
                 }
                 if matches!(to, Status::InProgress | Status::Resolved) {
                     msp_blocked()?;
+                    // The company's territory: the MSP asks before it acts,
+                    // even when nobody asked at creation (rules changed).
+                    if handling == Side::Msp && task.approval == Approval::NotNeeded {
+                        if let Some(why) = routing.approval_for(task.category.as_ref(), handling)
+                        {
+                            return Ok(vec![EventKind::ApprovalRequested { why }]);
+                        }
+                    }
                 }
                 let mut events = Vec::with_capacity(2);
                 let mut from = status;
@@ -368,6 +391,16 @@ pub fn decide(
             events
         }
         Command::Approve => match task.approval {
+            // An approved proposal of the MSP goes to the MSP to carry out
+            // (handing off first: a hand-off starts a fresh approval state).
+            Approval::Pending { .. } | Approval::Refused { .. } if is_proposal(task) => vec![
+                EventKind::HandedOff {
+                    from: handling,
+                    to: Side::Msp,
+                    reason: None,
+                },
+                EventKind::ApprovalGranted,
+            ],
             Approval::Pending { .. } | Approval::Refused { .. } => {
                 vec![EventKind::ApprovalGranted]
             }
@@ -376,6 +409,20 @@ pub fn decide(
             }
         },
         Command::Refuse { reason: raw } => match task.approval {
+            // A refused proposal is not done at all.
+            Approval::Pending { .. } if is_proposal(task) => {
+                let reason = reason(raw)?;
+                vec![
+                    EventKind::ApprovalRefused {
+                        reason: reason.clone(),
+                    },
+                    EventKind::StatusChanged {
+                        from: status,
+                        to: Status::Cancelled,
+                        reason: Some(reason),
+                    },
+                ]
+            }
             Approval::Pending { .. } => vec![EventKind::ApprovalRefused {
                 reason: reason(raw)?,
             }],

@@ -15,6 +15,9 @@ pub enum Effect {
     /// Show events `first..=last` of a task in the chat: refresh its card
     /// and post them in its thread (each side sees what it may see).
     Announce { task: TaskId, first: u32, last: u32 },
+    /// Ask the client's IT manager to approve or refuse: a card with
+    /// Approve and Refuse buttons, for the approval request at event `seq`.
+    AskApproval { task: TaskId, seq: u32 },
 }
 
 impl Effect {
@@ -22,6 +25,7 @@ impl Effect {
     pub fn key(&self) -> String {
         match self {
             Effect::Announce { task, first, last } => format!("announce:{task}:{first}-{last}"),
+            Effect::AskApproval { task, seq } => format!("approval:{task}:{seq}"),
         }
     }
 
@@ -30,6 +34,7 @@ impl Effect {
     pub fn task(&self) -> Option<&TaskId> {
         match self {
             Effect::Announce { task, .. } => Some(task),
+            Effect::AskApproval { task, .. } => Some(task),
         }
     }
 }
@@ -47,9 +52,21 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
     {
         return Vec::new();
     }
-    vec![Effect::Announce {
+    let mut effects = vec![Effect::Announce {
         task: task.id.clone(),
         first: first.seq,
         last: last.seq,
-    }]
+    }];
+    // After the announcement, so the task's card and thread exist when the
+    // IT manager's card points to them.
+    effects.extend(
+        events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::ApprovalRequested { .. }))
+            .map(|e| Effect::AskApproval {
+                task: task.id.clone(),
+                seq: e.seq,
+            }),
+    );
+    effects
 }

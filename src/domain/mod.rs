@@ -22,7 +22,7 @@ pub mod text;
 pub mod understand;
 
 pub use calendar::{BusinessCalendar, CalendarError};
-pub use command::{Command, NewTask, decide, decide_create};
+pub use command::{Command, NewTask, decide, decide_create, is_proposal};
 pub use error::UserError;
 pub use event::{Event, EventKind, Who};
 pub use ids::{ClientKey, PersonId, TaskId};

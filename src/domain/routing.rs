@@ -137,6 +137,9 @@ pub enum ApprovalWhy {
     CategoryNeedsApproval { category: Category },
     /// The category is the company IT's territory, and the MSP was asked.
     ItTerritory { category: Category },
+    /// The MSP proposes a change on its own initiative: the IT manager
+    /// decides whether the MSP may go ahead.
+    MspProposal,
 }
 
 /// The outcome of routing a request.

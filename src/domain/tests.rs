@@ -391,6 +391,119 @@ fn handing_off_moves_the_ball_and_asks_approval_when_it_enters_it_territory() {
     assert_eq!(task.whose_move(), Some(Side::Msp));
 }
 
+/// A task created by `who` of ACME.
+fn create_by(who: &Actor, text: &str, to: SideChoice) -> Task {
+    let new = NewTask {
+        title: text.into(),
+        to,
+        ..Default::default()
+    };
+    let kinds = decide_create(who, &key(ACME), &new, &rules(), now()).unwrap();
+    let events: Vec<Event> = (1..)
+        .zip(kinds)
+        .map(|(seq, kind)| Event {
+            task: TaskId::new(key(ACME), 1),
+            seq,
+            at: now(),
+            by: Who::Person(who.person),
+            kind,
+        })
+        .collect();
+    Task::fold(&events).unwrap()
+}
+
+#[test]
+fn a_change_the_msp_proposes_goes_to_the_msp_once_approved() {
+    let cast = Cast::new();
+    let engineer = cast.get("msp-engineer");
+    let mut task = create_by(engineer, "Update the firewall firmware", SideChoice::Auto);
+    assert_eq!(task.handling_side, Side::Internal);
+    assert!(is_proposal(&task));
+    assert_eq!(task.whose_move(), Some(Side::Internal));
+    // Only the IT manager decides; the engineer cannot approve their own.
+    for who in ["msp-engineer", "it-tech", "requester"] {
+        assert_eq!(
+            decide(&task, cast.get(who), &Command::Approve, &rules(), now()),
+            Err(UserError::OnlyItManager),
+            "{who}"
+        );
+    }
+    run(&mut task, cast.get("it-manager"), Command::Approve);
+    assert_eq!(task.handling_side, Side::Msp);
+    assert!(matches!(task.approval, Approval::Granted { .. }));
+    assert!(!is_proposal(&task));
+    run(
+        &mut task,
+        engineer,
+        Command::SetStatus {
+            to: Status::InProgress,
+            reason: None,
+        },
+    );
+    assert_eq!(task.status, Status::InProgress);
+}
+
+#[test]
+fn a_refused_proposal_is_cancelled_with_the_reason() {
+    let cast = Cast::new();
+    let mut task = create_by(
+        cast.get("msp-engineer"),
+        "Reboot the file server at noon",
+        SideChoice::Auto,
+    );
+    let refuse = |reason: &str| Command::Refuse {
+        reason: reason.into(),
+    };
+    assert_eq!(
+        decide(&task, cast.get("it-manager"), &refuse(" "), &rules(), now()),
+        Err(UserError::ReasonRequired)
+    );
+    run(&mut task, cast.get("it-manager"), refuse("not during work hours"));
+    assert_eq!(task.status, Status::Cancelled);
+    assert!(matches!(&task.approval, Approval::Refused { reason, .. } if reason == "not during work hours"));
+    // Requests of the company's own people are never proposals.
+    let (task, _) = create(&cast, "printer jammed", SideChoice::Auto);
+    assert!(!is_proposal(&task));
+    assert_eq!(task.approval, Approval::NotNeeded);
+}
+
+#[test]
+fn starting_work_in_the_companys_territory_asks_for_approval_first() {
+    let cast = Cast::new();
+    // A security task (the company's) sent to the MSP, approved, then
+    // routed again: approval is reset, so starting asks again.
+    let (mut task, _) = create(&cast, "phishing mail", SideChoice::To(Side::Msp));
+    run(&mut task, cast.get("it-manager"), Command::Approve);
+    let routed = Event {
+        task: task.id.clone(),
+        seq: task.version + 1,
+        at: now(),
+        by: Who::Ponte,
+        kind: EventKind::Routed {
+            side: Side::Msp,
+            category: task.category.clone(),
+            reason: RouteReason::Requested { side: Side::Msp },
+        },
+    };
+    task.apply(&routed).unwrap();
+    assert_eq!(task.approval, Approval::NotNeeded);
+    let start = Command::SetStatus {
+        to: Status::InProgress,
+        reason: None,
+    };
+    let engineer = cast.get("msp-engineer");
+    let kinds = decide(&task, engineer, &start, &rules(), now()).unwrap();
+    assert!(
+        matches!(kinds.as_slice(), [EventKind::ApprovalRequested { why: ApprovalWhy::ItTerritory { .. } }]),
+        "{kinds:?}"
+    );
+    apply(&mut task, engineer, kinds);
+    assert_eq!(
+        decide(&task, engineer, &start, &rules(), now()),
+        Err(UserError::AwaitingApproval)
+    );
+}
+
 #[test]
 fn starting_an_unowned_task_claims_it() {
     let cast = Cast::new();

@@ -153,3 +153,13 @@ draft-reason-chosen = you chose { $side }
 error-not-your-draft = Only the person who asked can confirm or change this draft.
 error-draft-expired = This draft has expired. Mention me again with your request.
 error-draft-gone = The message this draft was made from is gone. Mention me again with your request.
+
+## The company's territory: approvals
+approval-why-proposal = the MSP proposes this change
+approval-card-intro = 🛂 The IT manager's decision is needed.
+approval-card-intro-thread = 🛂 The IT manager's decision is needed. The conversation: { $thread }
+approval-card-why = Why it needs approval
+button-approve = Approve
+button-refuse = Refuse
+refuse-form-title = Refuse { $id }
+refuse-form-reason = Why? (both sides will read it)

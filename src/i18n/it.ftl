@@ -153,3 +153,13 @@ draft-reason-chosen = hai scelto l'{ $side }
 error-not-your-draft = Solo chi ha fatto la richiesta può confermare o cambiare questa bozza.
 error-draft-expired = Questa bozza è scaduta. Menzionami di nuovo con la tua richiesta.
 error-draft-gone = Il messaggio da cui è nata questa bozza non c'è più. Menzionami di nuovo con la tua richiesta.
+
+## Il territorio dell'azienda: approvazioni
+approval-why-proposal = l'MSP propone questa modifica
+approval-card-intro = 🛂 Serve la decisione del responsabile IT.
+approval-card-intro-thread = 🛂 Serve la decisione del responsabile IT. La conversazione: { $thread }
+approval-card-why = Perché serve l'approvazione
+button-approve = Approva
+button-refuse = Rifiuta
+refuse-form-title = Rifiuta { $id }
+refuse-form-reason = Perché? (lo leggeranno entrambe le parti)
