@@ -49,6 +49,8 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    approval_granted,
+    approval_refused,
     bad_input,
     faults,
     handoff_between_sides,

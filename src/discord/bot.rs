@@ -717,7 +717,11 @@ impl<S: Store> Bot<S> {
         Form {
             custom_id: refuse_form_id(task),
             title: self.renderer(lang).fit(
-                &self.t(lang, "refuse-form-title", &[("id", Arg::Text(task.to_string()))]),
+                &self.t(
+                    lang,
+                    "refuse-form-title",
+                    &[("id", Arg::Text(task.to_string()))],
+                ),
                 45,
             ),
             inputs: vec![Input {

@@ -460,7 +460,12 @@ impl Renderer<'_> {
 impl Renderer<'_> {
     /// The card the IT manager decides on: what is asked and why, where the
     /// task's conversation is, and Approve / Refuse while it is pending.
-    pub fn approval_card(&self, task: &Task, why: Option<&ApprovalWhy>, thread: Option<u64>) -> Reply {
+    pub fn approval_card(
+        &self,
+        task: &Task,
+        why: Option<&ApprovalWhy>,
+        thread: Option<u64>,
+    ) -> Reply {
         let field = |name: &str, value: String, inline: bool| Field {
             name: self.t(name, &[]),
             value: self.fit(&value, limits::FIELD_VALUE),
@@ -483,11 +488,20 @@ impl Renderer<'_> {
         if let Some(state) = self.approval(&task.approval) {
             fields.push(field("card-approval", state, false));
         }
+        let pending = matches!(task.approval, Approval::Pending { .. });
         let mut buttons = Vec::new();
-        if matches!(task.approval, Approval::Pending { .. }) && task.status.is_open() {
+        if pending && task.status.is_open() {
             for (action, label, style) in [
-                (ApprovalButton::Approve, "button-approve", ButtonStyle::Success),
-                (ApprovalButton::Refuse, "button-refuse", ButtonStyle::Secondary),
+                (
+                    ApprovalButton::Approve,
+                    "button-approve",
+                    ButtonStyle::Success,
+                ),
+                (
+                    ApprovalButton::Refuse,
+                    "button-refuse",
+                    ButtonStyle::Secondary,
+                ),
             ] {
                 buttons.push(Button {
                     label: fit(&self.t(label, &[]), limits::BUTTON_LABEL, "…"),
@@ -496,17 +510,21 @@ impl Renderer<'_> {
                 });
             }
         }
-        let content = match thread {
-            Some(thread) => self.t(
+        let content = match (thread, pending) {
+            (Some(thread), true) => self.t(
                 "approval-card-intro-thread",
                 &[("thread", text(format!("<#{thread}>")))],
             ),
-            None => self.t("approval-card-intro", &[]),
+            (None, true) => self.t("approval-card-intro", &[]),
+            (_, false) => self.t("approval-card-decided", &[]),
         };
         Reply {
             content,
             embeds: vec![Embed {
-                title: self.fit(&format!("{} · {}", task.id, task.title), limits::EMBED_TITLE),
+                title: self.fit(
+                    &format!("{} · {}", task.id, task.title),
+                    limits::EMBED_TITLE,
+                ),
                 description: self.fit(&task.details, limits::EMBED_DESCRIPTION - 200),
                 fields,
                 color: 0xE67E22,

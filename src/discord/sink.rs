@@ -217,7 +217,12 @@ impl<S: Store> ChatSink<S> {
     /// Posts the card on which the client's IT manager approves or refuses,
     /// in the internal IT channel (else the requests channel), in the
     /// client's language.
-    async fn ask_approval(&self, effect: &Effect, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
+    async fn ask_approval(
+        &self,
+        effect: &Effect,
+        id: &TaskId,
+        seq: u32,
+    ) -> Result<(), DeliveryError> {
         let Some((task, events)) = self
             .ledger
             .history(id.clone())

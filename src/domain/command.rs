@@ -322,8 +322,7 @@ pub fn decide(
                     // The company's territory: the MSP asks before it acts,
                     // even when nobody asked at creation (rules changed).
                     if handling == Side::Msp && task.approval == Approval::NotNeeded {
-                        if let Some(why) = routing.approval_for(task.category.as_ref(), handling)
-                        {
+                        if let Some(why) = routing.approval_for(task.category.as_ref(), handling) {
                             return Ok(vec![EventKind::ApprovalRequested { why }]);
                         }
                     }

@@ -458,9 +458,15 @@ fn a_refused_proposal_is_cancelled_with_the_reason() {
         decide(&task, cast.get("it-manager"), &refuse(" "), &rules(), now()),
         Err(UserError::ReasonRequired)
     );
-    run(&mut task, cast.get("it-manager"), refuse("not during work hours"));
+    run(
+        &mut task,
+        cast.get("it-manager"),
+        refuse("not during work hours"),
+    );
     assert_eq!(task.status, Status::Cancelled);
-    assert!(matches!(&task.approval, Approval::Refused { reason, .. } if reason == "not during work hours"));
+    assert!(
+        matches!(&task.approval, Approval::Refused { reason, .. } if reason == "not during work hours")
+    );
     // Requests of the company's own people are never proposals.
     let (task, _) = create(&cast, "printer jammed", SideChoice::Auto);
     assert!(!is_proposal(&task));
@@ -494,7 +500,12 @@ fn starting_work_in_the_companys_territory_asks_for_approval_first() {
     let engineer = cast.get("msp-engineer");
     let kinds = decide(&task, engineer, &start, &rules(), now()).unwrap();
     assert!(
-        matches!(kinds.as_slice(), [EventKind::ApprovalRequested { why: ApprovalWhy::ItTerritory { .. } }]),
+        matches!(
+            kinds.as_slice(),
+            [EventKind::ApprovalRequested {
+                why: ApprovalWhy::ItTerritory { .. }
+            }]
+        ),
         "{kinds:?}"
     );
     apply(&mut task, engineer, kinds);

@@ -163,3 +163,4 @@ button-approve = Approve
 button-refuse = Refuse
 refuse-form-title = Refuse { $id }
 refuse-form-reason = Why? (both sides will read it)
+approval-card-decided = 🛂 The IT manager has decided.

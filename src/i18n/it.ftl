@@ -163,3 +163,4 @@ button-approve = Approva
 button-refuse = Rifiuta
 refuse-form-title = Rifiuta { $id }
 refuse-form-reason = Perché? (lo leggeranno entrambe le parti)
+approval-card-decided = 🛂 Il responsabile IT ha deciso.
