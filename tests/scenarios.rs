@@ -52,6 +52,7 @@ scenarios! {
     approval_granted,
     approval_refused,
     bad_input,
+    bridge_relay,
     faults,
     handoff_between_sides,
     list_and_mine,

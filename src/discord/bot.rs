@@ -751,6 +751,81 @@ impl<S: Store> Bot<S> {
     }
 }
 
+/// A message written (or edited) in a task's thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadMessage {
+    pub thread: u64,
+    pub message: u64,
+    /// The author's display name, as the other side will read it.
+    pub author: String,
+    pub content: String,
+    pub attachments: Vec<crate::domain::Attachment>,
+    pub edit: bool,
+}
+
+// The bridge: what people write in a task's threads.
+impl<S: Store> Bot<S> {
+    /// Records a thread message as an event of `task` (shared messages are
+    /// then relayed across; notes, starting with the note marker, stay).
+    /// Nothing is answered: the message is the conversation.
+    pub async fn thread_message(&self, origin: &Origin, task: TaskId, said: ThreadMessage) {
+        if let Err(e) = self.record_thread_message(origin, task, said).await {
+            tracing::warn!(user = origin.user, error = %e, "a thread message was not recorded");
+        }
+    }
+
+    async fn record_thread_message(
+        &self,
+        origin: &Origin,
+        id: TaskId,
+        said: ThreadMessage,
+    ) -> Result<(), PonteError> {
+        let who = resolve(
+            &self.config,
+            origin.guild,
+            origin.channel,
+            origin.user,
+            &origin.roles,
+        )?;
+        let (task, _) = self.ledger.show(who.actor.clone(), id.clone()).await?;
+        // A thread merely named like the task is not the task's.
+        if task.chat.thread != Some(said.thread) && task.mirror.thread != Some(said.thread) {
+            return Ok(());
+        }
+        let (body, visibility) = crate::domain::bridge::classify(&said.content, who.actor.side);
+        let (command, key) = if said.edit {
+            let key = format!(
+                "edit:{}:{}",
+                said.message,
+                super::sink::nonce(&said.content)
+            );
+            (
+                Command::EditSaid {
+                    message: said.message,
+                    body,
+                    visibility,
+                },
+                key,
+            )
+        } else {
+            (
+                Command::Say {
+                    author: said.author,
+                    thread: said.thread,
+                    message: said.message,
+                    body,
+                    visibility,
+                    attachments: said.attachments,
+                },
+                format!("said:{}", said.message),
+            )
+        };
+        let request =
+            Request::by(who.actor.clone(), Op::Change { task: id, command }).with_key(key);
+        self.ledger.submit(request).await.map(drop)
+    }
+}
+
 /// The client of the place the person acts in.
 fn place_client(who: &Resolved) -> Result<&ClientKey, UserError> {
     who.client.as_ref().ok_or(UserError::ClientNeeded)

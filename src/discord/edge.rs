@@ -356,6 +356,62 @@ impl<S: Store> Handler<S> {
     }
 }
 
+// The bridge: messages people write in a task's thread.
+impl<S: Store> Handler<S> {
+    /// Records a message (or its edit) written in a task's thread; the
+    /// thread's name starts with the task's id, and the bot checks the
+    /// thread really is that task's.
+    async fn thread_said(&self, ctx: &Context, msg: &DiscordMessage, roles: Vec<u64>, edit: bool) {
+        let Ok(channel) = msg.channel_id.to_channel(&ctx.http).await else {
+            return;
+        };
+        let Some(thread) = channel.guild() else {
+            return;
+        };
+        if !thread.thread_metadata.is_some() {
+            return;
+        }
+        let Some(task) = thread
+            .name
+            .split_whitespace()
+            .next()
+            .and_then(|id| id.parse::<crate::domain::TaskId>().ok())
+        else {
+            return;
+        };
+        let origin = Origin {
+            interaction_id: msg.id.get(),
+            user: msg.author.id.get(),
+            guild: msg.guild_id.map(GuildId::get),
+            channel: msg.channel_id.get(),
+            roles,
+            locale: String::new(),
+            resolved: Vec::new(),
+        };
+        let said = super::bot::ThreadMessage {
+            thread: msg.channel_id.get(),
+            message: msg.id.get(),
+            author: msg
+                .author
+                .global_name
+                .clone()
+                .unwrap_or_else(|| msg.author.name.clone()),
+            content: msg.content.clone(),
+            attachments: msg
+                .attachments
+                .iter()
+                .map(|a| crate::domain::Attachment {
+                    name: a.filename.clone(),
+                    size: u64::from(a.size),
+                    url: a.url.clone(),
+                })
+                .collect(),
+            edit,
+        };
+        self.bot.thread_message(&origin, task, said).await;
+    }
+}
+
 /// The interaction being answered.
 enum Kind<'a> {
     Command(&'a CommandInteraction),
@@ -415,6 +471,13 @@ impl<S: Store> EventHandler for Handler<S> {
         }
         let mentioned = msg.mentions.iter().any(|u| u.id.get() == bot_id);
         if !mentioned && msg.guild_id.is_some() {
+            // The bridge: a message in a task's thread.
+            let roles = msg
+                .member
+                .as_ref()
+                .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                .unwrap_or_default();
+            self.thread_said(&ctx, &msg, roles, false).await;
             return;
         }
         let origin = Origin {
@@ -443,6 +506,36 @@ impl<S: Store> EventHandler for Handler<S> {
         if let Err(e) = msg.channel_id.send_message(&ctx.http, message).await {
             tracing::error!(message = msg.id.get(), error = %e, "cannot answer a mention");
         }
+    }
+
+    async fn message_update(
+        &self,
+        ctx: Context,
+        _old: Option<DiscordMessage>,
+        _new: Option<DiscordMessage>,
+        event: serenity::all::MessageUpdateEvent,
+    ) {
+        // Only edits of what people wrote (not embeds Discord unfurls).
+        if event.content.is_none() || event.guild_id.is_none() {
+            return;
+        }
+        let Ok(msg) = event.channel_id.message(&ctx.http, event.id).await else {
+            return;
+        };
+        if msg.author.bot || Some(msg.author.id.get()) == self.bot.me.get().copied() {
+            return;
+        }
+        let roles = match event.guild_id {
+            Some(g) => g
+                .member(&ctx.http, msg.author.id)
+                .await
+                .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let mut msg = msg;
+        msg.guild_id = event.guild_id;
+        self.thread_said(&ctx, &msg, roles, true).await;
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: DiscordInteraction) {

@@ -397,6 +397,36 @@ impl Renderer<'_> {
             }
             EventKind::ChatLinked { .. } => return None,
             EventKind::Acknowledged => self.t("event-acknowledged", &[("who", by)]),
+            EventKind::Said {
+                author,
+                side,
+                body,
+                visibility,
+                attachments,
+                ..
+            } => {
+                let id = match visibility {
+                    Visibility::Shared => "event-said",
+                    Visibility::Side(_) => "event-said-note",
+                };
+                let mut line = self.t(
+                    id,
+                    &[
+                        ("author", text(author)),
+                        ("side", Arg::Side(*side)),
+                        ("body", text(body)),
+                    ],
+                );
+                for a in crate::domain::bridge::attachment_lines(attachments) {
+                    line.push('\n');
+                    line.push_str(&a);
+                }
+                line
+            }
+            EventKind::SaidEdited { body, .. } => {
+                self.t("event-said-edited", &[("who", by), ("body", text(body))])
+            }
+            EventKind::Mirrored { .. } | EventKind::Relayed { .. } => return None,
         };
         Some(line)
     }
@@ -533,6 +563,35 @@ impl Renderer<'_> {
             ephemeral: false,
             ping: Vec::new(),
         }
+    }
+}
+
+// The bridge: how a message reads in the thread across.
+impl Renderer<'_> {
+    /// The copy of a message in the other thread: author, side, text, and
+    /// attachments as links; `edited` marks the copy of an edit.
+    pub fn relayed(
+        &self,
+        author: &str,
+        side: Side,
+        body: &str,
+        attachments: &[crate::domain::Attachment],
+        edited: bool,
+    ) -> String {
+        let id = if edited { "relay-edited" } else { "relay-line" };
+        let mut out = self.t(
+            id,
+            &[
+                ("author", text(author)),
+                ("side", Arg::Side(side)),
+                ("body", text(body)),
+            ],
+        );
+        for a in crate::domain::bridge::attachment_lines(attachments) {
+            out.push('\n');
+            out.push_str(&a);
+        }
+        self.fit(&out, limits::CONTENT)
     }
 }
 

@@ -24,10 +24,14 @@ use super::sink::ChatSink;
 /// The slash-command manifest (English and Italian), registered per server.
 pub const MANIFEST: &str = include_str!("../../commands/commands.json");
 
-/// What Ponte asks the gateway for. Message content is not requested: the
-/// commands and buttons do not need it.
+/// What Ponte asks the gateway for. Message content (privileged: enable it
+/// in the developer portal) is needed to relay what people write in task
+/// threads across the bridge, and to read mentions and DMs.
 pub fn intents() -> GatewayIntents {
-    GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
 }
 
 /// Why the bot could not start.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serenity::all::{ChannelId, CreateMessage, CreateThread, EditMessage, Http, MessageId, Nonce};
 
-use crate::config::Config;
+use crate::config::{ClientConfig, Config};
 use crate::domain::effect::Effect;
 use crate::domain::{
     Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId, UserError,
@@ -125,6 +125,8 @@ impl<S: Store> ChatSink<S> {
             };
             self.post(thread, &line, &format!("{key}#{i}")).await?;
         }
+        // The bridge: the same card and lines on the other side's server.
+        self.mirror(&key, &mut task, client, &shown).await?;
         Ok(())
     }
 
@@ -255,6 +257,280 @@ impl<S: Store> ChatSink<S> {
     }
 }
 
+// The bridge: a mirrored card and thread on the other side's server, and
+// what people write relayed between the two threads.
+impl<S: Store> ChatSink<S> {
+    async fn guild_of(&self, channel: u64) -> Result<Option<u64>, DeliveryError> {
+        let channel = ChannelId::new(channel)
+            .to_channel(&self.http)
+            .await
+            .map_err(failed("reading a channel"))?;
+        Ok(channel.guild().map(|g| g.guild_id.get()))
+    }
+
+    /// The language of the side a mirror channel belongs to.
+    fn mirror_lang(&self, client: &ClientConfig, channel: u64) -> crate::i18n::Lang {
+        if self.config.msp_channel(&client.key).map(|c| c.get()) == Some(channel) {
+            self.config.msp().language
+        } else {
+            client.language
+        }
+    }
+
+    /// Where a task's mirror goes: the other side's channel for the client,
+    /// when it is in another Discord server than the task's card.
+    async fn mirror_place(
+        &self,
+        client: &ClientConfig,
+        task: &Task,
+    ) -> Result<Option<u64>, DeliveryError> {
+        let Some(primary) = task.chat.channel else {
+            return Ok(None);
+        };
+        let Some(primary_guild) = self.guild_of(primary).await? else {
+            return Ok(None);
+        };
+        let other = if primary_guild == client.guild_id.get() {
+            match self.config.msp_channel(&client.key) {
+                Some(c) => c.get(),
+                None => return Ok(None),
+            }
+        } else {
+            client
+                .channels
+                .internal_it
+                .unwrap_or(client.channels.requests)
+                .get()
+        };
+        let other_guild = self.guild_of(other).await?;
+        Ok((other_guild.is_some() && other_guild != Some(primary_guild)).then_some(other))
+    }
+
+    async fn mirror(
+        &self,
+        key: &str,
+        task: &mut Task,
+        client: &ClientConfig,
+        shown: &[crate::domain::Event],
+    ) -> Result<(), DeliveryError> {
+        let thread = match (task.mirror.message, task.mirror.channel) {
+            (Some(message), Some(channel)) => {
+                let renderer = Renderer {
+                    messages: &self.messages,
+                    lang: self.mirror_lang(client, channel),
+                };
+                let card = renderer.card_message(task);
+                ChannelId::new(channel)
+                    .edit_message(
+                        &self.http,
+                        MessageId::new(message),
+                        EditMessage::new()
+                            .embeds(card.embeds.iter().map(embed).collect())
+                            .components(components(&card.buttons))
+                            .allowed_mentions(allowed_mentions(&[])),
+                    )
+                    .await
+                    .map_err(failed("editing the mirrored card"))?;
+                task.mirror.thread.unwrap_or(channel)
+            }
+            _ => {
+                let Some(channel) = self.mirror_place(client, task).await? else {
+                    return Ok(());
+                };
+                let renderer = Renderer {
+                    messages: &self.messages,
+                    lang: self.mirror_lang(client, channel),
+                };
+                let card = renderer.card_message(task);
+                let message = self
+                    .post(channel, &card, &format!("mirror:{}", task.id))
+                    .await?;
+                let thread = match ChannelId::new(channel)
+                    .create_thread_from_message(
+                        &self.http,
+                        message,
+                        CreateThread::new(renderer.thread_name(task)),
+                    )
+                    .await
+                {
+                    Ok(thread) => thread.id.get(),
+                    Err(e) => {
+                        tracing::warn!(task = %task.id, error = %e, "mirror thread not created; assuming it exists");
+                        message.get()
+                    }
+                };
+                let chat = ChatRef {
+                    channel: Some(channel),
+                    thread: Some(thread),
+                    message: Some(message.get()),
+                };
+                let request = Request {
+                    actor: ponte(),
+                    by: Who::Ponte,
+                    op: Op::Change {
+                        task: task.id.clone(),
+                        command: Command::LinkMirror(chat),
+                    },
+                    key: Some(format!("mirror-link:{}:{}", task.id, message.get())),
+                };
+                match self.ledger.submit(request).await {
+                    Ok(outcome) => *task = outcome.task,
+                    Err(PonteError::User(UserError::Unchanged)) => {}
+                    Err(e) => return Err(DeliveryError(format!("linking the mirror: {e}"))),
+                }
+                thread
+            }
+        };
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: self.mirror_lang(client, task.mirror.channel.unwrap_or(thread)),
+        };
+        let lines = renderer.history(shown, Side::Internal);
+        for (i, chunk) in pack(lines, super::render::limits::CONTENT)
+            .into_iter()
+            .enumerate()
+        {
+            let line = Reply {
+                content: chunk,
+                ..Reply::default()
+            };
+            self.post(thread, &line, &format!("{key}#m{i}")).await?;
+        }
+        Ok(())
+    }
+
+    /// The language of the thread `thread` of `task`.
+    fn thread_lang(&self, client: &ClientConfig, task: &Task, thread: u64) -> crate::i18n::Lang {
+        match task.mirror.channel {
+            Some(channel) if task.mirror.thread == Some(thread) => {
+                self.mirror_lang(client, channel)
+            }
+            _ => client.language,
+        }
+    }
+
+    async fn relay(&self, effect: &Effect, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
+        let Some((task, events)) = self
+            .ledger
+            .history(id.clone())
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?
+        else {
+            return Ok(());
+        };
+        let Some(client) = self.config.client(task.id.client()) else {
+            return Ok(());
+        };
+        let Some(said) = events.iter().find(|e| e.seq == seq) else {
+            return Ok(());
+        };
+        let crate::domain::EventKind::Said {
+            author,
+            side,
+            thread,
+            message,
+            body,
+            visibility: Visibility::Shared,
+            attachments,
+        } = &said.kind
+        else {
+            // Only shared messages cross the bridge.
+            return Ok(());
+        };
+        let Some(target) = task.other_thread(*thread) else {
+            return Ok(());
+        };
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: self.thread_lang(client, &task, target),
+        };
+        let copy = Reply {
+            content: renderer.relayed(author, *side, body, attachments, false),
+            ..Reply::default()
+        };
+        let posted = self.post(target, &copy, &effect.key()).await?;
+        let request = Request {
+            actor: ponte(),
+            by: Who::Ponte,
+            op: Op::Change {
+                task: task.id.clone(),
+                command: Command::LinkRelay {
+                    source: *message,
+                    copy: posted.get(),
+                },
+            },
+            key: Some(format!("relay-link:{}:{seq}", task.id)),
+        };
+        self.ledger
+            .submit(request)
+            .await
+            .map(drop)
+            .map_err(|e| DeliveryError(format!("remembering a relayed message: {e}")))
+    }
+
+    async fn relay_edit(&self, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
+        use crate::domain::EventKind;
+        let Some((task, events)) = self
+            .ledger
+            .history(id.clone())
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?
+        else {
+            return Ok(());
+        };
+        let Some(client) = self.config.client(task.id.client()) else {
+            return Ok(());
+        };
+        let Some(EventKind::SaidEdited {
+            message,
+            body,
+            visibility: Visibility::Shared,
+        }) = events.iter().find(|e| e.seq == seq).map(|e| &e.kind)
+        else {
+            return Ok(());
+        };
+        // The original, and its copy across the bridge (none for a note).
+        let original = events.iter().find_map(|e| match &e.kind {
+            EventKind::Said {
+                author,
+                side,
+                thread,
+                message: m,
+                visibility: Visibility::Shared,
+                attachments,
+                ..
+            } if m == message => Some((author, *side, *thread, attachments)),
+            _ => None,
+        });
+        let copy = events.iter().find_map(|e| match &e.kind {
+            EventKind::Relayed { source, copy } if source == message => Some(*copy),
+            _ => None,
+        });
+        let (Some((author, side, thread, attachments)), Some(copy)) = (original, copy) else {
+            tracing::warn!(task = %id, message, "an edit of a message that was not relayed");
+            return Ok(());
+        };
+        let Some(target) = task.other_thread(thread) else {
+            return Ok(());
+        };
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: self.thread_lang(client, &task, target),
+        };
+        ChannelId::new(target)
+            .edit_message(
+                &self.http,
+                MessageId::new(copy),
+                EditMessage::new()
+                    .content(renderer.relayed(author, side, body, attachments, true))
+                    .allowed_mentions(allowed_mentions(&[])),
+            )
+            .await
+            .map_err(failed("editing a relayed message"))?;
+        Ok(())
+    }
+}
+
 impl<S: Store> Sink for ChatSink<S> {
     async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
         match effect {
@@ -262,6 +538,8 @@ impl<S: Store> Sink for ChatSink<S> {
                 self.announce(effect, task, *first, *last).await
             }
             Effect::AskApproval { task, seq } => self.ask_approval(effect, task, *seq).await,
+            Effect::Relay { task, seq } => self.relay(effect, task, *seq).await,
+            Effect::RelayEdit { task, seq } => self.relay_edit(task, *seq).await,
         }
     }
 }

@@ -67,6 +67,28 @@ pub enum Command {
     LinkChat(ChatRef),
     /// Acknowledge an urgent task of the MSP: its escalation stops paging.
     Acknowledge,
+    /// Someone wrote in one of the task's threads (the bridge).
+    Say {
+        author: String,
+        thread: u64,
+        message: u64,
+        body: String,
+        visibility: Visibility,
+        attachments: Vec<super::event::Attachment>,
+    },
+    /// Someone edited a message of one of the task's threads.
+    EditSaid {
+        message: u64,
+        body: String,
+        visibility: Visibility,
+    },
+    /// Record the mirrored card and thread on the other side's server.
+    LinkMirror(ChatRef),
+    /// Record that `copy` is the relayed copy of message `source`.
+    LinkRelay {
+        source: u64,
+        copy: u64,
+    },
 }
 
 impl Command {
@@ -88,6 +110,10 @@ impl Command {
             Command::Cancel { .. } => Action::Cancel,
             Command::LinkChat(_) => Action::LinkChat,
             Command::Acknowledge => Action::Acknowledge,
+            Command::Say { visibility, .. } | Command::EditSaid { visibility, .. } => {
+                Action::Comment(*visibility)
+            }
+            Command::LinkMirror(_) | Command::LinkRelay { .. } => Action::LinkChat,
         }
     }
 
@@ -110,6 +136,10 @@ impl Command {
             Command::Cancel { .. } => "cancel",
             Command::LinkChat(_) => "link_chat",
             Command::Acknowledge => "acknowledge",
+            Command::Say { .. } => "say",
+            Command::EditSaid { .. } => "edit_said",
+            Command::LinkMirror(_) => "link_mirror",
+            Command::LinkRelay { .. } => "link_relay",
         }
     }
 }
@@ -246,7 +276,16 @@ pub fn decide(
     // Chat links may always be recorded; every other change needs a task
     // that is not finished (reopen has its own rule).
     let is_reopen = matches!(command, Command::Reopen { .. });
-    if status.is_final() && !is_reopen && !matches!(command, Command::LinkChat(_)) {
+    // What people write in a finished task's thread is still its history.
+    let always = matches!(
+        command,
+        Command::LinkChat(_)
+            | Command::LinkMirror(_)
+            | Command::LinkRelay { .. }
+            | Command::Say { .. }
+            | Command::EditSaid { .. }
+    );
+    if status.is_final() && !is_reopen && !always {
         return Err(finished());
     }
     let handling = task.handling_side;
@@ -472,6 +511,49 @@ pub fn decide(
             }
             vec![EventKind::ChatLinked { chat: *chat }]
         }
+        Command::Say {
+            author,
+            thread,
+            message,
+            body,
+            visibility,
+            attachments,
+        } => {
+            // A message with only a file has no text: the file is the message.
+            let body = if body.trim().is_empty() && !attachments.is_empty() {
+                String::new()
+            } else {
+                comment(body)?
+            };
+            vec![EventKind::Said {
+                author: text::bounded(author, 100).unwrap_or_else(|_| "?".to_owned()),
+                side: actor.side,
+                thread: *thread,
+                message: *message,
+                body,
+                visibility: *visibility,
+                attachments: attachments.clone(),
+            }]
+        }
+        Command::EditSaid {
+            message,
+            body,
+            visibility,
+        } => vec![EventKind::SaidEdited {
+            message: *message,
+            body: comment(body)?,
+            visibility: *visibility,
+        }],
+        Command::LinkMirror(chat) => {
+            if task.mirror == *chat {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::Mirrored { chat: *chat }]
+        }
+        Command::LinkRelay { source, copy } => vec![EventKind::Relayed {
+            source: *source,
+            copy: *copy,
+        }],
         Command::Acknowledge => {
             // Only a task of the MSP that nobody picked up yet escalates; a
             // claimed or worked-on task is acknowledged already.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::event::{Event, EventKind};
 use super::ids::TaskId;
-use super::task::Task;
+use super::task::{Task, Visibility};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
@@ -18,6 +18,11 @@ pub enum Effect {
     /// Ask the client's IT manager to approve or refuse: a card with
     /// Approve and Refuse buttons, for the approval request at event `seq`.
     AskApproval { task: TaskId, seq: u32 },
+    /// Copy the message of event `seq` (a shared `said`) into the thread
+    /// across the bridge, with its author's name and side.
+    Relay { task: TaskId, seq: u32 },
+    /// Edit the relayed copy as event `seq` (a shared `said_edited`) says.
+    RelayEdit { task: TaskId, seq: u32 },
 }
 
 impl Effect {
@@ -26,6 +31,8 @@ impl Effect {
         match self {
             Effect::Announce { task, first, last } => format!("announce:{task}:{first}-{last}"),
             Effect::AskApproval { task, seq } => format!("approval:{task}:{seq}"),
+            Effect::Relay { task, seq } => format!("relay:{task}:{seq}"),
+            Effect::RelayEdit { task, seq } => format!("relay-edit:{task}:{seq}"),
         }
     }
 
@@ -34,7 +41,9 @@ impl Effect {
     pub fn task(&self) -> Option<&TaskId> {
         match self {
             Effect::Announce { task, .. } => Some(task),
-            Effect::AskApproval { task, .. } => Some(task),
+            Effect::AskApproval { task, .. }
+            | Effect::Relay { task, .. }
+            | Effect::RelayEdit { task, .. } => Some(task),
         }
     }
 }
@@ -44,13 +53,40 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
     let (Some(first), Some(last)) = (events.first(), events.last()) else {
         return Vec::new();
     };
-    // Linking a task to its chat messages is the adapter's own bookkeeping:
-    // nothing to announce.
-    if events
-        .iter()
-        .all(|e| matches!(e.kind, EventKind::ChatLinked { .. }))
-    {
-        return Vec::new();
+    // The bridge: what people write in a thread is already in that thread;
+    // shared messages are copied across, internal notes never are.
+    let bridged = |e: &Event| match &e.kind {
+        EventKind::Said {
+            thread, visibility, ..
+        } if *visibility == Visibility::Shared && task.other_thread(*thread).is_some() => {
+            Some(Effect::Relay {
+                task: task.id.clone(),
+                seq: e.seq,
+            })
+        }
+        EventKind::SaidEdited { visibility, .. }
+            if *visibility == Visibility::Shared && task.mirror.thread.is_some() =>
+        {
+            Some(Effect::RelayEdit {
+                task: task.id.clone(),
+                seq: e.seq,
+            })
+        }
+        _ => None,
+    };
+    // Linking a task to its chat messages is the adapter's own bookkeeping,
+    // and what people say is relayed, not announced.
+    if events.iter().all(|e| {
+        matches!(
+            e.kind,
+            EventKind::ChatLinked { .. }
+                | EventKind::Mirrored { .. }
+                | EventKind::Relayed { .. }
+                | EventKind::Said { .. }
+                | EventKind::SaidEdited { .. }
+        )
+    }) {
+        return events.iter().filter_map(bridged).collect();
     }
     let mut effects = vec![Effect::Announce {
         task: task.id.clone(),
@@ -69,4 +105,92 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
             }),
     );
     effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ChatRef, ClientKey, PersonId, Priority, Side, Who};
+
+    fn event(seq: u32, kind: EventKind) -> Event {
+        Event {
+            task: TaskId::new(ClientKey::new("ACME").unwrap(), 1),
+            seq,
+            at: "2026-11-27T09:00:00Z".parse().unwrap(),
+            by: Who::Person(PersonId(1)),
+            kind,
+        }
+    }
+
+    fn said(seq: u32, thread: u64, visibility: Visibility) -> Event {
+        event(
+            seq,
+            EventKind::Said {
+                author: "Giulia".into(),
+                side: Side::Internal,
+                thread,
+                message: 100 + u64::from(seq),
+                body: "hello".into(),
+                visibility,
+                attachments: Vec::new(),
+            },
+        )
+    }
+
+    /// A task with its thread 10 and, with `mirrored`, a mirror thread 20.
+    fn task(mirrored: bool) -> Task {
+        let mut events = vec![event(
+            1,
+            EventKind::Created {
+                title: "t".into(),
+                details: String::new(),
+                requester: PersonId(1),
+                asking_side: Side::Internal,
+                priority: Priority::P3,
+                due: None,
+            },
+        )];
+        let chat = |c| ChatRef {
+            channel: Some(c),
+            thread: Some(c),
+            message: Some(c),
+        };
+        events.push(event(2, EventKind::ChatLinked { chat: chat(10) }));
+        if mirrored {
+            events.push(event(3, EventKind::Mirrored { chat: chat(20) }));
+        }
+        Task::fold(&events).unwrap()
+    }
+
+    #[test]
+    fn shared_messages_cross_the_bridge_and_notes_never_do() {
+        let t = task(true);
+        let shared = said(4, 10, Visibility::Shared);
+        assert_eq!(
+            effects_of(&t, std::slice::from_ref(&shared)),
+            [Effect::Relay {
+                task: t.id.clone(),
+                seq: 4
+            }]
+        );
+        for side in [Side::Internal, Side::Msp] {
+            for thread in [10, 20] {
+                let note = said(4, thread, Visibility::Side(side));
+                assert!(effects_of(&t, &[note]).is_empty());
+            }
+        }
+        let edited_note = event(
+            5,
+            EventKind::SaidEdited {
+                message: 104,
+                body: "secret".into(),
+                visibility: Visibility::Side(Side::Msp),
+            },
+        );
+        assert!(effects_of(&t, &[edited_note]).is_empty());
+        // Without a mirror both sides read one thread: nothing to copy.
+        assert!(effects_of(&task(false), &[shared]).is_empty());
+        // Bookkeeping announces nothing.
+        assert!(effects_of(&t, &[event(5, EventKind::Relayed { source: 1, copy: 2 })]).is_empty());
+    }
 }

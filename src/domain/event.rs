@@ -113,6 +113,42 @@ pub enum EventKind {
     /// Someone of the MSP saw the task and stops its escalation, without
     /// claiming it (yet). Changes nothing else.
     Acknowledged,
+    /// The task's mirrored card and thread on the other side's server.
+    Mirrored {
+        chat: ChatRef,
+    },
+    /// Someone wrote in one of the task's threads. Shared messages are
+    /// relayed to the other thread; internal notes stay where written.
+    Said {
+        author: String,
+        side: Side,
+        /// The thread it was written in, and the message's id there.
+        thread: u64,
+        message: u64,
+        body: String,
+        visibility: Visibility,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment>,
+    },
+    /// A message of a thread was edited.
+    SaidEdited {
+        message: u64,
+        body: String,
+        visibility: Visibility,
+    },
+    /// The copy of message `source` in the other thread is `copy`.
+    Relayed {
+        source: u64,
+        copy: u64,
+    },
+}
+
+/// A file attached to a message, relayed as a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub size: u64,
+    pub url: String,
 }
 
 impl EventKind {
@@ -136,13 +172,19 @@ impl EventKind {
             EventKind::Reopened { .. } => "reopened",
             EventKind::ChatLinked { .. } => "chat_linked",
             EventKind::Acknowledged => "acknowledged",
+            EventKind::Mirrored { .. } => "mirrored",
+            EventKind::Said { .. } => "said",
+            EventKind::SaidEdited { .. } => "said_edited",
+            EventKind::Relayed { .. } => "relayed",
         }
     }
 
     /// Which side may see this event. Internal notes stay on their side.
     pub fn visibility(&self) -> Visibility {
         match self {
-            EventKind::Commented { visibility, .. } => *visibility,
+            EventKind::Commented { visibility, .. }
+            | EventKind::Said { visibility, .. }
+            | EventKind::SaidEdited { visibility, .. } => *visibility,
             _ => Visibility::Shared,
         }
     }
@@ -221,6 +263,32 @@ mod tests {
                 },
             },
             EventKind::Acknowledged,
+            EventKind::Mirrored {
+                chat: ChatRef {
+                    channel: Some(3),
+                    thread: Some(4),
+                    message: Some(4),
+                },
+            },
+            EventKind::Said {
+                author: "Paolo".into(),
+                side: Side::Msp,
+                thread: 4,
+                message: 5,
+                body: "on my way".into(),
+                visibility: Visibility::Shared,
+                attachments: vec![Attachment {
+                    name: "log.txt".into(),
+                    size: 1200,
+                    url: "https://cdn.example/log.txt".into(),
+                }],
+            },
+            EventKind::SaidEdited {
+                message: 5,
+                body: "on my way!".into(),
+                visibility: Visibility::Side(Side::Msp),
+            },
+            EventKind::Relayed { source: 5, copy: 6 },
         ];
         for (seq, kind) in (1..).zip(kinds) {
             let event = Event {

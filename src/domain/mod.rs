@@ -4,6 +4,7 @@
 //! the wall clock. Functions that need the time take `now` as an argument, so
 //! every rule can be tested with plain values.
 
+pub mod bridge;
 pub mod calendar;
 pub mod command;
 pub mod due;
@@ -24,7 +25,7 @@ pub mod understand;
 pub use calendar::{BusinessCalendar, CalendarError};
 pub use command::{Command, NewTask, decide, decide_create, is_proposal};
 pub use error::UserError;
-pub use event::{Event, EventKind, Who};
+pub use event::{Attachment, Event, EventKind, Who};
 pub use ids::{ClientKey, PersonId, TaskId};
 pub use people::{Actor, ClientScope, Role, RoleSet, Side};
 pub use routing::{

@@ -197,6 +197,22 @@ pub struct ChatRef {
     pub message: Option<u64>,
 }
 
+impl Task {
+    /// The thread across the bridge from `thread`: the mirror of the task's
+    /// thread, or the task's thread for its mirror; `None` when there is no
+    /// mirror (both sides read one thread) or `thread` is neither.
+    pub fn other_thread(&self, thread: u64) -> Option<u64> {
+        let (main, mirror) = (self.chat.thread?, self.mirror.thread?);
+        if thread == main {
+            Some(mirror)
+        } else if thread == mirror {
+            Some(main)
+        } else {
+            None
+        }
+    }
+}
+
 /// Whether the company's IT has to approve before the MSP acts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
@@ -242,6 +258,9 @@ pub struct Task {
     pub approval: Approval,
     pub route: Option<RouteReason>,
     pub chat: ChatRef,
+    /// The mirrored card and thread on the other side's server, if any.
+    #[serde(default)]
+    pub mirror: ChatRef,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// The number of events folded in: the sequence number of the last one.
@@ -313,6 +332,7 @@ impl Task {
             approval: Approval::NotNeeded,
             route: None,
             chat: ChatRef::default(),
+            mirror: ChatRef::default(),
             created_at: event.at,
             updated_at: event.at,
             version: 1,
@@ -368,7 +388,12 @@ impl Task {
                     self.status = Status::Claimed;
                 }
             }
-            EventKind::Commented { .. } | EventKind::Acknowledged => {}
+            EventKind::Commented { .. }
+            | EventKind::Acknowledged
+            | EventKind::Said { .. }
+            | EventKind::SaidEdited { .. }
+            | EventKind::Relayed { .. } => {}
+            EventKind::Mirrored { chat } => self.mirror = *chat,
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

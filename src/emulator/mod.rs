@@ -406,6 +406,26 @@ impl Emulator {
         })
     }
 
+    /// A user edits their own message (MESSAGE_UPDATE).
+    pub fn edit(&self, user: u64, message: u64, content: &str) -> Result<(), EmuError> {
+        self.act(|st| act::edit_own(st, user, message, content))
+    }
+
+    /// A user posts a message with a file of `size` bytes attached.
+    pub fn post_file(
+        &self,
+        user: u64,
+        channel: u64,
+        content: &str,
+        file_name: &str,
+        size: u64,
+    ) -> Result<Message, EmuError> {
+        self.act(|st| {
+            let id = act::post_file(st, user, channel, content, file_name, size)?;
+            Ok(st.message_view(id).expect("just created"))
+        })
+    }
+
     /// A user writes to the bot in DMs (the DM channel is created on first use).
     pub fn dm(&self, user: u64, content: &str) -> Result<Message, EmuError> {
         self.act(|st| {

@@ -164,3 +164,10 @@ button-refuse = Refuse
 refuse-form-title = Refuse { $id }
 refuse-form-reason = Why? (both sides will read it)
 approval-card-decided = 🛂 The IT manager has decided.
+
+## The bridge between the two sides' threads
+event-said = 💬 { $author } ({ $side }): { $body }
+event-said-note = 🔒 { $author } ({ $side }, internal note): { $body }
+event-said-edited = ✏️ { $who } edited a message: { $body }
+relay-line = **{ $author }** · { $side }: { $body }
+relay-edited = **{ $author }** · { $side } (edited): { $body }

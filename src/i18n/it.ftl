@@ -164,3 +164,10 @@ button-refuse = Rifiuta
 refuse-form-title = Rifiuta { $id }
 refuse-form-reason = Perché? (lo leggeranno entrambe le parti)
 approval-card-decided = 🛂 Il responsabile IT ha deciso.
+
+## Il ponte tra i thread delle due parti
+event-said = 💬 { $author } ({ $side }): { $body }
+event-said-note = 🔒 { $author } ({ $side }, nota interna): { $body }
+event-said-edited = ✏️ { $who } ha modificato un messaggio: { $body }
+relay-line = **{ $author }** · { $side }: { $body }
+relay-edited = **{ $author }** · { $side } (modificato): { $body }

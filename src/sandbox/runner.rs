@@ -46,6 +46,8 @@ pub struct Sandbox {
     last: Option<InteractionHandle>,
     /// The last interaction answered with a form, for `submit`.
     form: Option<InteractionHandle>,
+    /// The task whose thread (or mirror) the current person writes in.
+    in_task: Option<TaskId>,
 }
 
 impl Sandbox {
@@ -76,6 +78,7 @@ impl Sandbox {
             channel: first.channel,
             last: None,
             form: None,
+            in_task: None,
         };
         sandbox.start_bot().await?;
         Ok(sandbox)
@@ -136,10 +139,56 @@ impl Sandbox {
                 };
                 self.me = person;
                 self.channel = person.channel;
+                self.in_task = None;
                 Ok(String::new())
             }
             Step::In(name) => {
                 self.channel = self.channel_named(name)?;
+                self.in_task = None;
+                Ok(String::new())
+            }
+            Step::InThread { task, mirror } => {
+                let found = self.task_of(task).await?;
+                let chat = if *mirror { found.mirror } else { found.chat };
+                let Some(thread) = chat.thread else {
+                    let what = if *mirror { "mirror" } else { "thread" };
+                    return fail(format!("{task} has no {what} yet"));
+                };
+                self.channel = thread;
+                self.in_task = Some(found.id);
+                Ok(String::new())
+            }
+            Step::Edit(text) => {
+                let text = self.mentions(text);
+                let Some(mine) = self
+                    .emulator
+                    .messages(self.channel)
+                    .into_iter()
+                    .rev()
+                    .find(|m| m.author_id == self.me.id)
+                else {
+                    return fail("you have written nothing here to edit");
+                };
+                self.emulator
+                    .edit(self.me.id, mine.id, &text)
+                    .map_err(|e| Failure(e.to_string()))?;
+                let body = crate::domain::bridge::classify(&text, crate::domain::Side::Internal).0;
+                self.recorded(|kind| {
+                    matches!(kind, crate::domain::EventKind::SaidEdited { message, body: b, .. }
+                        if *message == mine.id && *b == body)
+                })
+                .await?;
+                Ok(String::new())
+            }
+            Step::Attach { file, size, text } => {
+                let posted = self
+                    .emulator
+                    .post_file(self.me.id, self.channel, text, file, *size)
+                    .map_err(|e| Failure(e.to_string()))?;
+                self.recorded(|kind| {
+                    matches!(kind, crate::domain::EventKind::Said { message, .. } if *message == posted.id)
+                })
+                .await?;
                 Ok(String::new())
             }
             Step::Slash {
@@ -215,6 +264,13 @@ impl Sandbox {
                     .map_err(|e| Failure(e.to_string()))?;
                 let bot = self.emulator.bot_id();
                 if !text.contains(&format!("<@{bot}>")) {
+                    // In a task's thread, Ponte records (and relays) it.
+                    if self.in_task.is_some() {
+                        self.recorded(|kind| {
+                            matches!(kind, crate::domain::EventKind::Said { message, .. } if *message == posted.id)
+                        })
+                        .await?;
+                    }
                     return Ok(String::new());
                 }
                 // The bot answers a mention with a reply to it.
@@ -407,6 +463,46 @@ impl Sandbox {
         }
     }
 
+    async fn task_of(&self, id: &str) -> Result<crate::domain::Task, Failure> {
+        self.settle().await?;
+        let task: TaskId = id.parse().map_err(|e| Failure(format!("{e}")))?;
+        let store = self.store()?;
+        let found = tokio::task::spawn_blocking(move || store.task(&task))
+            .await
+            .map_err(|e| Failure(e.to_string()))?
+            .map_err(|e| Failure(e.to_string()))?;
+        found.ok_or_else(|| Failure(format!("there is no task {id}")))
+    }
+
+    /// Waits until the current thread's task has an event that `matches`
+    /// (what someone wrote reached Ponte through the gateway).
+    async fn recorded(
+        &self,
+        matches: impl Fn(&crate::domain::EventKind) -> bool,
+    ) -> Result<(), Failure> {
+        let Some(task) = self.in_task.clone() else {
+            return Ok(());
+        };
+        let store = self.store()?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let (store2, task2) = (store.clone(), task.clone());
+            let events = tokio::task::spawn_blocking(move || store2.events(&task2))
+                .await
+                .map_err(|e| Failure(e.to_string()))?
+                .map_err(|e| Failure(e.to_string()))?;
+            if events.iter().any(|e| matches(&e.kind)) {
+                return self.settle().await;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return fail(format!(
+                    "Ponte did not record the message in {task}'s history"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     async fn card_of(&self, id: &str) -> Result<u64, Failure> {
         match self.task_chat(id).await?.message {
             Some(message) => Ok(message),
@@ -441,6 +537,10 @@ impl Sandbox {
                     .collect()
             }
             Place::Channel(name) => self.emulator.messages(self.channel_named(name)?),
+            Place::Mirror(id) => match self.task_of(id).await?.mirror.thread {
+                Some(thread) => self.emulator.messages(thread),
+                None => return fail(format!("{id} has no mirror yet")),
+            },
             Place::Thread(id) => {
                 let chat = self.task_chat(id).await?;
                 match chat.thread {

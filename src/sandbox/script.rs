@@ -35,6 +35,8 @@ pub enum Place {
     Thread(String),
     /// The direct messages between the bot and a person.
     Dm(String),
+    /// The mirrored thread of a task, on the other side's server.
+    Mirror(String),
 }
 
 impl fmt::Display for Place {
@@ -44,6 +46,7 @@ impl fmt::Display for Place {
             Place::Channel(c) => write!(f, "#{c}"),
             Place::Thread(t) => write!(f, "thread {t}"),
             Place::Dm(p) => write!(f, "dm {p}"),
+            Place::Mirror(t) => write!(f, "mirror {t}"),
         }
     }
 }
@@ -106,6 +109,20 @@ pub enum Step {
     ExpectNoViolations,
     Show(Place),
     Help,
+    /// Act in a task's thread (`in thread ACME-1`) or its mirror
+    /// (`in mirror ACME-1`).
+    InThread {
+        task: String,
+        mirror: bool,
+    },
+    /// Edit my last message here.
+    Edit(String),
+    /// Post a message with a file: `attach report.pdf 20480 "the text"`.
+    Attach {
+        file: String,
+        size: u64,
+        text: String,
+    },
 }
 
 /// A line that is not understood.
@@ -164,7 +181,24 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
     } else {
         match head.as_str() {
             "as" => Step::As(one(rest, "as PERSON")?.trim_start_matches('@').to_owned()),
-            "in" => Step::In(channel_name(one(rest, "in #CHANNEL")?)?),
+            "in" => match rest {
+                [kind, task] if kind == "thread" || kind == "mirror" => Step::InThread {
+                    task: task.to_uppercase(),
+                    mirror: kind == "mirror",
+                },
+                _ => Step::In(channel_name(one(rest, "in #CHANNEL")?)?),
+            },
+            "edit" => Step::Edit(one(rest, "edit \"new text\"")?.to_owned()),
+            "attach" => match rest {
+                [file, size, text] => Step::Attach {
+                    file: file.clone(),
+                    size: size
+                        .parse()
+                        .map_err(|_| format!("`{size}` is not a size in bytes"))?,
+                    text: text.clone(),
+                },
+                _ => return Err("write `attach FILE SIZE \"text\"`".into()),
+            },
             "click" => click(rest)?,
             "submit" => Step::Submit(options(rest)?),
             "track" => {
@@ -192,7 +226,7 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
             other => {
                 return Err(format!(
                     "unknown step `{other}`; steps are: as, in, /command, click, submit, track, \
-                     say, advance, restart, fault, expect, show, help"
+                     say, edit, attach, advance, restart, fault, expect, show, help"
                 ));
             }
         }
@@ -377,6 +411,7 @@ fn place(words: &[String]) -> Result<(Place, &[String]), String> {
     match words {
         [first, rest @ ..] if first == "reply" => Ok((Place::Reply, rest)),
         [first, id, rest @ ..] if first == "thread" => Ok((Place::Thread(id.to_uppercase()), rest)),
+        [first, id, rest @ ..] if first == "mirror" => Ok((Place::Mirror(id.to_uppercase()), rest)),
         [first, who, rest @ ..] if first == "dm" => {
             Ok((Place::Dm(who.trim_start_matches('@').to_owned()), rest))
         }
