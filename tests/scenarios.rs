@@ -53,6 +53,7 @@ scenarios! {
     approval_refused,
     bad_input,
     bridge_relay,
+    dm_request,
     faults,
     handoff_between_sides,
     list_and_mine,

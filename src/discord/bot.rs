@@ -138,13 +138,7 @@ impl<S: Store> Bot<S> {
         if let Intent::Help = intent {
             return Ok(self.help(lang));
         }
-        let who = resolve(
-            &self.config,
-            origin.guild,
-            origin.channel,
-            origin.user,
-            &origin.roles,
-        )?;
+        let who = self.who(origin)?;
         match intent {
             Intent::Help => Ok(self.help(lang)),
             Intent::RequestForm => Ok(Answer::Form(self.request_form(lang))),
@@ -373,16 +367,14 @@ impl<S: Store> Bot<S> {
     /// Answers a message that mentions the bot: the draft it understood,
     /// with buttons to create, correct or cancel it. Nothing is stored.
     pub async fn mention(&self, origin: &Origin, source: &TargetMessage) -> Reply {
-        let lang = self.lang(origin);
-        let result = resolve(
-            &self.config,
-            origin.guild,
-            origin.channel,
-            origin.user,
-            &origin.roles,
-        )
-        .map_err(PonteError::User)
-        .and_then(|who| self.preview(lang, &who, source, None));
+        let mut lang = self.lang(origin);
+        let result = self.who(origin).map_err(PonteError::User).and_then(|who| {
+            if origin.guild.is_none() {
+                // A DM: the language of the person's company.
+                lang = who.lang;
+            }
+            self.preview(lang, &who, source, None)
+        });
         match result {
             Ok(reply) => reply,
             Err(e) => {
@@ -668,7 +660,9 @@ impl<S: Store> Bot<S> {
                     category: None,
                     due: understood.due,
                     on_behalf_of: None,
-                    chat: Some(ChatRef {
+                    // A draft from a DM gets its card in the company's
+                    // requests channel, not in the DM.
+                    chat: origin.guild.map(|_| ChatRef {
                         channel: Some(source.channel),
                         thread: None,
                         message: None,
@@ -748,6 +742,69 @@ impl<S: Store> Bot<S> {
             .renderer(lang)
             .approval_card(task, why.as_ref(), task.chat.thread);
         Ok(Answer::Update(card))
+    }
+}
+
+// Requests by DM: whom a DM is from.
+impl<S: Store> Bot<S> {
+    /// The person acting: from the server they act in or, in a DM, from the
+    /// servers they are in.
+    pub fn who(&self, origin: &Origin) -> Result<Resolved, UserError> {
+        match origin.guild {
+            Some(_) => resolve(
+                &self.config,
+                origin.guild,
+                origin.channel,
+                origin.user,
+                &origin.roles,
+            ),
+            None => dm_person(&self.config, origin.user, &origin.memberships),
+        }
+    }
+}
+
+/// Whom a DM is from: the one company whose server the person is in as
+/// one of its people. The MSP's people and people of several companies are
+/// told where to ask instead.
+pub fn dm_person(
+    config: &Config,
+    user: u64,
+    memberships: &[(u64, Vec<u64>)],
+) -> Result<Resolved, UserError> {
+    let mut company: Vec<Resolved> = Vec::new();
+    let mut msp = false;
+    for (guild, roles) in memberships {
+        let Some(client) = config.client_by_guild(*guild) else {
+            msp |= config
+                .msp()
+                .server
+                .is_some_and(|s| s.guild_id.get() == *guild);
+            continue;
+        };
+        let r = resolve(
+            config,
+            Some(*guild),
+            client.channels.requests.get(),
+            user,
+            roles,
+        )?;
+        if r.actor.side == Side::Internal {
+            company.push(r);
+        } else {
+            msp = true;
+        }
+    }
+    match (company.len(), msp) {
+        (1, _) => Ok(company.remove(0)),
+        (0, true) => Err(UserError::DmFromMsp),
+        (0, false) => Err(UserError::DmUnknownPerson),
+        _ => Err(UserError::DmSeveralClients {
+            clients: company
+                .iter()
+                .filter_map(|r| r.client.as_ref().map(ToString::to_string))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
     }
 }
 
@@ -845,4 +902,53 @@ fn tail(text: &str, max: usize) -> String {
     }
     lines.reverse();
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod dm_tests {
+    use super::*;
+    use crate::sandbox::cast;
+
+    fn config() -> Config {
+        Config::from_toml_str(cast::CONFIG, "ponte.example.toml").unwrap()
+    }
+
+    #[test]
+    fn a_dm_is_from_the_one_company_whose_server_the_person_is_in() {
+        let config = config();
+        let giulia = dm_person(&config, 9001, &[(cast::ACME_GUILD, vec![])]).unwrap();
+        assert_eq!(
+            giulia.client.as_ref().map(ToString::to_string).as_deref(),
+            Some("ACME")
+        );
+        assert_eq!(giulia.actor.side, Side::Internal);
+        assert_eq!(dm_person(&config, 1, &[]), Err(UserError::DmUnknownPerson));
+        // The MSP's people, in their server or in a client's with the MSP's role.
+        assert_eq!(
+            dm_person(
+                &config,
+                9022,
+                &[(cast::MSP_GUILD, vec![cast::MSP_ENGINEER_ROLE])]
+            ),
+            Err(UserError::DmFromMsp)
+        );
+        assert_eq!(
+            dm_person(
+                &config,
+                9021,
+                &[(cast::BRIGHT_GUILD, vec![cast::BRIGHT_MSP_ENGINEER])]
+            ),
+            Err(UserError::DmFromMsp)
+        );
+        assert_eq!(
+            dm_person(
+                &config,
+                7,
+                &[(cast::ACME_GUILD, vec![]), (cast::BRIGHT_GUILD, vec![])]
+            ),
+            Err(UserError::DmSeveralClients {
+                clients: "ACME, BRIGHT".into()
+            })
+        );
+    }
 }

@@ -137,6 +137,7 @@ impl Where<'_> {
                 .unwrap_or_default(),
             locale: self.locale.to_owned(),
             resolved: Vec::new(),
+            memberships: Vec::new(),
         }
     }
 }
@@ -356,6 +357,29 @@ impl<S: Store> Handler<S> {
     }
 }
 
+// Requests by DM: who the person is, from the servers they are in.
+impl<S: Store> Handler<S> {
+    /// The configured servers `user` is a member of, with their roles.
+    async fn memberships(&self, ctx: &Context, user: u64) -> Vec<(u64, Vec<u64>)> {
+        let config = &self.bot.config;
+        let guilds = config
+            .clients()
+            .iter()
+            .map(|c| c.guild_id.get())
+            .chain(config.msp().server.map(|s| s.guild_id.get()));
+        let mut found = Vec::new();
+        for guild in guilds {
+            if let Ok(member) = GuildId::new(guild)
+                .member(&ctx.http, serenity::all::UserId::new(user))
+                .await
+            {
+                found.push((guild, member.roles.iter().map(|r| r.get()).collect()));
+            }
+        }
+        found
+    }
+}
+
 // The bridge: messages people write in a task's thread.
 impl<S: Store> Handler<S> {
     /// Records a message (or its edit) written in a task's thread; the
@@ -387,6 +411,7 @@ impl<S: Store> Handler<S> {
             roles,
             locale: String::new(),
             resolved: Vec::new(),
+            memberships: Vec::new(),
         };
         let said = super::bot::ThreadMessage {
             thread: msg.channel_id.get(),
@@ -493,7 +518,12 @@ impl<S: Store> EventHandler for Handler<S> {
             // Messages carry no locale: the place's language is used.
             locale: String::new(),
             resolved: Vec::new(),
+            memberships: Vec::new(),
         };
+        let mut origin = origin;
+        if msg.guild_id.is_none() {
+            origin.memberships = self.memberships(&ctx, msg.author.id.get()).await;
+        }
         let reply = self.bot.mention(&origin, &target(&msg)).await;
         let mut message = CreateMessage::new()
             .embeds(reply.embeds.iter().map(embed).collect())
@@ -556,7 +586,10 @@ impl<S: Store> EventHandler for Handler<S> {
                         .ok(),
                     None => None,
                 };
-                let (origin, i) = from_component(c, source);
+                let (mut origin, i) = from_component(c, source);
+                if origin.guild.is_none() {
+                    origin.memberships = self.memberships(&ctx, origin.user).await;
+                }
                 self.answer(&ctx, Kind::Component(c), origin, i).await;
             }
             DiscordInteraction::Modal(m) => {

@@ -59,6 +59,9 @@ pub struct Origin {
     pub locale: String,
     /// Members named in the options, with their roles in this guild.
     pub resolved: Vec<(u64, Vec<u64>)>,
+    /// In DMs: the configured servers the person is in, with their roles
+    /// there (how Ponte finds whom a DM is from).
+    pub memberships: Vec<(u64, Vec<u64>)>,
 }
 
 impl Interaction {

@@ -88,6 +88,12 @@ pub enum UserError {
     AssigneeNotOnSide { side: Side },
     #[error("nothing to change")]
     Unchanged,
+    #[error("a DM from someone in none of the configured servers")]
+    DmUnknownPerson,
+    #[error("a DM from the MSP's people, who ask in a client's channel")]
+    DmFromMsp,
+    #[error("a DM from someone in several companies' servers: {clients}")]
+    DmSeveralClients { clients: String },
 }
 
 /// A value for a message argument.
@@ -145,6 +151,9 @@ impl UserError {
             UserError::NoApprovalPending => "error-no-approval-pending",
             UserError::AssigneeNotOnSide { .. } => "error-assignee-not-on-side",
             UserError::Unchanged => "error-unchanged",
+            UserError::DmUnknownPerson => "error-dm-unknown-person",
+            UserError::DmFromMsp => "error-dm-from-msp",
+            UserError::DmSeveralClients { .. } => "error-dm-several-clients",
         }
     }
 
@@ -178,6 +187,8 @@ impl UserError {
                 vec![("from", Arg::Status(*from)), ("to", Arg::Status(*to))]
             }
             UserError::ApprovalRefused { reason } => vec![("reason", text(reason))],
+            UserError::DmSeveralClients { clients } => vec![("clients", text(clients))],
+            UserError::DmUnknownPerson | UserError::DmFromMsp => vec![],
             UserError::NotForClient
             | UserError::AssigneeMissing
             | UserError::UnknownServer

@@ -728,12 +728,18 @@ fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply
                     if guild.members.contains_key(&user) {
                         Reply::ok(st.member_json(guild_id, user, true))
                     } else {
-                        Reply::error(
-                            404,
-                            10007,
-                            "Unknown Member",
-                            format!("unknown member {user}"),
-                        )
+                        // Asking whether someone is a member is a fair
+                        // question (Ponte does, to place a DM): the 404 is
+                        // an answer, not a mistake of the bot.
+                        Reply {
+                            violation: None,
+                            ..Reply::error(
+                                404,
+                                10007,
+                                "Unknown Member",
+                                format!("unknown member {user}"),
+                            )
+                        }
                     }
                 }
             }

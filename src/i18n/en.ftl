@@ -171,3 +171,8 @@ event-said-note = 🔒 { $author } ({ $side }, internal note): { $body }
 event-said-edited = ✏️ { $who } edited a message: { $body }
 relay-line = **{ $author }** · { $side }: { $body }
 relay-edited = **{ $author }** · { $side } (edited): { $body }
+
+## Requests by DM
+error-dm-unknown-person = I don't know which company you work for: you are in none of the servers I serve. Ask your IT team to add you to your company's server, then write to me again.
+error-dm-from-msp = The MSP's people ask from the client's channel: mention me there (or use /request), so I know which company it is for.
+error-dm-several-clients = You are in the servers of several companies ({ $clients }), so I can't tell which one this is for. Mention me in that company's requests channel instead.

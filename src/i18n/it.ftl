@@ -171,3 +171,8 @@ event-said-note = 🔒 { $author } ({ $side }, nota interna): { $body }
 event-said-edited = ✏️ { $who } ha modificato un messaggio: { $body }
 relay-line = **{ $author }** · { $side }: { $body }
 relay-edited = **{ $author }** · { $side } (modificato): { $body }
+
+## Richieste in messaggio diretto
+error-dm-unknown-person = Non so per quale azienda lavori: non sei in nessuno dei server che seguo. Chiedi al tuo IT di aggiungerti al server della tua azienda, poi scrivimi di nuovo.
+error-dm-from-msp = Le persone dell'MSP chiedono dal canale del cliente: menzionami lì (o usa /request), così so per quale azienda è.
+error-dm-several-clients = Sei nei server di più aziende ({ $clients }), quindi non capisco per quale sia. Menzionami invece nel canale delle richieste di quell'azienda.

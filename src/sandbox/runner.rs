@@ -158,6 +158,27 @@ impl Sandbox {
                 self.in_task = Some(found.id);
                 Ok(String::new())
             }
+            Step::Dm(text) => {
+                let posted = self
+                    .emulator
+                    .dm(self.me.id, text)
+                    .map_err(|e| Failure(e.to_string()))?;
+                self.channel = posted.channel_id;
+                self.in_task = None;
+                let bot = self.emulator.bot_id();
+                let answer = self
+                    .emulator
+                    .wait_for_message(self.channel, WAIT, |m| {
+                        m.author_id == bot
+                            && m.json
+                                .pointer("/message_reference/message_id")
+                                .and_then(Value::as_str)
+                                == Some(posted.id.to_string().as_str())
+                    })
+                    .await
+                    .map_err(|e| Failure(format!("no answer to the DM: {e}")))?;
+                Ok(names(&describe(&answer)))
+            }
             Step::Edit(text) => {
                 let text = self.mentions(text);
                 let Some(mine) = self

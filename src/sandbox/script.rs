@@ -117,6 +117,8 @@ pub enum Step {
     },
     /// Edit my last message here.
     Edit(String),
+    /// Write to the bot in a DM (then act in that DM).
+    Dm(String),
     /// Post a message with a file: `attach report.pdf 20480 "the text"`.
     Attach {
         file: String,
@@ -188,6 +190,13 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
                 },
                 _ => Step::In(channel_name(one(rest, "in #CHANNEL")?)?),
             },
+            "dm" => {
+                let text = line[2..].trim();
+                if text.is_empty() {
+                    return Err("dm what? `dm \"the printer is jammed\"`".into());
+                }
+                Step::Dm(unquote(text))
+            }
             "edit" => Step::Edit(one(rest, "edit \"new text\"")?.to_owned()),
             "attach" => match rest {
                 [file, size, text] => Step::Attach {
@@ -226,7 +235,7 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
             other => {
                 return Err(format!(
                     "unknown step `{other}`; steps are: as, in, /command, click, submit, track, \
-                     say, edit, attach, advance, restart, fault, expect, show, help"
+                     say, dm, edit, attach, advance, restart, fault, expect, show, help"
                 ));
             }
         }
