@@ -143,18 +143,15 @@ impl<S: Store> Bot<S> {
             Intent::Help => Ok(self.help(lang)),
             Intent::RequestForm => Ok(Answer::Form(self.request_form(lang))),
             Intent::Request(draft) => self.create(origin, lang, &who, draft, None).await,
-            Intent::Track(target) => {
-                let first_line = target.content.lines().next().unwrap_or_default();
-                let draft = RequestDraft {
-                    title: self
-                        .renderer(lang)
-                        .fit(first_line, crate::domain::text::TITLE_MAX),
-                    details: target.content.clone(),
-                    ..RequestDraft::default()
-                };
-                self.create(origin, lang, &who, draft, Some(target.author))
-                    .await
-            }
+            // Tracking a message goes through the same draft preview as a
+            // mention; the one who tracked it confirms, for its author.
+            Intent::Track(target) => Ok(Answer::Reply(self.preview(
+                lang,
+                &who,
+                &target,
+                None,
+                Some(origin.user),
+            )?)),
             Intent::Show(id) => self.show(lang, &who, id).await,
             Intent::List { side } => {
                 let client = place_client(&who)?;
@@ -373,7 +370,7 @@ impl<S: Store> Bot<S> {
                 // A DM: the language of the person's company.
                 lang = who.lang;
             }
-            self.preview(lang, &who, source, None)
+            self.preview(lang, &who, source, None, None)
         });
         match result {
             Ok(reply) => reply,
@@ -423,6 +420,7 @@ impl<S: Store> Bot<S> {
         who: &Resolved,
         source: &TargetMessage,
         choice: Option<(Priority, SideChoice)>,
+        tracker: Option<u64>,
     ) -> Result<Reply, PonteError> {
         let (client, draft) = self.understood(who, source)?;
         if draft.title.trim().is_empty() {
@@ -498,6 +496,7 @@ impl<S: Store> Bot<S> {
                 message: source.id,
                 priority,
                 side,
+                tracker,
             }
             .custom_id(),
             style,
@@ -633,10 +632,13 @@ impl<S: Store> Bot<S> {
         source: Option<TargetMessage>,
     ) -> Result<Answer, PonteError> {
         let source = source.ok_or(UserError::DraftGone)?;
-        if source.author != origin.user {
+        if draft.tracker.unwrap_or(source.author) != origin.user {
             return Err(UserError::NotYourDraft.into());
         }
-        if self.clock.now().as_second() - source.sent_at > DRAFT_TTL_SECS {
+        // A tracked message may be old: its draft is as fresh as the click.
+        if draft.tracker.is_none()
+            && self.clock.now().as_second() - source.sent_at > DRAFT_TTL_SECS
+        {
             return Err(UserError::DraftExpired.into());
         }
         match draft.verb {
@@ -646,7 +648,7 @@ impl<S: Store> Bot<S> {
             })),
             DraftVerb::Flip | DraftVerb::Priority => {
                 let choice = Some((draft.priority, draft.side));
-                let preview = self.preview(lang, who, &source, choice)?;
+                let preview = self.preview(lang, who, &source, choice, draft.tracker)?;
                 Ok(Answer::Update(preview))
             }
             DraftVerb::Create => {
@@ -659,7 +661,9 @@ impl<S: Store> Bot<S> {
                     // Routing matches the keywords again and records which.
                     category: None,
                     due: understood.due,
-                    on_behalf_of: None,
+                    on_behalf_of: draft
+                        .tracker
+                        .map(|_| crate::domain::PersonId(source.author)),
                     // A draft from a DM gets its card in the company's
                     // requests channel, not in the DM.
                     chat: origin.guild.map(|_| ChatRef {

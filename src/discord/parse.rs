@@ -75,6 +75,9 @@ pub struct DraftRef {
     pub message: u64,
     pub priority: Priority,
     pub side: SideChoice,
+    /// Who tracked someone else's message as a task ("Track as task"):
+    /// they confirm, and the task is the message author's request.
+    pub tracker: Option<u64>,
 }
 
 /// The prefix of a draft button's custom id.
@@ -87,8 +90,9 @@ impl DraftRef {
             SideChoice::To(Side::Internal) => "i",
             SideChoice::To(Side::Msp) => "m",
         };
+        let tracker = self.tracker.map(|t| format!(":t{t}")).unwrap_or_default();
         format!(
-            "{DRAFT_PREFIX}{}:{}:{}:{}:{side}",
+            "{DRAFT_PREFIX}{}:{}:{}:{}:{side}{tracker}",
             self.verb.code(),
             self.channel,
             self.message,
@@ -111,12 +115,17 @@ impl DraftRef {
             "m" => SideChoice::To(Side::Msp),
             _ => return None,
         };
+        let tracker = match parts.next() {
+            None => None,
+            Some(t) => Some(t.strip_prefix('t')?.parse().ok()?),
+        };
         parts.next().is_none().then_some(DraftRef {
             verb,
             channel,
             message,
             priority,
             side,
+            tracker,
         })
     }
 }
@@ -665,6 +674,7 @@ mod tests {
                 message: u64::MAX,
                 priority: Priority::P4,
                 side: SideChoice::To(Side::Internal),
+                tracker: (verb == DraftVerb::Create).then_some(u64::MAX),
             };
             let id = draft.custom_id();
             assert!(id.len() <= 100, "{id}");
@@ -675,6 +685,8 @@ mod tests {
             "ponte:draft:dance:1:2:P1:a",
             "ponte:draft:create:1:2:P9:a",
             "ponte:draft:create:1:2:P1:x:y",
+            "ponte:draft:create:1:2:P1:a:x9",
+            "ponte:draft:create:1:2:P1:a:t9:z",
         ] {
             assert_eq!(DraftRef::parse(bad), None, "{bad}");
         }
