@@ -54,6 +54,7 @@ scenarios! {
     bad_input,
     bridge_relay,
     dm_request,
+    duplicate_join,
     faults,
     handoff_between_sides,
     list_and_mine,

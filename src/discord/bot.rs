@@ -145,13 +145,10 @@ impl<S: Store> Bot<S> {
             Intent::Request(draft) => self.create(origin, lang, &who, draft, None).await,
             // Tracking a message goes through the same draft preview as a
             // mention; the one who tracked it confirms, for its author.
-            Intent::Track(target) => Ok(Answer::Reply(self.preview(
-                lang,
-                &who,
-                &target,
-                None,
-                Some(origin.user),
-            )?)),
+            Intent::Track(target) => Ok(Answer::Reply(
+                self.preview_checked(lang, &who, &target, None, Some(origin.user))
+                    .await?,
+            )),
             Intent::Show(id) => self.show(lang, &who, id).await,
             Intent::List { side } => {
                 let client = place_client(&who)?;
@@ -365,13 +362,16 @@ impl<S: Store> Bot<S> {
     /// with buttons to create, correct or cancel it. Nothing is stored.
     pub async fn mention(&self, origin: &Origin, source: &TargetMessage) -> Reply {
         let mut lang = self.lang(origin);
-        let result = self.who(origin).map_err(PonteError::User).and_then(|who| {
-            if origin.guild.is_none() {
-                // A DM: the language of the person's company.
-                lang = who.lang;
+        let result = match self.who(origin) {
+            Ok(who) => {
+                if origin.guild.is_none() {
+                    // A DM: the language of the person's company.
+                    lang = who.lang;
+                }
+                self.preview_checked(lang, &who, source, None, None).await
             }
-            self.preview(lang, &who, source, None, None)
-        });
+            Err(e) => Err(PonteError::User(e)),
+        };
         match result {
             Ok(reply) => reply,
             Err(e) => {
@@ -421,6 +421,7 @@ impl<S: Store> Bot<S> {
         source: &TargetMessage,
         choice: Option<(Priority, SideChoice)>,
         tracker: Option<u64>,
+        duplicate: Option<&Task>,
     ) -> Result<Reply, PonteError> {
         let (client, draft) = self.understood(who, source)?;
         if draft.title.trim().is_empty() {
@@ -488,6 +489,24 @@ impl<S: Store> Bot<S> {
         if !why.is_empty() {
             fields.push(field("draft-why", why.join("\n"), false));
         }
+        if let Some(dup) = duplicate {
+            fields.push(Field {
+                name: self.t(lang, "draft-duplicate", &[]),
+                value: r.fit(
+                    &self.t(
+                        lang,
+                        "draft-duplicate-value",
+                        &[
+                            ("id", Arg::Text(dup.id.to_string())),
+                            ("title", Arg::Text(r.fit(&dup.title, 200))),
+                            ("since", Arg::Text(dup.created_at.as_second().to_string())),
+                        ],
+                    ),
+                    limits::FIELD_VALUE,
+                ),
+                inline: false,
+            });
+        }
         let button = |verb, label: &str, style, priority, side| Button {
             label: self.t(lang, label, &[]),
             custom_id: DraftRef {
@@ -523,36 +542,52 @@ impl<S: Store> Bot<S> {
                 fields,
                 color: 0x5865F2,
             }],
-            buttons: vec![
-                button(
-                    DraftVerb::Create,
-                    "button-create",
-                    ButtonStyle::Success,
-                    priority,
-                    side,
-                ),
-                button(
-                    DraftVerb::Flip,
-                    "button-other-side",
-                    ButtonStyle::Secondary,
-                    priority,
-                    flipped,
-                ),
-                button(
-                    DraftVerb::Priority,
-                    "button-priority",
-                    ButtonStyle::Secondary,
-                    next,
-                    side,
-                ),
-                button(
-                    DraftVerb::Cancel,
-                    "button-cancel",
-                    ButtonStyle::Secondary,
-                    priority,
-                    side,
-                ),
-            ],
+            buttons: duplicate
+                .map(|_| {
+                    button(
+                        DraftVerb::Join,
+                        "button-join",
+                        ButtonStyle::Primary,
+                        priority,
+                        side,
+                    )
+                })
+                .into_iter()
+                .chain([
+                    button(
+                        DraftVerb::Create,
+                        if duplicate.is_some() {
+                            "button-create-anyway"
+                        } else {
+                            "button-create"
+                        },
+                        ButtonStyle::Success,
+                        priority,
+                        side,
+                    ),
+                    button(
+                        DraftVerb::Flip,
+                        "button-other-side",
+                        ButtonStyle::Secondary,
+                        priority,
+                        flipped,
+                    ),
+                    button(
+                        DraftVerb::Priority,
+                        "button-priority",
+                        ButtonStyle::Secondary,
+                        next,
+                        side,
+                    ),
+                    button(
+                        DraftVerb::Cancel,
+                        "button-cancel",
+                        ButtonStyle::Secondary,
+                        priority,
+                        side,
+                    ),
+                ])
+                .collect(),
             ephemeral: false,
             ping: Vec::new(),
         })
@@ -636,19 +671,43 @@ impl<S: Store> Bot<S> {
             return Err(UserError::NotYourDraft.into());
         }
         // A tracked message may be old: its draft is as fresh as the click.
-        if draft.tracker.is_none()
-            && self.clock.now().as_second() - source.sent_at > DRAFT_TTL_SECS
+        if draft.tracker.is_none() && self.clock.now().as_second() - source.sent_at > DRAFT_TTL_SECS
         {
             return Err(UserError::DraftExpired.into());
         }
         match draft.verb {
+            DraftVerb::Join => {
+                let dup = self
+                    .duplicate_of(who, &source)
+                    .await?
+                    .ok_or(UserError::DraftGone)?;
+                let request = Request::by(
+                    who.actor.clone(),
+                    Op::Change {
+                        task: dup.id.clone(),
+                        command: Command::JoinAsReporter,
+                    },
+                )
+                .with_key(format!("join:{}", source.id));
+                let outcome = self.ledger.submit(request).await?;
+                Ok(Answer::Update(Reply {
+                    content: self.t(
+                        lang,
+                        "draft-joined",
+                        &[("id", Arg::Text(outcome.task.id.to_string()))],
+                    ),
+                    ..Reply::default()
+                }))
+            }
             DraftVerb::Cancel => Ok(Answer::Update(Reply {
                 content: self.t(lang, "draft-cancelled", &[]),
                 ..Reply::default()
             })),
             DraftVerb::Flip | DraftVerb::Priority => {
                 let choice = Some((draft.priority, draft.side));
-                let preview = self.preview(lang, who, &source, choice, draft.tracker)?;
+                let preview = self
+                    .preview_checked(lang, who, &source, choice, draft.tracker)
+                    .await?;
                 Ok(Answer::Update(preview))
             }
             DraftVerb::Create => {
@@ -746,6 +805,58 @@ impl<S: Store> Bot<S> {
             .renderer(lang)
             .approval_card(task, why.as_ref(), task.chat.thread);
         Ok(Answer::Update(card))
+    }
+}
+
+// Duplicate reports: a draft that resembles an open task of the client.
+impl<S: Store> Bot<S> {
+    /// The open task of the person's client that the draft in `source`
+    /// resembles (`domain::duplicate::find`), if any.
+    async fn duplicate_of(
+        &self,
+        who: &Resolved,
+        source: &TargetMessage,
+    ) -> Result<Option<Task>, PonteError> {
+        let (client, draft) = self.understood(who, source)?;
+        let routing = self
+            .config
+            .routing(&client)
+            .ok_or(UserError::NotForClient)?;
+        let text = format!("{}\n{}", draft.title, draft.details);
+        let decision = routing.route(
+            who.actor.side,
+            &RouteInput {
+                text: &text,
+                category: None,
+                to: SideChoice::Auto,
+                priority: None,
+            },
+        )?;
+        let open = self.list(who, &client, TaskFilter::open()).await?;
+        Ok(crate::domain::duplicate::find(
+            &text,
+            decision.category.as_ref(),
+            &open,
+            self.clock.now(),
+        )
+        .cloned())
+    }
+
+    /// The draft preview, offering to join a task it resembles (not for a
+    /// tracked message: joining is the reporter's own choice).
+    async fn preview_checked(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        source: &TargetMessage,
+        choice: Option<(Priority, SideChoice)>,
+        tracker: Option<u64>,
+    ) -> Result<Reply, PonteError> {
+        let duplicate = match tracker {
+            Some(_) => None,
+            None => self.duplicate_of(who, source).await?,
+        };
+        self.preview(lang, who, source, choice, tracker, duplicate.as_ref())
     }
 }
 

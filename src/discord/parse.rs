@@ -45,14 +45,17 @@ pub enum DraftVerb {
     /// Change the priority (cycles P1 → P4).
     Priority,
     Cancel,
+    /// Join the open task the draft resembles, as one more reporter.
+    Join,
 }
 
 impl DraftVerb {
-    pub const ALL: [DraftVerb; 4] = [
+    pub const ALL: [DraftVerb; 5] = [
         DraftVerb::Create,
         DraftVerb::Flip,
         DraftVerb::Priority,
         DraftVerb::Cancel,
+        DraftVerb::Join,
     ];
 
     fn code(self) -> &'static str {
@@ -61,6 +64,7 @@ impl DraftVerb {
             DraftVerb::Flip => "flip",
             DraftVerb::Priority => "prio",
             DraftVerb::Cancel => "cancel",
+            DraftVerb::Join => "join",
         }
     }
 }

@@ -427,6 +427,9 @@ impl Renderer<'_> {
                 self.t("event-said-edited", &[("who", by), ("body", text(body))])
             }
             EventKind::Mirrored { .. } | EventKind::Relayed { .. } => return None,
+            EventKind::ReporterAdded { person } => {
+                self.t("event-reporter-added", &[("who", text(mention(person.0)))])
+            }
         };
         Some(line)
     }

@@ -89,6 +89,8 @@ pub enum Command {
         source: u64,
         copy: u64,
     },
+    /// The actor reports the same problem: add them as a reporter.
+    JoinAsReporter,
 }
 
 impl Command {
@@ -114,6 +116,7 @@ impl Command {
                 Action::Comment(*visibility)
             }
             Command::LinkMirror(_) | Command::LinkRelay { .. } => Action::LinkChat,
+            Command::JoinAsReporter => Action::Comment(Visibility::Shared),
         }
     }
 
@@ -140,6 +143,7 @@ impl Command {
             Command::EditSaid { .. } => "edit_said",
             Command::LinkMirror(_) => "link_mirror",
             Command::LinkRelay { .. } => "link_relay",
+            Command::JoinAsReporter => "join",
         }
     }
 }
@@ -549,6 +553,14 @@ pub fn decide(
                 return Err(UserError::Unchanged);
             }
             vec![EventKind::Mirrored { chat: *chat }]
+        }
+        Command::JoinAsReporter => {
+            if task.requester == actor.person || task.reporters.contains(&actor.person) {
+                return Err(UserError::Unchanged);
+            }
+            vec![EventKind::ReporterAdded {
+                person: actor.person,
+            }]
         }
         Command::LinkRelay { source, copy } => vec![EventKind::Relayed {
             source: *source,

@@ -141,6 +141,10 @@ pub enum EventKind {
         source: u64,
         copy: u64,
     },
+    /// Someone else reports the same problem and joins the task.
+    ReporterAdded {
+        person: PersonId,
+    },
 }
 
 /// A file attached to a message, relayed as a link.
@@ -176,6 +180,7 @@ impl EventKind {
             EventKind::Said { .. } => "said",
             EventKind::SaidEdited { .. } => "said_edited",
             EventKind::Relayed { .. } => "relayed",
+            EventKind::ReporterAdded { .. } => "reporter_added",
         }
     }
 
@@ -289,6 +294,9 @@ mod tests {
                 visibility: Visibility::Side(Side::Msp),
             },
             EventKind::Relayed { source: 5, copy: 6 },
+            EventKind::ReporterAdded {
+                person: PersonId(11),
+            },
         ];
         for (seq, kind) in (1..).zip(kinds) {
             let event = Event {

@@ -8,6 +8,7 @@ pub mod bridge;
 pub mod calendar;
 pub mod command;
 pub mod due;
+pub mod duplicate;
 pub mod effect;
 pub mod error;
 pub mod escalation;

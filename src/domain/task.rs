@@ -261,6 +261,9 @@ pub struct Task {
     /// The mirrored card and thread on the other side's server, if any.
     #[serde(default)]
     pub mirror: ChatRef,
+    /// Others who reported the same problem and joined the task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reporters: Vec<PersonId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// The number of events folded in: the sequence number of the last one.
@@ -333,6 +336,7 @@ impl Task {
             route: None,
             chat: ChatRef::default(),
             mirror: ChatRef::default(),
+            reporters: Vec::new(),
             created_at: event.at,
             updated_at: event.at,
             version: 1,
@@ -394,6 +398,11 @@ impl Task {
             | EventKind::SaidEdited { .. }
             | EventKind::Relayed { .. } => {}
             EventKind::Mirrored { chat } => self.mirror = *chat,
+            EventKind::ReporterAdded { person } => {
+                if !self.reporters.contains(person) {
+                    self.reporters.push(*person);
+                }
+            }
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

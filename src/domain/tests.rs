@@ -516,6 +516,38 @@ fn starting_work_in_the_companys_territory_asks_for_approval_first() {
 }
 
 #[test]
+fn someone_reporting_the_same_problem_joins_once() {
+    let cast = Cast::new();
+    let (mut task, _) = create(&cast, "vpn down", SideChoice::Auto);
+    let colleague = cast.get("colleague");
+    run(&mut task, colleague, Command::JoinAsReporter);
+    assert_eq!(task.reporters, [colleague.person]);
+    for who in ["colleague", "requester"] {
+        assert_eq!(
+            decide(
+                &task,
+                cast.get(who),
+                &Command::JoinAsReporter,
+                &rules(),
+                now()
+            ),
+            Err(UserError::Unchanged),
+            "{who}"
+        );
+    }
+    assert_eq!(
+        decide(
+            &task,
+            cast.get("other-it-manager"),
+            &Command::JoinAsReporter,
+            &rules(),
+            now()
+        ),
+        Err(UserError::OtherClient)
+    );
+}
+
+#[test]
 fn starting_an_unowned_task_claims_it() {
     let cast = Cast::new();
     let task = task_in(&cast, Side::Internal, "in_progress");

@@ -176,3 +176,11 @@ relay-edited = **{ $author }** · { $side } (edited): { $body }
 error-dm-unknown-person = I don't know which company you work for: you are in none of the servers I serve. Ask your IT team to add you to your company's server, then write to me again.
 error-dm-from-msp = The MSP's people ask from the client's channel: mention me there (or use /request), so I know which company it is for.
 error-dm-several-clients = You are in the servers of several companies ({ $clients }), so I can't tell which one this is for. Mention me in that company's requests channel instead.
+
+## Duplicate reports
+event-reporter-added = { $who } reports the same problem and follows this task.
+draft-duplicate = Already reported?
+draft-duplicate-value = This looks like **{ $id }** “{ $title }”, opened <t:{ $since }:R>. Join it to follow it, or create a new task anyway.
+button-join = Join the existing task
+button-create-anyway = Create anyway
+draft-joined = You now follow **{ $id }** as one of its reporters: its thread has the news.

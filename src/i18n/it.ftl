@@ -176,3 +176,11 @@ relay-edited = **{ $author }** · { $side } (modificato): { $body }
 error-dm-unknown-person = Non so per quale azienda lavori: non sei in nessuno dei server che seguo. Chiedi al tuo IT di aggiungerti al server della tua azienda, poi scrivimi di nuovo.
 error-dm-from-msp = Le persone dell'MSP chiedono dal canale del cliente: menzionami lì (o usa /request), così so per quale azienda è.
 error-dm-several-clients = Sei nei server di più aziende ({ $clients }), quindi non capisco per quale sia. Menzionami invece nel canale delle richieste di quell'azienda.
+
+## Segnalazioni doppie
+event-reporter-added = { $who } segnala lo stesso problema e segue questa attività.
+draft-duplicate = Già segnalato?
+draft-duplicate-value = Sembra **{ $id }** “{ $title }”, aperta <t:{ $since }:R>. Unisciti per seguirla, oppure crea comunque una nuova attività.
+button-join = Unisciti all'attività esistente
+button-create-anyway = Crea comunque
+draft-joined = Ora segui **{ $id }** tra chi l'ha segnalata: nel suo thread trovi le novità.
