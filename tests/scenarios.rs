@@ -65,4 +65,5 @@ scenarios! {
     request_claim_resolve,
     restart,
     track_as_task,
+    two_languages,
 }

@@ -274,6 +274,9 @@ mod tests {
             UserError::NoApprovalPending,
             UserError::AssigneeNotOnSide { side: Side::Msp },
             UserError::Unchanged,
+            UserError::DmUnknownPerson,
+            UserError::DmFromMsp,
+            UserError::DmSeveralClients { clients: s() },
         ]
     }
 
