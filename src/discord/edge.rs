@@ -392,7 +392,7 @@ impl<S: Store> Handler<S> {
         let Some(thread) = channel.guild() else {
             return;
         };
-        if !thread.thread_metadata.is_some() {
+        if thread.thread_metadata.is_none() {
             return;
         }
         let Some(task) = thread

@@ -573,6 +573,78 @@ pub(crate) fn submit_modal(
     st.new_interaction(5, 0, user, channel, data, source, Some(opened_by))
 }
 
+// ------------------------------------------------------------- threads: edits and files
+
+/// A user edits their own message (MESSAGE_UPDATE with the new content).
+pub(crate) fn edit_own(
+    st: &mut State,
+    user: u64,
+    message: u64,
+    content: &str,
+) -> Result<(), EmuError> {
+    let rec = st
+        .messages
+        .get(&message)
+        .ok_or_else(|| EmuError::NotFound(format!("message {message}")))?;
+    if rec.author_id() != user {
+        return Err(EmuError::Invalid(format!(
+            "user {user} cannot edit message {message}: only its author can"
+        )));
+    }
+    if content.is_empty() || content.chars().count() > 4000 {
+        return Err(EmuError::Invalid(
+            "a person's message has 1 to 4000 characters".into(),
+        ));
+    }
+    st.edit_message(message, &json!({ "content": content }));
+    Ok(())
+}
+
+/// A user posts a message with one file attached (Discord's CDN holds it;
+/// the message carries its name, size and URL).
+pub(crate) fn post_file(
+    st: &mut State,
+    user: u64,
+    channel: u64,
+    content: &str,
+    file_name: &str,
+    size: u64,
+) -> Result<u64, EmuError> {
+    st.check_user_in_channel(user, channel)?;
+    if file_name.is_empty() || size == 0 {
+        return Err(EmuError::Invalid("a file has a name and some bytes".into()));
+    }
+    // 25 MiB: what a member of a server without boosts may upload.
+    if size > 25 * 1024 * 1024 {
+        return Err(EmuError::Invalid(format!(
+            "a file is at most 25 MiB, not {size} bytes"
+        )));
+    }
+    let attachment_id = st.next_id();
+    let url =
+        format!("https://cdn.discordapp.com/attachments/{channel}/{attachment_id}/{file_name}");
+    let mut extra = Map::new();
+    extra.insert(
+        "attachments".into(),
+        json!([{
+            "id": attachment_id.to_string(),
+            "filename": file_name,
+            "size": size,
+            "url": url,
+            "proxy_url": url,
+        }]),
+    );
+    Ok(st.create_message(
+        channel,
+        user,
+        &json!({ "content": content }),
+        0,
+        0,
+        extra,
+        None,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -670,76 +742,4 @@ mod tests {
         );
         assert!(build(vec![]).is_err());
     }
-}
-
-// ------------------------------------------------------------- threads: edits and files
-
-/// A user edits their own message (MESSAGE_UPDATE with the new content).
-pub(crate) fn edit_own(
-    st: &mut State,
-    user: u64,
-    message: u64,
-    content: &str,
-) -> Result<(), EmuError> {
-    let rec = st
-        .messages
-        .get(&message)
-        .ok_or_else(|| EmuError::NotFound(format!("message {message}")))?;
-    if rec.author_id() != user {
-        return Err(EmuError::Invalid(format!(
-            "user {user} cannot edit message {message}: only its author can"
-        )));
-    }
-    if content.is_empty() || content.chars().count() > 4000 {
-        return Err(EmuError::Invalid(
-            "a person's message has 1 to 4000 characters".into(),
-        ));
-    }
-    st.edit_message(message, &json!({ "content": content }));
-    Ok(())
-}
-
-/// A user posts a message with one file attached (Discord's CDN holds it;
-/// the message carries its name, size and URL).
-pub(crate) fn post_file(
-    st: &mut State,
-    user: u64,
-    channel: u64,
-    content: &str,
-    file_name: &str,
-    size: u64,
-) -> Result<u64, EmuError> {
-    st.check_user_in_channel(user, channel)?;
-    if file_name.is_empty() || size == 0 {
-        return Err(EmuError::Invalid("a file has a name and some bytes".into()));
-    }
-    // 25 MiB: what a member of a server without boosts may upload.
-    if size > 25 * 1024 * 1024 {
-        return Err(EmuError::Invalid(format!(
-            "a file is at most 25 MiB, not {size} bytes"
-        )));
-    }
-    let attachment_id = st.next_id();
-    let url =
-        format!("https://cdn.discordapp.com/attachments/{channel}/{attachment_id}/{file_name}");
-    let mut extra = Map::new();
-    extra.insert(
-        "attachments".into(),
-        json!([{
-            "id": attachment_id.to_string(),
-            "filename": file_name,
-            "size": size,
-            "url": url,
-            "proxy_url": url,
-        }]),
-    );
-    Ok(st.create_message(
-        channel,
-        user,
-        &json!({ "content": content }),
-        0,
-        0,
-        extra,
-        None,
-    ))
 }
