@@ -7,6 +7,7 @@ pub mod discord;
 pub mod domain;
 pub mod emulator;
 pub mod engine;
+pub mod escalator;
 pub mod i18n;
 pub mod outbox;
 pub mod sandbox;

@@ -175,13 +175,22 @@ pub enum ButtonAction {
     Claim,
     Resolve,
     Reopen,
+    /// On a page (issue 5): stop the escalation.
+    Acknowledge,
+    /// On a page: delay the next step by [`SNOOZE_MINUTES`].
+    Snooze,
 }
 
+/// How long the Snooze button of a page delays the next step.
+pub const SNOOZE_MINUTES: u32 = 15;
+
 impl ButtonAction {
-    pub const ALL: [ButtonAction; 3] = [
+    pub const ALL: [ButtonAction; 5] = [
         ButtonAction::Claim,
         ButtonAction::Resolve,
         ButtonAction::Reopen,
+        ButtonAction::Acknowledge,
+        ButtonAction::Snooze,
     ];
 
     fn verb(self) -> &'static str {
@@ -189,6 +198,8 @@ impl ButtonAction {
             ButtonAction::Claim => "claim",
             ButtonAction::Resolve => "resolve",
             ButtonAction::Reopen => "reopen",
+            ButtonAction::Acknowledge => "ack",
+            ButtonAction::Snooze => "snooze",
         }
     }
 
@@ -205,6 +216,10 @@ impl ButtonAction {
                 reason: None,
             },
             ButtonAction::Reopen => Command::Reopen { reason: None },
+            ButtonAction::Acknowledge => Command::Acknowledge,
+            ButtonAction::Snooze => Command::Snooze {
+                minutes: SNOOZE_MINUTES,
+            },
         }
     }
 }

@@ -318,6 +318,78 @@ impl Renderer<'_> {
         }
     }
 
+    /// The message of a page (issue 5): who is paged for what, the task's
+    /// card, and the buttons to acknowledge, resolve or snooze it.
+    pub fn page_message(&self, task: &Task, late: bool, ping: Option<u64>) -> Reply {
+        let id = if late { "page-text-late" } else { "page-text" };
+        let content = self.t(
+            id,
+            &[
+                ("task", text(task.id.to_string())),
+                ("priority", text(task.priority.as_str())),
+                ("title", text(self.fit(&task.title, 200))),
+            ],
+        );
+        let content = match ping {
+            Some(p) => format!("{} {content}", mention(p)),
+            None => content,
+        };
+        let mut buttons = Vec::new();
+        for (action, label, style) in [
+            (
+                ButtonAction::Acknowledge,
+                "button-acknowledge",
+                ButtonStyle::Primary,
+            ),
+            (
+                ButtonAction::Resolve,
+                "button-resolve",
+                ButtonStyle::Success,
+            ),
+            (
+                ButtonAction::Snooze,
+                "button-snooze",
+                ButtonStyle::Secondary,
+            ),
+        ] {
+            buttons.push(Button {
+                label: fit(&self.t(label, &[]), limits::BUTTON_LABEL, "…"),
+                custom_id: action.custom_id(&task.id),
+                style,
+            });
+        }
+        Reply {
+            content: fit(&content, limits::CONTENT, "…"),
+            embeds: vec![self.card(task)],
+            buttons,
+            ephemeral: false,
+            ping: ping.into_iter().collect(),
+        }
+    }
+
+    /// Whom a page reached, in words (mentions are shown, never pinged
+    /// from history).
+    pub fn page_target(
+        &self,
+        target: &crate::domain::escalation::Target,
+        to: Option<crate::domain::PersonId>,
+    ) -> String {
+        use crate::domain::escalation::Target;
+        match (target, to) {
+            (Target::OnCall(name), Some(p)) => self.t(
+                "page-target-oncall",
+                &[("who", text(mention(p.0))), ("schedule", text(name))],
+            ),
+            (Target::OnCall(name), None) => {
+                self.t("page-target-nobody", &[("schedule", text(name))])
+            }
+            (Target::Person(p), _) => mention(p.0),
+            (Target::Role(r), _) => format!("<@&{r}>"),
+            (Target::Channel(c), _) => format!("<#{c}>"),
+            (Target::Pager(name), _) => self.t("page-target-pager", &[("pager", text(name))]),
+        }
+    }
+
     /// One line of history, or `None` for bookkeeping nobody needs to read.
     pub fn event_line(&self, event: &Event) -> Option<String> {
         let by = text(who(event.by));
@@ -396,6 +468,30 @@ impl Renderer<'_> {
             }
             EventKind::ChatLinked { .. } => return None,
             EventKind::Acknowledged => self.t("event-acknowledged", &[("who", by)]),
+            EventKind::Paged {
+                step,
+                target,
+                to,
+                late,
+                ..
+            } => {
+                let id = if *late {
+                    "event-paged-late"
+                } else {
+                    "event-paged"
+                };
+                self.t(
+                    id,
+                    &[
+                        ("target", text(self.page_target(target, *to))),
+                        ("step", text((step + 1).to_string())),
+                    ],
+                )
+            }
+            EventKind::Snoozed { until } => self.t(
+                "event-snoozed",
+                &[("who", by), ("until", text(when(*until)))],
+            ),
         };
         Some(line)
     }

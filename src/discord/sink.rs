@@ -218,6 +218,7 @@ impl<S: Store> Sink for ChatSink<S> {
             Effect::Announce { task, first, last } => {
                 self.announce(effect, task, *first, *last).await
             }
+            Effect::Page { .. } => self.page(effect).await,
         }
     }
 }

@@ -67,6 +67,18 @@ pub enum Command {
     LinkChat(ChatRef),
     /// Acknowledge an urgent task of the MSP: its escalation stops paging.
     Acknowledge,
+    /// Record the pages of the escalation timer (issue 5). `as_of` is the
+    /// task's version the pages were planned from: if the task changed since
+    /// (an acknowledgement, a claim), nothing is recorded and the timer plans
+    /// again, so a page never follows the change that stopped it.
+    Page {
+        as_of: u32,
+        pages: Vec<super::escalation::PageOrder>,
+    },
+    /// Delay the escalation's next steps by this many minutes from now.
+    Snooze {
+        minutes: u32,
+    },
 }
 
 impl Command {
@@ -88,6 +100,10 @@ impl Command {
             Command::Cancel { .. } => Action::Cancel,
             Command::LinkChat(_) => Action::LinkChat,
             Command::Acknowledge => Action::Acknowledge,
+            // Paging and snoozing are the MSP's escalation, like an
+            // acknowledgement: MSP staff (and Ponte's own timer, acting for
+            // the MSP).
+            Command::Page { .. } | Command::Snooze { .. } => Action::Acknowledge,
         }
     }
 
@@ -110,6 +126,8 @@ impl Command {
             Command::Cancel { .. } => "cancel",
             Command::LinkChat(_) => "link_chat",
             Command::Acknowledge => "acknowledge",
+            Command::Page { .. } => "page",
+            Command::Snooze { .. } => "snooze",
         }
     }
 }
@@ -433,6 +451,25 @@ pub fn decide(
                 return Err(UserError::Unchanged);
             }
             vec![EventKind::Acknowledged]
+        }
+        Command::Page { as_of, pages } => {
+            let waiting = handling == Side::Msp && status == Status::New && task.assignee.is_none();
+            if *as_of != task.version || !waiting || pages.is_empty() {
+                return Err(UserError::Unchanged);
+            }
+            pages
+                .iter()
+                .map(super::escalation::PageOrder::event)
+                .collect()
+        }
+        Command::Snooze { minutes } => {
+            if handling != Side::Msp || status != Status::New || task.assignee.is_some() {
+                return Err(UserError::Unchanged);
+            }
+            let until = now
+                .checked_add(jiff::SignedDuration::from_mins(i64::from(*minutes)))
+                .map_err(|_| UserError::Unchanged)?;
+            vec![EventKind::Snoozed { until }]
         }
     };
     Ok(events)

@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::escalation::Target;
 use super::event::{Event, EventKind};
+use super::ids::PersonId;
 use super::ids::TaskId;
 use super::task::Task;
 
@@ -15,6 +17,19 @@ pub enum Effect {
     /// Show events `first..=last` of a task in the chat: refresh its card
     /// and post them in its thread (each side sees what it may see).
     Announce { task: TaskId, first: u32, last: u32 },
+    /// Page someone for an escalation step (issue 5): a DM to a person, a
+    /// post in a channel or to a role, or an outside pager. `key` is the
+    /// page's key (`page:ACME-42@1:r0:s2`), recorded in the task's history
+    /// by the `paged` event written with this effect.
+    Page {
+        task: TaskId,
+        key: String,
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PersonId>,
+        #[serde(default)]
+        late: bool,
+    },
 }
 
 impl Effect {
@@ -22,6 +37,7 @@ impl Effect {
     pub fn key(&self) -> String {
         match self {
             Effect::Announce { task, first, last } => format!("announce:{task}:{first}-{last}"),
+            Effect::Page { key, .. } => key.clone(),
         }
     }
 
@@ -30,6 +46,7 @@ impl Effect {
     pub fn task(&self) -> Option<&TaskId> {
         match self {
             Effect::Announce { task, .. } => Some(task),
+            Effect::Page { task, .. } => Some(task),
         }
     }
 }
@@ -47,9 +64,27 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
     {
         return Vec::new();
     }
-    vec![Effect::Announce {
+    let mut effects = vec![Effect::Announce {
         task: task.id.clone(),
         first: first.seq,
         last: last.seq,
-    }]
+    }];
+    // Each page recorded is delivered, in the same transaction's outbox.
+    effects.extend(events.iter().filter_map(|e| match &e.kind {
+        EventKind::Paged {
+            key,
+            target,
+            to,
+            late,
+            ..
+        } => Some(Effect::Page {
+            task: task.id.clone(),
+            key: key.clone(),
+            target: target.clone(),
+            to: *to,
+            late: *late,
+        }),
+        _ => None,
+    }));
+    effects
 }

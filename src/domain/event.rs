@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::escalation::Target;
 use super::ids::{PersonId, TaskId};
 use super::people::Side;
 use super::routing::{ApprovalWhy, Category, RouteReason};
@@ -113,6 +114,31 @@ pub enum EventKind {
     /// Someone of the MSP saw the task and stops its escalation, without
     /// claiming it (yet). Changes nothing else.
     Acknowledged,
+    /// A step of the task's escalation policy paged someone (issue 5).
+    /// Recorded with the `Page` effect that delivers it, so a page exists
+    /// once: `key` is the page's idempotency key (`page:ACME-42@1:r0:s2`).
+    Paged {
+        key: String,
+        round: u32,
+        step: u32,
+        target: Target,
+        /// The person paged, when the target is one (the on-call of a
+        /// schedule is resolved when the page is sent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PersonId>,
+        /// Sent after its time (Ponte was down, or the task was snoozed).
+        #[serde(default)]
+        late: bool,
+        /// Earlier steps to the same target that were overdue together with
+        /// this one and are not sent (one page per target, not a burst).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<String>,
+    },
+    /// The on-call engineer snoozed the escalation: no step pages before
+    /// `until`.
+    Snoozed {
+        until: Timestamp,
+    },
 }
 
 impl EventKind {
@@ -136,6 +162,8 @@ impl EventKind {
             EventKind::Reopened { .. } => "reopened",
             EventKind::ChatLinked { .. } => "chat_linked",
             EventKind::Acknowledged => "acknowledged",
+            EventKind::Paged { .. } => "paged",
+            EventKind::Snoozed { .. } => "snoozed",
         }
     }
 
@@ -143,6 +171,8 @@ impl EventKind {
     pub fn visibility(&self) -> Visibility {
         match self {
             EventKind::Commented { visibility, .. } => *visibility,
+            // Who is paged, and when, is the MSP's own business.
+            EventKind::Paged { .. } | EventKind::Snoozed { .. } => Visibility::Side(Side::Msp),
             _ => Visibility::Shared,
         }
     }
@@ -221,6 +251,16 @@ mod tests {
                 },
             },
             EventKind::Acknowledged,
+            EventKind::Paged {
+                key: "page:ACME-1@1:r0:s1".into(),
+                round: 0,
+                step: 1,
+                target: Target::OnCall("msp-secondary".into()),
+                to: Some(PersonId(9022)),
+                late: true,
+                skipped: vec!["page:ACME-1@1:r0:s0".into()],
+            },
+            EventKind::Snoozed { until: at },
         ];
         for (seq, kind) in (1..).zip(kinds) {
             let event = Event {

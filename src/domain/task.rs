@@ -369,6 +369,7 @@ impl Task {
                 }
             }
             EventKind::Commented { .. } | EventKind::Acknowledged => {}
+            EventKind::Paged { .. } | EventKind::Snoozed { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

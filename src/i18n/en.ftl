@@ -153,3 +153,16 @@ draft-reason-chosen = you chose { $side }
 error-not-your-draft = Only the person who asked can confirm or change this draft.
 error-draft-expired = This draft has expired. Mention me again with your request.
 error-draft-gone = The message this draft was made from is gone. Mention me again with your request.
+
+## On call and escalation (issue 5)
+event-paged = Paged { $target } (step { $step }).
+event-paged-late = Paged { $target } (step { $step }, late: Ponte could not page at the time).
+event-snoozed = { $who } snoozed the paging until { $until }.
+page-target-oncall = { $who } (on call in { $schedule })
+page-target-nobody = nobody (no one on call in { $schedule })
+page-target-pager = the pager { $pager }
+page-text = Page: { $task } ({ $priority }) waits for the MSP: { $title }. Acknowledge to stop the escalation.
+page-text-late = Page, late (Ponte could not page at the time): { $task } ({ $priority }) waits for the MSP: { $title }. Acknowledge to stop the escalation.
+page-pager-unreachable = ⚠ The outside pager { $pager } could not be reached; paging here instead.
+button-acknowledge = Acknowledge
+button-snooze = Snooze 15 min

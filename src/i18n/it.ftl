@@ -153,3 +153,16 @@ draft-reason-chosen = hai scelto l'{ $side }
 error-not-your-draft = Solo chi ha fatto la richiesta può confermare o cambiare questa bozza.
 error-draft-expired = Questa bozza è scaduta. Menzionami di nuovo con la tua richiesta.
 error-draft-gone = Il messaggio da cui è nata questa bozza non c'è più. Menzionami di nuovo con la tua richiesta.
+
+## Reperibilità ed escalation (issue 5)
+event-paged = Chiamata a { $target } (passo { $step }).
+event-paged-late = Chiamata a { $target } (passo { $step }, in ritardo: Ponte non ha potuto chiamare in tempo).
+event-snoozed = { $who } ha rimandato le chiamate fino alle { $until }.
+page-target-oncall = { $who } (reperibile in { $schedule })
+page-target-nobody = nessuno (nessun reperibile in { $schedule })
+page-target-pager = il cercapersone { $pager }
+page-text = Chiamata: { $task } ({ $priority }) aspetta l'MSP: { $title }. Conferma per fermare l'escalation.
+page-text-late = Chiamata in ritardo (Ponte non ha potuto chiamare in tempo): { $task } ({ $priority }) aspetta l'MSP: { $title }. Conferma per fermare l'escalation.
+page-pager-unreachable = ⚠ Il cercapersone esterno { $pager } non è raggiungibile: la chiamata arriva qui.
+button-acknowledge = Conferma
+button-snooze = Rimanda di 15 min
