@@ -23,7 +23,9 @@ use jiff::Timestamp;
 
 use crate::config::Config;
 use crate::domain::escalation::{self, PlanRules};
-use crate::domain::{Actor, ClientScope, Command, PersonId, RoleSet, Side, Status, UserError, Who};
+use crate::domain::{
+    Actor, ClientScope, Command, PersonId, Role, RoleSet, Side, Status, UserError, Who,
+};
 use crate::engine::{Ledger, Op, PonteError, Request};
 use crate::store::{Store, TaskFilter, TaskQuery};
 use crate::timers::{BoxFuture, Timer, TimerError};
@@ -41,7 +43,7 @@ fn ponte() -> Actor {
     Actor {
         person: PersonId(0),
         side: Side::Msp,
-        roles: RoleSet::empty(),
+        roles: RoleSet::empty().with(Role::MspEngineer),
         clients: ClientScope::All,
     }
 }

@@ -60,4 +60,8 @@ scenarios! {
     request_claim_resolve,
     restart,
     track_as_task,
+    // On-call and escalation (issue 5).
+    p1_pages_at_night,
+    escalation_restart,
+    p2_waits_for_business_hours,
 }
