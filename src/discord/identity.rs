@@ -108,6 +108,25 @@ fn in_client_guild(
     }
 }
 
+/// In a DM (a page's buttons, issue 5), someone in one of the MSP's on-call
+/// rotations acts as an MSP engineer; anybody else is asked to use a server.
+fn on_call_in_dm(config: &Config, user: u64) -> Option<Resolved> {
+    let member =
+        config.oncall().schedules.iter().any(|s| {
+            s.side == Side::Msp && s.schedule.rotation().members().contains(&PersonId(user))
+        });
+    member.then(|| Resolved {
+        actor: Actor {
+            person: PersonId(user),
+            side: Side::Msp,
+            roles: RoleSet::empty().with(Role::MspEngineer),
+            clients: ClientScope::All,
+        },
+        client: None,
+        lang: config.msp().language,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,23 +202,4 @@ mod tests {
             Err(UserError::UseInServer)
         );
     }
-}
-
-/// In a DM (a page's buttons, issue 5), someone in one of the MSP's on-call
-/// rotations acts as an MSP engineer; anybody else is asked to use a server.
-fn on_call_in_dm(config: &Config, user: u64) -> Option<Resolved> {
-    let member =
-        config.oncall().schedules.iter().any(|s| {
-            s.side == Side::Msp && s.schedule.rotation().members().contains(&PersonId(user))
-        });
-    member.then(|| Resolved {
-        actor: Actor {
-            person: PersonId(user),
-            side: Side::Msp,
-            roles: RoleSet::empty().with(Role::MspEngineer),
-            clients: ClientScope::All,
-        },
-        client: None,
-        lang: config.msp().language,
-    })
 }
