@@ -64,4 +64,5 @@ scenarios! {
     p1_pages_at_night,
     escalation_restart,
     p2_waits_for_business_hours,
+    oncall_now_and_schedule,
 }

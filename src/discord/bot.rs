@@ -194,6 +194,18 @@ impl<S: Store> Bot<S> {
             Intent::Draft(draft, source) => {
                 self.draft_button(origin, lang, &who, draft, source).await
             }
+            Intent::OnCallNow => {
+                let now = self.clock.now();
+                let lines = self.renderer(lang).on_call_now(self.config.oncall(), now);
+                Ok(Answer::Reply(Reply::ephemeral(lines)))
+            }
+            Intent::OnCallSchedule => {
+                let now = self.clock.now();
+                let lines = self
+                    .renderer(lang)
+                    .on_call_schedule(self.config.oncall(), now);
+                Ok(Answer::Reply(Reply::ephemeral(lines)))
+            }
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {

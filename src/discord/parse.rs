@@ -141,6 +141,10 @@ pub enum Intent {
     /// A button on a plain-words draft, with the message it was written in
     /// (`None` when that message is gone).
     Draft(DraftRef, Option<TargetMessage>),
+    /// `/oncall now`: who is on call in each schedule, until when.
+    OnCallNow,
+    /// `/oncall schedule`: the shifts of the next two weeks.
+    OnCallSchedule,
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -167,6 +171,8 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("task", Some("cancel")),
     ("mine", None),
     ("help", None),
+    ("oncall", Some("now")),
+    ("oncall", Some("schedule")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -233,6 +239,8 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("task", Some(sub)) => task(sub, interaction),
             ("mine", None) => Parsed::Ok(Intent::Mine),
             ("help", None) => Parsed::Ok(Intent::Help),
+            ("oncall", Some("now")) => Parsed::Ok(Intent::OnCallNow),
+            ("oncall", Some("schedule")) => Parsed::Ok(Intent::OnCallSchedule),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {

@@ -367,6 +367,59 @@ impl Renderer<'_> {
         }
     }
 
+    /// `/oncall now`: who is on call in each schedule, and until when.
+    pub fn on_call_now(
+        &self,
+        oncall: &crate::config::oncall::OnCallConfig,
+        now: Timestamp,
+    ) -> String {
+        if oncall.schedules.is_empty() {
+            return self.t("oncall-none", &[]);
+        }
+        let mut lines = vec![self.t("oncall-now-title", &[])];
+        for s in &oncall.schedules {
+            let who = s.schedule.on_call(now);
+            lines.push(self.t(
+                "oncall-now-line",
+                &[
+                    ("schedule", text(s.schedule.name())),
+                    ("who", text(mention(who.person.0))),
+                    ("until", text(when(who.until))),
+                ],
+            ));
+        }
+        fit(&lines.join("\n"), limits::CONTENT, "…")
+    }
+
+    /// `/oncall schedule`: the shifts of the next two weeks, per schedule.
+    pub fn on_call_schedule(
+        &self,
+        oncall: &crate::config::oncall::OnCallConfig,
+        now: Timestamp,
+    ) -> String {
+        if oncall.schedules.is_empty() {
+            return self.t("oncall-none", &[]);
+        }
+        let to = now
+            .checked_add(jiff::SignedDuration::from_hours(14 * 24))
+            .unwrap_or(now);
+        let mut lines = vec![self.t("oncall-schedule-title", &[])];
+        for s in &oncall.schedules {
+            lines.push(format!("**{}**", s.schedule.name()));
+            for shift in s.schedule.shifts(now, to) {
+                lines.push(self.t(
+                    "oncall-shift-line",
+                    &[
+                        ("who", text(mention(shift.person.0))),
+                        ("from", text(when(shift.start))),
+                        ("to", text(when(shift.end))),
+                    ],
+                ));
+            }
+        }
+        fit(&lines.join("\n"), limits::CONTENT, "…")
+    }
+
     /// Whom a page reached, in words (mentions are shown, never pinged
     /// from history).
     pub fn page_target(
