@@ -66,6 +66,14 @@ impl<S: Store> Escalator<S> {
             if rules.escalate.is_empty() {
                 continue;
             }
+            let windows: Vec<escalation::Maintenance> = {
+                let store = self.ledger.store().clone();
+                let key = client.key.clone();
+                tokio::task::spawn_blocking(move || crate::maintenance::recent(&*store, &key))
+                    .await
+                    .map_err(|e| TimerError(format!("reading maintenance windows: {e}")))?
+                    .map_err(|e| TimerError(format!("reading maintenance windows: {e}")))?
+            };
             let query = TaskQuery {
                 client: client.key.clone(),
                 filter: TaskFilter::HandledBy(Side::Msp),
@@ -101,7 +109,7 @@ impl<S: Store> Escalator<S> {
                         policy: &rule.policy,
                         rules: &rules,
                         calendar: &client.calendar,
-                        maintenance: &[],
+                        maintenance: &windows,
                     },
                     &on_call,
                     now,

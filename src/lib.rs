@@ -9,6 +9,7 @@ pub mod emulator;
 pub mod engine;
 pub mod escalator;
 pub mod i18n;
+pub mod maintenance;
 pub mod outbox;
 pub mod sandbox;
 pub mod store;

@@ -65,4 +65,5 @@ scenarios! {
     escalation_restart,
     p2_waits_for_business_hours,
     oncall_now_and_schedule,
+    maintenance_silences,
 }

@@ -199,6 +199,10 @@ impl<S: Store> Bot<S> {
                 let lines = self.renderer(lang).on_call_now(self.config.oncall(), now);
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
+            Intent::MaintenanceStart { minutes } => {
+                self.maintenance(lang, &who, Some(minutes)).await
+            }
+            Intent::MaintenanceEnd => self.maintenance(lang, &who, None).await,
             Intent::OnCallSchedule => {
                 let now = self.clock.now();
                 let lines = self
@@ -710,6 +714,63 @@ impl<S: Store> Bot<S> {
 }
 
 /// The client of the place the person acts in.
+impl<S: Store> Bot<S> {
+    /// Starts (`Some(minutes)`) or ends a maintenance window of the place's
+    /// client (issue 5): MSP staff or the client's IT manager.
+    async fn maintenance(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        minutes: Option<u32>,
+    ) -> Result<Answer, PonteError> {
+        let client = place_client(who)?.clone();
+        let actor = &who.actor;
+        let allowed =
+            actor.serves(&client) && (actor.works_for(Side::Msp) || actor.is_it_manager());
+        if !allowed {
+            return Err(UserError::NotStaffOf { side: Side::Msp }.into());
+        }
+        let now = self.clock.now();
+        let store = self.ledger.store().clone();
+        let key = client.clone();
+        let done = tokio::task::spawn_blocking(move || match minutes {
+            Some(m) => {
+                let to = now
+                    .checked_add(jiff::SignedDuration::from_mins(i64::from(m)))
+                    .unwrap_or(now);
+                crate::maintenance::start(&*store, &key, now, to).map(|_| Some(to))
+            }
+            None => crate::maintenance::end(&*store, &key, now).map(|w| w.map(|w| w.to)),
+        })
+        .await
+        .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("maintenance", &e)))?
+        .map_err(|e| {
+            PonteError::Internal(crate::engine::InternalError::log(
+                "recording a maintenance window",
+                &e,
+            ))
+        })?;
+        self.ledger.timers_wake().notify_one();
+        let id = match (minutes, done) {
+            (Some(_), Some(_)) => "maintenance-started",
+            (None, Some(_)) => "maintenance-ended",
+            (_, None) => "maintenance-none",
+        };
+        let until = done.map_or_else(String::new, |t| format!("<t:{}:f>", t.as_second()));
+        let text = self.t(
+            lang,
+            id,
+            &[
+                ("client", Arg::Text(client.to_string())),
+                ("until", Arg::Text(until)),
+            ],
+        );
+        let mut reply = Reply::ephemeral(text);
+        reply.ephemeral = done.is_none();
+        Ok(Answer::Reply(reply))
+    }
+}
+
 fn place_client(who: &Resolved) -> Result<&ClientKey, UserError> {
     who.client.as_ref().ok_or(UserError::ClientNeeded)
 }

@@ -145,6 +145,12 @@ pub enum Intent {
     OnCallNow,
     /// `/oncall schedule`: the shifts of the next two weeks.
     OnCallSchedule,
+    /// `/maintenance start minutes:N`: no paging for the place's client.
+    MaintenanceStart {
+        minutes: u32,
+    },
+    /// `/maintenance end`.
+    MaintenanceEnd,
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -173,6 +179,8 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("help", None),
     ("oncall", Some("now")),
     ("oncall", Some("schedule")),
+    ("maintenance", Some("start")),
+    ("maintenance", Some("end")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -241,6 +249,8 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("help", None) => Parsed::Ok(Intent::Help),
             ("oncall", Some("now")) => Parsed::Ok(Intent::OnCallNow),
             ("oncall", Some("schedule")) => Parsed::Ok(Intent::OnCallSchedule),
+            ("maintenance", Some("start")) => maintenance_start(interaction),
+            ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {
@@ -363,6 +373,25 @@ fn task(sub: &str, i: &Interaction) -> Parsed<Intent> {
         _ => return Parsed::NotMine,
     };
     Parsed::Ok(Intent::Change { task: id, change })
+}
+
+/// The longest maintenance window, in minutes (a day).
+pub const MAINTENANCE_MAX_MINUTES: u32 = 1440;
+
+fn maintenance_start(interaction: &Interaction) -> Parsed<Intent> {
+    let Interaction::Slash { options, .. } = interaction else {
+        return Parsed::NotMine;
+    };
+    let minutes = options
+        .iter()
+        .find(|(k, _)| k == "minutes")
+        .and_then(|(_, v)| match v {
+            OptionValue::Integer(n) => u32::try_from(*n).ok(),
+            OptionValue::Text(t) => t.trim().parse::<u32>().ok(),
+            _ => None,
+        });
+    let minutes = minutes.unwrap_or(60).clamp(1, MAINTENANCE_MAX_MINUTES);
+    Parsed::Ok(Intent::MaintenanceStart { minutes })
 }
 
 fn button(custom_id: &str) -> Parsed<Intent> {

@@ -171,3 +171,6 @@ oncall-now-title = On call now:
 oncall-now-line = { $schedule }: { $who } until { $until }
 oncall-schedule-title = On-call shifts of the next two weeks:
 oncall-shift-line = { $from } – { $to }: { $who }
+maintenance-started = Maintenance for { $client } until { $until }: nobody is paged for its tasks until then.
+maintenance-ended = Maintenance for { $client } ended on { $until }: urgent tasks page again.
+maintenance-none = { $client } has no maintenance window open now.

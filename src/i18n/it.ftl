@@ -171,3 +171,6 @@ oncall-now-title = Reperibili adesso:
 oncall-now-line = { $schedule }: { $who } fino al { $until }
 oncall-schedule-title = Turni di reperibilità delle prossime due settimane:
 oncall-shift-line = { $from } – { $to }: { $who }
+maintenance-started = Manutenzione per { $client } fino al { $until }: fino ad allora nessuna chiamata per le sue attività.
+maintenance-ended = Manutenzione per { $client } terminata il { $until }: le attività urgenti tornano a chiamare.
+maintenance-none = { $client } non ha finestre di manutenzione aperte adesso.
