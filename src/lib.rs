@@ -11,6 +11,7 @@ pub mod escalator;
 pub mod i18n;
 pub mod maintenance;
 pub mod outbox;
+pub mod pager;
 pub mod sandbox;
 pub mod store;
 pub mod timers;

@@ -1,8 +1,9 @@
 //! Delivering a page (issue 5): a DM to the person paged with the task's
 //! card and Acknowledge / Resolve / Snooze buttons; a post in the client's
 //! MSP channel for a role (which it pings) or in the step's channel.
-//! Outside pagers are not reached from here yet: their pages go to the
-//! client's MSP channel with a visible warning (the fallback). Every message
+//! Outside pagers are called through `crate::pager`; a page that fails
+//! `max_attempts` times (or whose pager has no secret in the environment)
+//! goes to the client's MSP channel with a visible warning. Every message
 //! carries a nonce from the page's key, so a repeated delivery shows nothing
 //! twice.
 
@@ -70,6 +71,24 @@ impl<S: Store> ChatSink<S> {
                     .await
             }
             (Target::Pager(name), _) => {
+                let page = crate::pager::OutsidePage {
+                    key: key.clone(),
+                    task: task.id.to_string(),
+                    priority: task.priority.as_str().to_owned(),
+                    title: task.title.clone(),
+                    late: *late,
+                };
+                // The request's timestamp is the real time (the receiver
+                // compares it with its own clock).
+                match self
+                    .pagers
+                    .deliver(name, &page, jiff::Timestamp::now())
+                    .await
+                {
+                    Ok(crate::pager::Delivered::Sent) => return Ok(()),
+                    Ok(crate::pager::Delivered::Fallback(_)) => {}
+                    Err(e) => return Err(DeliveryError(e.to_string())),
+                }
                 let mut reply = renderer.page_message(&task, *late, None);
                 let warning = self.messages.text(
                     renderer.lang,

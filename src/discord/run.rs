@@ -115,6 +115,10 @@ pub async fn start<S: Store>(
         ledger: ledger.clone(),
         config: config.clone(),
         messages,
+        pagers: Arc::new(crate::pager::Pagers::new(crate::pager::PagerClient::new(
+            config.oncall(),
+            |var| std::env::var(var).ok(),
+        ))),
     };
     let (stop, stopped) = watch::channel(false);
     // Timers register here; each submits its changes through the ledger.

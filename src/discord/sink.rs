@@ -28,6 +28,8 @@ pub struct ChatSink<S: Store> {
     pub ledger: Ledger<S>,
     pub config: Arc<Config>,
     pub messages: Arc<Messages>,
+    /// Outside pagers and their failure counts (issue 5).
+    pub pagers: Arc<crate::pager::Pagers>,
 }
 
 /// A nonce for Discord's de-duplication: a stable hash of `key` (FNV-1a),
