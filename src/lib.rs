@@ -8,6 +8,7 @@ pub mod domain;
 pub mod emulator;
 pub mod engine;
 pub mod escalator;
+pub mod handover;
 pub mod i18n;
 pub mod maintenance;
 pub mod outbox;

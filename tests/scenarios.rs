@@ -66,4 +66,5 @@ scenarios! {
     p2_waits_for_business_hours,
     oncall_now_and_schedule,
     maintenance_silences,
+    handover,
 }

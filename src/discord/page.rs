@@ -109,6 +109,51 @@ impl<S: Store> ChatSink<S> {
         }
     }
 
+    /// Posts a shift's handover in the MSP's queue channel, or else in each
+    /// client's MSP channel.
+    pub(super) async fn handover(&self, effect: &Effect) -> Result<(), DeliveryError> {
+        let Effect::Handover {
+            schedule,
+            from,
+            to,
+            tasks,
+            ..
+        } = effect
+        else {
+            return Ok(());
+        };
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: self.config.msp().language,
+        };
+        let reply = renderer.handover(schedule, *from, *to, tasks);
+        let key = effect.key();
+        let channels: Vec<u64> = match self.config.msp().server {
+            Some(server) => vec![server.queue_channel.get()],
+            None => {
+                let mut c: Vec<u64> = self
+                    .config
+                    .clients()
+                    .iter()
+                    .filter_map(|c| self.config.msp_channel(&c.key))
+                    .map(|c| c.get())
+                    .collect();
+                c.dedup();
+                c
+            }
+        };
+        for channel in channels {
+            self.send(
+                ChannelId::new(channel),
+                &reply,
+                &format!("{key}#{channel}"),
+                allowed_mentions(&reply.ping),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     fn msp_channel(&self, task: &TaskId) -> Result<ChannelId, DeliveryError> {
         self.config
             .msp_channel(task.client())

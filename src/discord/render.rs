@@ -420,6 +420,39 @@ impl Renderer<'_> {
         fit(&lines.join("\n"), limits::CONTENT, "…")
     }
 
+    /// A shift's handover: who takes over from whom, and the open urgent
+    /// tasks. Pings the person taking over.
+    pub fn handover(
+        &self,
+        schedule: &str,
+        from: Option<crate::domain::PersonId>,
+        to: crate::domain::PersonId,
+        tasks: &[crate::domain::TaskId],
+    ) -> Reply {
+        let mut lines = vec![self.t(
+            "handover-title",
+            &[
+                ("schedule", text(schedule)),
+                ("to", text(mention(to.0))),
+                (
+                    "from",
+                    text(from.map_or_else(|| "-".to_owned(), |p| mention(p.0))),
+                ),
+            ],
+        )];
+        if tasks.is_empty() {
+            lines.push(self.t("handover-no-tasks", &[]));
+        } else {
+            let ids: Vec<String> = tasks.iter().map(ToString::to_string).collect();
+            lines.push(self.t("handover-tasks", &[("tasks", text(ids.join(", ")))]));
+        }
+        Reply {
+            content: fit(&lines.join("\n"), limits::CONTENT, "…"),
+            ping: vec![to.0],
+            ..Reply::default()
+        }
+    }
+
     /// Whom a page reached, in words (mentions are shown, never pinged
     /// from history).
     pub fn page_target(

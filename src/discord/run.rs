@@ -127,6 +127,10 @@ pub async fn start<S: Store>(
         ledger: ledger.clone(),
         config: config.clone(),
     }));
+    timers.add(Arc::new(crate::handover::Handovers {
+        ledger: ledger.clone(),
+        config: config.clone(),
+    }));
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),

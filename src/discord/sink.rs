@@ -221,6 +221,7 @@ impl<S: Store> Sink for ChatSink<S> {
                 self.announce(effect, task, *first, *last).await
             }
             Effect::Page { .. } => self.page(effect).await,
+            Effect::Handover { .. } => self.handover(effect).await,
         }
     }
 }

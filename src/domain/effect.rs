@@ -3,6 +3,7 @@
 //! store's outbox in the same transaction as the change, then delivered by
 //! workers that retry; each has a key that makes its delivery idempotent.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::escalation::Target;
@@ -30,6 +31,15 @@ pub enum Effect {
         #[serde(default)]
         late: bool,
     },
+    /// Post the handover of an on-call schedule (issue 5): who hands over
+    /// to whom at `at`, and the open urgent tasks.
+    Handover {
+        schedule: String,
+        at: Timestamp,
+        from: Option<PersonId>,
+        to: PersonId,
+        tasks: Vec<TaskId>,
+    },
 }
 
 impl Effect {
@@ -38,6 +48,9 @@ impl Effect {
         match self {
             Effect::Announce { task, first, last } => format!("announce:{task}:{first}-{last}"),
             Effect::Page { key, .. } => key.clone(),
+            Effect::Handover { schedule, at, .. } => {
+                format!("handover:{schedule}:{}", at.as_second())
+            }
         }
     }
 
@@ -47,6 +60,7 @@ impl Effect {
         match self {
             Effect::Announce { task, .. } => Some(task),
             Effect::Page { task, .. } => Some(task),
+            Effect::Handover { .. } => None,
         }
     }
 }

@@ -174,3 +174,6 @@ oncall-shift-line = { $from } – { $to }: { $who }
 maintenance-started = Maintenance for { $client } until { $until }: nobody is paged for its tasks until then.
 maintenance-ended = Maintenance for { $client } ended on { $until }: urgent tasks page again.
 maintenance-none = { $client } has no maintenance window open now.
+handover-title = On-call handover in { $schedule }: { $to } takes over from { $from }.
+handover-no-tasks = No urgent task is open.
+handover-tasks = Open urgent tasks: { $tasks }

@@ -174,3 +174,6 @@ oncall-shift-line = { $from } – { $to }: { $who }
 maintenance-started = Manutenzione per { $client } fino al { $until }: fino ad allora nessuna chiamata per le sue attività.
 maintenance-ended = Manutenzione per { $client } terminata il { $until }: le attività urgenti tornano a chiamare.
 maintenance-none = { $client } non ha finestre di manutenzione aperte adesso.
+handover-title = Cambio turno di reperibilità in { $schedule }: { $to } subentra a { $from }.
+handover-no-tasks = Nessuna attività urgente aperta.
+handover-tasks = Attività urgenti aperte: { $tasks }
