@@ -67,4 +67,5 @@ scenarios! {
     oncall_now_and_schedule,
     maintenance_silences,
     handover,
+    task_escalate,
 }

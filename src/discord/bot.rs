@@ -203,6 +203,9 @@ impl<S: Store> Bot<S> {
                 self.maintenance(lang, &who, Some(minutes)).await
             }
             Intent::MaintenanceEnd => self.maintenance(lang, &who, None).await,
+            Intent::Escalate { task, reason } => {
+                self.escalate(origin, lang, &who, task, reason).await
+            }
             Intent::OnCallSchedule => {
                 let now = self.clock.now();
                 let lines = self
@@ -715,6 +718,72 @@ impl<S: Store> Bot<S> {
 
 /// The client of the place the person acts in.
 impl<S: Store> Bot<S> {
+    /// `/task escalate` (issue 5): pages the top of the task's escalation
+    /// policy now (its last step: in the example, the MSP leads), within
+    /// the configured limits; without a policy for its priority, the
+    /// client's MSP channel.
+    async fn escalate(
+        &self,
+        origin: &Origin,
+        lang: Lang,
+        who: &Resolved,
+        id: TaskId,
+        reason: String,
+    ) -> Result<Answer, PonteError> {
+        use crate::domain::escalation::{Target, manual_escalation};
+        let (task, events) = self.ledger.show(who.actor.clone(), id.clone()).await?;
+        // Who first (decided again in the domain), then the limits.
+        if who.actor.person != task.requester && !who.actor.is_it_manager() {
+            return Err(UserError::NotRequesterOrManager.into());
+        }
+        let oncall = self.config.oncall();
+        let now = self.clock.now();
+        let n = manual_escalation(
+            &events,
+            oncall.escalate.max_per_task,
+            oncall.escalate.min_interval,
+            now,
+        )?;
+        let target = oncall
+            .policy_for(task.id.client(), task.priority)
+            .or_else(|| oncall.policy_for(task.id.client(), crate::domain::Priority::P1))
+            .and_then(|rule| rule.policy.steps.last())
+            .map(|step| step.target.clone())
+            .or_else(|| {
+                self.config
+                    .msp_channel(task.id.client())
+                    .map(|c| Target::Channel(c.get()))
+            })
+            .ok_or(UserError::ClientNeeded)?;
+        let to = match &target {
+            Target::OnCall(name) => oncall
+                .schedule(name)
+                .map(|s| s.schedule.on_call(now).person),
+            Target::Person(p) => Some(*p),
+            _ => None,
+        };
+        let command = Command::Escalate {
+            as_of: task.version,
+            reason,
+            key: format!("escalate:{}:{n}", task.id),
+            target: target.clone(),
+            to,
+        };
+        let request = Request::by(who.actor.clone(), Op::Change { task: id, command })
+            .with_key(origin.interaction_id.to_string());
+        let outcome = self.ledger.submit(request).await?;
+        let renderer = self.renderer(lang);
+        let text = self.t(
+            lang,
+            "escalated-reply",
+            &[
+                ("task", Arg::Text(outcome.task.id.to_string())),
+                ("target", Arg::Text(renderer.page_target(&target, to))),
+            ],
+        );
+        Ok(Answer::Reply(Reply::ephemeral(text)))
+    }
+
     /// Starts (`Some(minutes)`) or ends a maintenance window of the place's
     /// client (issue 5): MSP staff or the client's IT manager.
     async fn maintenance(

@@ -151,6 +151,11 @@ pub enum Intent {
     },
     /// `/maintenance end`.
     MaintenanceEnd,
+    /// `/task escalate id reason`.
+    Escalate {
+        task: TaskId,
+        reason: String,
+    },
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -179,6 +184,7 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("help", None),
     ("oncall", Some("now")),
     ("oncall", Some("schedule")),
+    ("task", Some("escalate")),
     ("maintenance", Some("start")),
     ("maintenance", Some("end")),
 ];
@@ -370,6 +376,12 @@ fn task(sub: &str, i: &Interaction) -> Parsed<Intent> {
         "close" => ready(Command::Close),
         "reopen" => ready(Command::Reopen { reason: reason() }),
         "cancel" => ready(Command::Cancel { reason: reason() }),
+        "escalate" => {
+            return Parsed::Ok(Intent::Escalate {
+                task: id,
+                reason: reason().unwrap_or_default(),
+            });
+        }
         _ => return Parsed::NotMine,
     };
     Parsed::Ok(Intent::Change { task: id, change })

@@ -574,6 +574,16 @@ impl Renderer<'_> {
                     ],
                 )
             }
+            EventKind::Escalated {
+                reason, target, to, ..
+            } => self.t(
+                "event-escalated",
+                &[
+                    ("who", by),
+                    ("reason", text(reason)),
+                    ("target", text(self.page_target(target, *to))),
+                ],
+            ),
             EventKind::Snoozed { until } => self.t(
                 "event-snoozed",
                 &[("who", by), ("until", text(when(*until)))],

@@ -79,6 +79,15 @@ pub enum Command {
     Snooze {
         minutes: u32,
     },
+    /// Escalate by hand (`/task escalate`): page `target` now. The limits
+    /// were checked on version `as_of` of the task's history.
+    Escalate {
+        as_of: u32,
+        reason: String,
+        key: String,
+        target: super::escalation::Target,
+        to: Option<PersonId>,
+    },
 }
 
 impl Command {
@@ -104,6 +113,9 @@ impl Command {
             // acknowledgement: MSP staff (and Ponte's own timer, acting for
             // the MSP).
             Command::Page { .. } | Command::Snooze { .. } => Action::Acknowledge,
+            // Who may escalate (the requester, the IT manager) is checked
+            // in `decide`; anyone who sees the task gets that far.
+            Command::Escalate { .. } => Action::View,
         }
     }
 
@@ -128,6 +140,7 @@ impl Command {
             Command::Acknowledge => "acknowledge",
             Command::Page { .. } => "page",
             Command::Snooze { .. } => "snooze",
+            Command::Escalate { .. } => "escalate",
         }
     }
 }
@@ -461,6 +474,36 @@ pub fn decide(
                 .iter()
                 .map(super::escalation::PageOrder::event)
                 .collect()
+        }
+        Command::Escalate {
+            as_of,
+            reason,
+            key,
+            target,
+            to,
+        } => {
+            if actor.person != task.requester && !actor.is_it_manager() {
+                return Err(UserError::NotRequesterOrManager);
+            }
+            if *as_of != task.version {
+                return Err(UserError::Unchanged);
+            }
+            let reason = match text::bounded(reason, text::REASON_MAX) {
+                Ok(r) => r,
+                Err(Bounds::Empty) => return Err(UserError::ReasonRequired),
+                Err(Bounds::TooLong { len }) => {
+                    return Err(UserError::ReasonTooLong {
+                        len,
+                        max: text::REASON_MAX,
+                    });
+                }
+            };
+            vec![EventKind::Escalated {
+                reason,
+                key: key.clone(),
+                target: target.clone(),
+                to: *to,
+            }]
         }
         Command::Snooze { minutes } => {
             if handling != Side::Msp || status != Status::New || task.assignee.is_some() {

@@ -98,6 +98,15 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
             to: *to,
             late: *late,
         }),
+        EventKind::Escalated {
+            key, target, to, ..
+        } => Some(Effect::Page {
+            task: task.id.clone(),
+            key: key.clone(),
+            target: target.clone(),
+            to: *to,
+            late: false,
+        }),
         _ => None,
     }));
     effects

@@ -88,6 +88,12 @@ pub enum UserError {
     AssigneeNotOnSide { side: Side },
     #[error("nothing to change")]
     Unchanged,
+    /// `/task escalate` beyond the configured limits.
+    #[error("this task was escalated {max} times already, or less than {minutes} minutes ago")]
+    EscalateLimit { max: usize, minutes: usize },
+    /// Only the requester or the IT manager escalate a task.
+    #[error("only the requester or the IT manager can escalate a task")]
+    NotRequesterOrManager,
 }
 
 /// A value for a message argument.
@@ -145,6 +151,8 @@ impl UserError {
             UserError::NoApprovalPending => "error-no-approval-pending",
             UserError::AssigneeNotOnSide { .. } => "error-assignee-not-on-side",
             UserError::Unchanged => "error-unchanged",
+            UserError::EscalateLimit { .. } => "error-escalate-limit",
+            UserError::NotRequesterOrManager => "error-not-requester-or-manager",
         }
     }
 
@@ -195,7 +203,11 @@ impl UserError {
             | UserError::NotAssignee
             | UserError::AwaitingApproval
             | UserError::NoApprovalPending
-            | UserError::Unchanged => vec![],
+            | UserError::Unchanged
+            | UserError::NotRequesterOrManager => vec![],
+            UserError::EscalateLimit { max, minutes } => {
+                vec![("max", num(*max)), ("minutes", num(*minutes))]
+            }
         }
     }
 }

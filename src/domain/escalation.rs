@@ -518,6 +518,33 @@ pub fn plan(
     Plan { orders, next }
 }
 
+/// Whether a task may be escalated by hand now: at most `max` times, and
+/// not within `min_interval` of the last time. The number of this
+/// escalation (1 for the first), for its key `escalate:ACME-42:1`.
+pub fn manual_escalation(
+    events: &[Event],
+    max: u32,
+    min_interval: SignedDuration,
+    now: Timestamp,
+) -> Result<u32, super::error::UserError> {
+    let done: Vec<Timestamp> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Escalated { .. }))
+        .map(|e| e.at)
+        .collect();
+    let too_soon = done
+        .last()
+        .is_some_and(|last| now.duration_since(*last) < min_interval);
+    let count = u32::try_from(done.len()).unwrap_or(u32::MAX);
+    if count >= max || too_soon {
+        return Err(super::error::UserError::EscalateLimit {
+            max: max as usize,
+            minutes: usize::try_from(min_interval.as_mins()).unwrap_or(0),
+        });
+    }
+    Ok(count + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1188,5 +1215,28 @@ mod tests {
         let plan = fire(&mut h, &p, &cal, std::slice::from_ref(&window), start());
         assert!(plan.orders.is_empty());
         assert_eq!(plan.next, Some(start() + mins(60)));
+    }
+
+    #[test]
+    fn manual_escalations_are_limited_in_number_and_spacing() {
+        let mut h = History::created(Priority::P3);
+        let limit =
+            |h: &History, m: i64| manual_escalation(&h.events, 2, mins(15), start() + mins(m));
+        assert_eq!(limit(&h, 0), Ok(1));
+        let escalated = EventKind::Escalated {
+            reason: "late".into(),
+            key: "escalate:ACME-42:1".into(),
+            target: Target::Role(LEAD_ROLE),
+            to: None,
+        };
+        h.push(0, escalated.clone());
+        let refused = Err(crate::domain::UserError::EscalateLimit {
+            max: 2,
+            minutes: 15,
+        });
+        assert_eq!(limit(&h, 14), refused);
+        assert_eq!(limit(&h, 15), Ok(2));
+        h.push(15, escalated);
+        assert_eq!(limit(&h, 600), refused, "at most twice");
     }
 }

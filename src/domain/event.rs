@@ -139,6 +139,15 @@ pub enum EventKind {
     Snoozed {
         until: Timestamp,
     },
+    /// The requester or the IT manager escalated the task by hand
+    /// (`/task escalate`): `target` is paged now, with `key`.
+    Escalated {
+        reason: String,
+        key: String,
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PersonId>,
+    },
 }
 
 impl EventKind {
@@ -164,6 +173,7 @@ impl EventKind {
             EventKind::Acknowledged => "acknowledged",
             EventKind::Paged { .. } => "paged",
             EventKind::Snoozed { .. } => "snoozed",
+            EventKind::Escalated { .. } => "escalated",
         }
     }
 
@@ -261,6 +271,12 @@ mod tests {
                 skipped: vec!["page:ACME-1@1:r0:s0".into()],
             },
             EventKind::Snoozed { until: at },
+            EventKind::Escalated {
+                reason: "waiting since this morning".into(),
+                key: "escalate:ACME-1:1".into(),
+                target: Target::Role(900),
+                to: None,
+            },
         ];
         for (seq, kind) in (1..).zip(kinds) {
             let event = Event {

@@ -369,7 +369,7 @@ impl Task {
                 }
             }
             EventKind::Commented { .. } | EventKind::Acknowledged => {}
-            EventKind::Paged { .. } | EventKind::Snoozed { .. } => {}
+            EventKind::Paged { .. } | EventKind::Snoozed { .. } | EventKind::Escalated { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

@@ -177,3 +177,7 @@ maintenance-none = { $client } has no maintenance window open now.
 handover-title = On-call handover in { $schedule }: { $to } takes over from { $from }.
 handover-no-tasks = No urgent task is open.
 handover-tasks = Open urgent tasks: { $tasks }
+error-escalate-limit = This task can be escalated at most { $max } times, { $minutes } minutes apart: the MSP has been told already.
+error-not-requester-or-manager = Only the requester or the IT manager can escalate a task.
+event-escalated = { $who } escalated the task: { $reason }. Paged { $target }.
+escalated-reply = Escalated { $task }: { $target } has been paged.

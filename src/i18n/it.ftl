@@ -177,3 +177,7 @@ maintenance-none = { $client } non ha finestre di manutenzione aperte adesso.
 handover-title = Cambio turno di reperibilità in { $schedule }: { $to } subentra a { $from }.
 handover-no-tasks = Nessuna attività urgente aperta.
 handover-tasks = Attività urgenti aperte: { $tasks }
+error-escalate-limit = Un'attività si può sollecitare al massimo { $max } volte, a { $minutes } minuti di distanza: l'MSP è già stato avvisato.
+error-not-requester-or-manager = Solo chi ha fatto la richiesta o il responsabile IT possono sollecitare un'attività.
+event-escalated = { $who } ha sollecitato l'attività: { $reason }. Chiamata a { $target }.
+escalated-reply = Sollecito per { $task } inviato: { $target } è stato chiamato.
