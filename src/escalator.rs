@@ -55,9 +55,20 @@ fn failed(what: &str) -> impl Fn(PonteError) -> TimerError + '_ {
 impl<S: Store> Escalator<S> {
     async fn run(&self, now: Timestamp) -> Result<Option<Timestamp>, TimerError> {
         let oncall = self.config.oncall();
+        let schedules = {
+            let store = self.ledger.store().clone();
+            let config = self.config.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::overrides::schedules(&*store, config.oncall())
+            })
+            .await
+            .map_err(|e| TimerError(format!("reading overrides: {e}")))?
+            .map_err(|e| TimerError(format!("reading overrides: {e}")))?
+        };
         let on_call = |name: &str| {
-            oncall
-                .schedule(name)
+            schedules
+                .iter()
+                .find(|s| s.schedule.name() == name)
                 .map(|s| s.schedule.on_call(now).person)
         };
         let mut next: Option<Timestamp> = None;

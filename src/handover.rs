@@ -73,7 +73,17 @@ impl<S: Store> Handovers<S> {
         let week = SignedDuration::from_hours(24 * 15);
         let horizon = now.checked_add(week).unwrap_or(now);
         let since = now.checked_sub(CATCH_UP).unwrap_or(now);
-        for s in &self.config.oncall().schedules {
+        let schedules = {
+            let store = self.ledger.store().clone();
+            let config = self.config.clone();
+            tokio::task::spawn_blocking(move || {
+                crate::overrides::schedules(&*store, config.oncall())
+            })
+            .await
+            .map_err(|e| failed("reading overrides")(e.to_string()))?
+            .map_err(|e| failed("reading overrides")(e.to_string()))?
+        };
+        for s in &schedules {
             if s.side != Side::Msp {
                 continue;
             }

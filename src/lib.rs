@@ -12,6 +12,7 @@ pub mod handover;
 pub mod i18n;
 pub mod maintenance;
 pub mod outbox;
+pub mod overrides;
 pub mod pager;
 pub mod sandbox;
 pub mod store;

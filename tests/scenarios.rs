@@ -68,4 +68,5 @@ scenarios! {
     maintenance_silences,
     handover,
     task_escalate,
+    oncall_override,
 }

@@ -196,21 +196,30 @@ impl<S: Store> Bot<S> {
             }
             Intent::OnCallNow => {
                 let now = self.clock.now();
-                let lines = self.renderer(lang).on_call_now(self.config.oncall(), now);
+                let schedules = self.schedules().await?;
+                let lines = self.renderer(lang).on_call_now(&schedules, now);
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
             Intent::MaintenanceStart { minutes } => {
                 self.maintenance(lang, &who, Some(minutes)).await
             }
             Intent::MaintenanceEnd => self.maintenance(lang, &who, None).await,
+            Intent::OnCallOverride {
+                person,
+                from,
+                to,
+                schedule,
+            } => {
+                self.on_call_override(lang, &who, person, from, to, schedule)
+                    .await
+            }
             Intent::Escalate { task, reason } => {
                 self.escalate(origin, lang, &who, task, reason).await
             }
             Intent::OnCallSchedule => {
                 let now = self.clock.now();
-                let lines = self
-                    .renderer(lang)
-                    .on_call_schedule(self.config.oncall(), now);
+                let schedules = self.schedules().await?;
+                let lines = self.renderer(lang).on_call_schedule(&schedules, now);
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
             Intent::Change { task, change } => {
@@ -718,11 +727,106 @@ impl<S: Store> Bot<S> {
 
 /// The client of the place the person acts in.
 impl<S: Store> Bot<S> {
+    /// The on-call schedules with their recorded overrides.
+    async fn schedules(&self) -> Result<Vec<crate::config::oncall::OnCallSchedule>, PonteError> {
+        let store = self.ledger.store().clone();
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || crate::overrides::schedules(&*store, config.oncall()))
+            .await
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("overrides", &e)))?
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("overrides", &e)))
+    }
+
+    /// `/oncall override @person from to [schedule]` (MSP lead only):
+    /// `person` is on call in the schedule (default: the first MSP one)
+    /// from `from` to `to`, local times of the schedule's time zone.
+    async fn on_call_override(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        person: u64,
+        from: String,
+        to: String,
+        schedule: Option<String>,
+    ) -> Result<Answer, PonteError> {
+        if !who.actor.leads(Side::Msp) {
+            return Err(UserError::OnlyMspLead.into());
+        }
+        let oncall = self.config.oncall();
+        let chosen = match &schedule {
+            Some(name) => oncall.schedule(name.trim()),
+            None => oncall.schedules.iter().find(|s| s.side == Side::Msp),
+        };
+        let Some(chosen) = chosen else {
+            return Err(UserError::BadSide {
+                input: schedule.unwrap_or_default(),
+            }
+            .into());
+        };
+        let tz = chosen.schedule.rotation().tz().clone();
+        let at = |text: &str| -> Result<jiff::Timestamp, UserError> {
+            text.trim()
+                .replace(' ', "T")
+                .parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|dt| tz.to_timestamp(dt).ok())
+                .ok_or_else(|| UserError::BadDue {
+                    input: text.to_owned(),
+                })
+        };
+        let (from, to) = (at(&from)?, at(&to)?);
+        let o = crate::domain::oncall::Override::new(crate::domain::PersonId(person), from, to)
+            .map_err(|_| UserError::DueInPast)?;
+        let store = self.ledger.store().clone();
+        let name = chosen.schedule.name().to_owned();
+        let now = self.clock.now();
+        let recorded = o.clone();
+        tokio::task::spawn_blocking(move || crate::overrides::add(&*store, &name, &recorded, now))
+            .await
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?;
+        self.ledger.timers_wake().notify_one();
+        let text = self.t(
+            lang,
+            "oncall-override-done",
+            &[
+                ("who", Arg::Text(format!("<@{person}>"))),
+                ("schedule", Arg::Text(chosen.schedule.name().to_owned())),
+                ("from", Arg::Text(format!("<t:{}:f>", o.from.as_second()))),
+                ("to", Arg::Text(format!("<t:{}:f>", o.to.as_second()))),
+            ],
+        );
+        Ok(Answer::Reply(Reply::ephemeral(text)))
+    }
+
     /// `/task escalate` (issue 5): pages the top of the task's escalation
     /// policy now (its last step: in the example, the MSP leads), within
     /// the configured limits; without a policy for its priority, the
     /// client's MSP channel.
     async fn escalate(
+        &self,
+        origin: &Origin,
+        lang: Lang,
+        who: &Resolved,
+        id: TaskId,
+        reason: String,
+    ) -> Result<Answer, PonteError> {
+        // The limits are checked on the history as read; if the task changed
+        // before the change was decided (a page recorded meanwhile), read
+        // it again.
+        let mut tries = 0;
+        loop {
+            let answer = self
+                .escalate_once(origin, lang, who, id.clone(), reason.clone())
+                .await;
+            match answer {
+                Err(PonteError::User(UserError::Unchanged)) if tries < 3 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn escalate_once(
         &self,
         origin: &Origin,
         lang: Lang,

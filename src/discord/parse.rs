@@ -156,6 +156,13 @@ pub enum Intent {
         task: TaskId,
         reason: String,
     },
+    /// `/oncall override person from to [schedule]`.
+    OnCallOverride {
+        person: u64,
+        from: String,
+        to: String,
+        schedule: Option<String>,
+    },
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -184,6 +191,7 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("help", None),
     ("oncall", Some("now")),
     ("oncall", Some("schedule")),
+    ("oncall", Some("override")),
     ("task", Some("escalate")),
     ("maintenance", Some("start")),
     ("maintenance", Some("end")),
@@ -255,6 +263,7 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("help", None) => Parsed::Ok(Intent::Help),
             ("oncall", Some("now")) => Parsed::Ok(Intent::OnCallNow),
             ("oncall", Some("schedule")) => Parsed::Ok(Intent::OnCallSchedule),
+            ("oncall", Some("override")) => on_call_override(interaction),
             ("maintenance", Some("start")) => maintenance_start(interaction),
             ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
             _ => Parsed::NotMine,
@@ -385,6 +394,28 @@ fn task(sub: &str, i: &Interaction) -> Parsed<Intent> {
         _ => return Parsed::NotMine,
     };
     Parsed::Ok(Intent::Change { task: id, change })
+}
+
+fn on_call_override(interaction: &Interaction) -> Parsed<Intent> {
+    let Interaction::Slash { options, .. } = interaction else {
+        return Parsed::NotMine;
+    };
+    let get = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let text = |name: &str| match get(name) {
+        Some(OptionValue::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let (Some(OptionValue::User(person)), Some(from), Some(to)) =
+        (get("person"), text("from"), text("to"))
+    else {
+        return Parsed::Malformed(UserError::AssigneeMissing);
+    };
+    Parsed::Ok(Intent::OnCallOverride {
+        person: *person,
+        from,
+        to,
+        schedule: text("schedule"),
+    })
 }
 
 /// The longest maintenance window, in minutes (a day).

@@ -370,14 +370,14 @@ impl Renderer<'_> {
     /// `/oncall now`: who is on call in each schedule, and until when.
     pub fn on_call_now(
         &self,
-        oncall: &crate::config::oncall::OnCallConfig,
+        schedules: &[crate::config::oncall::OnCallSchedule],
         now: Timestamp,
     ) -> String {
-        if oncall.schedules.is_empty() {
+        if schedules.is_empty() {
             return self.t("oncall-none", &[]);
         }
         let mut lines = vec![self.t("oncall-now-title", &[])];
-        for s in &oncall.schedules {
+        for s in schedules {
             let who = s.schedule.on_call(now);
             lines.push(self.t(
                 "oncall-now-line",
@@ -394,17 +394,17 @@ impl Renderer<'_> {
     /// `/oncall schedule`: the shifts of the next two weeks, per schedule.
     pub fn on_call_schedule(
         &self,
-        oncall: &crate::config::oncall::OnCallConfig,
+        schedules: &[crate::config::oncall::OnCallSchedule],
         now: Timestamp,
     ) -> String {
-        if oncall.schedules.is_empty() {
+        if schedules.is_empty() {
             return self.t("oncall-none", &[]);
         }
         let to = now
             .checked_add(jiff::SignedDuration::from_hours(14 * 24))
             .unwrap_or(now);
         let mut lines = vec![self.t("oncall-schedule-title", &[])];
-        for s in &oncall.schedules {
+        for s in schedules {
             lines.push(format!("**{}**", s.schedule.name()));
             for shift in s.schedule.shifts(now, to) {
                 lines.push(self.t(

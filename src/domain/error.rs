@@ -94,6 +94,9 @@ pub enum UserError {
     /// Only the requester or the IT manager escalate a task.
     #[error("only the requester or the IT manager can escalate a task")]
     NotRequesterOrManager,
+    /// On-call overrides are for MSP leads.
+    #[error("only an MSP lead can do this")]
+    OnlyMspLead,
 }
 
 /// A value for a message argument.
@@ -153,6 +156,7 @@ impl UserError {
             UserError::Unchanged => "error-unchanged",
             UserError::EscalateLimit { .. } => "error-escalate-limit",
             UserError::NotRequesterOrManager => "error-not-requester-or-manager",
+            UserError::OnlyMspLead => "error-only-msp-lead",
         }
     }
 
@@ -204,7 +208,8 @@ impl UserError {
             | UserError::AwaitingApproval
             | UserError::NoApprovalPending
             | UserError::Unchanged
-            | UserError::NotRequesterOrManager => vec![],
+            | UserError::NotRequesterOrManager
+            | UserError::OnlyMspLead => vec![],
             UserError::EscalateLimit { max, minutes } => {
                 vec![("max", num(*max)), ("minutes", num(*minutes))]
             }

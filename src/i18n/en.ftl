@@ -181,3 +181,5 @@ error-escalate-limit = This task can be escalated at most { $max } times, { $min
 error-not-requester-or-manager = Only the requester or the IT manager can escalate a task.
 event-escalated = { $who } escalated the task: { $reason }. Paged { $target }.
 escalated-reply = Escalated { $task }: { $target } has been paged.
+oncall-override-done = { $who } is on call in { $schedule } from { $from } to { $to }.
+error-only-msp-lead = Only an MSP lead can do this.

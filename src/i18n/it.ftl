@@ -181,3 +181,5 @@ error-escalate-limit = Un'attività si può sollecitare al massimo { $max } volt
 error-not-requester-or-manager = Solo chi ha fatto la richiesta o il responsabile IT possono sollecitare un'attività.
 event-escalated = { $who } ha sollecitato l'attività: { $reason }. Chiamata a { $target }.
 escalated-reply = Sollecito per { $task } inviato: { $target } è stato chiamato.
+oncall-override-done = { $who } è reperibile in { $schedule } dal { $from } al { $to }.
+error-only-msp-lead = Solo un responsabile dell'MSP può farlo.
