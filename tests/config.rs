@@ -67,88 +67,100 @@ fn the_example_loads_and_reads_as_documented() {
         "the MSP's server is no client"
     );
     assert!(config.client(&key("NOPE")).is_none());
-    insta::assert_snapshot!(config.summary(), @r"
-        MSP: Nordhaven IT Services (language en)
-          own server 1085128205926531072
-          queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
-        Data: ./ponte-data (cache 16 MB); default language en
-        Routing: the first category with a keyword in the request wins; * marks a client's override.
-        The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
+    insta::assert_snapshot!(config.summary(), @"
+    MSP: Nordhaven IT Services (language en)
+      own server 1085128205926531072
+      queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
+    Data: ./ponte-data (cache 16 MB); default language en
+    Routing: the first category with a keyword in the request wins; * marks a client's override.
+    The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
 
-        Client ACME: Acme Manufacturing
-          server 1148173150060675072, language it, time zone Europe/Rome
-          business hours: Mon 08:30-12:30, 14:00-18:00; Tue 08:30-12:30, 14:00-18:00; Wed 08:30-12:30, 14:00-18:00; Thu 08:30-12:30, 14:00-18:00; Fri 08:30-12:30, 14:00-17:00
-          holidays: 2026-12-08, 2026-12-25, 2026-12-26, 2027-01-01, 2027-01-06
-          channels: requests 1148173162798776321, internal IT 1148173175536877570, MSP 1085128223324504068
-          roles: IT manager 1148173188274978819, IT technician 1148173201013080068, MSP engineer -, MSP lead -
-          when no keyword matches: internal, P3
-          routing:
-            category      owner      priority  approval  keywords
-            security      internal   P2        -         security, sicurezza, phishing, malware, virus,
-                                                         antivirus, ransomware, hacked, breach, violazione,
-                                                         suspicious, sospetto, sospetta
-            network       internal*  P2        -         network, rete, vpn, wifi, wi-fi, internet,
-                                                         firewall, router, switch, connection, connessione
-            backup        msp        P2        yes*      backup, restore, ripristino, ripristinare, recover,
-                                                         recupero, deleted file, file cancellato,
-                                                         file cancellati, snapshot
-            servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
-                                                         vm, domain controller, storage
-            cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
-                                                         outlook, microsoft 365, office 365, sharepoint,
-                                                         onedrive, calendar, calendario
-            accounts      internal   P3        -         account, password, login, accesso, credenziali,
-                                                         mfa, 2fa, new user, nuovo utente, locked out,
-                                                         utente bloccato, permission, permessi
-            workstations  internal   P3        -         laptop, portatile, portatili, pc, computer,
-                                                         desktop, workstation, notebook, monitor, keyboard,
-                                                         tastiera, mouse
-            printers      msp*       P4        -         printer, stampante, stampanti, print, stampa,
-                                                         scanner, toner
-            software      internal   P4        -         software, install, installare, installazione,
-                                                         license, licenza, licenze, update, aggiornamento,
-                                                         application, applicazione, app
-            phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
-                                                         interno telefonico, meeting room, sala riunioni,
-                                                         projector, proiettore, videoconference,
-                                                         videoconferenza
+    Client ACME: Acme Manufacturing
+      server 1148173150060675072, language it, time zone Europe/Rome
+      business hours: Mon 08:30-12:30, 14:00-18:00; Tue 08:30-12:30, 14:00-18:00; Wed 08:30-12:30, 14:00-18:00; Thu 08:30-12:30, 14:00-18:00; Fri 08:30-12:30, 14:00-17:00
+      holidays: 2026-12-08, 2026-12-25, 2026-12-26, 2027-01-01, 2027-01-06
+      channels: requests 1148173162798776321, internal IT 1148173175536877570, MSP 1085128223324504068
+      roles: IT manager 1148173188274978819, IT technician 1148173201013080068, MSP engineer -, MSP lead -
+      when no keyword matches: internal, P3
+      routing:
+        category      owner      priority  approval  keywords
+        security      internal   P2        -         security, sicurezza, phishing, malware, virus,
+                                                     antivirus, ransomware, hacked, breach, violazione,
+                                                     suspicious, sospetto, sospetta
+        network       internal*  P2        -         network, rete, vpn, wifi, wi-fi, internet,
+                                                     firewall, router, switch, connection, connessione
+        backup        msp        P2        yes*      backup, restore, ripristino, ripristinare, recover,
+                                                     recupero, deleted file, file cancellato,
+                                                     file cancellati, snapshot
+        servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
+                                                     vm, domain controller, storage
+        cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
+                                                     outlook, microsoft 365, office 365, sharepoint,
+                                                     onedrive, calendar, calendario
+        accounts      internal   P3        -         account, password, login, accesso, credenziali,
+                                                     mfa, 2fa, new user, nuovo utente, locked out,
+                                                     utente bloccato, permission, permessi
+        workstations  internal   P3        -         laptop, portatile, portatili, pc, computer,
+                                                     desktop, workstation, notebook, monitor, keyboard,
+                                                     tastiera, mouse
+        printers      msp*       P4        -         printer, stampante, stampanti, print, stampa,
+                                                     scanner, toner
+        software      internal   P4        -         software, install, installare, installazione,
+                                                     license, licenza, licenze, update, aggiornamento,
+                                                     application, applicazione, app
+        phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
+                                                     interno telefonico, meeting room, sala riunioni,
+                                                     projector, proiettore, videoconference,
+                                                     videoconferenza
 
-        Client BRIGHT: Brightline Logistics
-          server 1198991878389891072, language en, time zone Europe/London
-          business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
-          channels: requests 1198991886933688321, internal IT 1198991895477485570, MSP 1198991904021282819
-          roles: IT manager 1198991912565080068, IT technician 1198991921108877317, MSP engineer 1198991929652674566, MSP lead -
-          when no keyword matches: internal, P3
-          routing:
-            category      owner      priority  approval  keywords
-            security      internal   P2        -         security, sicurezza, phishing, malware, virus,
-                                                         antivirus, ransomware, hacked, breach, violazione,
-                                                         suspicious, sospetto, sospetta
-            network       msp        P2        -         network, rete, vpn, wifi, wi-fi, internet,
-                                                         firewall, router, switch, connection, connessione
-            backup        msp        P2        -         backup, restore, ripristino, ripristinare, recover,
-                                                         recupero, deleted file, file cancellato,
-                                                         file cancellati, snapshot
-            servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
-                                                         vm, domain controller, storage
-            cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
-                                                         outlook, microsoft 365, office 365, sharepoint,
-                                                         onedrive, calendar, calendario
-            accounts      msp*       P3        yes*      account, password, login, accesso, credenziali,
-                                                         mfa, 2fa, new user, nuovo utente, locked out,
-                                                         utente bloccato, permission, permessi
-            workstations  msp*       P3        -         laptop, portatile, portatili, pc, computer,
-                                                         desktop, workstation, notebook, monitor, keyboard,
-                                                         tastiera, mouse
-            printers      internal   P4        -         printer, stampante, stampanti, print, stampa,
-                                                         scanner, toner
-            software      internal   P4        -         software, install, installare, installazione,
-                                                         license, licenza, licenze, update, aggiornamento,
-                                                         application, applicazione, app
-            phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
-                                                         interno telefonico, meeting room, sala riunioni,
-                                                         projector, proiettore, videoconference,
-                                                         videoconferenza
+    Client BRIGHT: Brightline Logistics
+      server 1198991878389891072, language en, time zone Europe/London
+      business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
+      channels: requests 1198991886933688321, internal IT 1198991895477485570, MSP 1198991904021282819
+      roles: IT manager 1198991912565080068, IT technician 1198991921108877317, MSP engineer 1198991929652674566, MSP lead -
+      when no keyword matches: internal, P3
+      routing:
+        category      owner      priority  approval  keywords
+        security      internal   P2        -         security, sicurezza, phishing, malware, virus,
+                                                     antivirus, ransomware, hacked, breach, violazione,
+                                                     suspicious, sospetto, sospetta
+        network       msp        P2        -         network, rete, vpn, wifi, wi-fi, internet,
+                                                     firewall, router, switch, connection, connessione
+        backup        msp        P2        -         backup, restore, ripristino, ripristinare, recover,
+                                                     recupero, deleted file, file cancellato,
+                                                     file cancellati, snapshot
+        servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
+                                                     vm, domain controller, storage
+        cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
+                                                     outlook, microsoft 365, office 365, sharepoint,
+                                                     onedrive, calendar, calendario
+        accounts      msp*       P3        yes*      account, password, login, accesso, credenziali,
+                                                     mfa, 2fa, new user, nuovo utente, locked out,
+                                                     utente bloccato, permission, permessi
+        workstations  msp*       P3        -         laptop, portatile, portatili, pc, computer,
+                                                     desktop, workstation, notebook, monitor, keyboard,
+                                                     tastiera, mouse
+        printers      internal   P4        -         printer, stampante, stampanti, print, stampa,
+                                                     scanner, toner
+        software      internal   P4        -         software, install, installare, installazione,
+                                                     license, licenza, licenze, update, aggiornamento,
+                                                     application, applicazione, app
+        phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
+                                                     interno telefonico, meeting room, sala riunioni,
+                                                     projector, proiettore, videoconference,
+                                                     videoconferenza
+
+    On call:
+      schedule `msp-primary` (msp): first shift 2026-11-02 09:00 local time (Europe/Rome), shifts of 1w, members 9021, 9022
+      schedule `msp-secondary` (msp): first shift 2026-11-02 09:00 local time (Europe/Rome), shifts of 1w, members 9022, 9021
+      escalation P1 for every client, at any hour:
+        after 0 min: on call in `msp-primary`
+        after 10 min: on call in `msp-secondary`
+        after 30 min: role 1085128218975010819
+      escalation P2 for every client, from the next business opening:
+        after 0 min: on call in `msp-primary`
+        after 30 min: on call in `msp-secondary`
+      /task escalate: at most 2 per task, 15 min apart
     ");
 }
 

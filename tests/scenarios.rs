@@ -66,4 +66,13 @@ scenarios! {
     restart,
     track_as_task,
     two_languages,
+    // On-call and escalation (issue 5).
+    p1_pages_at_night,
+    escalation_restart,
+    p2_waits_for_business_hours,
+    oncall_now_and_schedule,
+    maintenance_silences,
+    handover,
+    task_escalate,
+    oncall_override,
 }

@@ -61,6 +61,7 @@
 
 mod error;
 mod ids;
+pub mod oncall;
 mod raw;
 mod secrets;
 mod summary;
@@ -92,6 +93,7 @@ pub struct Config {
     msp: MspConfig,
     categories: Vec<CategoryRule>,
     clients: Vec<ClientConfig>,
+    oncall: oncall::OnCallConfig,
 }
 
 /// The MSP that this deployment serves.
@@ -294,6 +296,11 @@ impl Config {
             .or(self.msp.server.map(|s| s.queue_channel))
     }
 
+    /// On-call schedules, escalation policies, pagers and escalation limits.
+    pub fn oncall(&self) -> &oncall::OnCallConfig {
+        &self.oncall
+    }
+
     /// A human-readable account of the configuration, for `ponte check-config`.
     pub fn summary(&self) -> String {
         summary::render(self)
@@ -302,3 +309,6 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod oncall_tests;

@@ -17,7 +17,16 @@ use super::error::{Found, Path, explain};
 use super::ids::RawId;
 
 /// The top-level tables, in the order the documentation presents them.
-pub(crate) const SECTIONS: [&str; 4] = ["ponte", "msp", "categories", "clients"];
+pub(crate) const SECTIONS: [&str; 8] = [
+    "ponte",
+    "msp",
+    "categories",
+    "clients",
+    "oncall",
+    "escalation",
+    "pagers",
+    "escalate",
+];
 
 #[derive(Debug, Default)]
 pub(crate) struct RawConfig {
@@ -25,6 +34,11 @@ pub(crate) struct RawConfig {
     pub msp: Option<RawMsp>,
     pub categories: Vec<RawCategory>,
     pub clients: Vec<RawClient>,
+    // On-call and escalation (issue 5).
+    pub oncall: Vec<RawSchedule>,
+    pub escalation: Vec<RawPolicy>,
+    pub pagers: Vec<RawPager>,
+    pub escalate: Option<RawEscalate>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +129,61 @@ pub(crate) struct RawTerritory {
     pub needs_approval: Vec<String>,
 }
 
+// On-call and escalation (issue 5).
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[oncall]] table")]
+pub(crate) struct RawSchedule {
+    pub name: Option<String>,
+    pub side: Option<String>,
+    pub time_zone: Option<String>,
+    pub members: Option<Vec<RawId>>,
+    pub start: Option<String>,
+    pub handover: Option<String>,
+    pub shift: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[escalation]] table")]
+pub(crate) struct RawPolicy {
+    pub client: Option<String>,
+    pub priority: Option<String>,
+    pub out_of_hours: Option<bool>,
+    pub repeat: Option<i64>,
+    pub repeat_after_minutes: Option<i64>,
+    #[serde(default)]
+    pub steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [[escalation.steps]] table")]
+pub(crate) struct RawStep {
+    pub after_minutes: Option<i64>,
+    pub oncall: Option<String>,
+    pub person: Option<RawId>,
+    pub role: Option<RawId>,
+    pub channel: Option<RawId>,
+    pub pager: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[pagers]] table")]
+pub(crate) struct RawPager {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub url: Option<String>,
+    pub routing_key_env: Option<String>,
+    pub secret_env: Option<String>,
+    pub max_attempts: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the [escalate] table")]
+pub(crate) struct RawEscalate {
+    pub max_per_task: Option<i64>,
+    pub min_interval_minutes: Option<i64>,
+}
+
 /// Reads the parsed document into the raw structures; shape problems go
 /// into `found`.
 pub(crate) fn read(doc: &Spanned<DeTable<'_>>, found: &mut Vec<Found>) -> RawConfig {
@@ -127,6 +196,10 @@ pub(crate) fn read(doc: &Spanned<DeTable<'_>>, found: &mut Vec<Found>) -> RawCon
             "msp" => raw.msp = one(value, &path, found),
             "categories" => raw.categories = many(value, &path, "[[categories]]", found),
             "clients" => raw.clients = many(value, &path, "[[clients]]", found),
+            "oncall" => raw.oncall = many(value, &path, "[[oncall]]", found),
+            "escalation" => raw.escalation = many(value, &path, "[[escalation]]", found),
+            "pagers" => raw.pagers = many(value, &path, "[[pagers]]", found),
+            "escalate" => raw.escalate = one(value, &path, found),
             other => {
                 let expected = SECTIONS.map(|s| format!("`{s}`")).join(", ");
                 found.push(Found {

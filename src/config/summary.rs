@@ -46,7 +46,77 @@ fn write_config(out: &mut String, config: &Config) -> std::fmt::Result {
         writeln!(out)?;
         write_client(out, config, client)?;
     }
+    write_oncall(out, config.oncall())?;
     Ok(())
+}
+
+fn write_oncall(out: &mut String, oncall: &super::oncall::OnCallConfig) -> std::fmt::Result {
+    use super::oncall::{PagerKind, describe_target};
+    if oncall.schedules.is_empty() && oncall.policies.is_empty() && oncall.pagers.is_empty() {
+        // Nothing configured: nobody is paged, and nothing to say.
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "On call:")?;
+    for s in &oncall.schedules {
+        let r = s.schedule.rotation();
+        let members: Vec<String> = r.members().iter().map(|m| m.to_string()).collect();
+        writeln!(
+            out,
+            "  schedule `{}` ({}): first shift {} local time ({}), shifts of {:#}, members {}",
+            r.name(),
+            s.side,
+            r.start().strftime("%Y-%m-%d %H:%M"),
+            r.tz().iana_name().unwrap_or("(unnamed)"),
+            r.shift(),
+            members.join(", ")
+        )?;
+    }
+    for p in &oncall.policies {
+        let whom = p
+            .client
+            .as_ref()
+            .map_or("every client".to_owned(), |c| format!("client {c}"));
+        let hours = if p.out_of_hours {
+            "at any hour"
+        } else {
+            "from the next business opening"
+        };
+        writeln!(out, "  escalation {} for {whom}, {hours}:", p.priority)?;
+        for step in &p.policy.steps {
+            writeln!(
+                out,
+                "    after {} min: {}",
+                step.after.as_mins(),
+                describe_target(&step.target)
+            )?;
+        }
+        if p.policy.repeat > 0 {
+            writeln!(
+                out,
+                "    then {} more round(s), {} min after the last step",
+                p.policy.repeat,
+                p.policy.repeat_after.as_mins()
+            )?;
+        }
+    }
+    for p in &oncall.pagers {
+        let (kind, var) = match &p.kind {
+            PagerKind::PagerDuty { routing_key_env } => ("PagerDuty Events v2", routing_key_env),
+            PagerKind::Webhook { secret_env } => ("signed webhook", secret_env),
+        };
+        writeln!(
+            out,
+            "  pager `{}`: {kind} at {}, secret from ${var}, channel fallback after {} attempts",
+            p.name, p.url, p.max_attempts
+        )?;
+    }
+    writeln!(
+        out,
+        "  /task escalate: at most {} per task, {} min apart",
+        oncall.escalate.max_per_task,
+        oncall.escalate.min_interval.as_mins()
+    )
 }
 
 fn write_client(out: &mut String, config: &Config, client: &ClientConfig) -> std::fmt::Result {

@@ -328,9 +328,9 @@ fn the_whole_is_required_msp_and_clients() {
 fn shape_problems_name_the_path() {
     let text = MINIMAL.replace("[[clients]]", "[clients]");
     insta::assert_snapshot!(errors(&text), @"test.toml:11: clients: expected a list of tables: write each one under its own [[clients]] header");
-    insta::assert_snapshot!(errors(&format!("client = 3\ncolour = \"blue\"\n{MINIMAL}")), @r"
-        test.toml:1: client: unknown field `client`: did you mean `clients`?
-        test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`
+    insta::assert_snapshot!(errors(&format!("client = 3\ncolour = \"blue\"\n{MINIMAL}")), @"
+    test.toml:1: client: unknown field `client`: did you mean `clients`?
+    test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`, `oncall`, `escalation`, `pagers`, `escalate`
     ");
     insta::assert_snapshot!(errors(&edited(&[("keywords = [\"vpn\", \"rete\"]", "keywords = \"vpn\"")])), @r#"test.toml:7: categories[0].keywords: invalid type: string "vpn", expected a list, e.g. ["a", "b"]"#);
     insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`");

@@ -21,6 +21,8 @@ use super::{
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Priority, Side, text};
 
+mod oncall;
+
 /// The longest MSP or client name, in characters.
 const NAME_MAX: usize = 100;
 
@@ -167,6 +169,16 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             rules: rules.as_deref(),
         };
         let clients = self.clients(raw.clients, &context, msp_has_server);
+        let client_keys: Vec<ClientKey> = clients.iter().flatten().map(|c| c.key.clone()).collect();
+        let oncall = self.oncall(
+            oncall::Raw {
+                schedules: raw.oncall,
+                policies: raw.escalation,
+                pagers: raw.pagers,
+                escalate: raw.escalate,
+            },
+            &client_keys,
+        );
         let (data_dir, cache_capacity_mb, language) = ponte?;
         Some(Config {
             data_dir,
@@ -175,6 +187,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             msp: msp?,
             categories: rules?,
             clients: clients?,
+            oncall: oncall?,
         })
     }
 

@@ -190,6 +190,34 @@ impl<S: Store> Bot<S> {
                 }
                 Ok(Answer::Form(self.refuse_form(lang, &task)))
             }
+            Intent::OnCallNow => {
+                let now = self.clock.now();
+                let schedules = self.schedules().await?;
+                let lines = self.renderer(lang).on_call_now(&schedules, now);
+                Ok(Answer::Reply(Reply::ephemeral(lines)))
+            }
+            Intent::MaintenanceStart { minutes } => {
+                self.maintenance(lang, &who, Some(minutes)).await
+            }
+            Intent::MaintenanceEnd => self.maintenance(lang, &who, None).await,
+            Intent::OnCallOverride {
+                person,
+                from,
+                to,
+                schedule,
+            } => {
+                self.on_call_override(lang, &who, person, from, to, schedule)
+                    .await
+            }
+            Intent::Escalate { task, reason } => {
+                self.escalate(origin, lang, &who, task, reason).await
+            }
+            Intent::OnCallSchedule => {
+                let now = self.clock.now();
+                let schedules = self.schedules().await?;
+                let lines = self.renderer(lang).on_call_schedule(&schedules, now);
+                Ok(Answer::Reply(Reply::ephemeral(lines)))
+            }
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {
@@ -999,6 +1027,224 @@ impl<S: Store> Bot<S> {
 }
 
 /// The client of the place the person acts in.
+impl<S: Store> Bot<S> {
+    /// The on-call schedules with their recorded overrides.
+    async fn schedules(&self) -> Result<Vec<crate::config::oncall::OnCallSchedule>, PonteError> {
+        let store = self.ledger.store().clone();
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || crate::overrides::schedules(&*store, config.oncall()))
+            .await
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("overrides", &e)))?
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("overrides", &e)))
+    }
+
+    /// `/oncall override @person from to [schedule]` (MSP lead only):
+    /// `person` is on call in the schedule (default: the first MSP one)
+    /// from `from` to `to`, local times of the schedule's time zone.
+    async fn on_call_override(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        person: u64,
+        from: String,
+        to: String,
+        schedule: Option<String>,
+    ) -> Result<Answer, PonteError> {
+        if !who.actor.leads(Side::Msp) {
+            return Err(UserError::OnlyMspLead.into());
+        }
+        let oncall = self.config.oncall();
+        let chosen = match &schedule {
+            Some(name) => oncall.schedule(name.trim()),
+            None => oncall.schedules.iter().find(|s| s.side == Side::Msp),
+        };
+        let Some(chosen) = chosen else {
+            return Err(UserError::BadSide {
+                input: schedule.unwrap_or_default(),
+            }
+            .into());
+        };
+        let tz = chosen.schedule.rotation().tz().clone();
+        let at = |text: &str| -> Result<jiff::Timestamp, UserError> {
+            text.trim()
+                .replace(' ', "T")
+                .parse::<jiff::civil::DateTime>()
+                .ok()
+                .and_then(|dt| tz.to_timestamp(dt).ok())
+                .ok_or_else(|| UserError::BadDue {
+                    input: text.to_owned(),
+                })
+        };
+        let (from, to) = (at(&from)?, at(&to)?);
+        let o = crate::domain::oncall::Override::new(crate::domain::PersonId(person), from, to)
+            .map_err(|_| UserError::DueInPast)?;
+        let store = self.ledger.store().clone();
+        let name = chosen.schedule.name().to_owned();
+        let now = self.clock.now();
+        let recorded = o.clone();
+        tokio::task::spawn_blocking(move || crate::overrides::add(&*store, &name, &recorded, now))
+            .await
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?
+            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?;
+        self.ledger.timers_wake().notify_one();
+        let text = self.t(
+            lang,
+            "oncall-override-done",
+            &[
+                ("who", Arg::Text(format!("<@{person}>"))),
+                ("schedule", Arg::Text(chosen.schedule.name().to_owned())),
+                ("from", Arg::Text(format!("<t:{}:f>", o.from.as_second()))),
+                ("to", Arg::Text(format!("<t:{}:f>", o.to.as_second()))),
+            ],
+        );
+        Ok(Answer::Reply(Reply::ephemeral(text)))
+    }
+
+    /// `/task escalate` (issue 5): pages the top of the task's escalation
+    /// policy now (its last step: in the example, the MSP leads), within
+    /// the configured limits; without a policy for its priority, the
+    /// client's MSP channel.
+    async fn escalate(
+        &self,
+        origin: &Origin,
+        lang: Lang,
+        who: &Resolved,
+        id: TaskId,
+        reason: String,
+    ) -> Result<Answer, PonteError> {
+        // The limits are checked on the history as read; if the task changed
+        // before the change was decided (a page recorded meanwhile), read
+        // it again.
+        let mut tries = 0;
+        loop {
+            let answer = self
+                .escalate_once(origin, lang, who, id.clone(), reason.clone())
+                .await;
+            match answer {
+                Err(PonteError::User(UserError::Unchanged)) if tries < 3 => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn escalate_once(
+        &self,
+        origin: &Origin,
+        lang: Lang,
+        who: &Resolved,
+        id: TaskId,
+        reason: String,
+    ) -> Result<Answer, PonteError> {
+        use crate::domain::escalation::{Target, manual_escalation};
+        let (task, events) = self.ledger.show(who.actor.clone(), id.clone()).await?;
+        // Who first (decided again in the domain), then the limits.
+        if who.actor.person != task.requester && !who.actor.is_it_manager() {
+            return Err(UserError::NotRequesterOrManager.into());
+        }
+        let oncall = self.config.oncall();
+        let now = self.clock.now();
+        let n = manual_escalation(
+            &events,
+            oncall.escalate.max_per_task,
+            oncall.escalate.min_interval,
+            now,
+        )?;
+        let target = oncall
+            .policy_for(task.id.client(), task.priority)
+            .or_else(|| oncall.policy_for(task.id.client(), crate::domain::Priority::P1))
+            .and_then(|rule| rule.policy.steps.last())
+            .map(|step| step.target.clone())
+            .or_else(|| {
+                self.config
+                    .msp_channel(task.id.client())
+                    .map(|c| Target::Channel(c.get()))
+            })
+            .ok_or(UserError::ClientNeeded)?;
+        let to = match &target {
+            Target::OnCall(name) => oncall
+                .schedule(name)
+                .map(|s| s.schedule.on_call(now).person),
+            Target::Person(p) => Some(*p),
+            _ => None,
+        };
+        let command = Command::Escalate {
+            as_of: task.version,
+            reason,
+            key: format!("escalate:{}:{n}", task.id),
+            target: target.clone(),
+            to,
+        };
+        let request = Request::by(who.actor.clone(), Op::Change { task: id, command })
+            .with_key(origin.interaction_id.to_string());
+        let outcome = self.ledger.submit(request).await?;
+        let renderer = self.renderer(lang);
+        let text = self.t(
+            lang,
+            "escalated-reply",
+            &[
+                ("task", Arg::Text(outcome.task.id.to_string())),
+                ("target", Arg::Text(renderer.page_target(&target, to))),
+            ],
+        );
+        Ok(Answer::Reply(Reply::ephemeral(text)))
+    }
+
+    /// Starts (`Some(minutes)`) or ends a maintenance window of the place's
+    /// client (issue 5): MSP staff or the client's IT manager.
+    async fn maintenance(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        minutes: Option<u32>,
+    ) -> Result<Answer, PonteError> {
+        let client = place_client(who)?.clone();
+        let actor = &who.actor;
+        let allowed =
+            actor.serves(&client) && (actor.works_for(Side::Msp) || actor.is_it_manager());
+        if !allowed {
+            return Err(UserError::NotStaffOf { side: Side::Msp }.into());
+        }
+        let now = self.clock.now();
+        let store = self.ledger.store().clone();
+        let key = client.clone();
+        let done = tokio::task::spawn_blocking(move || match minutes {
+            Some(m) => {
+                let to = now
+                    .checked_add(jiff::SignedDuration::from_mins(i64::from(m)))
+                    .unwrap_or(now);
+                crate::maintenance::start(&*store, &key, now, to).map(|_| Some(to))
+            }
+            None => crate::maintenance::end(&*store, &key, now).map(|w| w.map(|w| w.to)),
+        })
+        .await
+        .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("maintenance", &e)))?
+        .map_err(|e| {
+            PonteError::Internal(crate::engine::InternalError::log(
+                "recording a maintenance window",
+                &e,
+            ))
+        })?;
+        self.ledger.timers_wake().notify_one();
+        let id = match (minutes, done) {
+            (Some(_), Some(_)) => "maintenance-started",
+            (None, Some(_)) => "maintenance-ended",
+            (_, None) => "maintenance-none",
+        };
+        let until = done.map_or_else(String::new, |t| format!("<t:{}:f>", t.as_second()));
+        let text = self.t(
+            lang,
+            id,
+            &[
+                ("client", Arg::Text(client.to_string())),
+                ("until", Arg::Text(until)),
+            ],
+        );
+        let mut reply = Reply::ephemeral(text);
+        reply.ephemeral = done.is_none();
+        Ok(Answer::Reply(reply))
+    }
+}
+
 fn place_client(who: &Resolved) -> Result<&ClientKey, UserError> {
     who.client.as_ref().ok_or(UserError::ClientNeeded)
 }

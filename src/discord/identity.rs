@@ -28,7 +28,7 @@ pub fn resolve(
     roles: &[u64],
 ) -> Result<Resolved, UserError> {
     let Some(guild) = guild else {
-        return Err(UserError::UseInServer);
+        return on_call_in_dm(config, user).ok_or(UserError::UseInServer);
     };
     let has = |role: Option<u64>| role.is_some_and(|r| roles.contains(&r));
     if let Some(client) = config.client_by_guild(guild) {
@@ -106,6 +106,25 @@ fn in_client_guild(
         client: Some(client.key.clone()),
         lang: client.language,
     }
+}
+
+/// In a DM (a page's buttons, issue 5), someone in one of the MSP's on-call
+/// rotations acts as an MSP engineer; anybody else is asked to use a server.
+fn on_call_in_dm(config: &Config, user: u64) -> Option<Resolved> {
+    let member =
+        config.oncall().schedules.iter().any(|s| {
+            s.side == Side::Msp && s.schedule.rotation().members().contains(&PersonId(user))
+        });
+    member.then(|| Resolved {
+        actor: Actor {
+            person: PersonId(user),
+            side: Side::Msp,
+            roles: RoleSet::empty().with(Role::MspEngineer),
+            clients: ClientScope::All,
+        },
+        client: None,
+        lang: config.msp().language,
+    })
 }
 
 #[cfg(test)]

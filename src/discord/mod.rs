@@ -6,6 +6,7 @@ pub mod bot;
 pub mod edge;
 pub mod identity;
 pub mod invocation;
+mod page;
 pub mod parse;
 pub mod render;
 pub mod run;

@@ -156,6 +156,28 @@ pub enum Intent {
     Draft(DraftRef, Option<TargetMessage>),
     /// The IT manager's Refuse button: ask for the reason.
     RefuseForm(TaskId),
+    /// `/oncall now`: who is on call in each schedule, until when.
+    OnCallNow,
+    /// `/oncall schedule`: the shifts of the next two weeks.
+    OnCallSchedule,
+    /// `/maintenance start minutes:N`: no paging for the place's client.
+    MaintenanceStart {
+        minutes: u32,
+    },
+    /// `/maintenance end`.
+    MaintenanceEnd,
+    /// `/task escalate id reason`.
+    Escalate {
+        task: TaskId,
+        reason: String,
+    },
+    /// `/oncall override person from to [schedule]`.
+    OnCallOverride {
+        person: u64,
+        from: String,
+        to: String,
+        schedule: Option<String>,
+    },
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -182,6 +204,12 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("task", Some("cancel")),
     ("mine", None),
     ("help", None),
+    ("oncall", Some("now")),
+    ("oncall", Some("schedule")),
+    ("oncall", Some("override")),
+    ("task", Some("escalate")),
+    ("maintenance", Some("start")),
+    ("maintenance", Some("end")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -190,13 +218,22 @@ pub enum ButtonAction {
     Claim,
     Resolve,
     Reopen,
+    /// On a page (issue 5): stop the escalation.
+    Acknowledge,
+    /// On a page: delay the next step by [`SNOOZE_MINUTES`].
+    Snooze,
 }
 
+/// How long the Snooze button of a page delays the next step.
+pub const SNOOZE_MINUTES: u32 = 15;
+
 impl ButtonAction {
-    pub const ALL: [ButtonAction; 3] = [
+    pub const ALL: [ButtonAction; 5] = [
         ButtonAction::Claim,
         ButtonAction::Resolve,
         ButtonAction::Reopen,
+        ButtonAction::Acknowledge,
+        ButtonAction::Snooze,
     ];
 
     fn verb(self) -> &'static str {
@@ -204,6 +241,8 @@ impl ButtonAction {
             ButtonAction::Claim => "claim",
             ButtonAction::Resolve => "resolve",
             ButtonAction::Reopen => "reopen",
+            ButtonAction::Acknowledge => "ack",
+            ButtonAction::Snooze => "snooze",
         }
     }
 
@@ -220,6 +259,10 @@ impl ButtonAction {
                 reason: None,
             },
             ButtonAction::Reopen => Command::Reopen { reason: None },
+            ButtonAction::Acknowledge => Command::Acknowledge,
+            ButtonAction::Snooze => Command::Snooze {
+                minutes: SNOOZE_MINUTES,
+            },
         }
     }
 }
@@ -297,6 +340,11 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("task", Some(sub)) => task(sub, interaction),
             ("mine", None) => Parsed::Ok(Intent::Mine),
             ("help", None) => Parsed::Ok(Intent::Help),
+            ("oncall", Some("now")) => Parsed::Ok(Intent::OnCallNow),
+            ("oncall", Some("schedule")) => Parsed::Ok(Intent::OnCallSchedule),
+            ("oncall", Some("override")) => on_call_override(interaction),
+            ("maintenance", Some("start")) => maintenance_start(interaction),
+            ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {
@@ -422,9 +470,56 @@ fn task(sub: &str, i: &Interaction) -> Parsed<Intent> {
         "close" => ready(Command::Close),
         "reopen" => ready(Command::Reopen { reason: reason() }),
         "cancel" => ready(Command::Cancel { reason: reason() }),
+        "escalate" => {
+            return Parsed::Ok(Intent::Escalate {
+                task: id,
+                reason: reason().unwrap_or_default(),
+            });
+        }
         _ => return Parsed::NotMine,
     };
     Parsed::Ok(Intent::Change { task: id, change })
+}
+
+fn on_call_override(interaction: &Interaction) -> Parsed<Intent> {
+    let Interaction::Slash { options, .. } = interaction else {
+        return Parsed::NotMine;
+    };
+    let get = |name: &str| options.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    let text = |name: &str| match get(name) {
+        Some(OptionValue::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let (Some(OptionValue::User(person)), Some(from), Some(to)) =
+        (get("person"), text("from"), text("to"))
+    else {
+        return Parsed::Malformed(UserError::AssigneeMissing);
+    };
+    Parsed::Ok(Intent::OnCallOverride {
+        person: *person,
+        from,
+        to,
+        schedule: text("schedule"),
+    })
+}
+
+/// The longest maintenance window, in minutes (a day).
+pub const MAINTENANCE_MAX_MINUTES: u32 = 1440;
+
+fn maintenance_start(interaction: &Interaction) -> Parsed<Intent> {
+    let Interaction::Slash { options, .. } = interaction else {
+        return Parsed::NotMine;
+    };
+    let minutes = options
+        .iter()
+        .find(|(k, _)| k == "minutes")
+        .and_then(|(_, v)| match v {
+            OptionValue::Integer(n) => u32::try_from(*n).ok(),
+            OptionValue::Text(t) => t.trim().parse::<u32>().ok(),
+            _ => None,
+        });
+    let minutes = minutes.unwrap_or(60).clamp(1, MAINTENANCE_MAX_MINUTES);
+    Parsed::Ok(Intent::MaintenanceStart { minutes })
 }
 
 fn button(custom_id: &str) -> Parsed<Intent> {

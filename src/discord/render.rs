@@ -319,6 +319,164 @@ impl Renderer<'_> {
         }
     }
 
+    /// The message of a page (issue 5): who is paged for what, the task's
+    /// card, and the buttons to acknowledge, resolve or snooze it.
+    pub fn page_message(&self, task: &Task, late: bool, ping: Option<u64>) -> Reply {
+        let id = if late { "page-text-late" } else { "page-text" };
+        let content = self.t(
+            id,
+            &[
+                ("task", text(task.id.to_string())),
+                ("priority", text(task.priority.as_str())),
+                ("title", text(self.fit(&task.title, 200))),
+            ],
+        );
+        let content = match ping {
+            Some(p) => format!("{} {content}", mention(p)),
+            None => content,
+        };
+        let mut buttons = Vec::new();
+        for (action, label, style) in [
+            (
+                ButtonAction::Acknowledge,
+                "button-acknowledge",
+                ButtonStyle::Primary,
+            ),
+            (
+                ButtonAction::Resolve,
+                "button-resolve",
+                ButtonStyle::Success,
+            ),
+            (
+                ButtonAction::Snooze,
+                "button-snooze",
+                ButtonStyle::Secondary,
+            ),
+        ] {
+            buttons.push(Button {
+                label: fit(&self.t(label, &[]), limits::BUTTON_LABEL, "…"),
+                custom_id: action.custom_id(&task.id),
+                style,
+            });
+        }
+        Reply {
+            content: fit(&content, limits::CONTENT, "…"),
+            embeds: vec![self.card(task)],
+            buttons,
+            ephemeral: false,
+            ping: ping.into_iter().collect(),
+        }
+    }
+
+    /// `/oncall now`: who is on call in each schedule, and until when.
+    pub fn on_call_now(
+        &self,
+        schedules: &[crate::config::oncall::OnCallSchedule],
+        now: Timestamp,
+    ) -> String {
+        if schedules.is_empty() {
+            return self.t("oncall-none", &[]);
+        }
+        let mut lines = vec![self.t("oncall-now-title", &[])];
+        for s in schedules {
+            let who = s.schedule.on_call(now);
+            lines.push(self.t(
+                "oncall-now-line",
+                &[
+                    ("schedule", text(s.schedule.name())),
+                    ("who", text(mention(who.person.0))),
+                    ("until", text(when(who.until))),
+                ],
+            ));
+        }
+        fit(&lines.join("\n"), limits::CONTENT, "…")
+    }
+
+    /// `/oncall schedule`: the shifts of the next two weeks, per schedule.
+    pub fn on_call_schedule(
+        &self,
+        schedules: &[crate::config::oncall::OnCallSchedule],
+        now: Timestamp,
+    ) -> String {
+        if schedules.is_empty() {
+            return self.t("oncall-none", &[]);
+        }
+        let to = now
+            .checked_add(jiff::SignedDuration::from_hours(14 * 24))
+            .unwrap_or(now);
+        let mut lines = vec![self.t("oncall-schedule-title", &[])];
+        for s in schedules {
+            lines.push(format!("**{}**", s.schedule.name()));
+            for shift in s.schedule.shifts(now, to) {
+                lines.push(self.t(
+                    "oncall-shift-line",
+                    &[
+                        ("who", text(mention(shift.person.0))),
+                        ("from", text(when(shift.start))),
+                        ("to", text(when(shift.end))),
+                    ],
+                ));
+            }
+        }
+        fit(&lines.join("\n"), limits::CONTENT, "…")
+    }
+
+    /// A shift's handover: who takes over from whom, and the open urgent
+    /// tasks. Pings the person taking over.
+    pub fn handover(
+        &self,
+        schedule: &str,
+        from: Option<crate::domain::PersonId>,
+        to: crate::domain::PersonId,
+        tasks: &[crate::domain::TaskId],
+    ) -> Reply {
+        let mut lines = vec![self.t(
+            "handover-title",
+            &[
+                ("schedule", text(schedule)),
+                ("to", text(mention(to.0))),
+                (
+                    "from",
+                    text(from.map_or_else(|| "-".to_owned(), |p| mention(p.0))),
+                ),
+            ],
+        )];
+        if tasks.is_empty() {
+            lines.push(self.t("handover-no-tasks", &[]));
+        } else {
+            let ids: Vec<String> = tasks.iter().map(ToString::to_string).collect();
+            lines.push(self.t("handover-tasks", &[("tasks", text(ids.join(", ")))]));
+        }
+        Reply {
+            content: fit(&lines.join("\n"), limits::CONTENT, "…"),
+            ping: vec![to.0],
+            ..Reply::default()
+        }
+    }
+
+    /// Whom a page reached, in words (mentions are shown, never pinged
+    /// from history).
+    pub fn page_target(
+        &self,
+        target: &crate::domain::escalation::Target,
+        to: Option<crate::domain::PersonId>,
+    ) -> String {
+        use crate::domain::escalation::Target;
+        match (target, to) {
+            (Target::OnCall(name), Some(p)) => self.t(
+                "page-target-oncall",
+                &[("who", text(mention(p.0))), ("schedule", text(name))],
+            ),
+            (Target::OnCall(name), None) => {
+                self.t("page-target-nobody", &[("schedule", text(name))])
+            }
+            (Target::Person(p), _) => mention(p.0),
+            (Target::Role(r), _) => format!("<@&{r}>"),
+            (Target::Channel(c), _) => format!("<#{c}>"),
+            (Target::Pager(name), _) => self.t("page-target-pager", &[("pager", text(name))]),
+        }
+    }
+
     /// One line of history, or `None` for bookkeeping nobody needs to read.
     pub fn event_line(&self, event: &Event) -> Option<String> {
         let by = text(who(event.by));
@@ -430,6 +588,40 @@ impl Renderer<'_> {
             EventKind::ReporterAdded { person } => {
                 self.t("event-reporter-added", &[("who", text(mention(person.0)))])
             }
+            EventKind::Paged {
+                step,
+                target,
+                to,
+                late,
+                ..
+            } => {
+                let id = if *late {
+                    "event-paged-late"
+                } else {
+                    "event-paged"
+                };
+                self.t(
+                    id,
+                    &[
+                        ("target", text(self.page_target(target, *to))),
+                        ("step", text((step + 1).to_string())),
+                    ],
+                )
+            }
+            EventKind::Escalated {
+                reason, target, to, ..
+            } => self.t(
+                "event-escalated",
+                &[
+                    ("who", by),
+                    ("reason", text(reason)),
+                    ("target", text(self.page_target(target, *to))),
+                ],
+            ),
+            EventKind::Snoozed { until } => self.t(
+                "event-snoozed",
+                &[("who", by), ("until", text(when(*until)))],
+            ),
         };
         Some(line)
     }

@@ -117,12 +117,24 @@ pub async fn start<S: Store>(
     let sink = ChatSink {
         http: client.http.clone(),
         ledger: ledger.clone(),
-        config,
+        config: config.clone(),
         messages,
+        pagers: Arc::new(crate::pager::Pagers::new(crate::pager::PagerClient::new(
+            config.oncall(),
+            |var| std::env::var(var).ok(),
+        ))),
     };
     let (stop, stopped) = watch::channel(false);
     // Timers register here; each submits its changes through the ledger.
-    let timers = Timers::new();
+    let mut timers = Timers::new();
+    timers.add(Arc::new(crate::escalator::Escalator {
+        ledger: ledger.clone(),
+        config: config.clone(),
+    }));
+    timers.add(Arc::new(crate::handover::Handovers {
+        ledger: ledger.clone(),
+        config: config.clone(),
+    }));
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),

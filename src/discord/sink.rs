@@ -28,6 +28,8 @@ pub struct ChatSink<S: Store> {
     pub ledger: Ledger<S>,
     pub config: Arc<Config>,
     pub messages: Arc<Messages>,
+    /// Outside pagers and their failure counts (issue 5).
+    pub pagers: Arc<crate::pager::Pagers>,
 }
 
 /// A nonce for Discord's de-duplication: a stable hash of `key` (FNV-1a),
@@ -540,6 +542,8 @@ impl<S: Store> Sink for ChatSink<S> {
             Effect::AskApproval { task, seq } => self.ask_approval(effect, task, *seq).await,
             Effect::Relay { task, seq } => self.relay(effect, task, *seq).await,
             Effect::RelayEdit { task, seq } => self.relay_edit(task, *seq).await,
+            Effect::Page { .. } => self.page(effect).await,
+            Effect::Handover { .. } => self.handover(effect).await,
         }
     }
 }

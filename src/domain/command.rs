@@ -91,6 +91,27 @@ pub enum Command {
     },
     /// The actor reports the same problem: add them as a reporter.
     JoinAsReporter,
+    /// Record the pages of the escalation timer (issue 5). `as_of` is the
+    /// task's version the pages were planned from: if the task changed since
+    /// (an acknowledgement, a claim), nothing is recorded and the timer plans
+    /// again, so a page never follows the change that stopped it.
+    Page {
+        as_of: u32,
+        pages: Vec<super::escalation::PageOrder>,
+    },
+    /// Delay the escalation's next steps by this many minutes from now.
+    Snooze {
+        minutes: u32,
+    },
+    /// Escalate by hand (`/task escalate`): page `target` now. The limits
+    /// were checked on version `as_of` of the task's history.
+    Escalate {
+        as_of: u32,
+        reason: String,
+        key: String,
+        target: super::escalation::Target,
+        to: Option<PersonId>,
+    },
 }
 
 impl Command {
@@ -117,6 +138,13 @@ impl Command {
             }
             Command::LinkMirror(_) | Command::LinkRelay { .. } => Action::LinkChat,
             Command::JoinAsReporter => Action::Comment(Visibility::Shared),
+            // Paging and snoozing are the MSP's escalation, like an
+            // acknowledgement: MSP staff (and Ponte's own timer, acting for
+            // the MSP).
+            Command::Page { .. } | Command::Snooze { .. } => Action::Acknowledge,
+            // Who may escalate (the requester, the IT manager) is checked
+            // in `decide`; anyone who sees the task gets that far.
+            Command::Escalate { .. } => Action::View,
         }
     }
 
@@ -144,6 +172,9 @@ impl Command {
             Command::LinkMirror(_) => "link_mirror",
             Command::LinkRelay { .. } => "link_relay",
             Command::JoinAsReporter => "join",
+            Command::Page { .. } => "page",
+            Command::Snooze { .. } => "snooze",
+            Command::Escalate { .. } => "escalate",
         }
     }
 }
@@ -573,6 +604,55 @@ pub fn decide(
                 return Err(UserError::Unchanged);
             }
             vec![EventKind::Acknowledged]
+        }
+        Command::Page { as_of, pages } => {
+            let waiting = handling == Side::Msp && status == Status::New && task.assignee.is_none();
+            if *as_of != task.version || !waiting || pages.is_empty() {
+                return Err(UserError::Unchanged);
+            }
+            pages
+                .iter()
+                .map(super::escalation::PageOrder::event)
+                .collect()
+        }
+        Command::Escalate {
+            as_of,
+            reason,
+            key,
+            target,
+            to,
+        } => {
+            if actor.person != task.requester && !actor.is_it_manager() {
+                return Err(UserError::NotRequesterOrManager);
+            }
+            if *as_of != task.version {
+                return Err(UserError::Unchanged);
+            }
+            let reason = match text::bounded(reason, text::REASON_MAX) {
+                Ok(r) => r,
+                Err(Bounds::Empty) => return Err(UserError::ReasonRequired),
+                Err(Bounds::TooLong { len }) => {
+                    return Err(UserError::ReasonTooLong {
+                        len,
+                        max: text::REASON_MAX,
+                    });
+                }
+            };
+            vec![EventKind::Escalated {
+                reason,
+                key: key.clone(),
+                target: target.clone(),
+                to: *to,
+            }]
+        }
+        Command::Snooze { minutes } => {
+            if handling != Side::Msp || status != Status::New || task.assignee.is_some() {
+                return Err(UserError::Unchanged);
+            }
+            let until = now
+                .checked_add(jiff::SignedDuration::from_mins(i64::from(*minutes)))
+                .map_err(|_| UserError::Unchanged)?;
+            vec![EventKind::Snoozed { until }]
         }
     };
     Ok(events)

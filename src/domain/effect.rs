@@ -3,9 +3,12 @@
 //! store's outbox in the same transaction as the change, then delivered by
 //! workers that retry; each has a key that makes its delivery idempotent.
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::escalation::Target;
 use super::event::{Event, EventKind};
+use super::ids::PersonId;
 use super::ids::TaskId;
 use super::task::{Task, Visibility};
 
@@ -23,6 +26,28 @@ pub enum Effect {
     Relay { task: TaskId, seq: u32 },
     /// Edit the relayed copy as event `seq` (a shared `said_edited`) says.
     RelayEdit { task: TaskId, seq: u32 },
+    /// Page someone for an escalation step (issue 5): a DM to a person, a
+    /// post in a channel or to a role, or an outside pager. `key` is the
+    /// page's key (`page:ACME-42@1:r0:s2`), recorded in the task's history
+    /// by the `paged` event written with this effect.
+    Page {
+        task: TaskId,
+        key: String,
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PersonId>,
+        #[serde(default)]
+        late: bool,
+    },
+    /// Post the handover of an on-call schedule (issue 5): who hands over
+    /// to whom at `at`, and the open urgent tasks.
+    Handover {
+        schedule: String,
+        at: Timestamp,
+        from: Option<PersonId>,
+        to: PersonId,
+        tasks: Vec<TaskId>,
+    },
 }
 
 impl Effect {
@@ -33,6 +58,10 @@ impl Effect {
             Effect::AskApproval { task, seq } => format!("approval:{task}:{seq}"),
             Effect::Relay { task, seq } => format!("relay:{task}:{seq}"),
             Effect::RelayEdit { task, seq } => format!("relay-edit:{task}:{seq}"),
+            Effect::Page { key, .. } => key.clone(),
+            Effect::Handover { schedule, at, .. } => {
+                format!("handover:{schedule}:{}", at.as_second())
+            }
         }
     }
 
@@ -44,6 +73,8 @@ impl Effect {
             Effect::AskApproval { task, .. }
             | Effect::Relay { task, .. }
             | Effect::RelayEdit { task, .. } => Some(task),
+            Effect::Page { task, .. } => Some(task),
+            Effect::Handover { .. } => None,
         }
     }
 }
@@ -104,6 +135,32 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
                 seq: e.seq,
             }),
     );
+    // Each page recorded is delivered, in the same transaction's outbox.
+    effects.extend(events.iter().filter_map(|e| match &e.kind {
+        EventKind::Paged {
+            key,
+            target,
+            to,
+            late,
+            ..
+        } => Some(Effect::Page {
+            task: task.id.clone(),
+            key: key.clone(),
+            target: target.clone(),
+            to: *to,
+            late: *late,
+        }),
+        EventKind::Escalated {
+            key, target, to, ..
+        } => Some(Effect::Page {
+            task: task.id.clone(),
+            key: key.clone(),
+            target: target.clone(),
+            to: *to,
+            late: false,
+        }),
+        _ => None,
+    }));
     effects
 }
 

@@ -94,6 +94,15 @@ pub enum UserError {
     DmFromMsp,
     #[error("a DM from someone in several companies' servers: {clients}")]
     DmSeveralClients { clients: String },
+    /// `/task escalate` beyond the configured limits.
+    #[error("this task was escalated {max} times already, or less than {minutes} minutes ago")]
+    EscalateLimit { max: usize, minutes: usize },
+    /// Only the requester or the IT manager escalate a task.
+    #[error("only the requester or the IT manager can escalate a task")]
+    NotRequesterOrManager,
+    /// On-call overrides are for MSP leads.
+    #[error("only an MSP lead can do this")]
+    OnlyMspLead,
 }
 
 /// A value for a message argument.
@@ -154,6 +163,9 @@ impl UserError {
             UserError::DmUnknownPerson => "error-dm-unknown-person",
             UserError::DmFromMsp => "error-dm-from-msp",
             UserError::DmSeveralClients { .. } => "error-dm-several-clients",
+            UserError::EscalateLimit { .. } => "error-escalate-limit",
+            UserError::NotRequesterOrManager => "error-not-requester-or-manager",
+            UserError::OnlyMspLead => "error-only-msp-lead",
         }
     }
 
@@ -206,7 +218,12 @@ impl UserError {
             | UserError::NotAssignee
             | UserError::AwaitingApproval
             | UserError::NoApprovalPending
-            | UserError::Unchanged => vec![],
+            | UserError::Unchanged
+            | UserError::NotRequesterOrManager
+            | UserError::OnlyMspLead => vec![],
+            UserError::EscalateLimit { max, minutes } => {
+                vec![("max", num(*max)), ("minutes", num(*minutes))]
+            }
         }
     }
 }

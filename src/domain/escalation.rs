@@ -18,6 +18,7 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::calendar::BusinessCalendar;
 use super::event::{Event, EventKind};
 use super::ids::{ClientKey, PersonId, TaskId};
 use super::people::Side;
@@ -372,6 +373,176 @@ pub fn escalation_of(events: &[Event], rules: &PagingRules) -> Option<Escalation
         consider(&task, event, was_waiting);
     }
     current
+}
+
+// Planning the pages of a task at `now` (issue 5, wired by the escalation
+// timer): which pages to record, to whom, and when to look again.
+
+/// How long after its time a page still counts as on time.
+pub const LATE_AFTER: SignedDuration = SignedDuration::from_mins(2);
+
+/// One page to record (as a `Paged` event) and send (as a `Page` effect).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageOrder {
+    pub key: PageKey,
+    pub target: Target,
+    /// The person paged: the step's person, or whoever is on call in the
+    /// step's schedule at the time of the page.
+    pub to: Option<PersonId>,
+    /// Sent more than [`LATE_AFTER`] after its time.
+    pub late: bool,
+    /// Earlier overdue steps to the same target, not sent.
+    pub skipped: Vec<PageKey>,
+}
+
+impl PageOrder {
+    /// The event that records this page.
+    pub fn event(&self) -> EventKind {
+        EventKind::Paged {
+            key: self.key.to_string(),
+            round: self.key.round,
+            step: self.key.step,
+            target: self.target.clone(),
+            to: self.to,
+            late: self.late,
+            skipped: self.skipped.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// What the escalation timer does for one task now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Pages due now and not recorded yet, in order of their time.
+    pub orders: Vec<PageOrder>,
+    /// When the next page not due yet falls due.
+    pub next: Option<Timestamp>,
+}
+
+/// The rules a task's escalation follows.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanRules<'a> {
+    pub policy: &'a Policy,
+    pub rules: &'a PagingRules,
+    /// The client's contract hours: a priority that does not page at any
+    /// hour starts its policy's clock at the next business opening.
+    pub calendar: &'a BusinessCalendar,
+    pub maintenance: &'a [Maintenance],
+}
+
+/// The pages of a task due at `now`, from its history.
+///
+/// - The policy's clock starts when the task began to wait for a pick-up
+///   or, for a priority that does not page out of hours, at the client's
+///   next business opening after that (a P3 at 22:00 waits until morning).
+/// - An acknowledgement, a claim, a stop or a maintenance window ends it
+///   (see [`escalation_of`], [`Escalation::with_maintenance`]).
+/// - Pages already recorded (`Paged` events, and the steps they skipped) are
+///   never planned again.
+/// - A snooze moves every page before its end to its end.
+/// - After an outage, each target gets only its latest overdue page, marked
+///   late; the earlier ones are recorded as skipped.
+///
+/// `on_call` names who is on call in a schedule at `now`.
+pub fn plan(
+    events: &[Event],
+    rules: PlanRules<'_>,
+    on_call: &dyn Fn(&str) -> Option<PersonId>,
+    now: Timestamp,
+) -> Plan {
+    let Some(mut escalation) = escalation_of(events, rules.rules) else {
+        return Plan::default();
+    };
+    let Ok(task) = Task::fold(events) else {
+        return Plan::default();
+    };
+    if !rules.rules.around_the_clock.contains(&task.priority) {
+        escalation.started = rules.calendar.next_open(escalation.started);
+    }
+    let escalation = escalation.with_maintenance(rules.maintenance);
+    let mut sent: Vec<String> = Vec::new();
+    let mut snoozed: Option<Timestamp> = None;
+    for event in events {
+        match &event.kind {
+            EventKind::Paged { key, skipped, .. } => {
+                sent.push(key.clone());
+                sent.extend(skipped.iter().cloned());
+            }
+            EventKind::Snoozed { until } if event.seq > escalation.since_seq => {
+                snoozed = Some(snoozed.map_or(*until, |s| s.max(*until)));
+            }
+            _ => {}
+        }
+    }
+    let mut due: Vec<(Page, Timestamp)> = Vec::new();
+    let mut next: Option<Timestamp> = None;
+    for page in planned_pages(rules.policy, &escalation) {
+        if sent.contains(&page.key.to_string()) {
+            continue;
+        }
+        let at = snoozed.map_or(page.at, |s| s.max(page.at));
+        if at <= now {
+            due.push((page, at));
+        } else {
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+    }
+    let mut orders: Vec<PageOrder> = Vec::new();
+    for (page, at) in due {
+        let late = now.duration_since(at) > LATE_AFTER;
+        let to = match &page.target {
+            Target::OnCall(name) => on_call(name),
+            Target::Person(p) => Some(*p),
+            _ => None,
+        };
+        if let Some(earlier) = orders.iter().position(|o| o.target == page.target) {
+            let mut skipped = std::mem::take(&mut orders[earlier].skipped);
+            skipped.push(orders.remove(earlier).key);
+            orders.push(PageOrder {
+                key: page.key,
+                target: page.target,
+                to,
+                late: true,
+                skipped,
+            });
+        } else {
+            orders.push(PageOrder {
+                key: page.key,
+                target: page.target,
+                to,
+                late,
+                skipped: Vec::new(),
+            });
+        }
+    }
+    Plan { orders, next }
+}
+
+/// Whether a task may be escalated by hand now: at most `max` times, and
+/// not within `min_interval` of the last time. The number of this
+/// escalation (1 for the first), for its key `escalate:ACME-42:1`.
+pub fn manual_escalation(
+    events: &[Event],
+    max: u32,
+    min_interval: SignedDuration,
+    now: Timestamp,
+) -> Result<u32, super::error::UserError> {
+    let done: Vec<Timestamp> = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Escalated { .. }))
+        .map(|e| e.at)
+        .collect();
+    let too_soon = done
+        .last()
+        .is_some_and(|last| now.duration_since(*last) < min_interval);
+    let count = u32::try_from(done.len()).unwrap_or(u32::MAX);
+    if count >= max || too_soon {
+        return Err(super::error::UserError::EscalateLimit {
+            max: max as usize,
+            minutes: usize::try_from(min_interval.as_mins()).unwrap_or(0),
+        });
+    }
+    Ok(count + 1)
 }
 
 #[cfg(test)]
@@ -830,5 +1001,242 @@ mod tests {
             "but out of hours a P3 does not page"
         );
         assert!(rules.pages_now(Priority::P1, false));
+    }
+
+    // The timer's plan (issue 5): what it records at each firing.
+
+    fn rome_weekdays(holidays: &[&str]) -> BusinessCalendar {
+        use jiff::civil::Time;
+        BusinessCalendar::weekdays(
+            jiff::tz::TimeZone::get("Europe/Rome").unwrap(),
+            &[(Time::constant(9, 0, 0, 0), Time::constant(18, 0, 0, 0))],
+            holidays.iter().map(|d| d.parse().unwrap()).collect(),
+        )
+        .unwrap()
+    }
+
+    fn who_is_on_call(name: &str) -> Option<PersonId> {
+        match name {
+            "primary" => Some(PersonId(21)),
+            "secondary" => Some(PersonId(22)),
+            _ => None,
+        }
+    }
+
+    /// Fires the plan at `now` like the timer does, recording its pages.
+    fn fire(
+        h: &mut History,
+        policy: &Policy,
+        calendar: &BusinessCalendar,
+        windows: &[Maintenance],
+        now: Timestamp,
+    ) -> Plan {
+        let rules = PagingRules::default();
+        let plan = plan(
+            &h.events,
+            PlanRules {
+                policy,
+                rules: &rules,
+                calendar,
+                maintenance: windows,
+            },
+            &who_is_on_call,
+            now,
+        );
+        for order in &plan.orders {
+            h.events.push(Event {
+                task: id(),
+                seq: h.events.len() as u32 + 1,
+                at: now,
+                by: Who::Ponte,
+                kind: order.event(),
+            });
+        }
+        plan
+    }
+
+    fn keys(plan: &Plan) -> Vec<String> {
+        plan.orders.iter().map(|o| o.key.to_string()).collect()
+    }
+
+    #[test]
+    fn the_timer_pages_each_step_at_its_minute_once_and_resolves_the_on_call() {
+        let cal = rome_weekdays(&[]);
+        let p = policy();
+        let mut h = History::created(Priority::P1);
+        let first = fire(&mut h, &p, &cal, &[], start());
+        assert_eq!(keys(&first), vec!["page:ACME-42@1:r0:s0"]);
+        assert_eq!(first.orders[0].to, Some(PersonId(21)));
+        assert!(!first.orders[0].late);
+        assert_eq!(first.next, Some(start() + mins(10)));
+        // Fired again (a second tick, a restart): nothing twice.
+        let again = fire(&mut h, &p, &cal, &[], start() + mins(9));
+        assert!(again.orders.is_empty());
+        assert_eq!(again.next, Some(start() + mins(10)));
+        let second = fire(&mut h, &p, &cal, &[], start() + mins(10));
+        assert_eq!(keys(&second), vec!["page:ACME-42@1:r0:s1"]);
+        assert_eq!(second.orders[0].to, Some(PersonId(22)));
+        let third = fire(&mut h, &p, &cal, &[], start() + mins(30));
+        assert_eq!(third.orders[0].target, Target::Role(LEAD_ROLE));
+        assert_eq!(third.orders[0].to, None);
+        assert_eq!(third.next, None);
+        assert!(
+            fire(&mut h, &p, &cal, &[], start() + mins(300))
+                .orders
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn nothing_is_paged_after_an_acknowledgement() {
+        let cal = rome_weekdays(&[]);
+        let p = policy();
+        let mut h = History::created(Priority::P1);
+        assert_eq!(fire(&mut h, &p, &cal, &[], start()).orders.len(), 1);
+        h.push(4, EventKind::Acknowledged);
+        for m in [10, 30, 60, 600] {
+            let plan = fire(&mut h, &p, &cal, &[], start() + mins(m));
+            assert!(plan.orders.is_empty(), "minute {m}");
+            assert_eq!(plan.next, None);
+        }
+    }
+
+    #[test]
+    fn after_an_outage_each_target_gets_its_latest_step_once_marked_late() {
+        let cal = rome_weekdays(&[]);
+        // Every step pages the same on-call, repeated: a burst after an
+        // outage would page them six times.
+        let p = Policy {
+            steps: vec![
+                Step {
+                    after: mins(0),
+                    target: Target::OnCall("primary".into()),
+                },
+                Step {
+                    after: mins(5),
+                    target: Target::OnCall("primary".into()),
+                },
+                Step {
+                    after: mins(10),
+                    target: Target::OnCall("secondary".into()),
+                },
+            ],
+            repeat: 1,
+            repeat_after: mins(20),
+        };
+        let mut h = History::created(Priority::P1);
+        // Ponte was down from minute 0 to minute 32 (round 1 starts at 30).
+        let plan = fire(&mut h, &p, &cal, &[], start() + mins(32));
+        let to: Vec<(String, bool, usize)> = plan
+            .orders
+            .iter()
+            .map(|o| (o.key.to_string(), o.late, o.skipped.len()))
+            .collect();
+        assert_eq!(
+            to,
+            vec![
+                ("page:ACME-42@1:r0:s2".to_owned(), true, 0),
+                ("page:ACME-42@1:r1:s0".to_owned(), true, 2),
+            ]
+        );
+        // The skipped steps are never paged afterwards; the rest of round 1
+        // comes at its time.
+        assert_eq!(plan.next, Some(start() + mins(35)));
+        let later = fire(&mut h, &p, &cal, &[], start() + mins(35));
+        assert_eq!(keys(&later), vec!["page:ACME-42@1:r1:s1"]);
+        assert!(!later.orders[0].late);
+    }
+
+    #[test]
+    fn a_p2_out_of_hours_waits_for_the_opening_and_skips_holidays() {
+        // Sunday 03:00, then Monday is a holiday: the clock starts Tuesday
+        // 09:00 Rome (07:00Z, summer time).
+        let cal = rome_weekdays(&["2026-03-30"]);
+        let p = policy();
+        let mut h = History::created(Priority::P2);
+        let plan = fire(&mut h, &p, &cal, &[], start());
+        assert!(plan.orders.is_empty());
+        let opening = t("2026-03-31T07:00:00Z");
+        assert_eq!(plan.next, Some(opening));
+        let plan = fire(&mut h, &p, &cal, &[], opening);
+        assert_eq!(keys(&plan), vec!["page:ACME-42@1:r0:s0"]);
+        assert!(!plan.orders[0].late);
+        assert_eq!(plan.next, Some(opening + mins(10)));
+    }
+
+    #[test]
+    fn a_snooze_moves_the_next_steps_to_its_end() {
+        let cal = rome_weekdays(&[]);
+        let p = policy();
+        let mut h = History::created(Priority::P1);
+        fire(&mut h, &p, &cal, &[], start());
+        h.push(
+            2,
+            EventKind::Snoozed {
+                until: start() + mins(17),
+            },
+        );
+        let plan = fire(&mut h, &p, &cal, &[], start() + mins(10));
+        assert!(plan.orders.is_empty());
+        assert_eq!(plan.next, Some(start() + mins(17)));
+        let plan = fire(&mut h, &p, &cal, &[], start() + mins(17));
+        assert_eq!(keys(&plan), vec!["page:ACME-42@1:r0:s1"]);
+        assert!(!plan.orders[0].late, "a snoozed page is not late");
+        assert_eq!(plan.next, Some(start() + mins(30)));
+    }
+
+    #[test]
+    fn a_maintenance_window_silences_every_pending_step() {
+        let cal = rome_weekdays(&[]);
+        let p = policy();
+        let mut h = History::created(Priority::P1);
+        fire(&mut h, &p, &cal, &[], start());
+        let window = Maintenance {
+            client: acme(),
+            from: start() + mins(5),
+            to: start() + mins(120),
+        };
+        let plan = fire(
+            &mut h,
+            &p,
+            &cal,
+            std::slice::from_ref(&window),
+            start() + mins(10),
+        );
+        assert!(plan.orders.is_empty());
+        assert_eq!(plan.next, None);
+        // A task that starts waiting during a window pages when it ends.
+        let mut h = History::created(Priority::P1);
+        let window = Maintenance {
+            client: acme(),
+            from: start() - mins(5),
+            to: start() + mins(60),
+        };
+        let plan = fire(&mut h, &p, &cal, std::slice::from_ref(&window), start());
+        assert!(plan.orders.is_empty());
+        assert_eq!(plan.next, Some(start() + mins(60)));
+    }
+
+    #[test]
+    fn manual_escalations_are_limited_in_number_and_spacing() {
+        let mut h = History::created(Priority::P3);
+        let limit =
+            |h: &History, m: i64| manual_escalation(&h.events, 2, mins(15), start() + mins(m));
+        assert_eq!(limit(&h, 0), Ok(1));
+        let escalated = EventKind::Escalated {
+            reason: "late".into(),
+            key: "escalate:ACME-42:1".into(),
+            target: Target::Role(LEAD_ROLE),
+            to: None,
+        };
+        h.push(0, escalated.clone());
+        let refused = Err(crate::domain::UserError::EscalateLimit {
+            max: 2,
+            minutes: 15,
+        });
+        assert_eq!(limit(&h, 14), refused);
+        assert_eq!(limit(&h, 15), Ok(2));
+        h.push(15, escalated);
+        assert_eq!(limit(&h, 600), refused, "at most twice");
     }
 }

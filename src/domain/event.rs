@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::escalation::Target;
 use super::ids::{PersonId, TaskId};
 use super::people::Side;
 use super::routing::{ApprovalWhy, Category, RouteReason};
@@ -113,6 +114,40 @@ pub enum EventKind {
     /// Someone of the MSP saw the task and stops its escalation, without
     /// claiming it (yet). Changes nothing else.
     Acknowledged,
+    /// A step of the task's escalation policy paged someone (issue 5).
+    /// Recorded with the `Page` effect that delivers it, so a page exists
+    /// once: `key` is the page's idempotency key (`page:ACME-42@1:r0:s2`).
+    Paged {
+        key: String,
+        round: u32,
+        step: u32,
+        target: Target,
+        /// The person paged, when the target is one (the on-call of a
+        /// schedule is resolved when the page is sent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PersonId>,
+        /// Sent after its time (Ponte was down, or the task was snoozed).
+        #[serde(default)]
+        late: bool,
+        /// Earlier steps to the same target that were overdue together with
+        /// this one and are not sent (one page per target, not a burst).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<String>,
+    },
+    /// The on-call engineer snoozed the escalation: no step pages before
+    /// `until`.
+    Snoozed {
+        until: Timestamp,
+    },
+    /// The requester or the IT manager escalated the task by hand
+    /// (`/task escalate`): `target` is paged now, with `key`.
+    Escalated {
+        reason: String,
+        key: String,
+        target: Target,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PersonId>,
+    },
     /// The task's mirrored card and thread on the other side's server.
     Mirrored {
         chat: ChatRef,
@@ -181,6 +216,9 @@ impl EventKind {
             EventKind::SaidEdited { .. } => "said_edited",
             EventKind::Relayed { .. } => "relayed",
             EventKind::ReporterAdded { .. } => "reporter_added",
+            EventKind::Paged { .. } => "paged",
+            EventKind::Snoozed { .. } => "snoozed",
+            EventKind::Escalated { .. } => "escalated",
         }
     }
 
@@ -190,6 +228,8 @@ impl EventKind {
             EventKind::Commented { visibility, .. }
             | EventKind::Said { visibility, .. }
             | EventKind::SaidEdited { visibility, .. } => *visibility,
+            // Who is paged, and when, is the MSP's own business.
+            EventKind::Paged { .. } | EventKind::Snoozed { .. } => Visibility::Side(Side::Msp),
             _ => Visibility::Shared,
         }
     }
@@ -296,6 +336,22 @@ mod tests {
             EventKind::Relayed { source: 5, copy: 6 },
             EventKind::ReporterAdded {
                 person: PersonId(11),
+            },
+            EventKind::Paged {
+                key: "page:ACME-1@1:r0:s1".into(),
+                round: 0,
+                step: 1,
+                target: Target::OnCall("msp-secondary".into()),
+                to: Some(PersonId(9022)),
+                late: true,
+                skipped: vec!["page:ACME-1@1:r0:s0".into()],
+            },
+            EventKind::Snoozed { until: at },
+            EventKind::Escalated {
+                reason: "waiting since this morning".into(),
+                key: "escalate:ACME-1:1".into(),
+                target: Target::Role(900),
+                to: None,
             },
         ];
         for (seq, kind) in (1..).zip(kinds) {

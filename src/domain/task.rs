@@ -403,6 +403,7 @@ impl Task {
                     self.reporters.push(*person);
                 }
             }
+            EventKind::Paged { .. } | EventKind::Snoozed { .. } | EventKind::Escalated { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

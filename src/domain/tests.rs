@@ -726,3 +726,59 @@ proptest! {
         }
     }
 }
+
+/// The escalation timer's pages are recorded only on the version of the
+/// task they were planned from, and only while it waits for a pick-up: a
+/// page never follows the acknowledgement or claim that stopped it.
+#[test]
+fn pages_are_recorded_only_on_the_task_they_were_planned_from() {
+    use crate::domain::escalation::{PageKey, PageOrder, Target};
+    let cast = Cast::new();
+    let task = task_in(&cast, Side::Msp, "new");
+    let engineer = cast.get("msp-engineer");
+    let order = PageOrder {
+        key: PageKey {
+            task: task.id.clone(),
+            since_seq: 1,
+            round: 0,
+            step: 0,
+        },
+        target: Target::OnCall("primary".into()),
+        to: Some(PersonId(21)),
+        late: false,
+        skipped: vec![],
+    };
+    let page = |as_of| Command::Page {
+        as_of,
+        pages: vec![order.clone()],
+    };
+    let got = decide(&task, engineer, &page(task.version), &rules(), now());
+    assert_eq!(got, Ok(vec![order.event()]));
+    // Planned before a change the store has since written: refused.
+    let stale = decide(&task, engineer, &page(task.version - 1), &rules(), now());
+    assert_eq!(stale, Err(UserError::Unchanged));
+    // Acknowledged in between: the version moved on, nothing is paged.
+    let mut acked = task.clone();
+    run(&mut acked, engineer, Command::Acknowledge);
+    let after_ack = decide(&acked, engineer, &page(task.version), &rules(), now());
+    assert_eq!(after_ack, Err(UserError::Unchanged));
+    // Claimed: not waiting any more, whatever the version.
+    let mut claimed = task.clone();
+    run(&mut claimed, engineer, Command::Claim);
+    let after_claim = decide(&claimed, engineer, &page(claimed.version), &rules(), now());
+    assert_eq!(after_claim, Err(UserError::Unchanged));
+    // A snooze is an event with its end.
+    let snooze = decide(
+        &task,
+        engineer,
+        &Command::Snooze { minutes: 15 },
+        &rules(),
+        now(),
+    );
+    assert_eq!(
+        snooze,
+        Ok(vec![EventKind::Snoozed {
+            until: now() + jiff::SignedDuration::from_mins(15)
+        }])
+    );
+}

@@ -212,6 +212,13 @@ impl Sandbox {
                 .await?;
                 Ok(String::new())
             }
+            Step::InDm => {
+                let Some(channel) = self.emulator.dm_channel(self.me.id) else {
+                    return fail(format!("{} has no messages from the bot yet", self.me.name));
+                };
+                self.channel = channel;
+                Ok(String::new())
+            }
             Step::Slash {
                 name,
                 subcommand,

@@ -6,6 +6,7 @@
 //! # A comment.
 //! as giulia                      # act as this person from now on
 //! in #requests                   # and in this channel of their server
+//! in dm                          # or in their direct messages with the bot
 //! /request title:"VPN down" priority:P1
 //! expect reply contains "ACME-1"
 //! as mike
@@ -86,6 +87,9 @@ pub enum Fault {
 pub enum Step {
     As(String),
     In(String),
+    /// `in dm`: act in the current person's direct messages with the bot
+    /// (e.g. to click a page's buttons).
+    InDm,
     Slash {
         name: String,
         subcommand: Option<String>,
@@ -184,6 +188,7 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
         match head.as_str() {
             "as" => Step::As(one(rest, "as PERSON")?.trim_start_matches('@').to_owned()),
             "in" => match rest {
+                [kind] if kind == "dm" => Step::InDm,
                 [kind, task] if kind == "thread" || kind == "mirror" => Step::InThread {
                     task: task.to_uppercase(),
                     mirror: kind == "mirror",

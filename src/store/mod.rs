@@ -173,6 +173,9 @@ pub trait Store: Send + Sync + 'static {
     fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError>;
     /// The mark with the greatest key starting with `prefix`.
     fn last_mark(&self, prefix: &str) -> Result<Option<Mark>, StoreError>;
+    /// The marks with the greatest keys starting with `prefix`, greatest
+    /// first, at most `limit` (a client's recent maintenance windows).
+    fn last_marks(&self, prefix: &str, limit: usize) -> Result<Vec<Mark>, StoreError>;
 
     /// The number the next task of `client` gets.
     fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError>;

@@ -846,6 +846,18 @@ impl Store for SledStore {
         }
     }
 
+    fn last_marks(&self, prefix: &str, limit: usize) -> Result<Vec<Mark>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.marks.scan_prefix(prefix.as_bytes()).rev().take(limit) {
+            let (key, raw) = item?;
+            let at = decode(MARKS, &key, &raw)?;
+            let key = String::from_utf8(key.to_vec())
+                .map_err(|e| corrupt(MARKS, &key, format!("key is not UTF-8: {e}")))?;
+            out.push(Mark { key, at });
+        }
+        Ok(out)
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())

@@ -1,0 +1,354 @@
+//! Outside pagers (issue 5): PagerDuty's Events API v2 and a generic JSON
+//! webhook signed with HMAC-SHA256, through reqwest (rustls).
+//!
+//! **PagerDuty.** `POST {url}` (normally
+//! `https://events.pagerduty.com/v2/enqueue`) with
+//! `{"routing_key", "event_action": "trigger"|"acknowledge"|"resolve",
+//! "dedup_key": "<task id>", "payload": {"summary", "source", "severity",
+//! "custom_details"}}` (the payload only on `trigger`). The task id is the
+//! dedup key, so PagerDuty folds repeated triggers of one task into one
+//! incident.
+//!
+//! **Signed webhook.** `POST {url}` with a JSON body
+//! `{"event": "page", "key", "task", "priority", "title", "late", "target"}`
+//! and the headers
+//! - `X-Ponte-Timestamp`: the Unix time of the request, in seconds;
+//! - `X-Ponte-Signature`: `sha256=` and the lowercase hex HMAC-SHA256, keyed
+//!   with the secret, of `"{timestamp}.{body}"` (the exact bytes sent);
+//! - `Idempotency-Key`: the page's key (`page:ACME-42@1:r0:s2`): the same
+//!   page may arrive twice after a failure, never with another key.
+//!
+//! A receiver recomputes the signature over the timestamp and the raw body,
+//! compares in constant time, and refuses timestamps older than a few
+//! minutes (replays).
+//!
+//! Secrets (the routing key, the webhook secret) are read from the
+//! environment variables the configuration names, and never logged: their
+//! `Debug` is redacted and errors never include them.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use ring::hmac;
+use serde_json::{Value, json};
+
+use crate::config::oncall::{OnCallConfig, PagerConfig, PagerKind};
+
+/// A secret read from the environment; never shown.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A PagerDuty event action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PdAction {
+    Trigger,
+    Acknowledge,
+    Resolve,
+}
+
+impl PdAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            PdAction::Trigger => "trigger",
+            PdAction::Acknowledge => "acknowledge",
+            PdAction::Resolve => "resolve",
+        }
+    }
+}
+
+/// What a pager is told about a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutsidePage {
+    /// The page's idempotency key.
+    pub key: String,
+    /// The task id (PagerDuty's dedup key).
+    pub task: String,
+    pub priority: String,
+    pub title: String,
+    pub late: bool,
+}
+
+/// The body of a PagerDuty Events API v2 request.
+pub fn pagerduty_body(routing_key: &Secret, action: PdAction, page: &OutsidePage) -> Value {
+    let mut body = json!({
+        "routing_key": routing_key.expose(),
+        "event_action": action.as_str(),
+        "dedup_key": page.task,
+    });
+    if action == PdAction::Trigger {
+        let severity = match page.priority.as_str() {
+            "P1" => "critical",
+            "P2" => "error",
+            "P3" => "warning",
+            _ => "info",
+        };
+        body["payload"] = json!({
+            "summary": format!("{} ({}): {}", page.task, page.priority, page.title),
+            "source": "ponte",
+            "severity": severity,
+            "custom_details": {
+                "task": page.task,
+                "page_key": page.key,
+                "late": page.late,
+            },
+        });
+    }
+    body
+}
+
+/// The body of a signed-webhook request.
+pub fn webhook_body(page: &OutsidePage, pager: &str) -> Value {
+    json!({
+        "event": "page",
+        "key": page.key,
+        "task": page.task,
+        "priority": page.priority,
+        "title": page.title,
+        "late": page.late,
+        "target": pager,
+    })
+}
+
+/// `sha256=<hex>`: the HMAC-SHA256 of `"{timestamp}.{body}"` keyed with
+/// `secret`.
+pub fn signature(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
+    let mut ctx = hmac::Context::with_key(&key);
+    ctx.update(timestamp.to_string().as_bytes());
+    ctx.update(b".");
+    ctx.update(body);
+    let tag = ctx.sign();
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// Whether `signature` is right for this timestamp and body (constant time).
+pub fn verify(secret: &Secret, timestamp: i64, body: &[u8], signature: &str) -> bool {
+    let Some(hex) = signature.strip_prefix("sha256=") else {
+        return false;
+    };
+    let Some(tag) = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+    else {
+        return false;
+    };
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
+    let mut message = timestamp.to_string().into_bytes();
+    message.push(b'.');
+    message.extend_from_slice(body);
+    hmac::verify(&key, &message, &tag).is_ok()
+}
+
+/// Why a page did not reach a pager. Never includes a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PagerError {
+    #[error("pager `{0}` is not configured")]
+    Unknown(String),
+    #[error("pager `{pager}`: the environment variable {var} is not set")]
+    MissingSecret { pager: String, var: String },
+    #[error("pager `{pager}`: {reason}")]
+    Failed { pager: String, reason: String },
+}
+
+/// Sends pages to the configured pagers.
+#[derive(Clone)]
+pub struct PagerClient {
+    http: reqwest::Client,
+    pagers: Vec<PagerConfig>,
+    secrets: HashMap<String, Secret>,
+}
+
+impl fmt::Debug for PagerClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PagerClient")
+            .field("pagers", &self.pagers)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl PagerClient {
+    /// A client for the configured pagers, with their secrets from the
+    /// environment (`lookup` reads a variable: `std::env::var` in
+    /// production).
+    pub fn new(oncall: &OnCallConfig, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut secrets = HashMap::new();
+        for p in &oncall.pagers {
+            let var = match &p.kind {
+                PagerKind::PagerDuty { routing_key_env } => routing_key_env,
+                PagerKind::Webhook { secret_env } => secret_env,
+            };
+            if let Some(value) = lookup(var).filter(|v| !v.is_empty()) {
+                secrets.insert(p.name.clone(), Secret::new(value));
+            }
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            pagers: oncall.pagers.clone(),
+            secrets,
+        }
+    }
+
+    pub fn pager(&self, name: &str) -> Option<&PagerConfig> {
+        self.pagers.iter().find(|p| p.name == name)
+    }
+
+    /// Sends one page to the pager `name` at `now`.
+    pub async fn send(
+        &self,
+        name: &str,
+        page: &OutsidePage,
+        now: Timestamp,
+    ) -> Result<(), PagerError> {
+        let pager = self
+            .pager(name)
+            .ok_or_else(|| PagerError::Unknown(name.to_owned()))?;
+        let (var, secret) = match &pager.kind {
+            PagerKind::PagerDuty { routing_key_env } => {
+                (routing_key_env, self.secrets.get(&pager.name))
+            }
+            PagerKind::Webhook { secret_env } => (secret_env, self.secrets.get(&pager.name)),
+        };
+        let secret = secret.ok_or_else(|| PagerError::MissingSecret {
+            pager: pager.name.clone(),
+            var: var.clone(),
+        })?;
+        let failed = |reason: String| PagerError::Failed {
+            pager: pager.name.clone(),
+            reason,
+        };
+        let request = match &pager.kind {
+            PagerKind::PagerDuty { .. } => {
+                let body = pagerduty_body(secret, PdAction::Trigger, page);
+                self.http.post(&pager.url).json(&body)
+            }
+            PagerKind::Webhook { .. } => {
+                let body = serde_json::to_vec(&webhook_body(page, &pager.name))
+                    .map_err(|e| failed(e.to_string()))?;
+                let ts = now.as_second();
+                self.http
+                    .post(&pager.url)
+                    .header("content-type", "application/json")
+                    .header("x-ponte-timestamp", ts.to_string())
+                    .header("x-ponte-signature", signature(secret, ts, &body))
+                    .header("idempotency-key", &page.key)
+                    .body(body)
+            }
+        };
+        // reqwest's errors may show the URL, never a header or the body.
+        let response = request
+            .send()
+            .await
+            .map_err(|e| failed(format!("not reached: {}", e.without_url())))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(failed(format!("answered {status}")))
+        }
+    }
+}
+
+/// What became of a page for an outside pager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    Sent,
+    /// Not delivered; the MSP channel must get it, with this reason.
+    Fallback(PagerError),
+}
+
+/// The pager client and the failures counted per page, for the fallback:
+/// a page that failed `max_attempts` times goes to the MSP channel instead.
+/// The counts live in memory: after a restart a failing pager gets up to
+/// `max_attempts` more tries (the outbox's backoff spaces them out).
+#[derive(Debug)]
+pub struct Pagers {
+    pub client: PagerClient,
+    failures: std::sync::Mutex<HashMap<String, u32>>,
+}
+
+impl Pagers {
+    pub fn new(client: PagerClient) -> Self {
+        Self {
+            client,
+            failures: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a failure of page `key`; the failures so far.
+    pub fn failed(&self, key: &str) -> u32 {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = failures.entry(key.to_owned()).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// Sends a page to pager `name`: `Sent`, or an error to retry later
+    /// (the outbox's backoff), or — after the pager's `max_attempts`
+    /// failures, or at once when it cannot work (unknown, no secret) —
+    /// `Fallback`: the caller pages the MSP channel instead, with a warning.
+    pub async fn deliver(
+        &self,
+        name: &str,
+        page: &OutsidePage,
+        now: Timestamp,
+    ) -> Result<Delivered, PagerError> {
+        let error = match self.client.send(name, page, now).await {
+            Ok(()) => {
+                self.done(&page.key);
+                return Ok(Delivered::Sent);
+            }
+            Err(e) => e,
+        };
+        let max = self.client.pager(name).map_or(1, |p| p.max_attempts);
+        let failures = self.failed(&page.key);
+        let hopeless = matches!(
+            error,
+            PagerError::Unknown(_) | PagerError::MissingSecret { .. }
+        );
+        if failures < max && !hopeless {
+            tracing::warn!(pager = %name, key = %page.key, failures, %error, "page not delivered; will retry");
+            return Err(error);
+        }
+        tracing::error!(pager = %name, key = %page.key, failures, %error, "pager failed; paging the MSP channel instead");
+        self.done(&page.key);
+        Ok(Delivered::Fallback(error))
+    }
+
+    /// Forgets page `key` (delivered, or given up).
+    pub fn done(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(key);
+    }
+}

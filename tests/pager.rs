@@ -1,0 +1,318 @@
+//! Outside pagers against a local HTTP receiver (axum on 127.0.0.1:0):
+//! PagerDuty-shaped and signed-webhook requests, a receiver down for ten
+//! minutes (manual clock) after which every page arrives once, and a
+//! receiver that always fails, which gives the channel fallback.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use jiff::{SignedDuration, Timestamp};
+use ponte::clock::{Clock, ManualClock};
+use ponte::config::Config;
+use ponte::domain::effect::Effect;
+use ponte::domain::escalation::Target;
+use ponte::domain::{ClientKey, TaskId};
+use ponte::outbox::{Deliverer, DeliveryError, Sink};
+use ponte::pager::{Delivered, OutsidePage, PagerClient, Pagers, Secret, verify};
+use ponte::store::{Mark, SledStore, Store};
+use serde_json::Value;
+
+const SECRET: &str = "webhook-secret-for-tests";
+const ROUTING_KEY: &str = "R0UTINGKEY0123456789";
+
+#[derive(Default)]
+struct Receiver {
+    up: AtomicBool,
+    /// Every request that was answered 2xx: (path, headers, body).
+    accepted: Mutex<Vec<(String, HeaderMap, Value)>>,
+    refused: Mutex<usize>,
+}
+
+async fn receive(
+    State(rx): State<Arc<Receiver>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    if !rx.up.load(Ordering::SeqCst) {
+        *rx.refused.lock().unwrap() += 1;
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    if uri.path() == "/hook" {
+        let ts: i64 = headers["x-ponte-timestamp"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let sig = headers["x-ponte-signature"].to_str().unwrap();
+        if !verify(&Secret::new(SECRET), ts, &body, sig) {
+            return StatusCode::UNAUTHORIZED;
+        }
+    }
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    rx.accepted
+        .lock()
+        .unwrap()
+        .push((uri.path().to_owned(), headers, json));
+    StatusCode::ACCEPTED
+}
+
+async fn receiver(up: bool) -> (Arc<Receiver>, String) {
+    let rx = Arc::new(Receiver::default());
+    rx.up.store(up, Ordering::SeqCst);
+    let app = Router::new()
+        .route("/enqueue", post(receive))
+        .route("/hook", post(receive))
+        .with_state(rx.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (rx, format!("http://{addr}"))
+}
+
+fn config(base: &str, max_attempts: u32) -> Config {
+    let text = include_str!("../config/ponte.example.toml").to_owned()
+        + &format!(
+            r#"
+[[pagers]]
+name = "pd"
+kind = "pagerduty"
+url = "{base}/enqueue"
+routing_key_env = "TEST_PD_KEY"
+max_attempts = {max_attempts}
+
+[[pagers]]
+name = "hook"
+kind = "webhook"
+url = "{base}/hook"
+secret_env = "TEST_HOOK_SECRET"
+max_attempts = {max_attempts}
+"#
+        );
+    Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn pagers(config: &Config) -> Pagers {
+    Pagers::new(PagerClient::new(config.oncall(), |var| match var {
+        "TEST_PD_KEY" => Some(ROUTING_KEY.to_owned()),
+        "TEST_HOOK_SECRET" => Some(SECRET.to_owned()),
+        _ => None,
+    }))
+}
+
+fn page(n: u64) -> OutsidePage {
+    OutsidePage {
+        key: format!("page:ACME-{n}@1:r0:s0"),
+        task: format!("ACME-{n}"),
+        priority: "P1".into(),
+        title: "Mail down".into(),
+        late: false,
+    }
+}
+
+#[tokio::test]
+async fn pagerduty_and_webhook_requests_have_the_right_bodies_and_signatures() {
+    let (rx, base) = receiver(true).await;
+    let config = config(&base, 5);
+    let pagers = pagers(&config);
+    let now: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    assert_eq!(
+        pagers.deliver("pd", &page(1), now).await,
+        Ok(Delivered::Sent)
+    );
+    assert_eq!(
+        pagers.deliver("hook", &page(2), now).await,
+        Ok(Delivered::Sent)
+    );
+    let accepted = rx.accepted.lock().unwrap();
+    assert_eq!(accepted.len(), 2);
+    let (path, _, pd) = &accepted[0];
+    assert_eq!(path, "/enqueue");
+    assert_eq!(pd["routing_key"], ROUTING_KEY);
+    assert_eq!(pd["event_action"], "trigger");
+    assert_eq!(pd["dedup_key"], "ACME-1");
+    assert_eq!(pd["payload"]["severity"], "critical");
+    assert_eq!(pd["payload"]["source"], "ponte");
+    assert_eq!(pd["payload"]["summary"], "ACME-1 (P1): Mail down");
+    let (path, headers, hook) = &accepted[1];
+    assert_eq!(path, "/hook");
+    assert_eq!(
+        headers["x-ponte-timestamp"],
+        now.as_second().to_string().as_str()
+    );
+    assert_eq!(headers["idempotency-key"], "page:ACME-2@1:r0:s0");
+    assert!(
+        headers["x-ponte-signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("sha256=")
+    );
+    assert_eq!(hook["key"], "page:ACME-2@1:r0:s0");
+    assert_eq!(hook["task"], "ACME-2");
+    assert_eq!(hook["target"], "hook");
+    // The receiver checked the signature (a wrong one is refused: 401).
+    assert!(!verify(
+        &Secret::new("another secret"),
+        now.as_second(),
+        serde_json::to_string(hook).unwrap().as_bytes(),
+        headers["x-ponte-signature"].to_str().unwrap()
+    ));
+}
+
+#[test]
+fn the_signature_is_hmac_sha256_over_timestamp_dot_body() {
+    // The value computed independently (Python's hmac module):
+    // hmac.new(b"key", b"1700000000.{}", hashlib.sha256).hexdigest()
+    let sig = ponte::pager::signature(&Secret::new("key"), 1_700_000_000, b"{}");
+    assert_eq!(
+        sig,
+        "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
+    );
+    assert!(verify(&Secret::new("key"), 1_700_000_000, b"{}", &sig));
+    assert!(!verify(&Secret::new("key"), 1_700_000_001, b"{}", &sig));
+    assert!(!verify(&Secret::new("key"), 1_700_000_000, b"{ }", &sig));
+    // Secrets never show in Debug.
+    assert_eq!(format!("{:?}", Secret::new("key")), "Secret(***)");
+}
+
+/// A sink that pages through `Pagers` and records the channel fallbacks.
+struct PagerSink {
+    pagers: Pagers,
+    clock: Arc<ManualClock>,
+    fallbacks: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sink for PagerSink {
+    async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
+        let Effect::Page {
+            task,
+            key,
+            target: Target::Pager(name),
+            late,
+            ..
+        } = effect
+        else {
+            return Ok(());
+        };
+        let page = OutsidePage {
+            key: key.clone(),
+            task: task.to_string(),
+            priority: "P1".into(),
+            title: "Mail down".into(),
+            late: *late,
+        };
+        match self.pagers.deliver(name, &page, self.clock.now()).await {
+            Ok(Delivered::Sent) => Ok(()),
+            Ok(Delivered::Fallback(_)) => {
+                self.fallbacks.lock().unwrap().push(key.clone());
+                Ok(())
+            }
+            Err(e) => Err(DeliveryError(e.to_string())),
+        }
+    }
+}
+
+fn queue(store: &SledStore, pager: &str, n: u64, at: Timestamp) {
+    let task = TaskId::new(ClientKey::new("ACME").unwrap(), n);
+    let effect = Effect::Page {
+        task: task.clone(),
+        key: format!("page:{task}@1:r0:s0"),
+        target: Target::Pager(pager.into()),
+        to: None,
+        late: false,
+    };
+    let mark = Mark {
+        key: format!("test:{task}"),
+        at,
+    };
+    assert!(store.commit_mark(&mark, &[effect]).unwrap());
+}
+
+#[tokio::test]
+async fn a_receiver_down_for_ten_minutes_then_gets_every_page_once() {
+    let (rx, base) = receiver(false).await;
+    let config = config(&base, 30);
+    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Arc::new(SledStore::open_temporary().unwrap());
+    for n in 1..=3 {
+        queue(&store, if n == 2 { "hook" } else { "pd" }, n, start);
+    }
+    let sink = PagerSink {
+        pagers: pagers(&config),
+        clock: clock.clone(),
+        fallbacks: Arc::default(),
+    };
+    let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
+    // Ten minutes of a receiver that answers 503, a pass every 20 seconds.
+    while clock.now() < start + SignedDuration::from_mins(10) {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(20));
+    }
+    assert!(*rx.refused.lock().unwrap() >= 3);
+    assert!(rx.accepted.lock().unwrap().is_empty());
+    assert_eq!(store.outbox_len().unwrap(), 3, "nothing lost while down");
+    rx.up.store(true, Ordering::SeqCst);
+    // Within the backoff's longest wait, everything is delivered.
+    for _ in 0..40 {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(20));
+    }
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    let accepted = rx.accepted.lock().unwrap();
+    let mut per_task: HashMap<String, usize> = HashMap::new();
+    for (_, _, body) in accepted.iter() {
+        let task = body
+            .get("dedup_key")
+            .or_else(|| body.get("task"))
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_owned();
+        *per_task.entry(task).or_default() += 1;
+    }
+    assert_eq!(
+        per_task,
+        HashMap::from([
+            ("ACME-1".to_owned(), 1),
+            ("ACME-2".to_owned(), 1),
+            ("ACME-3".to_owned(), 1)
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_always_fails_gives_the_channel_fallback_once() {
+    let (rx, base) = receiver(false).await;
+    let config = config(&base, 5);
+    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Arc::new(SledStore::open_temporary().unwrap());
+    queue(&store, "pd", 7, start);
+    let fallbacks: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = PagerSink {
+        pagers: pagers(&config),
+        clock: clock.clone(),
+        fallbacks: fallbacks.clone(),
+    };
+    let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
+    for _ in 0..60 {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(30));
+    }
+    assert_eq!(
+        *rx.refused.lock().unwrap(),
+        5,
+        "max_attempts tries, then the fallback"
+    );
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    assert_eq!(
+        *fallbacks.lock().unwrap(),
+        vec!["page:ACME-7@1:r0:s0".to_owned()]
+    );
+}
