@@ -238,7 +238,11 @@ impl Sandbox {
             Step::Click { label, task } => {
                 let message = match task {
                     Some(id) => self.card_of(id).await?,
-                    None => self.last_with_button(label)?,
+                    None => {
+                        // The button may be on a card still being posted.
+                        self.settle().await?;
+                        self.last_with_button(label)?
+                    }
                 };
                 let handle = self
                     .emulator
