@@ -364,9 +364,18 @@ fn everything_survives_a_restart() {
         })
     );
     let outbox = store.outbox_due(Timestamp::MAX, 100).unwrap();
+    // Five announcements, and the IT manager's approval card of a task
+    // that needs approval.
     assert_eq!(
         outbox.iter().map(|e| e.id).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5]
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(
+        outbox
+            .iter()
+            .filter(|e| matches!(e.effect, ponte::domain::effect::Effect::AskApproval { .. }))
+            .count(),
+        1
     );
     assert_eq!(
         (outbox[0].attempts, outbox[0].last_error.as_deref()),
@@ -394,7 +403,7 @@ fn everything_survives_a_restart() {
             .last()
             .unwrap()
             .id,
-        6
+        7
     );
     // A replayed request is still recognised.
     let replay = change(&t1, &pa[3], &Command::Unclaim, now, Some("i-2")).unwrap();

@@ -245,7 +245,11 @@ impl Sandbox {
             Step::Click { label, task } => {
                 let message = match task {
                     Some(id) => self.card_of(id).await?,
-                    None => self.last_with_button(label)?,
+                    None => {
+                        // The button may be on a card still being posted.
+                        self.settle().await?;
+                        self.last_with_button(label)?
+                    }
                 };
                 let handle = self
                     .emulator
@@ -749,7 +753,11 @@ pub fn help() -> String {
          \x20 submit field:value ...          fill in the form the bot opened\n\
          \x20 track                           \"Track as task\" on the last message here\n\
          \x20 say TEXT                        post a message here (@ponte mentions the bot, @name a person)\n\
-         \x20 show reply|#CHANNEL|thread ID|dm PERSON\n\
+         \x20 in thread ACME-1 | in mirror ACME-1   write in a task's thread, or its mirror on the other server\n\
+         \x20 edit \"TEXT\"                     edit your last message here\n\
+         \x20 attach FILE SIZE \"TEXT\"          post a message with a file of SIZE bytes\n\
+         \x20 dm TEXT                         write to Ponte in a DM (then act there)\n\
+         \x20 show reply|#CHANNEL|thread ID|mirror ID|dm PERSON\n\
          \x20 expect PLACE contains \"text\" [once] | not contains \"text\" | is ephemeral | is public | pings nobody\n\
          \x20 expect no violations            Discord would have accepted every request\n\
          \x20 advance 2h                      move the clock\n\
