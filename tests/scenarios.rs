@@ -69,4 +69,5 @@ scenarios! {
     handover,
     task_escalate,
     oncall_override,
+    snooze,
 }
