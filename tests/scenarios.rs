@@ -75,4 +75,5 @@ scenarios! {
     handover,
     task_escalate,
     oncall_override,
+    snooze,
 }

@@ -1081,7 +1081,7 @@ impl<S: Store> Bot<S> {
         let store = self.ledger.store().clone();
         let name = chosen.schedule.name().to_owned();
         let now = self.clock.now();
-        let recorded = o.clone();
+        let recorded = o;
         tokio::task::spawn_blocking(move || crate::overrides::add(&*store, &name, &recorded, now))
             .await
             .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?
