@@ -390,7 +390,7 @@ impl<S: Store> Bot<S> {
     /// with buttons to create, correct or cancel it. Nothing is stored.
     pub async fn mention(&self, origin: &Origin, source: &TargetMessage) -> Reply {
         let mut lang = self.lang(origin);
-        let result = match self.who(origin) {
+        let result = match self.requester(origin) {
             Ok(who) => {
                 if origin.guild.is_none() {
                     // A DM: the language of the person's company.
@@ -901,6 +901,22 @@ impl<S: Store> Bot<S> {
                 origin.user,
                 &origin.roles,
             ),
+            None => match dm_person(&self.config, origin.user, &origin.memberships) {
+                // Pressing a page's buttons in a DM: the MSP's on-call
+                // engineers act there as MSP engineers.
+                Err(e @ (UserError::DmFromMsp | UserError::DmUnknownPerson)) => {
+                    resolve(&self.config, None, origin.channel, origin.user, &[]).map_err(|_| e)
+                }
+                other => other,
+            },
+        }
+    }
+
+    /// The person asking by a mention or a DM: in a DM, the one company
+    /// whose server they are in (the MSP's people ask in a client's channel).
+    fn requester(&self, origin: &Origin) -> Result<Resolved, UserError> {
+        match origin.guild {
+            Some(_) => self.who(origin),
             None => dm_person(&self.config, origin.user, &origin.memberships),
         }
     }
