@@ -92,6 +92,7 @@ pub struct Config {
     msp: MspConfig,
     categories: Vec<CategoryRule>,
     clients: Vec<ClientConfig>,
+    health_addr: Option<std::net::SocketAddr>,
 }
 
 /// The MSP that this deployment serves.
@@ -240,6 +241,11 @@ impl Config {
             path: self.data_dir.clone(),
             cache_capacity_bytes: self.cache_capacity_bytes(),
         }
+    }
+
+    /// Where `/healthz` and `/metrics` are served (`[ponte].health_addr`).
+    pub fn health_addr(&self) -> Option<std::net::SocketAddr> {
+        self.health_addr
     }
 
     /// Every client's routing rules, for the engine.
