@@ -11,6 +11,7 @@ pub mod health;
 pub mod i18n;
 pub mod metrics;
 pub mod outbox;
+pub mod redact;
 pub mod sandbox;
 pub mod store;
 pub mod timers;

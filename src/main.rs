@@ -132,7 +132,7 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", ponte::redact::redact(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }
@@ -142,9 +142,12 @@ fn init_tracing(format: LogFormat, default: &str) {
     let filter = EnvFilter::try_from_env("PONTE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(default));
+    // Log lines and panics go through the redactor: a secret read from the
+    // environment is never written out, whoever tries to print it.
+    ponte::redact::install_panic_hook();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr);
+        .with_writer(ponte::redact::Redacting(io::stderr));
     match format {
         LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().init(),

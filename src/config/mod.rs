@@ -77,7 +77,7 @@ use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Side};
 
 pub use error::{ConfigErrors, ConfigProblem};
 pub use ids::{ChannelId, GuildId, RoleId};
-pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secrets};
+pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secret, Secrets};
 
 pub use crate::i18n::{Lang, UnknownLanguage};
 
