@@ -96,6 +96,13 @@ enum Cmd {
         /// The new directory (must not exist, or be empty).
         dir: PathBuf,
     },
+    /// Ask a running bot's `/healthz` (at the configuration's
+    /// `health_addr`); exits 0 when healthy, 1 otherwise. For container
+    /// health checks.
+    Healthcheck {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Check a store (stopped bot) for damage: every snapshot the fold of
     /// its events, indexes and counters right. Exits 1 if it is damaged.
     CheckStore {
@@ -191,6 +198,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
         Cmd::Backup { store, dir } => backup(&store, &dir),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
+        Cmd::Healthcheck { config } => healthcheck(&config.config),
     }
 }
 
@@ -257,6 +265,37 @@ fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => Err(error),
+    }
+}
+
+fn healthcheck(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    let Some(addr) = config.health_addr() else {
+        anyhow::bail!("{} sets no [ponte] health_addr", path.display());
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let answer = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("http://{addr}/healthz"))
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await?;
+        let status = response.status();
+        Ok::<_, reqwest::Error>((status, response.text().await?))
+    });
+    match answer {
+        Ok((status, body)) => {
+            println!("{}", body.trim());
+            Ok(if status.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(e) => {
+            eprintln!("error: cannot reach {addr}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 

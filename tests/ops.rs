@@ -279,6 +279,13 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
     .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "backed up 4 tasks\n");
+    // The container health check asks the same server.
+    let config_arg = config_path.to_string_lossy().into_owned();
+    let out = tokio::task::spawn_blocking(move || ponte(&["healthcheck", "--config", &config_arg]))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("\"status\":\"ok\""));
     stop.send(true).unwrap();
     server.await.unwrap().unwrap();
     let copy = reopen(&copy);
