@@ -52,6 +52,7 @@ scenarios! {
     bad_input,
     faults,
     handoff_between_sides,
+    hostile_text,
     list_and_mine,
     long_text_and_mentions,
     mention_draft,
