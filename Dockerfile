@@ -23,5 +23,11 @@ VOLUME ["/var/lib/ponte"]
 ENV PONTE_CONFIG=/etc/ponte/ponte.toml \
     PONTE_DATA_DIR=/var/lib/ponte/data
 # DISCORD_TOKEN comes from the environment (a secret), never from the file.
+# /healthz and /metrics, when the configuration sets
+# [ponte] health_addr = "127.0.0.1:9464" (use "0.0.0.0:9464" to scrape
+# /metrics from outside the container; it has no authentication).
+EXPOSE 9464
+HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
+  CMD ["ponte", "healthcheck"]
 ENTRYPOINT ["ponte"]
 CMD ["run"]

@@ -87,6 +87,28 @@ enum Cmd {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Copy the store, consistently, into a new directory; works while the
+    /// bot runs (through its `health_addr`). The copy is a data directory:
+    /// point `data_dir` at it to restore.
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The new directory (must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Ask a running bot's `/healthz` (at the configuration's
+    /// `health_addr`); exits 0 when healthy, 1 otherwise. For container
+    /// health checks.
+    Healthcheck {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Check a store (stopped bot) for damage: every snapshot the fold of
+    /// its events, indexes and counters right. Exits 1 if it is damaged.
+    CheckStore {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -117,7 +139,7 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", ponte::redact::redact(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }
@@ -127,9 +149,12 @@ fn init_tracing(format: LogFormat, default: &str) {
     let filter = EnvFilter::try_from_env("PONTE_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new(default));
+    // Log lines and panics go through the redactor: a secret read from the
+    // environment is never written out, whoever tries to print it.
+    ponte::redact::install_panic_hook();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr);
+        .with_writer(ponte::redact::Redacting(io::stderr));
     match format {
         LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().init(),
@@ -171,6 +196,134 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             text,
         } => triage(&config.config, client.as_deref(), &text),
         Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
+        Cmd::Backup { store, dir } => backup(&store, &dir),
+        Cmd::CheckStore { store } => Ok(check_store(&store)),
+        Cmd::Healthcheck { config } => healthcheck(&config.config),
+    }
+}
+
+// ---- Operations: backup, check-store, health (issue 8) ----
+
+/// What to do when a store is damaged.
+const RECOVER: &str = "\
+To recover: stop Ponte, save what can still be read with
+    ponte export --data-dir DIR --output ponte-export.jsonl
+then import it into a new, empty data directory
+    ponte import --data-dir NEW_DIR --input ponte-export.jsonl
+and point `data_dir` at NEW_DIR (or restore the latest `ponte backup`).";
+
+fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
+    let dir =
+        std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    match open_existing_store(args) {
+        Ok(store) => {
+            let report = store.backup_to(&dir).context("the backup failed")?;
+            println!(
+                "backed up {} tasks, {} events and {} outbox entries into {}",
+                report.tasks,
+                report.events,
+                report.outbox,
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error)
+            if error
+                .downcast_ref::<ponte::store::StoreError>()
+                .is_some_and(|e| e.is_locked()) =>
+        {
+            // The bot runs and holds the store: ask it.
+            let addr = match &args.config {
+                Some(path) => load_config(path)?.health_addr(),
+                None => None,
+            };
+            let Some(addr) = addr else {
+                anyhow::bail!(
+                    "the store is in use by a running Ponte; give its --config (with \
+                     [ponte] health_addr) so the backup is made through it, or stop it first"
+                );
+            };
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let answer = runtime.block_on(async {
+                let response = reqwest::Client::new()
+                    .post(format!("http://{addr}/backup"))
+                    .json(&ponte::health::BackupRequest { dir: dir.clone() })
+                    .send()
+                    .await?;
+                let status = response.status();
+                Ok::<_, reqwest::Error>((status, response.text().await?))
+            });
+            let (status, text) =
+                answer.with_context(|| format!("cannot reach the running Ponte at {addr}"))?;
+            anyhow::ensure!(
+                status.is_success(),
+                "the running Ponte refused: {}",
+                text.trim()
+            );
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn healthcheck(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    let Some(addr) = config.health_addr() else {
+        anyhow::bail!("{} sets no [ponte] health_addr", path.display());
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let answer = runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .get(format!("http://{addr}/healthz"))
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await?;
+        let status = response.status();
+        Ok::<_, reqwest::Error>((status, response.text().await?))
+    });
+    match answer {
+        Ok((status, body)) => {
+            println!("{}", body.trim());
+            Ok(if status.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Err(e) => {
+            eprintln!("error: cannot reach {addr}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn check_store(args: &StoreArgs) -> ExitCode {
+    let store = match open_existing_store(args) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error:#}\n\n{RECOVER}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match store.check_integrity() {
+        Ok(problems) if problems.is_empty() => {
+            println!("the store is intact");
+            ExitCode::SUCCESS
+        }
+        Ok(problems) => {
+            eprintln!("the store is damaged ({} problems):", problems.len());
+            for problem in &problems {
+                eprintln!("  - {problem}");
+            }
+            eprintln!("\n{RECOVER}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: the store cannot be read: {error}\n\n{RECOVER}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -332,9 +485,29 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
         let connect = discord::run::Connect::Discord {
             token: secrets.discord_token().to_owned(),
         };
+        let health = match config.health_addr() {
+            Some(addr) => Some(
+                ponte::health::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot serve /healthz on {addr}"))?,
+            ),
+            None => None,
+        };
         let mut bot = discord::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
             .await
             .context("cannot start the bot")?;
+        let (_health_stop, health_stopped) = tokio::sync::watch::channel(false);
+        if let Some(listener) = health {
+            let probe: Arc<dyn ponte::health::Probe> = Arc::new(bot.probe());
+            let metrics = ponte::metrics::global();
+            tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
+            tokio::spawn(async move {
+                if let Err(e) = ponte::health::serve(listener, probe, metrics, health_stopped).await
+                {
+                    tracing::error!(error = %e, "the health server stopped");
+                }
+            });
+        }
         tokio::select! {
             () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
             signal = tokio::signal::ctrl_c() => {

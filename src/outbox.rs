@@ -119,9 +119,11 @@ impl<S: Store, K: Sink> Deliverer<S, K> {
                     let id = entry.id;
                     self.blocking(move |s| s.outbox_done(id)).await?;
                     pass.delivered += 1;
+                    crate::metrics::global().deliveries_sent.inc();
                 }
                 Err(error) => {
                     pass.failed += 1;
+                    crate::metrics::global().deliveries_failed.inc();
                     held.push(lane);
                     self.failed(&entry, &error, now).await?;
                 }

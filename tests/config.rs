@@ -436,3 +436,33 @@ fn a_syntax_error_gives_its_line() {
     assert_eq!(err.problems[0].line, Some(line_of(&text, "", "key = ACME")));
     insta::assert_snapshot!(err, @"ponte.toml:157: string values must be quoted, expected literal string");
 }
+
+// ---- [ponte].health_addr (issue 8) ----
+
+#[test]
+fn health_addr_is_optional_and_checked() {
+    assert_eq!(example().health_addr(), None);
+    let ok = edited(&[(
+        "cache_capacity_mb = 16",
+        "cache_capacity_mb = 16\nhealth_addr = \"127.0.0.1:9464\"",
+    )]);
+    let config = Config::from_toml_str(&ok, "ponte.toml").unwrap();
+    assert_eq!(
+        config.health_addr(),
+        Some("127.0.0.1:9464".parse().unwrap())
+    );
+    for (bad, says) in [
+        ("localhost", "is not an address and port"),
+        ("127.0.0.1:0", "the port is 0"),
+        ("127.0.0.1:99999", "is not an address and port"),
+    ] {
+        let text = edited(&[(
+            "cache_capacity_mb = 16",
+            &format!("cache_capacity_mb = 16\nhealth_addr = \"{bad}\""),
+        )]);
+        let shown = errors(&text).to_string();
+        assert!(shown.contains("ponte.health_addr: "), "{shown}");
+        assert!(shown.contains(says), "{shown}");
+        assert!(shown.contains("ponte.toml:22:"), "{shown}");
+    }
+}

@@ -57,6 +57,7 @@ scenarios! {
     duplicate_join,
     faults,
     handoff_between_sides,
+    hostile_text,
     list_and_mine,
     long_text_and_mentions,
     mention_draft,

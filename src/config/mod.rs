@@ -78,7 +78,7 @@ use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Side};
 
 pub use error::{ConfigErrors, ConfigProblem};
 pub use ids::{ChannelId, GuildId, RoleId};
-pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secrets};
+pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secret, Secrets};
 
 pub use crate::i18n::{Lang, UnknownLanguage};
 
@@ -94,6 +94,7 @@ pub struct Config {
     categories: Vec<CategoryRule>,
     clients: Vec<ClientConfig>,
     oncall: oncall::OnCallConfig,
+    health_addr: Option<std::net::SocketAddr>,
 }
 
 /// The MSP that this deployment serves.
@@ -242,6 +243,11 @@ impl Config {
             path: self.data_dir.clone(),
             cache_capacity_bytes: self.cache_capacity_bytes(),
         }
+    }
+
+    /// Where `/healthz` and `/metrics` are served (`[ponte].health_addr`).
+    pub fn health_addr(&self) -> Option<std::net::SocketAddr> {
+        self.health_addr
     }
 
     /// Every client's routing rules, for the engine.

@@ -47,6 +47,8 @@ pub(crate) struct RawPonte {
     pub data_dir: Option<PathBuf>,
     pub cache_capacity_mb: Option<i64>,
     pub language: Option<String>,
+    /// Where `/healthz` and `/metrics` are served (`host:port`), if at all.
+    pub health_addr: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

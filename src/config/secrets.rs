@@ -8,7 +8,7 @@ pub const DISCORD_TOKEN_VAR: &str = "DISCORD_TOKEN";
 /// The secrets Ponte needs to run. `Debug` never shows them.
 #[derive(Clone)]
 pub struct Secrets {
-    discord_token: String,
+    discord_token: Secret,
 }
 
 /// A secret that the environment does not provide.
@@ -34,11 +34,13 @@ impl Secrets {
                 var: DISCORD_TOKEN_VAR,
                 what: "set it to the bot token from the Discord developer portal",
             })?;
-        Ok(Self { discord_token })
+        Ok(Self {
+            discord_token: Secret::new(discord_token),
+        })
     }
 
     pub fn discord_token(&self) -> &str {
-        &self.discord_token
+        self.discord_token.expose()
     }
 }
 
@@ -47,6 +49,49 @@ impl fmt::Debug for Secrets {
         f.debug_struct("Secrets")
             .field("discord_token", &"<redacted>")
             .finish()
+    }
+}
+
+// ---- Secret values (issue 8) ----
+
+/// A secret value (a token, a pager key). `Debug` and `Display` never show
+/// it; [`Secret::expose`] is the one way to read it, where it is used.
+/// Creating one registers it with [`crate::redact`], so it is also cut out
+/// of anything written to standard error.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
+        crate::redact::register(&value);
+        Self(value)
+    }
+
+    /// A secret from the environment variable `var`, if set and not blank.
+    pub fn from_env(var: &str) -> Option<Self> {
+        std::env::var(var)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(Self::new)
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 
@@ -72,5 +117,18 @@ mod tests {
                     .starts_with("the environment variable DISCORD_TOKEN is not set")
             );
         }
+    }
+
+    #[test]
+    fn a_secret_shows_nowhere_but_expose() {
+        let secret = Secret::new("pager-key-0123456789");
+        assert_eq!(format!("{secret}"), "<redacted>");
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        assert_eq!(format!("{:?}", Some(&secret)), "Some(Secret(<redacted>))");
+        assert_eq!(secret.expose(), "pager-key-0123456789");
+        assert_eq!(
+            crate::redact::redact("error: key pager-key-0123456789 refused"),
+            "error: key <redacted> refused"
+        );
     }
 }

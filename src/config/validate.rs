@@ -134,6 +134,9 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
     }
 
     fn config(&mut self, raw: RawConfig) -> Option<Config> {
+        let mut raw = raw;
+        let health_addr = raw.ponte.health_addr.take();
+        let health_addr = self.health_addr(health_addr);
         let ponte = self.ponte(raw.ponte);
         let language = ponte.as_ref().map_or(Lang::En, |p| p.2);
         let msp_path = Path::root().key("msp");
@@ -180,6 +183,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             &client_keys,
         );
         let (data_dir, cache_capacity_mb, language) = ponte?;
+        let health_addr = health_addr?;
         Some(Config {
             data_dir,
             cache_capacity_mb,
@@ -188,7 +192,35 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             categories: rules?,
             clients: clients?,
             oncall: oncall?,
+            health_addr,
         })
+    }
+
+    /// `[ponte].health_addr`: an address and a non-zero port.
+    fn health_addr(&mut self, raw: Option<String>) -> Option<Option<std::net::SocketAddr>> {
+        let Some(raw) = raw else {
+            return Some(None);
+        };
+        let path = Path::root().key("ponte").key("health_addr");
+        match raw.trim().parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.port() != 0 => Some(Some(addr)),
+            Ok(_) => {
+                self.problem(
+                    &path,
+                    "the port is 0: give a fixed port, e.g. \"127.0.0.1:9464\"",
+                );
+                None
+            }
+            Err(_) => {
+                self.problem(
+                    &path,
+                    format!(
+                        "`{raw}` is not an address and port: write e.g. \"127.0.0.1:9464\" (a local address)"
+                    ),
+                );
+                None
+            }
+        }
     }
 
     fn ponte(&mut self, raw: RawPonte) -> Option<(PathBuf, u32, Lang)> {

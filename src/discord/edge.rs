@@ -15,7 +15,11 @@ use serenity::all::{
     Member, Message as DiscordMessage, MessageId, ModalInteraction, Ready, ResolvedTarget,
     ResolvedValue, User, UserId,
 };
+use serenity::all::{ConnectionStage, ResumedEvent, ShardStageUpdateEvent};
 use serenity::async_trait;
+use std::sync::atomic::Ordering;
+
+use crate::metrics::{self, InteractionKind, InteractionOutcome};
 
 use crate::store::Store;
 
@@ -285,6 +289,8 @@ pub struct Handler<S: Store> {
     pub bot: Bot<S>,
     /// The slash-command manifest, registered in every configured server.
     pub manifest: Arc<serde_json::Value>,
+    /// Whether the gateway is connected now (for `/healthz`).
+    pub connected: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<S: Store> Handler<S> {
@@ -320,11 +326,22 @@ impl<S: Store> Handler<S> {
         origin: Origin,
         interaction: Interaction,
     ) {
+        let started = std::time::Instant::now();
+        let metric_kind = match kind {
+            Kind::Command(_) => InteractionKind::Command,
+            Kind::Component(_) => InteractionKind::Button,
+            Kind::Modal(_) => InteractionKind::Modal,
+        };
         let work = self.bot.handle(&origin, &interaction);
         tokio::pin!(work);
         let answer = tokio::select! {
             answer = &mut work => Some(answer),
             () = tokio::time::sleep(DEFER_AFTER) => None,
+        };
+        let mut outcome = match &answer {
+            Some(Answer::Ignore) => InteractionOutcome::Ignored,
+            Some(_) => InteractionOutcome::Answered,
+            None => InteractionOutcome::Deferred,
         };
         let result = match answer {
             Some(answer) => kind.respond(ctx, answer).await,
@@ -352,8 +369,10 @@ impl<S: Store> Handler<S> {
             }
         };
         if let Err(e) = result {
+            outcome = InteractionOutcome::Failed;
             tracing::error!(interaction = origin.interaction_id, error = %e, "cannot answer an interaction");
         }
+        metrics::global().interaction(metric_kind, outcome, started.elapsed());
     }
 }
 
@@ -483,8 +502,18 @@ impl Kind<'_> {
 impl<S: Store> EventHandler for Handler<S> {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        self.connected.store(true, Ordering::SeqCst);
         let _ = self.bot.me.set(ready.user.id.get());
         self.register(&ctx).await;
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, event: ShardStageUpdateEvent) {
+        let connected = matches!(event.new, ConnectionStage::Connected);
+        self.connected.store(connected, Ordering::SeqCst);
+    }
+
+    async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
+        self.connected.store(true, Ordering::SeqCst);
     }
 
     async fn message(&self, ctx: Context, msg: DiscordMessage) {
@@ -494,6 +523,7 @@ impl<S: Store> EventHandler for Handler<S> {
         if msg.author.bot || msg.author.id.get() == bot_id {
             return;
         }
+        let started = std::time::Instant::now();
         let mentioned = msg.mentions.iter().any(|u| u.id.get() == bot_id);
         if !mentioned && msg.guild_id.is_some() {
             // The bridge: a message in a task's thread.
@@ -533,9 +563,14 @@ impl<S: Store> EventHandler for Handler<S> {
         if !reply.content.is_empty() {
             message = message.content(&reply.content);
         }
-        if let Err(e) = msg.channel_id.send_message(&ctx.http, message).await {
-            tracing::error!(message = msg.id.get(), error = %e, "cannot answer a mention");
-        }
+        let outcome = match msg.channel_id.send_message(&ctx.http, message).await {
+            Ok(_) => InteractionOutcome::Answered,
+            Err(e) => {
+                tracing::error!(message = msg.id.get(), error = %e, "cannot answer a mention");
+                InteractionOutcome::Failed
+            }
+        };
+        metrics::global().interaction(InteractionKind::Mention, outcome, started.elapsed());
     }
 
     async fn message_update(

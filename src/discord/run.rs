@@ -58,6 +58,8 @@ pub struct Running<S: Store> {
     outbox: JoinHandle<()>,
     timer_loop: JoinHandle<()>,
     stop: watch::Sender<bool>,
+    /// Whether the gateway is connected now (for `/healthz`).
+    pub connected: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<S: Store> Running<S> {
@@ -106,9 +108,11 @@ pub async fn start<S: Store>(
         messages: messages.clone(),
         clock: clock.clone(),
     };
+    let connected = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let handler = Handler {
         bot: bot.clone(),
         manifest,
+        connected: connected.clone(),
     };
     let mut client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(handler)
@@ -156,5 +160,67 @@ pub async fn start<S: Store>(
         outbox,
         timer_loop,
         stop,
+        connected,
     })
+}
+
+// ---- Health (issue 8) ----
+
+/// `/healthz` and `/metrics` of a running bot: the gateway flag its event
+/// handler keeps, and its store.
+pub struct BotProbe<S: Store> {
+    pub store: Arc<S>,
+    pub connected: Arc<std::sync::atomic::AtomicBool>,
+    shards: Arc<ShardManager>,
+}
+
+impl<S: Store> crate::health::Probe for BotProbe<S> {
+    fn gateway_connected(&self) -> bool {
+        use serenity::gateway::ConnectionStage;
+        // The shard manager's view when it can be read now (a runner that
+        // is restarting is gone from it), and the event handler's.
+        let runners_connected = match self.shards.runners.try_lock() {
+            Ok(runners) => {
+                !runners.is_empty()
+                    && runners
+                        .values()
+                        .all(|r| matches!(r.stage, ConnectionStage::Connected))
+            }
+            Err(_) => true,
+        };
+        runners_connected && self.connected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn store_writable(&self) -> Result<(), String> {
+        self.store.probe_write().map_err(|e| e.to_string())
+    }
+
+    fn outbox_depth(&self) -> Result<u64, String> {
+        self.store
+            .outbox_len()
+            .map(|n| n as u64)
+            .map_err(|e| e.to_string())
+    }
+
+    fn backup(&self, dir: &std::path::Path) -> Result<String, String> {
+        let r = self.store.backup(dir).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "backed up {} tasks, {} events and {} outbox entries into {}\n",
+            r.tasks,
+            r.events,
+            r.outbox,
+            dir.display()
+        ))
+    }
+}
+
+impl<S: Store> Running<S> {
+    /// What the health server checks on this bot.
+    pub fn probe(&self) -> BotProbe<S> {
+        BotProbe {
+            store: self.bot.ledger.store().clone(),
+            connected: self.connected.clone(),
+            shards: self.shards.clone(),
+        }
+    }
 }

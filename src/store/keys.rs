@@ -33,6 +33,8 @@ pub const SEP: u8 = 0;
 pub const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// `meta` key of the last outbox id handed out (u64, big-endian).
 pub const META_OUTBOX_LAST: &[u8] = b"outbox_last_id";
+/// The last write of `/healthz`'s store check (a time in milliseconds).
+pub const META_HEALTH_PROBE: &[u8] = b"health_probe";
 
 /// The bytes of a sortable timestamp key.
 pub const TIMESTAMP_LEN: usize = 16;

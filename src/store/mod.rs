@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClientKey, Event, PersonId, Side, Status, Task, TaskId, effect::Effect};
 
-pub use sled_store::{SledStore, StoreOptions};
+pub use sled_store::{BackupReport, SledStore, StoreOptions};
 
 /// The schema version written at creation and checked at every open.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -208,4 +208,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// How many tasks are stored (may count them one by one: not for hot paths).
     fn task_count(&self) -> Result<u64, StoreError>;
+
+    /// Writes something small and flushes it, to show the store is writable
+    /// (`/healthz`). The default only flushes.
+    fn probe_write(&self) -> Result<(), StoreError> {
+        self.flush()
+    }
+
+    /// Copies the whole store, consistently, into a new directory while it
+    /// stays in use (`ponte backup`). The default cannot.
+    fn backup(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
+        let _ = dir;
+        Err(StoreError::Io(std::io::Error::other(
+            "this store cannot make backups",
+        )))
+    }
 }

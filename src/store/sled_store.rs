@@ -33,6 +33,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -125,6 +126,9 @@ pub struct SledStore {
     outbox: Tree,
     requests: Tree,
     marks: Tree,
+    /// Writers hold it shared; a backup holds it alone while it copies, so
+    /// the copy sees no change halfway.
+    writes: Arc<WriteGate>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -402,6 +406,7 @@ impl SledStore {
             meta,
             db,
             path,
+            writes: Arc::default(),
         })
     }
 
@@ -642,6 +647,7 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
 
 impl Store for SledStore {
     fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        let _writing = self.writes.read();
         let p = Prepared::new(commit)?;
         let trees = (
             &self.meta,
@@ -778,6 +784,7 @@ impl Store for SledStore {
     }
 
     fn commit_mark(&self, mark: &Mark, effects: &[Effect]) -> Result<bool, StoreError> {
+        let _writing = self.writes.read();
         let key = mark.key.as_bytes().to_vec();
         let at = encode(&mark.at)?;
         let outbox: Vec<Vec<u8>> = effects
@@ -977,11 +984,13 @@ impl Store for SledStore {
     }
 
     fn outbox_done(&self, id: u64) -> Result<(), StoreError> {
+        let _writing = self.writes.read();
         self.outbox.remove(keys::outbox_key(id))?;
         Ok(())
     }
 
     fn outbox_retry(&self, id: u64, not_before: Timestamp, error: &str) -> Result<(), StoreError> {
+        let _writing = self.writes.read();
         let key = keys::outbox_key(id);
         // Compare-and-swap, so that an entry delivered meanwhile (removed)
         // is not brought back and two retries both count.
@@ -1032,6 +1041,141 @@ impl Store for SledStore {
             .keys()
             .try_fold(0, |n, key| key.map(|_| n + 1))
             .map_err(Into::into)
+    }
+
+    fn probe_write(&self) -> Result<(), StoreError> {
+        let now = jiff::Timestamp::now().as_millisecond().to_be_bytes();
+        self.meta.insert(keys::META_HEALTH_PROBE, &now[..])?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn backup(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
+        self.backup_to(dir)
+    }
+}
+
+// ---- Backups (issue 8) ----
+
+/// Shared by writers, taken alone by a backup. A poisoned lock (a writer
+/// panicked) still guards: the data it protects lives in sled.
+#[derive(Debug, Default)]
+struct WriteGate(std::sync::RwLock<()>);
+
+impl WriteGate {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl StoreError {
+    /// Whether opening failed because another process (a running bot)
+    /// holds the data directory.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, StoreError::Open { source, .. } if is_lock_held(source))
+    }
+}
+
+/// How many times [`SledStore::backup_to`] copies before it gives up on a
+/// copy that passes the integrity check.
+const BACKUP_ATTEMPTS: u32 = 5;
+
+/// What a backup copied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupReport {
+    pub tasks: u64,
+    pub events: u64,
+    pub outbox: u64,
+    /// Copies thrown away because they caught a change halfway.
+    pub retries: u32,
+}
+
+impl SledStore {
+    /// Copies every tree of the store into a new store in `dir` (which must
+    /// not exist, or be empty), while the store stays in use.
+    ///
+    /// sled 0.34 has no snapshot across trees, so the copy is made while
+    /// every writer of this store (commits, marks, outbox updates) waits on
+    /// a gate: a change is in the copy whole or not at all. Reads go on.
+    /// The copy is then opened and checked with
+    /// [`SledStore::check_integrity`] (and made again if it has a problem,
+    /// a few times), flushed, and passes `ponte check-store`.
+    pub fn backup_to(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
+        if dir.exists() {
+            let empty = std::fs::read_dir(dir)?.next().is_none();
+            if !empty {
+                return Err(StoreError::Io(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!(
+                        "{} is not empty: back up into a new directory",
+                        dir.display()
+                    ),
+                )));
+            }
+        }
+        let mut last_problems = Vec::new();
+        for attempt in 0..BACKUP_ATTEMPTS {
+            if attempt > 0 {
+                std::fs::remove_dir_all(dir)?;
+            }
+            {
+                let _alone = self.writes.write();
+                self.copy_into(dir)?;
+            }
+            let copy = SledStore::open(&StoreOptions::new(dir))?;
+            let problems = copy.check_integrity()?;
+            if problems.is_empty() {
+                let report = BackupReport {
+                    tasks: copy.tasks.len() as u64,
+                    events: copy.events.len() as u64,
+                    outbox: copy.outbox.len() as u64,
+                    retries: attempt,
+                };
+                copy.flush()?;
+                return Ok(report);
+            }
+            tracing::info!(
+                attempt,
+                problems = problems.len(),
+                "a backup caught a change halfway; copying again"
+            );
+            last_problems = problems;
+        }
+        Err(StoreError::Corrupt(format!(
+            "no consistent copy after {BACKUP_ATTEMPTS} attempts: {}",
+            last_problems.join("; ")
+        )))
+    }
+
+    /// Copies every tree, key by key, into a fresh sled database in `dir`.
+    fn copy_into(&self, dir: &std::path::Path) -> Result<(), StoreError> {
+        let copy = sled::Config::new().path(dir).open()?;
+        for name in self.db.tree_names() {
+            let from = self.db.open_tree(&name)?;
+            let to = copy.open_tree(&name)?;
+            let mut batch = sled::Batch::default();
+            let mut pending = 0usize;
+            for item in from.iter() {
+                let (key, value) = item?;
+                batch.insert(key, value);
+                pending += 1;
+                if pending == 1024 {
+                    to.apply_batch(std::mem::take(&mut batch))?;
+                    pending = 0;
+                }
+            }
+            to.apply_batch(batch)?;
+        }
+        copy.flush()?;
+        Ok(())
     }
 }
 
