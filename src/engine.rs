@@ -18,7 +18,7 @@ use std::thread;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::clock::Clock;
-use crate::domain::effect::effects_of;
+use crate::domain::effect::effects_with_history;
 use crate::domain::permission::{Action, authorize};
 use crate::domain::{
     Actor, ClientKey, ClientRouting, Command, Event, EventKind, NewTask, Task, TaskId, UserError,
@@ -253,8 +253,17 @@ impl<S: Store> Engine<S> {
             }
         }
         .map_err(|e| PonteError::Internal(InternalError::log("folding new events", &e)))?;
+        // Outside pagers hear of an ack or a resolve of a task paged to
+        // them (gaps): that needs the earlier events, read only then.
+        let history = if before.is_some() && crate::domain::pager_sync::may_update(&events) {
+            self.store
+                .events(&id)
+                .map_err(|e| PonteError::store("reading a task's history", e))?
+        } else {
+            Vec::new()
+        };
         let commit = Commit {
-            effects: effects_of(&after, &events),
+            effects: effects_with_history(&after, &history, &events),
             before,
             after,
             events,

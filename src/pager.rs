@@ -41,8 +41,12 @@ use crate::config::oncall::{OnCallConfig, PagerConfig, PagerKind};
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret, registered with [`crate::redact`] so that it is cut out
+    /// of anything written to standard error.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        let value = value.into();
+        crate::redact::register(&value);
+        Self(value)
     }
     fn expose(&self) -> &str {
         &self.0
@@ -275,6 +279,61 @@ impl PagerClient {
     }
 }
 
+impl PagerClient {
+    /// Tells pager `name` that task `task` was acknowledged or resolved
+    /// (gaps): PagerDuty's `acknowledge`/`resolve` with the task id as dedup
+    /// key. `Ok(false)` when the pager has no such notion (a webhook).
+    pub async fn update(
+        &self,
+        name: &str,
+        task: &str,
+        action: crate::domain::pager_sync::PagerAction,
+    ) -> Result<bool, PagerError> {
+        let pager = self
+            .pager(name)
+            .ok_or_else(|| PagerError::Unknown(name.to_owned()))?;
+        let PagerKind::PagerDuty { routing_key_env } = &pager.kind else {
+            return Ok(false);
+        };
+        let secret = self
+            .secrets
+            .get(&pager.name)
+            .ok_or_else(|| PagerError::MissingSecret {
+                pager: pager.name.clone(),
+                var: routing_key_env.clone(),
+            })?;
+        let failed = |reason: String| PagerError::Failed {
+            pager: pager.name.clone(),
+            reason,
+        };
+        let action = match action {
+            crate::domain::pager_sync::PagerAction::Acknowledge => PdAction::Acknowledge,
+            crate::domain::pager_sync::PagerAction::Resolve => PdAction::Resolve,
+        };
+        let page = OutsidePage {
+            key: String::new(),
+            task: task.to_owned(),
+            priority: String::new(),
+            title: String::new(),
+            late: false,
+        };
+        let body = pagerduty_body(secret, action, &page);
+        let response = self
+            .http
+            .post(&pager.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| failed(format!("not reached: {}", e.without_url())))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(true)
+        } else {
+            Err(failed(format!("answered {status}")))
+        }
+    }
+}
+
 /// What became of a page for an outside pager.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivered {
@@ -342,6 +401,39 @@ impl Pagers {
         tracing::error!(pager = %name, key = %page.key, failures, %error, "pager failed; paging the MSP channel instead");
         self.done(&page.key);
         Ok(Delivered::Fallback(error))
+    }
+
+    /// Sends an acknowledge/resolve update (key `key`, the effect's) to
+    /// pager `name`: `Ok` once sent or given up (after the pager's
+    /// `max_attempts` failures, or at once when it cannot work: the page
+    /// itself already fell back to the channel), an error to retry later.
+    pub async fn update(
+        &self,
+        name: &str,
+        key: &str,
+        task: &str,
+        action: crate::domain::pager_sync::PagerAction,
+    ) -> Result<(), PagerError> {
+        let error = match self.client.update(name, task, action).await {
+            Ok(_) => {
+                self.done(key);
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        let max = self.client.pager(name).map_or(1, |p| p.max_attempts);
+        let failures = self.failed(key);
+        let hopeless = matches!(
+            error,
+            PagerError::Unknown(_) | PagerError::MissingSecret { .. }
+        );
+        if failures < max && !hopeless {
+            tracing::warn!(pager = %name, %key, failures, %error, "pager update not delivered; will retry");
+            return Err(error);
+        }
+        tracing::error!(pager = %name, %key, failures, %error, "pager update given up");
+        self.done(key);
+        Ok(())
     }
 
     /// Forgets page `key` (delivered, or given up).

@@ -190,6 +190,19 @@ struct PagerSink {
 
 impl Sink for PagerSink {
     async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
+        if let Effect::PagerUpdate {
+            task,
+            pager,
+            action,
+            ..
+        } = effect
+        {
+            return self
+                .pagers
+                .update(pager, &effect.key(), &task.to_string(), *action)
+                .await
+                .map_err(|e| DeliveryError(e.to_string()));
+        }
         let Effect::Page {
             task,
             key,
@@ -315,4 +328,124 @@ async fn a_receiver_that_always_fails_gives_the_channel_fallback_once() {
         *fallbacks.lock().unwrap(),
         vec!["page:ACME-7@1:r0:s0".to_owned()]
     );
+}
+
+/// A task paged to PagerDuty, then acknowledged, claimed, resolved and
+/// closed: the receiver gets trigger, acknowledge, resolve, once each and
+/// in this order, although the receiver is down at first (the outbox
+/// retries, and the updates wait behind the trigger).
+#[tokio::test]
+async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
+    use ponte::domain::effect::effects_with_history;
+    use ponte::domain::event::{Event, EventKind};
+    use ponte::domain::task::{Status, Task};
+    use ponte::domain::{PersonId, Priority, Side, Who};
+
+    let (rx, base) = receiver(true).await;
+    let config = config(&base, 30);
+    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Arc::new(SledStore::open_temporary().unwrap());
+    let id = TaskId::new(ClientKey::new("ACME").unwrap(), 9);
+    let event = |seq: u32, kind: EventKind| Event {
+        task: id.clone(),
+        seq,
+        at: start,
+        by: Who::Person(PersonId(1)),
+        kind,
+    };
+    let status = |from, to| EventKind::StatusChanged {
+        from,
+        to,
+        reason: None,
+    };
+    let steps = vec![
+        EventKind::Created {
+            title: "Mail down".into(),
+            details: String::new(),
+            requester: PersonId(1),
+            asking_side: Side::Internal,
+            priority: Priority::P1,
+            due: None,
+        },
+        EventKind::Paged {
+            key: format!("page:{id}@1:r0:s0"),
+            round: 0,
+            step: 0,
+            target: Target::Pager("pd".into()),
+            to: None,
+            late: false,
+            skipped: Vec::new(),
+        },
+        EventKind::Acknowledged,
+        EventKind::Claimed { by: PersonId(2) },
+        status(Status::Claimed, Status::Resolved),
+        status(Status::Resolved, Status::Closed),
+    ];
+    // Each change's effects, as the engine derives them, queued in order.
+    let mut history: Vec<Event> = Vec::new();
+    for (i, kind) in steps.into_iter().enumerate() {
+        let new = vec![event(i as u32 + 1, kind)];
+        let mut all = history.clone();
+        all.extend(new.iter().cloned());
+        let task = Task::fold(&all).unwrap();
+        let effects: Vec<Effect> = effects_with_history(&task, &history, &new)
+            .into_iter()
+            .filter(|e| matches!(e, Effect::Page { .. } | Effect::PagerUpdate { .. }))
+            .collect();
+        let mark = Mark {
+            key: format!("test:{id}:{i}"),
+            at: start,
+        };
+        assert!(store.commit_mark(&mark, &effects).unwrap());
+        history = all;
+    }
+    assert_eq!(
+        store.outbox_len().unwrap(),
+        3,
+        "trigger, acknowledge, resolve"
+    );
+    let sink = PagerSink {
+        pagers: pagers(&config),
+        clock: clock.clone(),
+        fallbacks: Arc::default(),
+    };
+    let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
+    // The receiver is down for five minutes first: nothing is lost, and
+    // nothing overtakes the trigger.
+    rx.up.store(false, Ordering::SeqCst);
+    for _ in 0..15 {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(20));
+    }
+    assert_eq!(store.outbox_len().unwrap(), 3);
+    assert!(*rx.refused.lock().unwrap() >= 1);
+    rx.up.store(true, Ordering::SeqCst);
+    for _ in 0..40 {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(20));
+    }
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    let accepted = rx.accepted.lock().unwrap();
+    let actions: Vec<(&str, &str)> = accepted
+        .iter()
+        .map(|(_, _, body)| {
+            (
+                body["event_action"].as_str().unwrap(),
+                body["dedup_key"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("trigger", "ACME-9"),
+            ("acknowledge", "ACME-9"),
+            ("resolve", "ACME-9")
+        ]
+    );
+    for (_, _, body) in accepted.iter().skip(1) {
+        assert_eq!(body["routing_key"], ROUTING_KEY);
+        assert!(body.get("payload").is_none());
+    }
 }

@@ -544,6 +544,16 @@ impl<S: Store> Sink for ChatSink<S> {
             Effect::RelayEdit { task, seq } => self.relay_edit(task, *seq).await,
             Effect::Page { .. } => self.page(effect).await,
             Effect::Handover { .. } => self.handover(effect).await,
+            Effect::PagerUpdate {
+                task,
+                pager,
+                action,
+                ..
+            } => self
+                .pagers
+                .update(pager, &effect.key(), &task.to_string(), *action)
+                .await
+                .map_err(|e| DeliveryError(e.to_string())),
         }
     }
 }

@@ -48,6 +48,15 @@ pub enum Effect {
         to: PersonId,
         tasks: Vec<TaskId>,
     },
+    /// Tell an outside pager that a task it was paged for was acknowledged
+    /// or resolved (gaps; PagerDuty's `acknowledge`/`resolve` with the
+    /// task id as dedup key). `seq` is the event that caused it.
+    PagerUpdate {
+        task: TaskId,
+        pager: String,
+        action: super::pager_sync::PagerAction,
+        seq: u32,
+    },
 }
 
 impl Effect {
@@ -62,6 +71,12 @@ impl Effect {
             Effect::Handover { schedule, at, .. } => {
                 format!("handover:{schedule}:{}", at.as_second())
             }
+            Effect::PagerUpdate {
+                task,
+                pager,
+                action,
+                seq,
+            } => format!("pager-{}:{task}:{pager}:{seq}", action.as_str()),
         }
     }
 
@@ -75,6 +90,7 @@ impl Effect {
             | Effect::RelayEdit { task, .. } => Some(task),
             Effect::Page { task, .. } => Some(task),
             Effect::Handover { .. } => None,
+            Effect::PagerUpdate { task, .. } => Some(task),
         }
     }
 }
@@ -161,6 +177,14 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
         }),
         _ => None,
     }));
+    effects
+}
+
+/// [`effects_of`], and the outside pagers' acknowledge/resolve updates
+/// derived from the task's earlier events (`history`, before `events`).
+pub fn effects_with_history(task: &Task, history: &[Event], events: &[Event]) -> Vec<Effect> {
+    let mut effects = effects_of(task, events);
+    effects.extend(super::pager_sync::pager_updates(history, events));
     effects
 }
 

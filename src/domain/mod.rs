@@ -15,6 +15,7 @@ pub mod escalation;
 pub mod event;
 pub mod ids;
 pub mod oncall;
+pub mod pager_sync;
 pub mod people;
 pub mod permission;
 pub mod routing;
