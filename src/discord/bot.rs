@@ -138,7 +138,7 @@ impl<S: Store> Bot<S> {
         if let Intent::Help = intent {
             return Ok(self.help(lang));
         }
-        let who = self.who(origin)?;
+        let who = self.who_acting(origin, &intent).await?;
         match intent {
             Intent::Help => Ok(self.help(lang)),
             Intent::RequestForm => Ok(Answer::Form(self.request_form(lang))),
@@ -919,6 +919,37 @@ impl<S: Store> Bot<S> {
             Some(_) => self.who(origin),
             None => dm_person(&self.config, origin.user, &origin.memberships),
         }
+    }
+}
+
+// Page buttons in a DM for someone on call through an override (gaps).
+impl<S: Store> Bot<S> {
+    /// [`Bot::who`], and in a DM, when that refuses, someone on call now
+    /// through an override or paged for the task as an on-call.
+    async fn who_acting(&self, origin: &Origin, intent: &Intent) -> Result<Resolved, PonteError> {
+        let refused = match self.who(origin) {
+            Ok(who) => return Ok(who),
+            Err(e) if origin.guild.is_none() => e,
+            Err(e) => return Err(e.into()),
+        };
+        let schedules = self.schedules().await?;
+        let events = match intent {
+            Intent::Change { task, .. } => self
+                .ledger
+                .history(task.clone())
+                .await?
+                .map(|(_, events)| events)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        super::identity::on_call_by_override_in_dm(
+            &self.config,
+            origin.user,
+            &schedules,
+            self.clock.now(),
+            &events,
+        )
+        .ok_or_else(|| refused.into())
     }
 }
 

@@ -127,6 +127,54 @@ fn on_call_in_dm(config: &Config, user: u64) -> Option<Resolved> {
     })
 }
 
+/// In a DM, someone on call only through an override (`/oncall override`,
+/// gaps): they act as an MSP engineer if they are on call now in one of the
+/// MSP's schedules (`schedules` with the recorded overrides applied), or if
+/// the task's `events` show they were paged for it as an MSP schedule's
+/// on-call. Anybody else gets `None`.
+pub fn on_call_by_override_in_dm(
+    config: &Config,
+    user: u64,
+    schedules: &[crate::config::oncall::OnCallSchedule],
+    now: jiff::Timestamp,
+    events: &[crate::domain::event::Event],
+) -> Option<Resolved> {
+    use crate::domain::escalation::Target;
+    use crate::domain::event::EventKind;
+    let me = PersonId(user);
+    let msp_schedule = |name: &str| {
+        schedules
+            .iter()
+            .any(|s| s.side == Side::Msp && s.schedule.name() == name)
+    };
+    let on_call_now = schedules
+        .iter()
+        .any(|s| s.side == Side::Msp && s.schedule.on_call(now).person == me);
+    let paged = events.iter().any(|e| match &e.kind {
+        EventKind::Paged {
+            target: Target::OnCall(schedule),
+            to,
+            ..
+        }
+        | EventKind::Escalated {
+            target: Target::OnCall(schedule),
+            to,
+            ..
+        } => *to == Some(me) && msp_schedule(schedule),
+        _ => false,
+    });
+    (on_call_now || paged).then(|| Resolved {
+        actor: Actor {
+            person: me,
+            side: Side::Msp,
+            roles: RoleSet::empty().with(Role::MspEngineer),
+            clients: ClientScope::All,
+        },
+        client: None,
+        lang: config.msp().language,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +248,103 @@ mod tests {
         assert_eq!(
             resolve(&config, None, 1, 9, &[]),
             Err(UserError::UseInServer)
+        );
+    }
+
+    #[test]
+    fn someone_on_call_through_an_override_may_press_page_buttons_in_a_dm() {
+        use crate::domain::escalation::Target;
+        use crate::domain::event::{Event, EventKind};
+        use crate::domain::oncall::Override;
+        use crate::domain::{TaskId, Who};
+        let config = config();
+        const STAND_IN: u64 = 4242;
+        let now: jiff::Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+        let later: jiff::Timestamp = "2026-12-05T03:00:00Z".parse().unwrap();
+        let mut schedules = config.oncall().schedules.clone();
+        let msp = schedules
+            .iter()
+            .position(|s| s.side == Side::Msp)
+            .expect("the example has an MSP rotation");
+        let name = schedules[msp].schedule.name().to_owned();
+        assert!(
+            !schedules[msp]
+                .schedule
+                .rotation()
+                .members()
+                .contains(&PersonId(STAND_IN))
+        );
+        // Not a member of any rotation: refused in a DM.
+        assert_eq!(
+            resolve(&config, None, 1, STAND_IN, &[]),
+            Err(UserError::UseInServer)
+        );
+        assert_eq!(
+            on_call_by_override_in_dm(&config, STAND_IN, &schedules, now, &[]),
+            None
+        );
+        // On call now through an override: an MSP engineer there.
+        let until: jiff::Timestamp = "2026-11-28T08:00:00Z".parse().unwrap();
+        schedules[msp]
+            .schedule
+            .add_override(Override::new(PersonId(STAND_IN), now, until).unwrap())
+            .unwrap();
+        let who = on_call_by_override_in_dm(&config, STAND_IN, &schedules, now, &[])
+            .expect("on call now through the override");
+        assert!(who.actor.works_for(Side::Msp));
+        assert!(who.actor.roles.contains(Role::MspEngineer));
+        assert_eq!(who.actor.person, PersonId(STAND_IN));
+        // Once the override is over, only a page for the task lets them act.
+        assert_eq!(
+            on_call_by_override_in_dm(&config, STAND_IN, &schedules, later, &[]),
+            None
+        );
+        let paged = |to: u64, target: Target| Event {
+            task: TaskId::new(ClientKey::new("ACME").unwrap(), 1),
+            seq: 2,
+            at: now,
+            by: Who::Ponte,
+            kind: EventKind::Paged {
+                key: "page:ACME-1@1:r0:s0".into(),
+                round: 0,
+                step: 0,
+                target,
+                to: Some(PersonId(to)),
+                late: false,
+                skipped: Vec::new(),
+            },
+        };
+        assert!(
+            on_call_by_override_in_dm(
+                &config,
+                STAND_IN,
+                &schedules,
+                later,
+                &[paged(STAND_IN, Target::OnCall(name.clone()))]
+            )
+            .is_some()
+        );
+        // Somebody else's page, or a page for a schedule that is not the
+        // MSP's, does not.
+        assert_eq!(
+            on_call_by_override_in_dm(
+                &config,
+                STAND_IN,
+                &schedules,
+                later,
+                &[paged(7, Target::OnCall(name))]
+            ),
+            None
+        );
+        assert_eq!(
+            on_call_by_override_in_dm(
+                &config,
+                STAND_IN,
+                &schedules,
+                later,
+                &[paged(STAND_IN, Target::OnCall("nobody".into()))]
+            ),
+            None
         );
     }
 }
