@@ -449,3 +449,67 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
         assert!(body.get("payload").is_none());
     }
 }
+
+/// A log writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The pagers' secrets read from the environment are registered with the
+/// redactor: when pages fail (and are logged, at every level), the captured
+/// log output never shows them, even where a line quotes them outright.
+#[tokio::test]
+async fn pager_secrets_never_appear_in_the_logs_when_a_page_fails() {
+    const KEY_MARKER: &str = "PD-MARKER-7f3a9c1e5b";
+    const HOOK_MARKER: &str = "HOOK-MARKER-2d8e4a6f0c";
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(ponte::redact::Redacting(move || writer.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (rx, base) = receiver(false).await;
+    let config = config(&base, 2);
+    let pagers = Pagers::new(PagerClient::new(config.oncall(), |var| match var {
+        "TEST_PD_KEY" => Some(KEY_MARKER.to_owned()),
+        "TEST_HOOK_SECRET" => Some(HOOK_MARKER.to_owned()),
+        _ => None,
+    }));
+    let now: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    for name in ["pd", "hook"] {
+        // Refused (503), then given up: a warning and an error logged.
+        assert!(pagers.deliver(name, &page(40), now).await.is_err());
+        assert!(matches!(
+            pagers.deliver(name, &page(40), now).await,
+            Ok(Delivered::Fallback(_))
+        ));
+    }
+    assert_eq!(*rx.refused.lock().unwrap(), 4);
+    // Even a line that quotes the secrets (as a dependency's request dump
+    // might) is cut.
+    tracing::error!("request dump: routing_key={KEY_MARKER} secret={HOOK_MARKER}");
+    drop(_guard);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("pager failed; paging the MSP channel instead"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("request dump: routing_key=<redacted> secret=<redacted>"),
+        "{logs}"
+    );
+    assert!(!logs.contains(KEY_MARKER), "{logs}");
+    assert!(!logs.contains(HOOK_MARKER), "{logs}");
+}
