@@ -67,88 +67,93 @@ fn the_example_loads_and_reads_as_documented() {
         "the MSP's server is no client"
     );
     assert!(config.client(&key("NOPE")).is_none());
-    insta::assert_snapshot!(config.summary(), @r"
-        MSP: Nordhaven IT Services (language en)
-          own server 1085128205926531072
-          queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
-        Data: ./ponte-data (cache 16 MB); default language en
-        Routing: the first category with a keyword in the request wins; * marks a client's override.
-        The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
+    insta::assert_snapshot!(config.summary(), @"
+    MSP: Nordhaven IT Services (language en)
+      own server 1085128205926531072
+      queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
+      lead's digest: 08:00 on Mon, Tue, Wed, Thu, Fri (Europe/Rome), to channel 1085128210276024321
+    Data: ./ponte-data (cache 16 MB); default language en
+    Routing: the first category with a keyword in the request wins; * marks a client's override.
+    The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
 
-        Client ACME: Acme Manufacturing
-          server 1148173150060675072, language it, time zone Europe/Rome
-          business hours: Mon 08:30-12:30, 14:00-18:00; Tue 08:30-12:30, 14:00-18:00; Wed 08:30-12:30, 14:00-18:00; Thu 08:30-12:30, 14:00-18:00; Fri 08:30-12:30, 14:00-17:00
-          holidays: 2026-12-08, 2026-12-25, 2026-12-26, 2027-01-01, 2027-01-06
-          channels: requests 1148173162798776321, internal IT 1148173175536877570, MSP 1085128223324504068
-          roles: IT manager 1148173188274978819, IT technician 1148173201013080068, MSP engineer -, MSP lead -
-          when no keyword matches: internal, P3
-          routing:
-            category      owner      priority  approval  keywords
-            security      internal   P2        -         security, sicurezza, phishing, malware, virus,
-                                                         antivirus, ransomware, hacked, breach, violazione,
-                                                         suspicious, sospetto, sospetta
-            network       internal*  P2        -         network, rete, vpn, wifi, wi-fi, internet,
-                                                         firewall, router, switch, connection, connessione
-            backup        msp        P2        yes*      backup, restore, ripristino, ripristinare, recover,
-                                                         recupero, deleted file, file cancellato,
-                                                         file cancellati, snapshot
-            servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
-                                                         vm, domain controller, storage
-            cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
-                                                         outlook, microsoft 365, office 365, sharepoint,
-                                                         onedrive, calendar, calendario
-            accounts      internal   P3        -         account, password, login, accesso, credenziali,
-                                                         mfa, 2fa, new user, nuovo utente, locked out,
-                                                         utente bloccato, permission, permessi
-            workstations  internal   P3        -         laptop, portatile, portatili, pc, computer,
-                                                         desktop, workstation, notebook, monitor, keyboard,
-                                                         tastiera, mouse
-            printers      msp*       P4        -         printer, stampante, stampanti, print, stampa,
-                                                         scanner, toner
-            software      internal   P4        -         software, install, installare, installazione,
-                                                         license, licenza, licenze, update, aggiornamento,
-                                                         application, applicazione, app
-            phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
-                                                         interno telefonico, meeting room, sala riunioni,
-                                                         projector, proiettore, videoconference,
-                                                         videoconferenza
+    Client ACME: Acme Manufacturing
+      server 1148173150060675072, language it, time zone Europe/Rome
+      business hours: Mon 08:30-12:30, 14:00-18:00; Tue 08:30-12:30, 14:00-18:00; Wed 08:30-12:30, 14:00-18:00; Thu 08:30-12:30, 14:00-18:00; Fri 08:30-12:30, 14:00-17:00
+      holidays: 2026-12-08, 2026-12-25, 2026-12-26, 2027-01-01, 2027-01-06
+      SLA (first response/resolution): P1 30m/4h 24/7, P2 1h/8h, P3 4h/24h, P4 8h/40h; warning at 75%
+      digest: 08:30 on working days; internal in 1148173175536877570, msp in 1085128223324504068
+      channels: requests 1148173162798776321, internal IT 1148173175536877570, MSP 1085128223324504068
+      roles: IT manager 1148173188274978819, IT technician 1148173201013080068, MSP engineer -, MSP lead -
+      when no keyword matches: internal, P3
+      routing:
+        category      owner      priority  approval  keywords
+        security      internal   P2        -         security, sicurezza, phishing, malware, virus,
+                                                     antivirus, ransomware, hacked, breach, violazione,
+                                                     suspicious, sospetto, sospetta
+        network       internal*  P2        -         network, rete, vpn, wifi, wi-fi, internet,
+                                                     firewall, router, switch, connection, connessione
+        backup        msp        P2        yes*      backup, restore, ripristino, ripristinare, recover,
+                                                     recupero, deleted file, file cancellato,
+                                                     file cancellati, snapshot
+        servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
+                                                     vm, domain controller, storage
+        cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
+                                                     outlook, microsoft 365, office 365, sharepoint,
+                                                     onedrive, calendar, calendario
+        accounts      internal   P3        -         account, password, login, accesso, credenziali,
+                                                     mfa, 2fa, new user, nuovo utente, locked out,
+                                                     utente bloccato, permission, permessi
+        workstations  internal   P3        -         laptop, portatile, portatili, pc, computer,
+                                                     desktop, workstation, notebook, monitor, keyboard,
+                                                     tastiera, mouse
+        printers      msp*       P4        -         printer, stampante, stampanti, print, stampa,
+                                                     scanner, toner
+        software      internal   P4        -         software, install, installare, installazione,
+                                                     license, licenza, licenze, update, aggiornamento,
+                                                     application, applicazione, app
+        phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
+                                                     interno telefonico, meeting room, sala riunioni,
+                                                     projector, proiettore, videoconference,
+                                                     videoconferenza
 
-        Client BRIGHT: Brightline Logistics
-          server 1198991878389891072, language en, time zone Europe/London
-          business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
-          channels: requests 1198991886933688321, internal IT 1198991895477485570, MSP 1198991904021282819
-          roles: IT manager 1198991912565080068, IT technician 1198991921108877317, MSP engineer 1198991929652674566, MSP lead -
-          when no keyword matches: internal, P3
-          routing:
-            category      owner      priority  approval  keywords
-            security      internal   P2        -         security, sicurezza, phishing, malware, virus,
-                                                         antivirus, ransomware, hacked, breach, violazione,
-                                                         suspicious, sospetto, sospetta
-            network       msp        P2        -         network, rete, vpn, wifi, wi-fi, internet,
-                                                         firewall, router, switch, connection, connessione
-            backup        msp        P2        -         backup, restore, ripristino, ripristinare, recover,
-                                                         recupero, deleted file, file cancellato,
-                                                         file cancellati, snapshot
-            servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
-                                                         vm, domain controller, storage
-            cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
-                                                         outlook, microsoft 365, office 365, sharepoint,
-                                                         onedrive, calendar, calendario
-            accounts      msp*       P3        yes*      account, password, login, accesso, credenziali,
-                                                         mfa, 2fa, new user, nuovo utente, locked out,
-                                                         utente bloccato, permission, permessi
-            workstations  msp*       P3        -         laptop, portatile, portatili, pc, computer,
-                                                         desktop, workstation, notebook, monitor, keyboard,
-                                                         tastiera, mouse
-            printers      internal   P4        -         printer, stampante, stampanti, print, stampa,
-                                                         scanner, toner
-            software      internal   P4        -         software, install, installare, installazione,
-                                                         license, licenza, licenze, update, aggiornamento,
-                                                         application, applicazione, app
-            phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
-                                                         interno telefonico, meeting room, sala riunioni,
-                                                         projector, proiettore, videoconference,
-                                                         videoconferenza
+    Client BRIGHT: Brightline Logistics
+      server 1198991878389891072, language en, time zone Europe/London
+      business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
+      SLA (first response/resolution): P1 30m/4h 24/7, P2 2h/8h, P3 4h/24h, P4 8h/40h; warning at 75%
+      digest: 08:30 on working days; internal in 1198991895477485570, msp in 1198991904021282819
+      channels: requests 1198991886933688321, internal IT 1198991895477485570, MSP 1198991904021282819
+      roles: IT manager 1198991912565080068, IT technician 1198991921108877317, MSP engineer 1198991929652674566, MSP lead -
+      when no keyword matches: internal, P3
+      routing:
+        category      owner      priority  approval  keywords
+        security      internal   P2        -         security, sicurezza, phishing, malware, virus,
+                                                     antivirus, ransomware, hacked, breach, violazione,
+                                                     suspicious, sospetto, sospetta
+        network       msp        P2        -         network, rete, vpn, wifi, wi-fi, internet,
+                                                     firewall, router, switch, connection, connessione
+        backup        msp        P2        -         backup, restore, ripristino, ripristinare, recover,
+                                                     recupero, deleted file, file cancellato,
+                                                     file cancellati, snapshot
+        servers       msp        P2        yes       server, nas, virtual machine, macchina virtuale,
+                                                     vm, domain controller, storage
+        cloud-email   msp        P3        -         email, e-mail, mail, posta, mailbox, casella,
+                                                     outlook, microsoft 365, office 365, sharepoint,
+                                                     onedrive, calendar, calendario
+        accounts      msp*       P3        yes*      account, password, login, accesso, credenziali,
+                                                     mfa, 2fa, new user, nuovo utente, locked out,
+                                                     utente bloccato, permission, permessi
+        workstations  msp*       P3        -         laptop, portatile, portatili, pc, computer,
+                                                     desktop, workstation, notebook, monitor, keyboard,
+                                                     tastiera, mouse
+        printers      internal   P4        -         printer, stampante, stampanti, print, stampa,
+                                                     scanner, toner
+        software      internal   P4        -         software, install, installare, installazione,
+                                                     license, licenza, licenze, update, aggiornamento,
+                                                     application, applicazione, app
+        phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
+                                                     interno telefonico, meeting room, sala riunioni,
+                                                     projector, proiettore, videoconference,
+                                                     videoconferenza
     ");
 }
 
@@ -165,7 +170,7 @@ fn a_typo_in_a_key_names_the_client_the_field_and_the_line() {
         err.problems[0].line,
         Some(line_of(&text, "[[clients]]", "gild_id"))
     );
-    insta::assert_snapshot!(err, @"ponte.toml:161: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
+    insta::assert_snapshot!(err, @"ponte.toml:169: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
 }
 
 #[test]
@@ -181,10 +186,10 @@ fn typos_in_several_clients_are_all_reported() {
         ),
         ("needs_approval = true", "needs_aproval = true"),
     ]);
-    insta::assert_snapshot!(errors(&text), @r"
-        ponte.toml:90: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
-        ponte.toml:178: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
-        ponte.toml:204: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
+    insta::assert_snapshot!(errors(&text), @"
+    ponte.toml:98: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
+    ponte.toml:186: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
+    ponte.toml:239: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
     ");
 }
 
@@ -199,7 +204,7 @@ fn a_missing_guild_id_names_the_client_and_its_table() {
         Some(line_of(&text, "name = \"Brightline Logistics\"", "") - 1),
         "the line of the client's [[clients]] header"
     );
-    insta::assert_snapshot!(err, @"ponte.toml:200: clients[1].guild_id: missing: the id of the company's Discord server");
+    insta::assert_snapshot!(err, @"ponte.toml:235: clients[1].guild_id: missing: the id of the company's Discord server");
 }
 
 #[test]
@@ -211,7 +216,7 @@ fn a_client_name_used_twice_is_refused_ignoring_case() {
     let err = errors(&text);
     assert_eq!(err.problems.len(), 1);
     assert_eq!(err.problems[0].path, "clients[1].name");
-    insta::assert_snapshot!(err, @"ponte.toml:201: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 153): client names must differ, ignoring case");
+    insta::assert_snapshot!(err, @"ponte.toml:236: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 161): client names must differ, ignoring case");
 }
 
 #[test]
@@ -422,5 +427,5 @@ fn a_syntax_error_gives_its_line() {
     let text = edited(&[("key = \"ACME\"", "key = ACME")]);
     let err = errors(&text);
     assert_eq!(err.problems[0].line, Some(line_of(&text, "", "key = ACME")));
-    insta::assert_snapshot!(err, @"ponte.toml:157: string values must be quoted, expected literal string");
+    insta::assert_snapshot!(err, @"ponte.toml:165: string values must be quoted, expected literal string");
 }
