@@ -71,7 +71,7 @@ fn the_example_loads_and_reads_as_documented() {
     MSP: Nordhaven IT Services (language en)
       own server 1085128205926531072
       queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
-      lead's digest: 08:00 on Mon, Tue, Wed, Thu, Fri (Europe/Rome), to channel 1085128210276024321
+      lead's digest: 08:00 on Mon, Tue, Wed, Thu, Fri (Europe/Berlin), to channel 1085128210276024321
     Data: ./ponte-data (cache 16 MB); default language en
     Routing: the first category with a keyword in the request wins; * marks a client's override.
     The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
@@ -246,18 +246,18 @@ fn every_problem_of_meaning_is_reported_at_once() {
         ),
     ]);
     insta::assert_snapshot!(errors(&text), @r#"
-        ponte.toml:21: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
-        ponte.toml:83: categories[3].name: category `backup` is already defined at categories[2].name (line 74)
-        ponte.toml:124: categories[7].keywords[3]: `print` is listed twice
-        ponte.toml:135: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
-        ponte.toml:136: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
-        ponte.toml:158: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
-        ponte.toml:160: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
-        ponte.toml:196: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
-        ponte.toml:197: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 196): a category has one owner
-        ponte.toml:202: clients[1].key: `ACME` is already the key at clients[0].key (line 157): each client needs its own key
-        ponte.toml:205: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
-        ponte.toml:208: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 169): each channel serves one purpose
+    ponte.toml:21: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
+    ponte.toml:91: categories[3].name: category `backup` is already defined at categories[2].name (line 82)
+    ponte.toml:132: categories[7].keywords[3]: `print` is listed twice
+    ponte.toml:143: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
+    ponte.toml:144: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
+    ponte.toml:166: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
+    ponte.toml:168: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
+    ponte.toml:231: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
+    ponte.toml:232: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 231): a category has one owner
+    ponte.toml:237: clients[1].key: `ACME` is already the key at clients[0].key (line 165): each client needs its own key
+    ponte.toml:240: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
+    ponte.toml:243: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 177): each channel serves one purpose
     "#);
 }
 
