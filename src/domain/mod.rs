@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod command;
+pub mod digest;
 pub mod due;
 pub mod effect;
 pub mod error;
