@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod digests;
 pub mod discord;
 pub mod domain;
 pub mod emulator;

@@ -50,6 +50,8 @@ macro_rules! scenarios {
 
 scenarios! {
     bad_input,
+    digest_daily,
+    digest_down_at_digest_time,
     faults,
     handoff_between_sides,
     list_and_mine,

@@ -11,6 +11,7 @@ pub mod parse;
 pub mod render;
 pub mod run;
 pub mod sink;
+mod sink_digest;
 
 #[cfg(test)]
 mod manifest_tests {

@@ -113,12 +113,18 @@ pub async fn start<S: Store>(
     let sink = ChatSink {
         http: client.http.clone(),
         ledger: ledger.clone(),
-        config,
+        config: config.clone(),
         messages,
     };
     let (stop, stopped) = watch::channel(false);
     // Timers register here; each submits its changes through the ledger.
-    let timers = Timers::new();
+    let mut timers = Timers::new();
+    // Daily digests: a once-only mark with its outbox entry at each
+    // configured local time.
+    timers.add(Arc::new(crate::digests::DigestTimer {
+        store: store.clone(),
+        config: config.clone(),
+    }));
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),

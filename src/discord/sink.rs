@@ -128,7 +128,7 @@ impl<S: Store> ChatSink<S> {
         Ok(())
     }
 
-    async fn post(
+    pub(super) async fn post(
         &self,
         channel: u64,
         reply: &Reply,
@@ -217,6 +217,26 @@ impl<S: Store> Sink for ChatSink<S> {
         match effect {
             Effect::Announce { task, first, last } => {
                 self.announce(effect, task, *first, *last).await
+            }
+            Effect::Digest {
+                client,
+                side,
+                due,
+                since,
+                late,
+                ..
+            } => {
+                self.deliver_digest(effect, client, *side, *due, *since, *late)
+                    .await
+            }
+            Effect::LeadDigest {
+                date,
+                due,
+                since,
+                late,
+            } => {
+                self.deliver_lead_digest(effect, *date, *due, *since, *late)
+                    .await
             }
         }
     }
