@@ -10,6 +10,7 @@ pub mod emulator;
 pub mod engine;
 pub mod i18n;
 pub mod outbox;
+pub mod report;
 pub mod sandbox;
 pub mod store;
 pub mod timers;
