@@ -930,9 +930,10 @@ fn store_benches(c: &mut Criterion) {
             let f = fixture();
             let since = f.now.checked_sub(SignedDuration::from_hours(24)).unwrap();
             let acme = key(ACME);
-            let built = ponte::digests::client_digest(&*f.store, &config, &acme, side, Some(since), f.now)
-                .unwrap()
-                .expect("ACME is configured");
+            let built =
+                ponte::digests::client_digest(&*f.store, &config, &acme, side, Some(since), f.now)
+                    .unwrap()
+                    .expect("ACME is configured");
             eprintln!(
                 "digest of ACME for {side}: {} open, {} new, {} closed, {} breached",
                 built.open_count(),
@@ -942,8 +943,15 @@ fn store_benches(c: &mut Criterion) {
             );
             b.iter(|| {
                 black_box(
-                    ponte::digests::client_digest(&*f.store, &config, &acme, side, Some(since), f.now)
-                        .unwrap(),
+                    ponte::digests::client_digest(
+                        &*f.store,
+                        &config,
+                        &acme,
+                        side,
+                        Some(since),
+                        f.now,
+                    )
+                    .unwrap(),
                 )
             });
         });

@@ -212,7 +212,7 @@ pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Trac
         &mut digest.escalations,
         &mut digest.approvals,
     ] {
-        list.sort_by(|a, b| a.id.number().cmp(&b.id.number()));
+        list.sort_by_key(|l| l.id.number());
     }
     for list in [&mut digest.at_risk, &mut digest.breached] {
         list.sort_by(|a, b| {
