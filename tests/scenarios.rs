@@ -52,6 +52,7 @@ scenarios! {
     bad_input,
     digest_daily,
     digest_down_at_digest_time,
+    digest_preview,
     faults,
     handoff_between_sides,
     list_and_mine,

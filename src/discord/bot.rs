@@ -194,6 +194,7 @@ impl<S: Store> Bot<S> {
             Intent::Draft(draft, source) => {
                 self.draft_button(origin, lang, &who, draft, source).await
             }
+            Intent::DigestPreview => self.digest_preview(lang, &who).await,
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {

@@ -3,6 +3,7 @@
 //! answers (embeds, buttons, threads) back.
 
 pub mod bot;
+mod bot_digest;
 pub mod digest;
 pub mod edge;
 pub mod identity;

@@ -134,6 +134,8 @@ pub enum Intent {
     },
     Mine,
     Help,
+    /// `/digest preview`: the reader's side's digest now, ephemerally.
+    DigestPreview,
     Change {
         task: TaskId,
         change: ChangeDraft,
@@ -167,6 +169,7 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("task", Some("cancel")),
     ("mine", None),
     ("help", None),
+    ("digest", Some("preview")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -218,6 +221,7 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("task", Some(sub)) => task(sub, interaction),
             ("mine", None) => Parsed::Ok(Intent::Mine),
             ("help", None) => Parsed::Ok(Intent::Help),
+            ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {

@@ -180,3 +180,4 @@ digest-age-hours = { $hours }h { $minutes }m
 digest-age-minutes = { $minutes }m
 digest-lead-title = **MSP digest, { $count } clients** · { $date }
 digest-lead-client = __**{ $client }**__: { $open } open, { $breached } SLA breached
+digest-preview-more = … and { $count } more messages in the posted digest.

@@ -180,3 +180,4 @@ digest-age-hours = { $hours }h { $minutes }m
 digest-age-minutes = { $minutes }m
 digest-lead-title = **Riepilogo MSP, { $count } clienti** · { $date }
 digest-lead-client = __**{ $client }**__: { $open } aperte, { $breached } con SLA superato
+digest-preview-more = … e altri { $count } messaggi nel riepilogo pubblicato.
