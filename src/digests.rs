@@ -208,3 +208,99 @@ pub fn lead_digest(
     }
     Ok(LeadDigest { now, clients })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OutboxEntry, SledStore};
+
+    fn config() -> Config {
+        Config::from_toml_str(crate::sandbox::cast::CONFIG, "example").unwrap()
+    }
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn digests(store: &SledStore) -> Vec<(String, bool)> {
+        let due: Vec<OutboxEntry> = store.outbox_due(t("2030-01-01T00:00:00Z"), 100).unwrap();
+        due.into_iter()
+            .filter_map(|e| match &e.effect {
+                Effect::Digest { late, .. } | Effect::LeadDigest { late, .. } => {
+                    Some((e.effect.key(), *late))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_digest_is_recorded_once_at_its_local_time_across_the_dst_change() {
+        let store = SledStore::open_temporary().unwrap();
+        let config = config();
+        // Friday 27 March 2026, 07:29 UTC = 08:29 in Rome: nothing due yet
+        // (the lead's 08:00 Berlin digest was due at 07:00, before the
+        // deployment existed: not caught up late).
+        let next = fire(&store, &config, t("2026-03-27T07:29:00Z")).unwrap();
+        assert_eq!(next, Some(t("2026-03-27T07:30:00Z")));
+        assert!(digests(&store).is_empty());
+        fire(&store, &config, t("2026-03-27T07:30:00Z")).unwrap();
+        fire(&store, &config, t("2026-03-27T07:30:00Z")).unwrap();
+        let friday = digests(&store);
+        assert!(
+            friday.contains(&("digest:ACME:internal:2026-03-27".into(), false)),
+            "{friday:?}"
+        );
+        assert!(
+            friday.contains(&("digest:ACME:msp:2026-03-27".into(), false)),
+            "{friday:?}"
+        );
+        assert_eq!(
+            friday
+                .iter()
+                .filter(|(k, _)| k.starts_with("digest:ACME:"))
+                .count(),
+            2
+        );
+        // No digest on the weekend; after the DST change (29 March) 08:30
+        // in Rome is 06:30 UTC on Monday.
+        let next = fire(&store, &config, t("2026-03-28T12:00:00Z")).unwrap();
+        assert!(next.is_some_and(|n| n <= t("2026-03-30T06:30:00Z")));
+        fire(&store, &config, t("2026-03-30T06:29:00Z")).unwrap();
+        assert!(
+            !digests(&store)
+                .iter()
+                .any(|(k, _)| k == "digest:ACME:msp:2026-03-30")
+        );
+        // Down at 06:30, back at 07:10 UTC: recorded once, late.
+        fire(&store, &config, t("2026-03-30T07:10:00Z")).unwrap();
+        fire(&store, &config, t("2026-03-30T07:11:00Z")).unwrap();
+        let monday: Vec<_> = digests(&store)
+            .into_iter()
+            .filter(|(k, _)| k == "digest:ACME:msp:2026-03-30")
+            .collect();
+        assert_eq!(monday, [("digest:ACME:msp:2026-03-30".to_owned(), true)]);
+        let since = store.last_mark("digest:ACME:msp:").unwrap().map(|m| m.at);
+        assert_eq!(since, Some(t("2026-03-30T06:30:00Z")));
+    }
+
+    #[test]
+    fn no_digest_on_a_holiday() {
+        let store = SledStore::open_temporary().unwrap();
+        let config = config();
+        // 8 December 2026 is a holiday for ACME (a Tuesday).
+        fire(&store, &config, t("2026-12-07T07:30:00Z")).unwrap();
+        fire(&store, &config, t("2026-12-08T12:00:00Z")).unwrap();
+        let keys: Vec<String> = digests(&store).into_iter().map(|(k, _)| k).collect();
+        assert!(
+            keys.contains(&"digest:ACME:msp:2026-12-07".to_owned()),
+            "{keys:?}"
+        );
+        assert!(
+            !keys
+                .iter()
+                .any(|k| k.starts_with("digest:ACME:") && k.ends_with("2026-12-08")),
+            "{keys:?}"
+        );
+    }
+}
