@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod digests;
 pub mod discord;
 pub mod domain;
 pub mod emulator;
@@ -17,6 +18,7 @@ pub mod outbox;
 pub mod overrides;
 pub mod pager;
 pub mod redact;
+pub mod report;
 pub mod sandbox;
 pub mod store;
 pub mod timers;

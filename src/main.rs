@@ -76,6 +76,29 @@ enum Cmd {
         /// The request, as someone would write it in the chat.
         text: String,
     },
+    /// SLA figures of one client over a period, per side and priority:
+    /// tasks handled, median and 90th percentile first-response and
+    /// resolution times, share within target, time waiting on the other
+    /// side. Reads the store directly (stop the bot first: sled allows one
+    /// process).
+    Report {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The data directory, overriding the configuration's.
+        #[arg(long, env = "PONTE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The client's key or name.
+        #[arg(long)]
+        client: String,
+        /// The first day (local to the client), e.g. 2026-11-01.
+        #[arg(long)]
+        from: jiff::civil::Date,
+        /// The last day, included.
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Try Ponte with no Discord account: a local Discord with a demo MSP and
     /// two client companies, and you typing what their people do.
     Sandbox {
@@ -109,6 +132,13 @@ enum Cmd {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Csv,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -196,6 +226,14 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             text,
         } => triage(&config.config, client.as_deref(), &text),
         Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
+        Cmd::Report {
+            config,
+            data_dir,
+            client,
+            from,
+            to,
+            format,
+        } => sla_report(&config.config, data_dir, &client, from, to, format),
         Cmd::Backup { store, dir } => backup(&store, &dir),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
         Cmd::Healthcheck { config } => healthcheck(&config.config),
@@ -325,6 +363,46 @@ fn check_store(args: &StoreArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn sla_report(
+    path: &Path,
+    data_dir: Option<PathBuf>,
+    client: &str,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+    format: ReportFormat,
+) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let Some(conf) = config.clients().iter().find(|c| {
+        c.key.as_str().eq_ignore_ascii_case(client) || c.name.eq_ignore_ascii_case(client)
+    }) else {
+        let known: Vec<&str> = config.clients().iter().map(|c| c.key.as_str()).collect();
+        eprintln!("no client `{client}`: use one of {}", known.join(", "));
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    };
+    if from > to {
+        eprintln!("--from {from} is after --to {to}");
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    let store = open_existing_store(&StoreArgs {
+        config: Some(path.to_owned()),
+        data_dir,
+    })?;
+    let report = ponte::report::client_report(&store, conf, from, to, jiff::Timestamp::now())?;
+    let out = match format {
+        ReportFormat::Text => ponte::report::text(&report),
+        ReportFormat::Csv => ponte::report::csv(&report),
+        ReportFormat::Json => ponte::report::json(&report, conf.key.as_str(), from, to) + "\n",
+    };
+    io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(path: &Path) -> ExitCode {

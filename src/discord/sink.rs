@@ -132,7 +132,7 @@ impl<S: Store> ChatSink<S> {
         Ok(())
     }
 
-    async fn post(
+    pub(super) async fn post(
         &self,
         channel: u64,
         reply: &Reply,
@@ -544,6 +544,26 @@ impl<S: Store> Sink for ChatSink<S> {
             Effect::RelayEdit { task, seq } => self.relay_edit(task, *seq).await,
             Effect::Page { .. } => self.page(effect).await,
             Effect::Handover { .. } => self.handover(effect).await,
+            Effect::Digest {
+                client,
+                side,
+                due,
+                since,
+                late,
+                ..
+            } => {
+                self.deliver_digest(effect, client, *side, *due, *since, *late)
+                    .await
+            }
+            Effect::LeadDigest {
+                date,
+                due,
+                since,
+                late,
+            } => {
+                self.deliver_lead_digest(effect, *date, *due, *since, *late)
+                    .await
+            }
         }
     }
 }
