@@ -8,6 +8,7 @@ pub mod domain;
 pub mod emulator;
 pub mod engine;
 pub mod i18n;
+pub mod load;
 pub mod outbox;
 pub mod sandbox;
 pub mod store;

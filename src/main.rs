@@ -87,6 +87,42 @@ enum Cmd {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Load test: the local Discord and the real bot in this process, driven
+    /// by simulated people; prints throughput, latency, store size, memory
+    /// and CPU time (see BENCHMARKS.md).
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LoadArgs {
+    /// How many people ask (the demo's requesters plus generated ones).
+    #[arg(long, default_value_t = 50)]
+    people: usize,
+    /// Operations started per second (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Operations in flight at most.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Stop after this many operations (default 1000 without --duration).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Weights of /request commands, Claim clicks and mentions.
+    #[arg(long, default_value = "7:2:1")]
+    mix: ponte::load::Mix,
+    /// Against a bot that answers everything at once, with no Ponte: the
+    /// emulator's and serenity's share of the latency.
+    #[arg(long)]
+    baseline: bool,
+    /// Ponte's data directory (default: a fresh temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,7 +148,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The sandbox shares the terminal with its user: only warnings by default.
-    let quiet = matches!(cli.command, Cmd::Sandbox { .. });
+    let quiet = matches!(cli.command, Cmd::Sandbox { .. } | Cmd::Load(_));
     init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli.command) {
         Ok(code) => code,
@@ -171,7 +207,35 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             text,
         } => triage(&config.config, client.as_deref(), &text),
         Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
+        Cmd::Load(args) => load(args),
     }
+}
+
+fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let duration = match args.duration {
+        Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+        Some(_) => anyhow::bail!("--duration must be a positive number of seconds"),
+        None => None,
+    };
+    let options = ponte::load::Options {
+        people: args.people,
+        rate: args.rate,
+        concurrency: args.concurrency,
+        requests: args.requests.or(duration.is_none().then_some(1000)),
+        duration,
+        mix: args.mix,
+        baseline: args.baseline,
+        data_dir: args.data_dir,
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let report = runtime.block_on(ponte::load::run(options))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(path: &Path) -> ExitCode {

@@ -3,6 +3,7 @@
 //! answers (embeds, buttons, threads) back.
 
 pub mod bot;
+pub mod echo;
 pub mod edge;
 pub mod identity;
 pub mod invocation;
