@@ -578,9 +578,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
         return Err(LoadError::BadRate);
     }
     let (world, askers) = world_and_people(options.people);
-    let emulator = Emulator::start(world)
-        .await
-        .map_err(LoadError::Emulator)?;
+    let emulator = Emulator::start(world).await.map_err(LoadError::Emulator)?;
     let tracker = Arc::new(Mutex::new(Tracker::default()));
     {
         let tracker = tracker.clone();
@@ -614,7 +612,10 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
         Bot::Ponte(Box::new(running))
     };
     let setup = |e: crate::emulator::EmuError| LoadError::Setup(e.to_string());
-    emulator.wait_until_connected(STARTUP).await.map_err(setup)?;
+    emulator
+        .wait_until_connected(STARTUP)
+        .await
+        .map_err(setup)?;
     for guild in &guilds {
         emulator
             .wait_for_commands(Some(*guild), STARTUP)
@@ -817,13 +818,14 @@ impl Report {
             "\n{:<9} {:>8} {:>6} {:>8} {:>9} {:>9} {:>9} {:>9}",
             "kind", "answered", "lost", "refused", "p50 ms", "p90 ms", "p99 ms", "max ms"
         );
-        let row = |out: &mut String, name: &str, answered: u64, lost: u64, refused: u64, l: &Latency| {
-            let _ = writeln!(
-                out,
-                "{:<9} {:>8} {:>6} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-                name, answered, lost, refused, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms
-            );
-        };
+        let row =
+            |out: &mut String, name: &str, answered: u64, lost: u64, refused: u64, l: &Latency| {
+                let _ = writeln!(
+                    out,
+                    "{:<9} {:>8} {:>6} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+                    name, answered, lost, refused, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms
+                );
+            };
         for k in &self.kinds {
             row(&mut out, k.kind, k.answered, k.lost, k.refused, &k.latency);
         }
@@ -852,7 +854,8 @@ impl Report {
             ),
         );
         line("violations", self.violations.to_string());
-        let mib = |k: Option<u64>| k.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+        let mib =
+            |k: Option<u64>| k.map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
         line("memory idle (VmRSS)", mib(self.rss_idle_kib));
         line("memory peak (VmHWM)", mib(self.rss_peak_kib));
         let secs = |s: Option<f64>| s.map_or("?".into(), |s| format!("{s:.2} s"));
