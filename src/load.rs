@@ -271,9 +271,15 @@ pub struct Report {
     pub cpu_system_s: Option<f64>,
 }
 
-/// Who clicks Claim on a card posted in this channel, if anybody.
+/// Who clicks Claim on a card posted in this channel, if anybody. A task's
+/// card (with its Claim button) is in the client's requests channel: Sara
+/// (Acme's IT technician) claims there, Mike (the MSP engineer in
+/// Brightline's server) at Brightline. Whoever is not the task's side is
+/// refused, with an answer: both are answered interactions.
 fn claimer_for(channel: u64) -> Option<u64> {
     match channel {
+        cast::ACME_REQUESTS => Some(9003),
+        cast::BRIGHT_REQUESTS => Some(9021),
         cast::ACME_IT => Some(9003),
         cast::BRIGHT_IT => Some(9013),
         cast::BRIGHT_MSP => Some(9021),
