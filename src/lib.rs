@@ -12,6 +12,7 @@ pub mod escalator;
 pub mod handover;
 pub mod health;
 pub mod i18n;
+pub mod load;
 pub mod maintenance;
 pub mod metrics;
 pub mod outbox;

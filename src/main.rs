@@ -132,6 +132,42 @@ enum Cmd {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Load test: the local Discord and the real bot in this process, driven
+    /// by simulated people; prints throughput, latency, store size, memory
+    /// and CPU time (see BENCHMARKS.md).
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LoadArgs {
+    /// How many people ask (the demo's requesters plus generated ones).
+    #[arg(long, default_value_t = 50)]
+    people: usize,
+    /// Operations started per second (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Operations in flight at most.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Stop after this many operations (default 1000 without --duration).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Weights of /request commands, Claim clicks and mentions.
+    #[arg(long, default_value = "7:2:1")]
+    mix: ponte::load::Mix,
+    /// Against a bot that answers everything at once, with no Ponte: the
+    /// emulator's and serenity's share of the latency.
+    #[arg(long)]
+    baseline: bool,
+    /// Ponte's data directory (default: a fresh temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -164,7 +200,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The sandbox shares the terminal with its user: only warnings by default.
-    let quiet = matches!(cli.command, Cmd::Sandbox { .. });
+    let quiet = matches!(cli.command, Cmd::Sandbox { .. } | Cmd::Load(_));
     init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli.command) {
         Ok(code) => code,
@@ -237,6 +273,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Backup { store, dir } => backup(&store, &dir),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
         Cmd::Healthcheck { config } => healthcheck(&config.config),
+        Cmd::Load(args) => load(args),
     }
 }
 
@@ -402,6 +439,33 @@ fn sla_report(
         ReportFormat::Json => ponte::report::json(&report, conf.key.as_str(), from, to) + "\n",
     };
     io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let duration = match args.duration {
+        Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+        Some(_) => anyhow::bail!("--duration must be a positive number of seconds"),
+        None => None,
+    };
+    let options = ponte::load::Options {
+        people: args.people,
+        rate: args.rate,
+        concurrency: args.concurrency,
+        requests: args.requests.or(duration.is_none().then_some(1000)),
+        duration,
+        mix: args.mix,
+        baseline: args.baseline,
+        data_dir: args.data_dir,
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let report = runtime.block_on(ponte::load::run(options))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -5,6 +5,7 @@
 pub mod bot;
 mod bot_digest;
 pub mod digest;
+pub mod echo;
 pub mod edge;
 pub mod identity;
 pub mod invocation;
