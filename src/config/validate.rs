@@ -21,8 +21,8 @@ use super::{
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Priority, Side, text};
 
-mod oncall;
 mod digest;
+mod oncall;
 
 /// The longest MSP or client name, in characters.
 const NAME_MAX: usize = 100;
