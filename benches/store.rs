@@ -912,6 +912,52 @@ fn store_benches(c: &mut Criterion) {
     });
     list.finish();
 
+    // Digests (issue 6): one side's morning digest of ACME, built from the
+    // store as the chat sink does (open tasks and those finished in the
+    // last day, with their histories, then `domain::digest::build`).
+    let mut digest = c.benchmark_group("digest");
+    digest
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
+    let config = ponte::config::Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/ponte.example.toml"
+    )))
+    .expect("the example configuration loads");
+    for side in [Side::Msp, Side::Internal] {
+        digest.bench_function(format!("acme_{side}"), |b| {
+            let f = fixture();
+            let since = f.now.checked_sub(SignedDuration::from_hours(24)).unwrap();
+            let acme = key(ACME);
+            let built =
+                ponte::digests::client_digest(&*f.store, &config, &acme, side, Some(since), f.now)
+                    .unwrap()
+                    .expect("ACME is configured");
+            eprintln!(
+                "digest of ACME for {side}: {} open, {} new, {} closed, {} breached",
+                built.open_count(),
+                built.new.len(),
+                built.closed.len(),
+                built.breached.len()
+            );
+            b.iter(|| {
+                black_box(
+                    ponte::digests::client_digest(
+                        &*f.store,
+                        &config,
+                        &acme,
+                        side,
+                        Some(since),
+                        f.now,
+                    )
+                    .unwrap(),
+                )
+            });
+        });
+    }
+    digest.finish();
+
     let mut create = c.benchmark_group("create");
     create
         .sample_size(10)

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod digests;
 pub mod discord;
 pub mod domain;
 pub mod emulator;
@@ -11,12 +12,14 @@ pub mod escalator;
 pub mod handover;
 pub mod health;
 pub mod i18n;
+pub mod load;
 pub mod maintenance;
 pub mod metrics;
 pub mod outbox;
 pub mod overrides;
 pub mod pager;
 pub mod redact;
+pub mod report;
 pub mod sandbox;
 pub mod store;
 pub mod timers;

@@ -76,6 +76,29 @@ enum Cmd {
         /// The request, as someone would write it in the chat.
         text: String,
     },
+    /// SLA figures of one client over a period, per side and priority:
+    /// tasks handled, median and 90th percentile first-response and
+    /// resolution times, share within target, time waiting on the other
+    /// side. Reads the store directly (stop the bot first: sled allows one
+    /// process).
+    Report {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The data directory, overriding the configuration's.
+        #[arg(long, env = "PONTE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The client's key or name.
+        #[arg(long)]
+        client: String,
+        /// The first day (local to the client), e.g. 2026-11-01.
+        #[arg(long)]
+        from: jiff::civil::Date,
+        /// The last day, included.
+        #[arg(long)]
+        to: jiff::civil::Date,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+    },
     /// Try Ponte with no Discord account: a local Discord with a demo MSP and
     /// two client companies, and you typing what their people do.
     Sandbox {
@@ -109,6 +132,49 @@ enum Cmd {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Load test: the local Discord and the real bot in this process, driven
+    /// by simulated people; prints throughput, latency, store size, memory
+    /// and CPU time (see BENCHMARKS.md).
+    Load(LoadArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LoadArgs {
+    /// How many people ask (the demo's requesters plus generated ones).
+    #[arg(long, default_value_t = 50)]
+    people: usize,
+    /// Operations started per second (default: as fast as possible).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Operations in flight at most.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Stop after this many operations (default 1000 without --duration).
+    #[arg(long)]
+    requests: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Weights of /request commands, Claim clicks and mentions.
+    #[arg(long, default_value = "7:2:1")]
+    mix: ponte::load::Mix,
+    /// Against a bot that answers everything at once, with no Ponte: the
+    /// emulator's and serenity's share of the latency.
+    #[arg(long)]
+    baseline: bool,
+    /// Ponte's data directory (default: a fresh temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Csv,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,7 +200,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The sandbox shares the terminal with its user: only warnings by default.
-    let quiet = matches!(cli.command, Cmd::Sandbox { .. });
+    let quiet = matches!(cli.command, Cmd::Sandbox { .. } | Cmd::Load(_));
     init_tracing(cli.log_format, if quiet { "warn" } else { "info" });
     match run(cli.command) {
         Ok(code) => code,
@@ -196,9 +262,18 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             text,
         } => triage(&config.config, client.as_deref(), &text),
         Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
+        Cmd::Report {
+            config,
+            data_dir,
+            client,
+            from,
+            to,
+            format,
+        } => sla_report(&config.config, data_dir, &client, from, to, format),
         Cmd::Backup { store, dir } => backup(&store, &dir),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
         Cmd::Healthcheck { config } => healthcheck(&config.config),
+        Cmd::Load(args) => load(args),
     }
 }
 
@@ -325,6 +400,73 @@ fn check_store(args: &StoreArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn sla_report(
+    path: &Path,
+    data_dir: Option<PathBuf>,
+    client: &str,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+    format: ReportFormat,
+) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    let Some(conf) = config.clients().iter().find(|c| {
+        c.key.as_str().eq_ignore_ascii_case(client) || c.name.eq_ignore_ascii_case(client)
+    }) else {
+        let known: Vec<&str> = config.clients().iter().map(|c| c.key.as_str()).collect();
+        eprintln!("no client `{client}`: use one of {}", known.join(", "));
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    };
+    if from > to {
+        eprintln!("--from {from} is after --to {to}");
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    let store = open_existing_store(&StoreArgs {
+        config: Some(path.to_owned()),
+        data_dir,
+    })?;
+    let report = ponte::report::client_report(&store, conf, from, to, jiff::Timestamp::now())?;
+    let out = match format {
+        ReportFormat::Text => ponte::report::text(&report),
+        ReportFormat::Csv => ponte::report::csv(&report),
+        ReportFormat::Json => ponte::report::json(&report, conf.key.as_str(), from, to) + "\n",
+    };
+    io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let duration = match args.duration {
+        Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
+        Some(_) => anyhow::bail!("--duration must be a positive number of seconds"),
+        None => None,
+    };
+    let options = ponte::load::Options {
+        people: args.people,
+        rate: args.rate,
+        concurrency: args.concurrency,
+        requests: args.requests.or(duration.is_none().then_some(1000)),
+        duration,
+        mix: args.mix,
+        baseline: args.baseline,
+        data_dir: args.data_dir,
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let report = runtime.block_on(ponte::load::run(options))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_config(path: &Path) -> ExitCode {

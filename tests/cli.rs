@@ -228,3 +228,140 @@ fn triage_exits_2_listing_the_known_clients() {
     assert!(stderr.contains("unknown client `NOPE`"), "{stderr}");
     assert!(stderr.contains("ACME, BRIGHT"), "{stderr}");
 }
+
+#[test]
+fn report_prints_sla_figures_of_imported_tasks_as_csv_and_json() {
+    use ponte::domain::{ClientKey, Event, EventKind, PersonId, Priority, Side, TaskId, Who};
+    use ponte::domain::{RouteReason, Status};
+    let dir = tempfile::tempdir().unwrap();
+    let id = TaskId::new(ClientKey::new("ACME").unwrap(), 1);
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let event = |seq, when: &str, by, kind| Event {
+        task: id.clone(),
+        seq,
+        at: at(when),
+        by,
+        kind,
+    };
+    // Tuesday 24 November 2026, Rome (UTC+1): asked at 09:00, claimed by the
+    // MSP at 09:20, resolved at 10:00.
+    let events = [
+        event(
+            1,
+            "2026-11-24T08:00:00Z",
+            Who::Person(PersonId(1)),
+            EventKind::Created {
+                title: "Printer jam".into(),
+                details: String::new(),
+                requester: PersonId(1),
+                asking_side: Side::Internal,
+                priority: Priority::P3,
+                due: None,
+            },
+        ),
+        event(
+            2,
+            "2026-11-24T08:00:00Z",
+            Who::Ponte,
+            EventKind::Routed {
+                side: Side::Msp,
+                category: None,
+                reason: RouteReason::Requested { side: Side::Msp },
+            },
+        ),
+        event(
+            3,
+            "2026-11-24T08:20:00Z",
+            Who::Person(PersonId(5)),
+            EventKind::Claimed { by: PersonId(5) },
+        ),
+        event(
+            4,
+            "2026-11-24T09:00:00Z",
+            Who::Person(PersonId(5)),
+            EventKind::StatusChanged {
+                from: Status::Claimed,
+                to: Status::Resolved,
+                reason: None,
+            },
+        ),
+    ];
+    let dump = dir.path().join("events.jsonl");
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    std::fs::write(&dump, lines.join("\n") + "\n").unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = ponte(&[
+        "import",
+        "--data-dir",
+        data,
+        "--input",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = |format: &str| {
+        ponte(&[
+            "report",
+            "--config",
+            EXAMPLE,
+            "--data-dir",
+            data,
+            "--client",
+            "acme",
+            "--from",
+            "2026-11-24",
+            "--to",
+            "2026-11-24",
+            "--format",
+            format,
+        ])
+    };
+    let out = report("csv");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    assert_eq!(
+        csv.lines().nth(1),
+        Some("msp,P3,1,1,20,20,100,1,60,60,100,0,0"),
+        "{csv}"
+    );
+    let out = report("json");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rows"][0]["resolution_median_min"], 60);
+    // Another period has nothing; an unknown client is refused.
+    let out = ponte(&[
+        "report",
+        "--config",
+        EXAMPLE,
+        "--data-dir",
+        data,
+        "--client",
+        "ACME",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-23",
+    ]);
+    assert!(text(&out.stdout).contains("no tasks created in the period"));
+    let out = ponte(&[
+        "report",
+        "--config",
+        EXAMPLE,
+        "--data-dir",
+        data,
+        "--client",
+        "NOPE",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-23",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no client `NOPE`"),
+        "{}",
+        text(&out.stderr)
+    );
+}

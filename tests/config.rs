@@ -71,6 +71,7 @@ fn the_example_loads_and_reads_as_documented() {
     MSP: Nordhaven IT Services (language en)
       own server 1085128205926531072
       queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
+      lead's digest: 08:00 on Mon, Tue, Wed, Thu, Fri (Europe/Berlin), to channel 1085128210276024321
     Data: ./ponte-data (cache 16 MB); default language en
     Routing: the first category with a keyword in the request wins; * marks a client's override.
     The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
@@ -79,6 +80,8 @@ fn the_example_loads_and_reads_as_documented() {
       server 1148173150060675072, language it, time zone Europe/Rome
       business hours: Mon 08:30-12:30, 14:00-18:00; Tue 08:30-12:30, 14:00-18:00; Wed 08:30-12:30, 14:00-18:00; Thu 08:30-12:30, 14:00-18:00; Fri 08:30-12:30, 14:00-17:00
       holidays: 2026-12-08, 2026-12-25, 2026-12-26, 2027-01-01, 2027-01-06
+      SLA (first response/resolution): P1 30m/4h 24/7, P2 1h/8h, P3 4h/24h, P4 8h/40h; warning at 75%
+      digest: 08:30 on working days; internal in 1148173175536877570, msp in 1085128223324504068
       channels: requests 1148173162798776321, internal IT 1148173175536877570, MSP 1085128223324504068
       roles: IT manager 1148173188274978819, IT technician 1148173201013080068, MSP engineer -, MSP lead -
       when no keyword matches: internal, P3
@@ -116,6 +119,8 @@ fn the_example_loads_and_reads_as_documented() {
     Client BRIGHT: Brightline Logistics
       server 1198991878389891072, language en, time zone Europe/London
       business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
+      SLA (first response/resolution): P1 30m/4h 24/7, P2 2h/8h, P3 4h/24h, P4 8h/40h; warning at 75%
+      digest: 08:30 on working days; internal in 1198991895477485570, msp in 1198991904021282819
       channels: requests 1198991886933688321, internal IT 1198991895477485570, MSP 1198991904021282819
       roles: IT manager 1198991912565080068, IT technician 1198991921108877317, MSP engineer 1198991929652674566, MSP lead -
       when no keyword matches: internal, P3
@@ -177,7 +182,7 @@ fn a_typo_in_a_key_names_the_client_the_field_and_the_line() {
         err.problems[0].line,
         Some(line_of(&text, "[[clients]]", "gild_id"))
     );
-    insta::assert_snapshot!(err, @"ponte.toml:161: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
+    insta::assert_snapshot!(err, @"ponte.toml:169: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
 }
 
 #[test]
@@ -193,10 +198,10 @@ fn typos_in_several_clients_are_all_reported() {
         ),
         ("needs_approval = true", "needs_aproval = true"),
     ]);
-    insta::assert_snapshot!(errors(&text), @r"
-        ponte.toml:90: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
-        ponte.toml:178: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
-        ponte.toml:204: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
+    insta::assert_snapshot!(errors(&text), @"
+    ponte.toml:98: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
+    ponte.toml:186: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
+    ponte.toml:239: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
     ");
 }
 
@@ -211,7 +216,7 @@ fn a_missing_guild_id_names_the_client_and_its_table() {
         Some(line_of(&text, "name = \"Brightline Logistics\"", "") - 1),
         "the line of the client's [[clients]] header"
     );
-    insta::assert_snapshot!(err, @"ponte.toml:200: clients[1].guild_id: missing: the id of the company's Discord server");
+    insta::assert_snapshot!(err, @"ponte.toml:235: clients[1].guild_id: missing: the id of the company's Discord server");
 }
 
 #[test]
@@ -223,7 +228,7 @@ fn a_client_name_used_twice_is_refused_ignoring_case() {
     let err = errors(&text);
     assert_eq!(err.problems.len(), 1);
     assert_eq!(err.problems[0].path, "clients[1].name");
-    insta::assert_snapshot!(err, @"ponte.toml:201: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 153): client names must differ, ignoring case");
+    insta::assert_snapshot!(err, @"ponte.toml:236: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 161): client names must differ, ignoring case");
 }
 
 #[test]
@@ -253,18 +258,18 @@ fn every_problem_of_meaning_is_reported_at_once() {
         ),
     ]);
     insta::assert_snapshot!(errors(&text), @r#"
-        ponte.toml:21: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
-        ponte.toml:83: categories[3].name: category `backup` is already defined at categories[2].name (line 74)
-        ponte.toml:124: categories[7].keywords[3]: `print` is listed twice
-        ponte.toml:135: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
-        ponte.toml:136: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
-        ponte.toml:158: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
-        ponte.toml:160: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
-        ponte.toml:196: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
-        ponte.toml:197: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 196): a category has one owner
-        ponte.toml:202: clients[1].key: `ACME` is already the key at clients[0].key (line 157): each client needs its own key
-        ponte.toml:205: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
-        ponte.toml:208: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 169): each channel serves one purpose
+    ponte.toml:21: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
+    ponte.toml:91: categories[3].name: category `backup` is already defined at categories[2].name (line 82)
+    ponte.toml:132: categories[7].keywords[3]: `print` is listed twice
+    ponte.toml:143: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
+    ponte.toml:144: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
+    ponte.toml:166: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
+    ponte.toml:168: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
+    ponte.toml:231: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
+    ponte.toml:232: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 231): a category has one owner
+    ponte.toml:237: clients[1].key: `ACME` is already the key at clients[0].key (line 165): each client needs its own key
+    ponte.toml:240: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
+    ponte.toml:243: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 177): each channel serves one purpose
     "#);
 }
 
@@ -434,7 +439,7 @@ fn a_syntax_error_gives_its_line() {
     let text = edited(&[("key = \"ACME\"", "key = ACME")]);
     let err = errors(&text);
     assert_eq!(err.problems[0].line, Some(line_of(&text, "", "key = ACME")));
-    insta::assert_snapshot!(err, @"ponte.toml:157: string values must be quoted, expected literal string");
+    insta::assert_snapshot!(err, @"ponte.toml:165: string values must be quoted, expected literal string");
 }
 
 // ---- [ponte].health_addr (issue 8) ----

@@ -59,6 +59,7 @@
 //! (required values, duplicates, ids, time zones, category references) run
 //! once the shape is right.
 
+mod digest;
 mod error;
 mod ids;
 pub mod oncall;
@@ -76,6 +77,10 @@ use jiff::tz::TimeZone;
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Side};
 
+pub use digest::{
+    DEFAULT_DIGEST_TIME, DEFAULT_WARN_AT_PERCENT, DigestConfig, DigestSchedule, LeadDigest,
+    LeadTarget, default_targets,
+};
 pub use error::{ConfigErrors, ConfigProblem};
 pub use ids::{ChannelId, GuildId, RoleId};
 pub use secrets::{DISCORD_TOKEN_VAR, MissingSecret, Secret, Secrets};
@@ -105,6 +110,8 @@ pub struct MspConfig {
     /// The MSP's own Discord server, when it has one; otherwise the MSP works
     /// inside each client's server, with the channel and role set per client.
     pub server: Option<MspServer>,
+    /// The MSP lead's digest across all clients (`[msp.digest]`), if any.
+    pub digest: Option<LeadDigest>,
 }
 
 /// The MSP's own Discord server.
@@ -136,6 +143,10 @@ pub struct ClientConfig {
     /// The client's business hours and holidays, in its time zone: SLA
     /// clocks run and non-urgent pages go out inside them.
     pub calendar: BusinessCalendar,
+    /// The SLA targets of the client's contract (`[clients.sla]`).
+    pub sla: crate::domain::sla::SlaTargets,
+    /// When and where the client's digests go (`[clients.digest]`).
+    pub digest: DigestConfig,
 }
 
 /// A client's channels.
@@ -305,6 +316,23 @@ impl Config {
     /// On-call schedules, escalation policies, pagers and escalation limits.
     pub fn oncall(&self) -> &oncall::OnCallConfig {
         &self.oncall
+    }
+
+    /// Where a side's digest of a client goes: the digest's own channel, or
+    /// the side's channel (internal IT's; the MSP's for the client, or its
+    /// queue). `None` when the side gets no digest.
+    pub fn digest_channel(&self, key: &ClientKey, side: Side) -> Option<ChannelId> {
+        let client = self.client(key)?;
+        if !client.digest.sides.contains(&side) {
+            return None;
+        }
+        match side {
+            Side::Internal => client
+                .digest
+                .internal_channel
+                .or(client.channels.internal_it),
+            Side::Msp => client.digest.msp_channel.or(self.msp_channel(key)),
+        }
     }
 
     /// A human-readable account of the configuration, for `ponte check-config`.

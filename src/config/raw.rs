@@ -60,6 +60,7 @@ pub(crate) struct RawMsp {
     pub channel_id: Option<RawId>,
     pub engineer_role_id: Option<RawId>,
     pub lead_role_id: Option<RawId>,
+    pub digest: Option<RawLeadDigest>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +88,57 @@ pub(crate) struct RawClient {
     #[serde(default)]
     pub territory: RawTerritory,
     pub hours: Option<RawHours>,
+    pub sla: Option<RawSla>,
+    pub digest: Option<RawDigest>,
+}
+
+/// `[clients.sla]`: targets per priority, in business time.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [clients.sla] table")]
+pub(crate) struct RawSla {
+    pub first_response: Option<RawPerPriority>,
+    pub resolution: Option<RawPerPriority>,
+    pub around_the_clock: Option<Vec<String>>,
+    pub warn_at_percent: Option<i64>,
+}
+
+/// A duration per priority, like `P1 = "30m"`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table of durations per priority (P1 to P4)"
+)]
+pub(crate) struct RawPerPriority {
+    #[serde(rename = "P1")]
+    pub p1: Option<String>,
+    #[serde(rename = "P2")]
+    pub p2: Option<String>,
+    #[serde(rename = "P3")]
+    pub p3: Option<String>,
+    #[serde(rename = "P4")]
+    pub p4: Option<String>,
+}
+
+/// `[clients.digest]`: when and where each side's morning digest goes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [clients.digest] table")]
+pub(crate) struct RawDigest {
+    pub time: Option<String>,
+    pub days: Option<Vec<String>>,
+    pub sides: Option<Vec<String>>,
+    pub internal_channel: Option<RawId>,
+    pub msp_channel: Option<RawId>,
+}
+
+/// `[msp.digest]`: the MSP lead's digest across all clients.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [msp.digest] table")]
+pub(crate) struct RawLeadDigest {
+    pub time: Option<String>,
+    pub days: Option<Vec<String>>,
+    pub time_zone: Option<String>,
+    pub channel_id: Option<RawId>,
+    pub user_id: Option<RawId>,
 }
 
 #[derive(Debug, Default, Deserialize)]

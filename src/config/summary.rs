@@ -27,6 +27,18 @@ fn write_config(out: &mut String, config: &Config) -> std::fmt::Result {
         }
         None => writeln!(out, "  no server of its own: works in each client's server")?,
     }
+    if let Some(lead) = &msp.digest {
+        let to = match lead.target {
+            super::LeadTarget::Channel(c) => format!("channel {c}"),
+            super::LeadTarget::User(u) => format!("a direct message to {u}"),
+        };
+        writeln!(
+            out,
+            "  lead's digest: {} ({}), to {to}",
+            schedule_text(&lead.schedule),
+            lead.calendar.tz().iana_name().unwrap_or("UTC")
+        )?;
+    }
     writeln!(
         out,
         "Data: {} (cache {} MB); default language {}",
@@ -129,6 +141,7 @@ fn write_client(out: &mut String, config: &Config, client: &ClientConfig) -> std
         client.time_zone.iana_name().unwrap_or("(unnamed)")
     )?;
     write_hours(out, &client.calendar)?;
+    write_sla_and_digest(out, config, client)?;
     let msp_channel = match (client.channels.msp, config.msp_channel(&client.key)) {
         (Some(own), _) => own.to_string(),
         (None, Some(queue)) => format!("{queue} (the MSP's queue)"),
@@ -267,4 +280,68 @@ fn write_hours(out: &mut String, calendar: &BusinessCalendar) -> std::fmt::Resul
         writeln!(out, "  holidays: {}", holidays.join(", "))?;
     }
     Ok(())
+}
+
+fn schedule_text(schedule: &super::DigestSchedule) -> String {
+    let days = match &schedule.days {
+        None => "working days".to_owned(),
+        Some(days) => days
+            .iter()
+            .map(|d| format!("{d:?}").chars().take(3).collect::<String>())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!("{} on {days}", schedule.time.strftime("%H:%M"))
+}
+
+fn write_sla_and_digest(
+    out: &mut String,
+    config: &Config,
+    client: &ClientConfig,
+) -> std::fmt::Result {
+    use crate::domain::Priority;
+    let sla = &client.sla;
+    let targets: Vec<String> = Priority::ALL
+        .iter()
+        .map(|&p| {
+            let around = if sla.is_around_the_clock(p) {
+                " 24/7"
+            } else {
+                ""
+            };
+            format!(
+                "{} {:#}/{:#}{around}",
+                p.as_str(),
+                sla.first_response_for(p),
+                sla.resolution_for(p)
+            )
+        })
+        .collect();
+    writeln!(
+        out,
+        "  SLA (first response/resolution): {}; warning at {}%",
+        targets.join(", "),
+        sla.at_risk_percent
+    )?;
+    let sides: Vec<String> = client
+        .digest
+        .sides
+        .iter()
+        .map(|&side| {
+            format!(
+                "{side} in {}",
+                or_dash(config.digest_channel(&client.key, side))
+            )
+        })
+        .collect();
+    writeln!(
+        out,
+        "  digest: {}; {}",
+        schedule_text(&client.digest.schedule),
+        if sides.is_empty() {
+            "no side".to_owned()
+        } else {
+            sides.join(", ")
+        }
+    )
 }

@@ -375,22 +375,24 @@ fn the_summary_says_when_the_msp_works_in_the_clients_server() {
     let config = load(&format!(
         "{MINIMAL}[clients.territory]\nit_owns = [\"network\"]\n"
     ));
-    insta::assert_snapshot!(config.summary(), @r"
-        MSP: Solo MSP (language en)
-          no server of its own: works in each client's server
-        Data: ./ponte-data (cache 16 MB); default language en
-        Routing: the first category with a keyword in the request wins; * marks a client's override.
-        The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
+    insta::assert_snapshot!(config.summary(), @"
+    MSP: Solo MSP (language en)
+      no server of its own: works in each client's server
+    Data: ./ponte-data (cache 16 MB); default language en
+    Routing: the first category with a keyword in the request wins; * marks a client's override.
+    The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
 
-        Client ALPHA: Alpha
-          server 101, language en, time zone Europe/Rome
-          business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
-          channels: requests 201, internal IT -, MSP 202
-          roles: IT manager 301, IT technician 302, MSP engineer 303, MSP lead -
-          when no keyword matches: internal, P3
-          routing:
-            category  owner      priority  approval  keywords
-            network   internal*  P2        -         vpn, rete
+    Client ALPHA: Alpha
+      server 101, language en, time zone Europe/Rome
+      business hours: Mon 09:00-18:00; Tue 09:00-18:00; Wed 09:00-18:00; Thu 09:00-18:00; Fri 09:00-18:00
+      SLA (first response/resolution): P1 30m/4h 24/7, P2 2h/8h, P3 4h/24h, P4 8h/40h; warning at 75%
+      digest: 08:30 on working days; msp in 202
+      channels: requests 201, internal IT -, MSP 202
+      roles: IT manager 301, IT technician 302, MSP engineer 303, MSP lead -
+      when no keyword matches: internal, P3
+      routing:
+        category  owner      priority  approval  keywords
+        network   internal*  P2        -         vpn, rete
     ");
 }
 
@@ -441,4 +443,173 @@ fn bad_business_hours_are_refused_where_they_are() {
     "#);
     let text = format!("{MINIMAL}\n[clients.hours]\ntuesday = \"18:00-09:00\"\n");
     insta::assert_snapshot!(errors(&text), @"test.toml:26: clients[0].hours: Tuesday: the range 18:00:00..09:00:00 ends before it starts: fix the opening hours");
+}
+
+mod sla_and_digest {
+    //! `[clients.sla]`, `[clients.digest]` and `[msp.digest]`.
+
+    use super::*;
+    use jiff::SignedDuration;
+    use jiff::civil::{Time, Weekday, date};
+
+    const SLA: &str = r#"
+[clients.sla]
+warn_at_percent = 80
+around_the_clock = ["P1", "P2"]
+[clients.sla.first_response]
+P1 = "15m"
+P3 = "2h 30m"
+[clients.sla.resolution]
+P4 = "16h"
+
+[clients.digest]
+time = "07:45"
+days = ["monday", "wed", "fri"]
+sides = ["msp"]
+"#;
+
+    #[test]
+    fn targets_and_digest_settings_are_read_with_defaults_for_the_rest() {
+        let config = load(&format!("{MINIMAL}{SLA}"));
+        let client = &config.clients()[0];
+        let sla = &client.sla;
+        assert_eq!(sla.at_risk_percent, 80);
+        assert_eq!(sla.around_the_clock, [true, true, false, false]);
+        assert_eq!(
+            sla.first_response_for(Priority::P1),
+            SignedDuration::from_mins(15)
+        );
+        assert_eq!(
+            sla.first_response_for(Priority::P2),
+            SignedDuration::from_hours(2)
+        );
+        assert_eq!(
+            sla.first_response_for(Priority::P3),
+            SignedDuration::from_mins(150)
+        );
+        assert_eq!(
+            sla.resolution_for(Priority::P4),
+            SignedDuration::from_hours(16)
+        );
+        let digest = &client.digest;
+        assert_eq!(digest.schedule.time, Time::constant(7, 45, 0, 0));
+        assert_eq!(
+            digest.schedule.days,
+            Some(vec![Weekday::Monday, Weekday::Wednesday, Weekday::Friday])
+        );
+        assert_eq!(digest.sides, vec![Side::Msp]);
+        let key = client.key.clone();
+        assert_eq!(
+            config.digest_channel(&key, Side::Msp).map(|c| c.get()),
+            Some(202)
+        );
+        assert_eq!(config.digest_channel(&key, Side::Internal), None);
+    }
+
+    #[test]
+    fn without_the_tables_the_defaults_apply() {
+        let config = load(MINIMAL);
+        let client = &config.clients()[0];
+        assert_eq!(client.sla, default_targets());
+        assert_eq!(client.digest.schedule.time, DEFAULT_DIGEST_TIME);
+        assert_eq!(client.digest.schedule.days, None);
+        // No internal IT channel: only the MSP gets a digest.
+        assert_eq!(client.digest.sides, vec![Side::Msp]);
+        assert!(config.msp().digest.is_none());
+        // With an internal IT channel, both sides do.
+        let config = load(&edited(&[("msp = 202", "msp = 202\ninternal_it = 204")]));
+        let key = config.clients()[0].key.clone();
+        assert_eq!(
+            config.clients()[0].digest.sides,
+            vec![Side::Internal, Side::Msp]
+        );
+        assert_eq!(
+            config.digest_channel(&key, Side::Internal).map(|c| c.get()),
+            Some(204)
+        );
+    }
+
+    #[test]
+    fn digest_days_are_working_days_without_holidays_and_dst_correct() {
+        let text = format!(
+            "{MINIMAL}\n[clients.hours]\nmonday = \"09:00-18:00\"\ntuesday = \"09:00-18:00\"\nholidays = [\"2026-03-31\"]\n"
+        );
+        let config = load(&text);
+        let client = &config.clients()[0];
+        let schedule = &client.digest.schedule;
+        let cal = &client.calendar;
+        assert!(schedule.is_digest_day(date(2026, 3, 30), cal)); // Monday
+        assert!(!schedule.is_digest_day(date(2026, 3, 31), cal)); // a holiday
+        assert!(!schedule.is_digest_day(date(2026, 4, 1), cal)); // closed
+        // 08:30 in Rome is 07:30 UTC before the DST change (29 March) and
+        // 06:30 UTC after it.
+        let before = schedule.instant_on(date(2026, 3, 23), cal.tz()).unwrap();
+        let after = schedule.instant_on(date(2026, 3, 30), cal.tz()).unwrap();
+        assert_eq!(before.to_string(), "2026-03-23T07:30:00Z");
+        assert_eq!(after.to_string(), "2026-03-30T06:30:00Z");
+        assert_eq!(
+            schedule.next_after(before, cal),
+            Some("2026-03-24T07:30:00Z".parse().unwrap())
+        );
+        // From Tuesday 24 at noon the next one skips to Monday 30.
+        assert_eq!(
+            schedule.next_after("2026-03-24T12:00:00Z".parse().unwrap(), cal),
+            Some(after)
+        );
+        assert_eq!(
+            schedule.latest_due("2026-03-31T12:00:00Z".parse().unwrap(), cal),
+            Some((date(2026, 3, 30), after))
+        );
+    }
+
+    #[test]
+    fn bad_targets_times_days_and_sides_are_named_with_their_line() {
+        let text = format!(
+            "{MINIMAL}\n[clients.sla]\nwarn_at_percent = 100\naround_the_clock = [\"P5\"]\n[clients.sla.first_response]\nP1 = \"2 days\"\nP2 = \"0m\"\n\n[clients.digest]\ntime = \"8.30\"\ndays = [\"someday\"]\nsides = [\"internal\", \"vendor\"]\n"
+        );
+        insta::assert_snapshot!(errors(&text), @r#"
+        test.toml:27: clients[0].sla.warn_at_percent: 100 is out of range: a warning comes at 1 to 99 percent of a target (default 75)
+        test.toml:28: clients[0].sla.around_the_clock[0]: `P5` is not a priority: use "P1" to "P4"
+        test.toml:30: clients[0].sla.first_response.P1: `2 days` is not a duration: write business time like "30m", "4h" or "1h 30m" (no days: write "16h" for two working days of eight hours)
+        test.toml:31: clients[0].sla.first_response.P2: `0m` is not a target: it must be more than zero
+        test.toml:34: clients[0].digest.time: `8.30` is not a time of day: write it as "08:30"
+        test.toml:35: clients[0].digest.days[0]: `someday` is not a weekday: write "monday" to "sunday" (or "mon" to "sun")
+        test.toml:36: clients[0].digest.sides[0]: internal IT has no channel for its digest: set channels.internal_it or digest.internal_channel
+        test.toml:36: clients[0].digest.sides[1]: `vendor` is not a side: use "internal" or "msp"
+        "#);
+    }
+
+    #[test]
+    fn an_unknown_priority_key_is_a_shape_problem() {
+        let text = format!("{MINIMAL}\n[clients.sla.first_response]\nP9 = \"1h\"\n");
+        insta::assert_snapshot!(errors(&text), @"test.toml:27: clients[0].sla.first_response.P9: unknown field `P9`, expected one of `P1`, `P2`, `P3`, `P4`");
+    }
+
+    #[test]
+    fn the_leads_digest_goes_to_a_channel_or_a_person() {
+        let lead = "[msp.digest]\ntime = \"08:00\"\ntime_zone = \"Europe/Rome\"\nuser_id = 777\n";
+        let text = edited(&[(
+            "name = \"Solo MSP\"\n",
+            &format!("name = \"Solo MSP\"\n{lead}"),
+        )]);
+        let config = load(&text);
+        let digest = config.msp().digest.as_ref().unwrap();
+        assert_eq!(digest.target, LeadTarget::User(777));
+        assert_eq!(digest.schedule.time, Time::constant(8, 0, 0, 0));
+        let both = "[msp.digest]\nchannel_id = 5\nuser_id = 777\n";
+        let text = edited(&[(
+            "name = \"Solo MSP\"\n",
+            &format!("name = \"Solo MSP\"\n{both}"),
+        )]);
+        insta::assert_snapshot!(errors(&text), @"test.toml:6: msp.digest.user_id: give either channel_id (a channel) or user_id (a direct message), not both");
+        let none = "[msp.digest]\ntime_zone = \"Mars/Olympus\"\n";
+        let text = edited(&[(
+            "name = \"Solo MSP\"\n",
+            &format!("name = \"Solo MSP\"\n{none}"),
+        )]);
+        insta::assert_snapshot!(errors(&text), @r#"
+        test.toml:4: msp.digest: missing channel_id or user_id: where the MSP lead's digest goes (a channel, or a direct message to this person)
+        test.toml:5: msp.digest.time_zone: unknown time zone `Mars/Olympus`: use an IANA name such as "Europe/Rome"
+        "#);
+    }
 }

@@ -21,6 +21,7 @@ use super::{
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Priority, Side, text};
 
+mod digest;
 mod oncall;
 
 /// The longest MSP or client name, in characters.
@@ -433,10 +434,12 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         };
         let name = self.name(raw.name, &path.key("name"), "the MSP's name");
         let language = self.language(raw.language, &path.key("language"), default);
+        let digest = self.lead_digest(raw.digest, &path.key("digest"));
         Some(MspConfig {
             name: name?,
             language: language?,
             server: server?,
+            digest: digest?,
         })
     }
 
@@ -772,6 +775,16 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
 
         let territory = self.territory(raw.territory, &path.key("territory"), context);
         let calendar = self.hours(raw.hours, &path.key("hours"), time_zone.as_ref());
+        let sla = self.sla(raw.sla, &path.key("sla"));
+        let digest_channels =
+            requests
+                .zip(internal_it)
+                .map(|(requests, internal_it)| ClientChannels {
+                    requests,
+                    internal_it,
+                    msp: None,
+                });
+        let digest = self.digest(raw.digest, &path.key("digest"), digest_channels.as_ref());
         let routing = (|| {
             Some(ClientRouting {
                 categories: territory.as_ref()?.apply(context.rules?),
@@ -800,6 +813,8 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             territory: territory?,
             routing: routing?,
             calendar: calendar?,
+            sla: sla?,
+            digest: digest?,
         })
     }
 

@@ -218,6 +218,7 @@ impl<S: Store> Bot<S> {
                 let lines = self.renderer(lang).on_call_schedule(&schedules, now);
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
+            Intent::DigestPreview => self.digest_preview(lang, &who).await,
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {

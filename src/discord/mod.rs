@@ -3,6 +3,9 @@
 //! answers (embeds, buttons, threads) back.
 
 pub mod bot;
+mod bot_digest;
+pub mod digest;
+pub mod echo;
 pub mod edge;
 pub mod identity;
 pub mod invocation;
@@ -11,6 +14,7 @@ pub mod parse;
 pub mod render;
 pub mod run;
 pub mod sink;
+mod sink_digest;
 
 #[cfg(test)]
 mod manifest_tests {

@@ -147,6 +147,8 @@ pub enum Intent {
     },
     Mine,
     Help,
+    /// `/digest preview`: the reader's side's digest now, ephemerally.
+    DigestPreview,
     Change {
         task: TaskId,
         change: ChangeDraft,
@@ -210,6 +212,7 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("task", Some("escalate")),
     ("maintenance", Some("start")),
     ("maintenance", Some("end")),
+    ("digest", Some("preview")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -345,6 +348,7 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("oncall", Some("override")) => on_call_override(interaction),
             ("maintenance", Some("start")) => maintenance_start(interaction),
             ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
+            ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {

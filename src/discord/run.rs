@@ -139,6 +139,12 @@ pub async fn start<S: Store>(
         ledger: ledger.clone(),
         config: config.clone(),
     }));
+    // Daily digests: a once-only mark with its outbox entry at each
+    // configured local time.
+    timers.add(Arc::new(crate::digests::DigestTimer {
+        store: store.clone(),
+        config: config.clone(),
+    }));
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),

@@ -132,7 +132,7 @@ impl<S: Store> ChatSink<S> {
         Ok(())
     }
 
-    async fn post(
+    pub(super) async fn post(
         &self,
         channel: u64,
         reply: &Reply,
@@ -554,6 +554,26 @@ impl<S: Store> Sink for ChatSink<S> {
                 .update(pager, &effect.key(), &task.to_string(), *action)
                 .await
                 .map_err(|e| DeliveryError(e.to_string())),
+            Effect::Digest {
+                client,
+                side,
+                due,
+                since,
+                late,
+                ..
+            } => {
+                self.deliver_digest(effect, client, *side, *due, *since, *late)
+                    .await
+            }
+            Effect::LeadDigest {
+                date,
+                due,
+                since,
+                late,
+            } => {
+                self.deliver_lead_digest(effect, *date, *due, *since, *late)
+                    .await
+            }
         }
     }
 }

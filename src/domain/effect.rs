@@ -11,6 +11,27 @@ use super::event::{Event, EventKind};
 use super::ids::PersonId;
 use super::ids::TaskId;
 use super::task::{Task, Visibility};
+use super::{ClientKey, Side};
+use jiff::civil::Date;
+
+/// The once-only key of a side's digest of a client on a local date,
+/// `digest:ACME:internal:2026-11-28`; it is also the digest's mark.
+pub fn digest_key(client: &ClientKey, side: Side, date: Date) -> String {
+    format!("{}{date}", digest_prefix(client, side))
+}
+
+/// The prefix of [`digest_key`] for one client and side.
+pub fn digest_prefix(client: &ClientKey, side: Side) -> String {
+    format!("digest:{client}:{side}:")
+}
+
+/// The once-only key of the MSP lead's digest on a date.
+pub fn lead_digest_key(date: Date) -> String {
+    format!("{LEAD_DIGEST_PREFIX}{date}")
+}
+
+/// The prefix of [`lead_digest_key`].
+pub const LEAD_DIGEST_PREFIX: &str = "digest-lead:";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
@@ -57,6 +78,24 @@ pub enum Effect {
         action: super::pager_sync::PagerAction,
         seq: u32,
     },
+    /// Post a side's digest of a client for `date` (its local day), due at
+    /// `due`, covering what happened since `since` (the previous digest);
+    /// `late` when it was recorded after its time (Ponte was down).
+    Digest {
+        client: ClientKey,
+        side: Side,
+        date: Date,
+        due: Timestamp,
+        since: Option<Timestamp>,
+        late: bool,
+    },
+    /// Post the MSP lead's digest across all clients (see `Digest`).
+    LeadDigest {
+        date: Date,
+        due: Timestamp,
+        since: Option<Timestamp>,
+        late: bool,
+    },
 }
 
 impl Effect {
@@ -77,6 +116,10 @@ impl Effect {
                 action,
                 seq,
             } => format!("pager-{}:{task}:{pager}:{seq}", action.as_str()),
+            Effect::Digest {
+                client, side, date, ..
+            } => digest_key(client, *side, *date),
+            Effect::LeadDigest { date, .. } => lead_digest_key(*date),
         }
     }
 
@@ -91,6 +134,7 @@ impl Effect {
             Effect::Page { task, .. } => Some(task),
             Effect::Handover { .. } => None,
             Effect::PagerUpdate { task, .. } => Some(task),
+            Effect::Digest { .. } | Effect::LeadDigest { .. } => None,
         }
     }
 }

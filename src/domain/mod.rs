@@ -7,6 +7,7 @@
 pub mod bridge;
 pub mod calendar;
 pub mod command;
+pub mod digest;
 pub mod due;
 pub mod duplicate;
 pub mod effect;

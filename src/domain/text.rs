@@ -66,6 +66,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn contains_phrase_matches_whole_words_ignoring_case_with_plurals() {
+        let ws = words("The VPN is down; two Printers are jammed");
+        assert!(contains_phrase(&ws, "vpn"));
+        assert!(contains_phrase(&ws, "VPN is"));
+        assert!(contains_phrase(&ws, "printer"));
+        assert!(contains_phrase(&ws, "two printer"));
+        assert!(!contains_phrase(&ws, "printers are jam"));
+        assert!(!contains_phrase(&ws, "vp"));
+        assert!(!contains_phrase(&ws, "!!"));
+        assert!(!contains_phrase(&ws, "vpns is"));
+    }
+
+    #[test]
     fn words_split_on_anything_but_letters_and_digits() {
         assert_eq!(
             words("VPN down, in Milano!! (urgent)"),

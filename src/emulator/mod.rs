@@ -27,6 +27,7 @@ mod act;
 mod check;
 mod gateway;
 mod model;
+mod observe;
 mod rest;
 mod state;
 mod tls;
@@ -50,6 +51,7 @@ pub use model::{
     Button, CommandOption, EmuError, Exchange, GatewayStats, InteractionResponse, Message,
     MessageVersion, Modal, ModalField, OptionValue, RouteMatch, Violation, opt, sub,
 };
+pub use observe::Observed;
 pub use world::{
     BOT_ROLE_PERMISSIONS, ChannelSpec, DEFAULT_APPLICATION_ID, DEFAULT_BOT_ID, DEFAULT_TOKEN,
     EVERYONE_PERMISSIONS, GuildSpec, MemberSpec, RoleSpec, UserSpec, World,
@@ -394,6 +396,13 @@ impl Emulator {
         let result = f(&mut self.shared.lock());
         self.shared.notify();
         result
+    }
+
+    /// Tells `observer` of every interaction callback and every message created
+    /// from now on (replacing any observer set before). It runs under the
+    /// emulator's lock: it must be quick and must not call the emulator.
+    pub fn observe(&self, observer: impl Fn(&Observed) + Send + Sync + 'static) {
+        self.shared.lock().observer = Some(Arc::new(observer));
     }
 
     // ------------------------------------------------------------- acting as people

@@ -987,6 +987,14 @@ fn callback(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply {
     });
     rec.original = original;
     rec.modal = modal;
+    let after = rec.created.elapsed();
+    if let Some(observer) = &st.observer {
+        observer(&super::observe::Observed::Callback {
+            interaction: id,
+            kind,
+            after,
+        });
+    }
     if let (Some(m), Some(original)) = (st.messages.get_mut(&original.unwrap_or(0)), original) {
         // Now that the response exists, its metadata can name it.
         m.json["interaction_metadata"]["original_response_message_id"] =

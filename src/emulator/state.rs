@@ -219,6 +219,8 @@ pub(crate) struct State {
     pub(crate) gateway_url: String,
     last_id: u64,
     rng: u64,
+    /// Told of callbacks and new messages (the load tool).
+    pub(crate) observer: Option<super::observe::Observer>,
 }
 
 /// The current time as Discord writes timestamps (RFC 3339, UTC, microseconds).
@@ -280,6 +282,7 @@ impl State {
             gateway_url,
             last_id: 0,
             rng: seed | 1,
+            observer: None,
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {
             if u.id == 0 {
@@ -1009,6 +1012,9 @@ impl State {
             if flags & FLAG_EPHEMERAL == 0 {
                 channel.last_message_id = Some(id);
             }
+        }
+        if let (Some(observer), Some(rec)) = (&self.observer, self.messages.get(&id)) {
+            observer(&super::observe::message(&rec.json, author_id));
         }
         if flags & FLAG_EPHEMERAL == 0 {
             let d = self.gateway_message(id);

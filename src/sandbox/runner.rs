@@ -329,6 +329,20 @@ impl Sandbox {
                 self.start_bot().await?;
                 Ok("bot restarted on the same data".into())
             }
+            Step::Down(by) => {
+                self.settle().await?;
+                self.stop().await;
+                let back = self
+                    .clock
+                    .now()
+                    .saturating_add(*by)
+                    .unwrap_or(self.clock.now());
+                self.clock.set(back);
+                self.start_bot().await?;
+                // What fell due while it was down happens now, once.
+                self.advance(SignedDuration::ZERO).await?;
+                Ok(format!("bot was down; back at {back}"))
+            }
             Step::Fault(fault) => {
                 match fault {
                     Fault::DropGateway => self.emulator.drop_gateway(),
@@ -762,6 +776,7 @@ pub fn help() -> String {
          \x20 expect no violations            Discord would have accepted every request\n\
          \x20 advance 2h                      move the clock\n\
          \x20 restart                         stop the bot and start it again on the same data\n\
+         \x20 down 40m                        the bot is down that long (no timer fires), then starts again\n\
          \x20 fault drop-gateway|reconnect|invalid-session|429 POST /channels/ [N]|500 ...\n\
          People:\n",
     );

@@ -105,6 +105,9 @@ pub enum Step {
     Say(String),
     Advance(SignedDuration),
     Restart,
+    /// The bot is down for a while: stopped, the clock moves on with no
+    /// timer firing, then it starts again on the same data.
+    Down(SignedDuration),
     Fault(Fault),
     Expect {
         place: Place,
@@ -233,6 +236,10 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
                 Step::Advance(duration(one(rest, "advance DURATION (e.g. 2h, 30m, 1d)")?)?)
             }
             "restart" => Step::Restart,
+            "down" => Step::Down(duration(one(
+                rest,
+                "down DURATION (e.g. 40m): the bot is down that long",
+            )?)?),
             "fault" => Step::Fault(fault(rest)?),
             "expect" => expect(rest)?,
             "show" => Step::Show(place(rest)?.0),
@@ -240,7 +247,7 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
             other => {
                 return Err(format!(
                     "unknown step `{other}`; steps are: as, in, /command, click, submit, track, \
-                     say, dm, edit, attach, advance, restart, fault, expect, show, help"
+                     say, dm, edit, attach, advance, restart, down, fault, expect, show, help"
                 ));
             }
         }

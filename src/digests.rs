@@ -1,0 +1,306 @@
+//! Daily digests, exactly once: [`DigestTimer`] records a once-only mark
+//! with its `Effect::Digest` (or `Effect::LeadDigest`) at each client's
+//! configured local time; the outbox delivers it like any effect. The mark
+//! is the digest's key (`digest:ACME:internal:2026-11-28`), so a timer
+//! fired twice, or again after a restart, records nothing twice; a digest
+//! whose time passed while Ponte was down is recorded when the timer next
+//! fires that same local day, marked late. Older missed digests are not
+//! caught up: the next day's digest covers their time (`since` is the last
+//! digest that was recorded).
+//!
+//! [`read_client`] reads what a digest is built from: the open tasks of a
+//! client, and the finished ones that changed since the last digest, each
+//! with its history.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::config::{Config, DigestSchedule};
+use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
+use crate::domain::effect::{
+    Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
+};
+use crate::domain::{BusinessCalendar, ClientKey, Side, Status};
+use crate::store::{Mark, Store, StoreError, TaskFilter, TaskQuery};
+use crate::timers::{BoxFuture, Timer, TimerError};
+
+/// A digest recorded this long after its time is late.
+const LATE_AFTER: SignedDuration = SignedDuration::from_mins(2);
+
+/// Records each digest once, at its time.
+pub struct DigestTimer<S: Store> {
+    pub store: Arc<S>,
+    pub config: Arc<Config>,
+}
+
+impl<S: Store> Timer for DigestTimer<S> {
+    fn name(&self) -> &'static str {
+        "digests"
+    }
+
+    fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
+        let store = self.store.clone();
+        let config = self.config.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || fire(&*store, &config, now))
+                .await
+                .map_err(|e| TimerError(format!("the digest timer stopped: {e}")))?
+                .map_err(|e| TimerError(e.to_string()))
+        })
+    }
+}
+
+/// Records the digests due at `now` (sled: call it off the async runtime);
+/// when the next one is due.
+pub fn fire(
+    store: &dyn Store,
+    config: &Config,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let mut next: Option<Timestamp> = None;
+    let mut soonest = |at: Option<Timestamp>| {
+        if let Some(at) = at {
+            next = Some(next.map_or(at, |n: Timestamp| n.min(at)));
+        }
+    };
+    for client in config.clients() {
+        let schedule = &client.digest.schedule;
+        for &side in &client.digest.sides {
+            if let Some((date, due)) = due_today(schedule, &client.calendar, now) {
+                let key = digest_key(&client.key, side, date);
+                let since = store
+                    .last_mark(&digest_prefix(&client.key, side))?
+                    .map(|m| m.at);
+                let late = now.duration_since(due) > LATE_AFTER;
+                // A deployment's very first digest is not caught up late.
+                if store.mark(&key)?.is_none() && (since.is_some() || !late) {
+                    let effect = Effect::Digest {
+                        client: client.key.clone(),
+                        side,
+                        date,
+                        due,
+                        since,
+                        late,
+                    };
+                    if store.commit_mark(&Mark { key, at: due }, &[effect])? {
+                        tracing::info!(client = %client.key, %side, %date, "digest recorded");
+                    }
+                }
+            }
+            soonest(schedule.next_after(now, &client.calendar));
+        }
+    }
+    if let Some(lead) = &config.msp().digest {
+        if let Some((date, due)) = due_today(&lead.schedule, &lead.calendar, now) {
+            let key = lead_digest_key(date);
+            let since = store.last_mark(LEAD_DIGEST_PREFIX)?.map(|m| m.at);
+            let late = now.duration_since(due) > LATE_AFTER;
+            if store.mark(&key)?.is_none() && (since.is_some() || !late) {
+                let effect = Effect::LeadDigest {
+                    date,
+                    due,
+                    since,
+                    late,
+                };
+                store.commit_mark(&Mark { key, at: due }, &[effect])?;
+            }
+        }
+        soonest(lead.schedule.next_after(now, &lead.calendar));
+    }
+    Ok(next)
+}
+
+/// Today's digest (local date of `now`) if its time has come.
+fn due_today(
+    schedule: &DigestSchedule,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> Option<(jiff::civil::Date, Timestamp)> {
+    let today = calendar.tz().to_datetime(now).date();
+    schedule
+        .latest_due(now, calendar)
+        .filter(|(date, _)| *date == today)
+}
+
+/// How many tasks a store listing returns at once.
+const PAGE: usize = 500;
+
+/// The tasks a digest of `client` since `since` is built from: every open
+/// task, and every finished one changed after `since` (all finished ones
+/// when `None`... bounded by the last 24 hours before `now`), with their
+/// histories. Blocking (sled).
+pub fn read_client(
+    store: &dyn Store,
+    client: &ClientKey,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Vec<Tracked>, StoreError> {
+    let since = since.unwrap_or_else(|| now - SignedDuration::from_hours(24));
+    let mut out = Vec::new();
+    let finished = vec![Status::Resolved, Status::Closed, Status::Cancelled];
+    for (filter, changed_only) in [
+        (TaskFilter::open(), false),
+        (TaskFilter::Status(finished), true),
+    ] {
+        let mut after = None;
+        loop {
+            let page = store.list(&TaskQuery {
+                client: client.clone(),
+                filter: filter.clone(),
+                after,
+                limit: PAGE,
+            })?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.number());
+            let full = page.len() == PAGE;
+            for task in page {
+                if changed_only && task.updated_at <= since {
+                    continue;
+                }
+                let events = store.events(&task.id)?;
+                out.push(Tracked { task, events });
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Builds the digest of one side of one client from the store (blocking).
+pub fn client_digest(
+    store: &dyn Store,
+    config: &Config,
+    client: &ClientKey,
+    side: Side,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Option<Digest>, StoreError> {
+    let Some(conf) = config.client(client) else {
+        return Ok(None);
+    };
+    let tasks = read_client(store, client, since, now)?;
+    let spec = DigestSpec {
+        client,
+        side,
+        since,
+        now,
+        targets: &conf.sla,
+        calendar: &conf.calendar,
+    };
+    Ok(Some(digest::build(&spec, &tasks)))
+}
+
+/// The MSP lead's digest: the MSP side of every client (blocking).
+pub fn lead_digest(
+    store: &dyn Store,
+    config: &Config,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<LeadDigest, StoreError> {
+    let mut clients = Vec::new();
+    for client in config.clients() {
+        if let Some(d) = client_digest(store, config, &client.key, Side::Msp, since, now)? {
+            clients.push(d);
+        }
+    }
+    Ok(LeadDigest { now, clients })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{OutboxEntry, SledStore};
+
+    fn config() -> Config {
+        Config::from_toml_str(crate::sandbox::cast::CONFIG, "example").unwrap()
+    }
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn digests(store: &SledStore) -> Vec<(String, bool)> {
+        let due: Vec<OutboxEntry> = store.outbox_due(t("2030-01-01T00:00:00Z"), 100).unwrap();
+        due.into_iter()
+            .filter_map(|e| match &e.effect {
+                Effect::Digest { late, .. } | Effect::LeadDigest { late, .. } => {
+                    Some((e.effect.key(), *late))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_digest_is_recorded_once_at_its_local_time_across_the_dst_change() {
+        let store = SledStore::open_temporary().unwrap();
+        let config = config();
+        // Friday 27 March 2026, 07:29 UTC = 08:29 in Rome: nothing due yet
+        // (the lead's 08:00 Berlin digest was due at 07:00, before the
+        // deployment existed: not caught up late).
+        let next = fire(&store, &config, t("2026-03-27T07:29:00Z")).unwrap();
+        assert_eq!(next, Some(t("2026-03-27T07:30:00Z")));
+        assert!(digests(&store).is_empty());
+        fire(&store, &config, t("2026-03-27T07:30:00Z")).unwrap();
+        fire(&store, &config, t("2026-03-27T07:30:00Z")).unwrap();
+        let friday = digests(&store);
+        assert!(
+            friday.contains(&("digest:ACME:internal:2026-03-27".into(), false)),
+            "{friday:?}"
+        );
+        assert!(
+            friday.contains(&("digest:ACME:msp:2026-03-27".into(), false)),
+            "{friday:?}"
+        );
+        assert_eq!(
+            friday
+                .iter()
+                .filter(|(k, _)| k.starts_with("digest:ACME:"))
+                .count(),
+            2
+        );
+        // No digest on the weekend; after the DST change (29 March) 08:30
+        // in Rome is 06:30 UTC on Monday.
+        let next = fire(&store, &config, t("2026-03-28T12:00:00Z")).unwrap();
+        assert!(next.is_some_and(|n| n <= t("2026-03-30T06:30:00Z")));
+        fire(&store, &config, t("2026-03-30T06:29:00Z")).unwrap();
+        assert!(
+            !digests(&store)
+                .iter()
+                .any(|(k, _)| k == "digest:ACME:msp:2026-03-30")
+        );
+        // Down at 06:30, back at 07:10 UTC: recorded once, late.
+        fire(&store, &config, t("2026-03-30T07:10:00Z")).unwrap();
+        fire(&store, &config, t("2026-03-30T07:11:00Z")).unwrap();
+        let monday: Vec<_> = digests(&store)
+            .into_iter()
+            .filter(|(k, _)| k == "digest:ACME:msp:2026-03-30")
+            .collect();
+        assert_eq!(monday, [("digest:ACME:msp:2026-03-30".to_owned(), true)]);
+        let since = store.last_mark("digest:ACME:msp:").unwrap().map(|m| m.at);
+        assert_eq!(since, Some(t("2026-03-30T06:30:00Z")));
+    }
+
+    #[test]
+    fn no_digest_on_a_holiday() {
+        let store = SledStore::open_temporary().unwrap();
+        let config = config();
+        // 8 December 2026 is a holiday for ACME (a Tuesday).
+        fire(&store, &config, t("2026-12-07T07:30:00Z")).unwrap();
+        fire(&store, &config, t("2026-12-08T12:00:00Z")).unwrap();
+        let keys: Vec<String> = digests(&store).into_iter().map(|(k, _)| k).collect();
+        assert!(
+            keys.contains(&"digest:ACME:msp:2026-12-07".to_owned()),
+            "{keys:?}"
+        );
+        assert!(
+            !keys
+                .iter()
+                .any(|k| k.starts_with("digest:ACME:") && k.ends_with("2026-12-08")),
+            "{keys:?}"
+        );
+    }
+}

@@ -1,0 +1,273 @@
+//! Digests: what a side of a client needs to know in the morning, built
+//! from tasks and their events at `now`. Pure: the caller reads the store
+//! and says since when (the last digest) and for whom.
+//!
+//! A digest for `side` shows: tasks created since the last digest, tasks
+//! closed (resolved, closed or cancelled) since then, open tasks grouped by
+//! whose move it is with their age, SLA clocks at risk and breached,
+//! escalations acknowledged since then, approvals waiting, and who is
+//! waiting on whom ("waiting on you", naming the assignee or the
+//! requester). The only free text it carries is each open task's latest
+//! comment that `side` may see: an internal note of the other side never
+//! appears in it.
+
+use std::collections::BTreeMap;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::calendar::BusinessCalendar;
+use super::event::{Event, EventKind};
+use super::ids::{ClientKey, PersonId, TaskId};
+use super::people::Side;
+use super::sla::{ClockState, Holder, SlaTargets, clocks};
+use super::task::{Approval, Priority, Status, Task};
+
+/// A task and its history, as read from the store.
+#[derive(Clone, Debug)]
+pub struct Tracked {
+    pub task: Task,
+    pub events: Vec<Event>,
+}
+
+/// One task in a digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub id: TaskId,
+    pub title: String,
+    pub priority: Priority,
+    pub status: Status,
+    /// Since the task was created (wall-clock time).
+    pub age: SignedDuration,
+    pub assignee: Option<PersonId>,
+    /// The latest comment the reader's side may see, if any.
+    pub last_comment: Option<String>,
+}
+
+/// An SLA clock of the reader's side that needs attention.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlaLine {
+    pub line: Line,
+    /// First response (`true`) or resolution.
+    pub first_response: bool,
+    pub percent_used: u32,
+    /// When it breached, or will breach if nothing changes.
+    pub breach_at: Option<Timestamp>,
+}
+
+/// The digest of one side of one client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digest {
+    pub client: ClientKey,
+    pub side: Side,
+    pub since: Option<Timestamp>,
+    pub now: Timestamp,
+    pub new: Vec<Line>,
+    pub closed: Vec<Line>,
+    /// Open tasks by whose move it is; the reader's side first.
+    pub open: Vec<(Holder, Vec<Line>)>,
+    pub at_risk: Vec<SlaLine>,
+    pub breached: Vec<SlaLine>,
+    /// Tasks whose escalation was acknowledged since the last digest.
+    pub escalations: Vec<Line>,
+    /// Tasks waiting for the IT manager's approval.
+    pub approvals: Vec<Line>,
+    /// Who has tasks waiting on them: assignees of the reader's side's
+    /// moves (or nobody, `None`, for unassigned ones) and requesters.
+    pub waiting_on: Vec<(Option<PersonId>, Vec<TaskId>)>,
+}
+
+impl Digest {
+    /// Nothing happened and nothing is open.
+    pub fn is_empty(&self) -> bool {
+        self.new.is_empty() && self.closed.is_empty() && self.open.is_empty()
+    }
+
+    /// How many tasks are open.
+    pub fn open_count(&self) -> usize {
+        self.open.iter().map(|(_, l)| l.len()).sum()
+    }
+}
+
+/// What a digest is built with.
+pub struct DigestSpec<'a> {
+    pub client: &'a ClientKey,
+    pub side: Side,
+    /// The last digest's time; `None` for the first one (then the last
+    /// 24 hours count as new).
+    pub since: Option<Timestamp>,
+    pub now: Timestamp,
+    pub targets: &'a SlaTargets,
+    pub calendar: &'a BusinessCalendar,
+}
+
+/// Builds the digest of `spec.side` for `spec.client` from `tasks` (other
+/// clients' tasks are ignored).
+pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Tracked>) -> Digest {
+    let since = spec
+        .since
+        .unwrap_or_else(|| spec.now - SignedDuration::from_hours(24));
+    let mut digest = Digest {
+        client: spec.client.clone(),
+        side: spec.side,
+        since: spec.since,
+        now: spec.now,
+        new: Vec::new(),
+        closed: Vec::new(),
+        open: Vec::new(),
+        at_risk: Vec::new(),
+        breached: Vec::new(),
+        escalations: Vec::new(),
+        approvals: Vec::new(),
+        waiting_on: Vec::new(),
+    };
+    let mut open: BTreeMap<u8, (Holder, Vec<Line>)> = BTreeMap::new();
+    let mut waiting: BTreeMap<Option<u64>, Vec<TaskId>> = BTreeMap::new();
+    for tracked in tasks {
+        let task = &tracked.task;
+        if task.id.client() != spec.client {
+            continue;
+        }
+        let line = line(tracked, spec.side, spec.now);
+        let involved = task.handling_side == spec.side || task.asking_side == spec.side;
+        if task.created_at > since && task.created_at <= spec.now && involved {
+            digest.new.push(line.clone());
+        }
+        if !task.status.is_open() {
+            if involved && closed_since(tracked, since) {
+                digest.closed.push(line);
+            }
+            continue;
+        }
+        let holder = Holder::of(task);
+        let mine = holder == Holder::Side(spec.side);
+        if involved || mine {
+            let rank = match holder {
+                Holder::Side(s) if s == spec.side => 0,
+                Holder::Side(_) => 1,
+                Holder::Requester => 2,
+                Holder::Nobody => 3,
+            };
+            open.entry(rank)
+                .or_insert_with(|| (holder, Vec::new()))
+                .1
+                .push(line.clone());
+        }
+        if mine {
+            // The assignee is the handling side's: while the other side is
+            // waited on (or asked for approval), nobody there is named yet.
+            let who = task.assignee.filter(|_| task.handling_side == spec.side);
+            waiting
+                .entry(who.map(|p| p.0))
+                .or_default()
+                .push(task.id.clone());
+        } else if holder == Holder::Requester && task.asking_side == spec.side {
+            waiting
+                .entry(Some(task.requester.0))
+                .or_default()
+                .push(task.id.clone());
+        }
+        if matches!(task.approval, Approval::Pending { .. }) && involved {
+            digest.approvals.push(line.clone());
+        }
+        if involved
+            && tracked.events.iter().any(|e| {
+                matches!(e.kind, EventKind::Acknowledged) && e.at > since && e.at <= spec.now
+            })
+        {
+            digest.escalations.push(line.clone());
+        }
+        if let Ok(status) = clocks(&tracked.events, spec.targets, spec.calendar, spec.now) {
+            if let Some(sla) = status.side(spec.side) {
+                let candidates = sla
+                    .first_response
+                    .iter()
+                    .map(|c| (true, c))
+                    .chain([(false, &sla.resolution)]);
+                for (first_response, clock) in candidates {
+                    if clock.stopped_at.is_some() {
+                        continue;
+                    }
+                    let entry = SlaLine {
+                        line: line.clone(),
+                        first_response,
+                        percent_used: clock.percent_used,
+                        breach_at: clock.breach_at,
+                    };
+                    match clock.state {
+                        ClockState::Breached => digest.breached.push(entry),
+                        ClockState::AtRisk => digest.at_risk.push(entry),
+                        ClockState::Ok => {}
+                    }
+                }
+            }
+        }
+    }
+    digest.open = open.into_values().collect();
+    for (_, lines) in &mut digest.open {
+        lines.sort_by(|a, b| (a.priority, b.age).cmp(&(b.priority, a.age)));
+    }
+    for list in [
+        &mut digest.new,
+        &mut digest.closed,
+        &mut digest.escalations,
+        &mut digest.approvals,
+    ] {
+        list.sort_by_key(|l| l.id.number());
+    }
+    for list in [&mut digest.at_risk, &mut digest.breached] {
+        list.sort_by(|a, b| {
+            (a.breach_at, a.line.id.number()).cmp(&(b.breach_at, b.line.id.number()))
+        });
+    }
+    digest.waiting_on = waiting
+        .into_iter()
+        .map(|(who, mut ids)| {
+            ids.sort_by_key(TaskId::number);
+            (who.map(PersonId), ids)
+        })
+        .collect();
+    digest
+}
+
+fn line(tracked: &Tracked, side: Side, now: Timestamp) -> Line {
+    let task = &tracked.task;
+    let last_comment = tracked.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Commented { body, visibility } if visibility.visible_to(side) => {
+            Some(body.clone())
+        }
+        _ => None,
+    });
+    Line {
+        id: task.id.clone(),
+        title: task.title.clone(),
+        priority: task.priority,
+        status: task.status,
+        age: now.duration_since(task.created_at),
+        assignee: task.assignee,
+        last_comment,
+    }
+}
+
+/// Whether the task became resolved, closed or cancelled after `since`.
+fn closed_since(tracked: &Tracked, since: Timestamp) -> bool {
+    tracked.events.iter().rev().any(|e| {
+        e.at > since
+            && matches!(
+                e.kind,
+                EventKind::StatusChanged {
+                    to: Status::Resolved | Status::Closed | Status::Cancelled,
+                    ..
+                }
+            )
+    })
+}
+
+/// The MSP lead's digest: the MSP side's digest of every client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadDigest {
+    pub now: Timestamp,
+    pub clients: Vec<Digest>,
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
