@@ -357,14 +357,25 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
         .unwrap();
     let response = handle.response(wait).await.unwrap();
     assert!(format!("{response:?}").contains("ACME-1"), "{response:?}");
-    let (status, metrics) = get("/metrics").await;
+    // The count is recorded once serenity's call returns, a moment after
+    // the emulator has seen the answer: poll, generously.
+    let (mut status, mut metrics, mut answered) = (0, String::new(), 0);
+    for _ in 0..300 {
+        (status, metrics) = get("/metrics").await;
+        answered = metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("ponte_interactions_total{kind=\"command\",outcome=\"answered\"}")
+            })
+            .and_then(|l| l.rsplit_once(' '))
+            .and_then(|(_, n)| n.parse::<u64>().ok())
+            .unwrap();
+        if answered >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(status, 200);
-    let answered = metrics
-        .lines()
-        .find(|l| l.starts_with("ponte_interactions_total{kind=\"command\",outcome=\"answered\"}"))
-        .and_then(|l| l.rsplit_once(' '))
-        .and_then(|(_, n)| n.parse::<u64>().ok())
-        .unwrap();
     assert!(answered >= 1, "{metrics}");
     assert!(metrics.contains("ponte_outbox_depth "), "{metrics}");
     assert!(metrics.contains("ponte_gateway_connected 1"), "{metrics}");

@@ -80,4 +80,6 @@ scenarios! {
     task_escalate,
     oncall_override,
     snooze,
+    // Reliability (issue 8).
+    faults_for_a_minute,
 }
