@@ -38,8 +38,8 @@ pub struct Escalator<S: Store> {
     pub config: Arc<Config>,
 }
 
-/// Ponte's timer, acting for the MSP.
-fn ponte() -> Actor {
+/// Ponte's timers, acting for the MSP (escalations, handovers).
+pub(crate) fn ponte() -> Actor {
     Actor {
         person: PersonId(0),
         side: Side::Msp,

@@ -14,7 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
 use crate::domain::effect::Effect;
-use crate::domain::{Actor, ClientScope, PersonId, Role, RoleSet, Side, Status, TaskId};
+use crate::domain::{Side, Status, TaskId};
 use crate::engine::Ledger;
 use crate::store::{Mark, Store, TaskFilter, TaskQuery};
 use crate::timers::{BoxFuture, Timer, TimerError};
@@ -27,14 +27,7 @@ pub struct Handovers<S: Store> {
     pub config: Arc<Config>,
 }
 
-fn ponte() -> Actor {
-    Actor {
-        person: PersonId(0),
-        side: Side::Msp,
-        roles: RoleSet::empty().with(Role::MspEngineer),
-        clients: ClientScope::All,
-    }
-}
+use crate::escalator::ponte;
 
 fn failed(what: &'static str) -> impl Fn(String) -> TimerError {
     move |e| TimerError(format!("{what}: {e}"))

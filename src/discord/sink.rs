@@ -104,7 +104,7 @@ impl<S: Store> ChatSink<S> {
                     .chat
                     .channel
                     .unwrap_or_else(|| client.channels.requests.get());
-                let (message, thread) = self.post_card(&renderer, &task, channel).await?;
+                let (message, thread) = self.post_card(&renderer, &task, channel, "card").await?;
                 self.link(&mut task, channel, message, thread).await?;
                 thread
             }
@@ -154,16 +154,18 @@ impl<S: Store> ChatSink<S> {
             .map_err(failed("posting a message"))
     }
 
-    /// Posts a task's card and opens its thread; returns both ids.
+    /// Posts a task's card and opens its thread; returns both ids. `what`
+    /// (`card`, `mirror`) keeps the nonces of the two cards of a task apart.
     async fn post_card(
         &self,
         renderer: &Renderer<'_>,
         task: &Task,
         channel: u64,
+        what: &str,
     ) -> Result<(u64, u64), DeliveryError> {
         let card = renderer.card_message(task);
         let message = self
-            .post(channel, &card, &format!("card:{}", task.id))
+            .post(channel, &card, &format!("{what}:{}", task.id))
             .await?;
         let thread = match ChannelId::new(channel)
             .create_thread_from_message(
@@ -177,7 +179,7 @@ impl<S: Store> ChatSink<S> {
             // A thread started from a message has that message's id; if it
             // exists already (a repeated delivery), use it.
             Err(e) => {
-                tracing::warn!(task = %task.id, error = %e, "thread not created; assuming it exists");
+                tracing::warn!(task = %task.id, error = %e, what, "thread not created; assuming it exists");
                 message.get()
             }
         };
@@ -343,28 +345,11 @@ impl<S: Store> ChatSink<S> {
                     messages: &self.messages,
                     lang: self.mirror_lang(client, channel),
                 };
-                let card = renderer.card_message(task);
-                let message = self
-                    .post(channel, &card, &format!("mirror:{}", task.id))
-                    .await?;
-                let thread = match ChannelId::new(channel)
-                    .create_thread_from_message(
-                        &self.http,
-                        message,
-                        CreateThread::new(renderer.thread_name(task)),
-                    )
-                    .await
-                {
-                    Ok(thread) => thread.id.get(),
-                    Err(e) => {
-                        tracing::warn!(task = %task.id, error = %e, "mirror thread not created; assuming it exists");
-                        message.get()
-                    }
-                };
+                let (message, thread) = self.post_card(&renderer, task, channel, "mirror").await?;
                 let chat = ChatRef {
                     channel: Some(channel),
                     thread: Some(thread),
-                    message: Some(message.get()),
+                    message: Some(message),
                 };
                 let request = Request {
                     actor: ponte(),
@@ -373,7 +358,7 @@ impl<S: Store> ChatSink<S> {
                         task: task.id.clone(),
                         command: Command::LinkMirror(chat),
                     },
-                    key: Some(format!("mirror-link:{}:{}", task.id, message.get())),
+                    key: Some(format!("mirror-link:{}:{}", task.id, message)),
                 };
                 match self.ledger.submit(request).await {
                     Ok(outcome) => *task = outcome.task,
