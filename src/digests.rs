@@ -17,6 +17,7 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::{Config, DigestSchedule};
+use crate::domain::chart::{CHART_DAYS, ChartData};
 use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
 use crate::domain::effect::{
     Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
@@ -112,7 +113,7 @@ pub fn fire(
 }
 
 /// Today's digest (local date of `now`) if its time has come.
-fn due_today(
+pub(crate) fn due_today(
     schedule: &DigestSchedule,
     calendar: &BusinessCalendar,
     now: Timestamp,
@@ -207,6 +208,55 @@ pub fn lead_digest(
         }
     }
     Ok(LeadDigest { now, clients })
+}
+
+/// The chart of one client's last [`CHART_DAYS`] days as of `now`, in the
+/// client's time zone (blocking): its open tasks and those finished since
+/// the window began.
+pub fn client_chart(
+    store: &dyn Store,
+    config: &Config,
+    client: &ClientKey,
+    now: Timestamp,
+) -> Result<ChartData, StoreError> {
+    let tz = config
+        .client(client)
+        .map_or(jiff::tz::TimeZone::UTC, |c| c.calendar.tz().clone());
+    let mut chart = ChartData::empty(&tz, now);
+    add_to_chart(store, config, client, &tz, now, &mut chart)?;
+    Ok(chart)
+}
+
+/// The chart across every client, in the lead's time zone `tz` (blocking).
+pub fn lead_chart(
+    store: &dyn Store,
+    config: &Config,
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> Result<ChartData, StoreError> {
+    let mut chart = ChartData::empty(tz, now);
+    for client in config.clients() {
+        add_to_chart(store, config, &client.key, tz, now, &mut chart)?;
+    }
+    Ok(chart)
+}
+
+fn add_to_chart(
+    store: &dyn Store,
+    config: &Config,
+    client: &ClientKey,
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+    chart: &mut ChartData,
+) -> Result<(), StoreError> {
+    let Some(conf) = config.client(client) else {
+        return Ok(());
+    };
+    // A day more than the window, for time zones east of the client's.
+    let window = SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1));
+    let tasks = read_client(store, client, Some(now - window), now)?;
+    chart.add(tz, now, &conf.sla, &conf.calendar, &tasks);
+    Ok(())
 }
 
 #[cfg(test)]

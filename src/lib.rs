@@ -24,3 +24,6 @@ pub mod sandbox;
 pub mod store;
 pub mod timers;
 pub mod transfer;
+// Issue 6, digests: the chart image and personal digests by DM.
+pub mod chart;
+pub mod personal_digests;

@@ -219,6 +219,8 @@ impl<S: Store> Bot<S> {
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
             Intent::DigestPreview => self.digest_preview(lang, &who).await,
+            Intent::DigestSubscribe => self.digest_subscribe(lang, &who, true).await,
+            Intent::DigestUnsubscribe => self.digest_subscribe(lang, &who, false).await,
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {

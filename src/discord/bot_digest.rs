@@ -9,6 +9,8 @@ use crate::domain::UserError;
 use crate::domain::effect::digest_prefix;
 use crate::engine::{InternalError, PonteError};
 use crate::i18n::Lang;
+use crate::domain::Side;
+use crate::personal_digests::Change;
 use crate::store::Store;
 
 impl<S: Store> Bot<S> {
@@ -57,5 +59,41 @@ impl<S: Store> Bot<S> {
             }
         }
         Ok(Answer::Reply(Reply::ephemeral(content)))
+    }
+}
+
+/// `/digest subscribe` and `/digest unsubscribe`: a personal digest by
+/// direct message (see `crate::personal_digests`), answered privately in
+/// the person's language. A client's person is subscribed for the client
+/// of the place; the MSP's people for every client.
+impl<S: Store> Bot<S> {
+    pub(super) async fn digest_subscribe(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        subscribe: bool,
+    ) -> Result<Answer, PonteError> {
+        let side = who.actor.side;
+        let client = match side {
+            Side::Internal => Some(who.client.clone().ok_or(UserError::ClientNeeded)?),
+            Side::Msp => None,
+        };
+        let want = subscribe.then_some((side, client, lang));
+        let store = self.ledger.store().clone();
+        let person = who.actor.person;
+        let now = self.clock.now();
+        let change = tokio::task::spawn_blocking(move || {
+            crate::personal_digests::set(&*store, person, want, now)
+        })
+        .await
+        .map_err(|e| PonteError::Internal(InternalError::log("digest subscription", &e)))?
+        .map_err(|e| PonteError::Internal(InternalError::log("digest subscription", &e)))?;
+        let id = match (subscribe, change) {
+            (true, Change::Done) => "digest-subscribed",
+            (true, Change::Already) => "digest-already-subscribed",
+            (false, Change::Done) => "digest-unsubscribed",
+            (false, Change::Already) => "digest-not-subscribed",
+        };
+        Ok(Answer::Reply(Reply::ephemeral(self.messages.text(lang, id, &[]))))
     }
 }

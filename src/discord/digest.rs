@@ -242,3 +242,6 @@ impl Renderer<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// A person's own digest and the chart legend.
+mod personal;

@@ -149,6 +149,10 @@ pub enum Intent {
     Help,
     /// `/digest preview`: the reader's side's digest now, ephemerally.
     DigestPreview,
+    /// `/digest subscribe`: a personal digest by DM each digest morning.
+    DigestSubscribe,
+    /// `/digest unsubscribe`: no more personal digests.
+    DigestUnsubscribe,
     Change {
         task: TaskId,
         change: ChangeDraft,
@@ -213,6 +217,8 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("maintenance", Some("start")),
     ("maintenance", Some("end")),
     ("digest", Some("preview")),
+    ("digest", Some("subscribe")),
+    ("digest", Some("unsubscribe")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -349,6 +355,8 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("maintenance", Some("start")) => maintenance_start(interaction),
             ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
             ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview),
+            ("digest", Some("subscribe")) => Parsed::Ok(Intent::DigestSubscribe),
+            ("digest", Some("unsubscribe")) => Parsed::Ok(Intent::DigestUnsubscribe),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {

@@ -145,6 +145,12 @@ pub async fn start<S: Store>(
         store: store.clone(),
         config: config.clone(),
     }));
+    // Personal digests by DM (`/digest subscribe`): once per subscriber
+    // and day, at their digest time.
+    timers.add(Arc::new(crate::personal_digests::PersonalDigestTimer {
+        store: store.clone(),
+        config: config.clone(),
+    }));
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),

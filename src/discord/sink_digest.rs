@@ -6,10 +6,14 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serenity::all::UserId;
+use serenity::all::{ChannelId, CreateAttachment, CreateMessage, Nonce, UserId};
 
-use super::render::{Renderer, Reply};
-use super::sink::ChatSink;
+use super::edge::allowed_mentions;
+use super::render::{Renderer, Reply, limits};
+use super::sink::{ChatSink, nonce};
+use crate::domain::PersonId;
+use crate::domain::chart::ChartData;
+use crate::i18n::Lang;
 use crate::config::LeadTarget;
 use crate::domain::effect::Effect;
 use crate::domain::{ClientKey, Side};
@@ -40,8 +44,10 @@ impl<S: Store> ChatSink<S> {
         let store = self.ledger.store().clone();
         let config = self.config.clone();
         let key = client.clone();
-        let digest = tokio::task::spawn_blocking(move || {
-            crate::digests::client_digest(&*store, &config, &key, side, since, due)
+        let (digest, chart) = tokio::task::spawn_blocking(move || {
+            let digest = crate::digests::client_digest(&*store, &config, &key, side, since, due)?;
+            let chart = crate::digests::client_chart(&*store, &config, &key, due)?;
+            Ok::<_, crate::store::StoreError>((digest, chart))
         })
         .await
         .map_err(blocking_failed)?
@@ -57,7 +63,8 @@ impl<S: Store> ChatSink<S> {
             lang,
         };
         let messages = renderer.digest(&digest, &conf.name, late.then_some(due));
-        self.post_all(channel.get(), messages, &effect.key()).await
+        self.post_all_with_chart(channel.get(), messages, &effect.key(), chart, &renderer)
+            .await
     }
 
     pub(super) async fn deliver_lead_digest(
@@ -73,8 +80,11 @@ impl<S: Store> ChatSink<S> {
         };
         let store = self.ledger.store().clone();
         let config = self.config.clone();
-        let digest = tokio::task::spawn_blocking(move || {
-            crate::digests::lead_digest(&*store, &config, since, due)
+        let tz = lead.calendar.tz().clone();
+        let (digest, chart) = tokio::task::spawn_blocking(move || {
+            let digest = crate::digests::lead_digest(&*store, &config, since, due)?;
+            let chart = crate::digests::lead_chart(&*store, &config, &tz, due)?;
+            Ok::<_, crate::store::StoreError>((digest, chart))
         })
         .await
         .map_err(blocking_failed)?
@@ -99,7 +109,8 @@ impl<S: Store> ChatSink<S> {
                 .id
                 .get(),
         };
-        self.post_all(channel, messages, &effect.key()).await
+        self.post_all_with_chart(channel, messages, &effect.key(), chart, &renderer)
+            .await
     }
 
     async fn post_all(
@@ -116,5 +127,100 @@ impl<S: Store> ChatSink<S> {
             self.post(channel, &reply, &format!("{key}#{i}")).await?;
         }
         Ok(())
+    }
+
+    /// Posts a digest's messages, the first one with the chart attached
+    /// (drawn here; a chart that cannot be drawn is left out, the digest
+    /// still goes) and its legend. Same nonces as [`Self::post_all`].
+    async fn post_all_with_chart(
+        &self,
+        channel: u64,
+        mut messages: Vec<String>,
+        key: &str,
+        chart: ChartData,
+        renderer: &Renderer<'_>,
+    ) -> Result<(), DeliveryError> {
+        let png = match tokio::task::spawn_blocking(move || crate::chart::render_png(&chart)).await {
+            Ok(Ok(png)) => png,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, key, "digest chart not drawn");
+                return self.post_all(channel, messages, key).await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, key, "digest chart not drawn");
+                return self.post_all(channel, messages, key).await;
+            }
+        };
+        let legend = renderer.chart_legend();
+        let Some(first) = messages.first_mut() else {
+            return Ok(());
+        };
+        if first.chars().count() + 1 + legend.chars().count() <= limits::CONTENT {
+            first.push('\n');
+            first.push_str(&legend);
+        } else {
+            messages.insert(1, legend);
+        }
+        let mut rest = messages.into_iter().enumerate();
+        if let Some((i, content)) = rest.next() {
+            let message = CreateMessage::new()
+                .content(content)
+                .allowed_mentions(allowed_mentions(&[]))
+                .nonce(Nonce::String(nonce(&format!("{key}#{i}"))))
+                .enforce_nonce(true)
+                .add_file(CreateAttachment::bytes(png, crate::chart::FILE_NAME));
+            ChannelId::new(channel)
+                .send_message(&self.http, message)
+                .await
+                .map_err(|e| DeliveryError(format!("posting a digest with its chart: {e}")))?;
+        }
+        for (i, content) in rest {
+            let reply = Reply {
+                content,
+                ..Reply::default()
+            };
+            self.post(channel, &reply, &format!("{key}#{i}")).await?;
+        }
+        Ok(())
+    }
+
+    /// A subscriber's own digest, by direct message, in their language.
+    pub(super) async fn deliver_personal_digest(
+        &self,
+        effect: &Effect,
+        person: PersonId,
+        side: Side,
+        client: Option<&ClientKey>,
+        lang: &str,
+        due: Timestamp,
+        late: bool,
+    ) -> Result<(), DeliveryError> {
+        let store = self.ledger.store().clone();
+        let config = self.config.clone();
+        let key = client.cloned();
+        let digest = tokio::task::spawn_blocking(move || {
+            // Unsubscribed since it was recorded: nothing to send.
+            if crate::personal_digests::current(&*store, person)?.is_none() {
+                return Ok(None);
+            }
+            crate::personal_digests::build(&*store, &config, person, side, key.as_ref(), due)
+                .map(Some)
+        })
+        .await
+        .map_err(blocking_failed)?
+        .map_err(blocking_failed)?;
+        let Some(digest) = digest else { return Ok(()) };
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: Lang::from_locale(lang).unwrap_or(self.config.msp().language),
+        };
+        let messages = renderer.personal_digest(&digest, late.then_some(due));
+        let channel = UserId::new(person.0)
+            .create_dm_channel(&self.http)
+            .await
+            .map_err(|e| DeliveryError(format!("opening a personal digest's DM: {e}")))?
+            .id
+            .get();
+        self.post_all(channel, messages, &effect.key()).await
     }
 }

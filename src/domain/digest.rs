@@ -271,3 +271,6 @@ pub struct LeadDigest {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// A person's own digest (issue 6, `/digest subscribe`).
+pub mod personal;

@@ -30,6 +30,17 @@ pub fn lead_digest_key(date: Date) -> String {
     format!("{LEAD_DIGEST_PREFIX}{date}")
 }
 
+/// The once-only key of a person's own digest on a local date,
+/// `digest:person:42:2026-11-30`; it is also the digest's mark.
+pub fn personal_digest_key(person: PersonId, date: Date) -> String {
+    format!("{}{date}", personal_digest_prefix(person))
+}
+
+/// The prefix of [`personal_digest_key`] for one person.
+pub fn personal_digest_prefix(person: PersonId) -> String {
+    format!("digest:person:{}:", person.0)
+}
+
 /// The prefix of [`lead_digest_key`].
 pub const LEAD_DIGEST_PREFIX: &str = "digest-lead:";
 
@@ -96,6 +107,20 @@ pub enum Effect {
         since: Option<Timestamp>,
         late: bool,
     },
+    /// Send a subscribed person their own digest by direct message (issue
+    /// 6, `/digest subscribe`): what waits on them, of `client` only for a
+    /// client's person (`None`: every client, for the MSP's people), in
+    /// their language (`lang`, a code like `it`). See `Digest`.
+    PersonalDigest {
+        person: PersonId,
+        side: Side,
+        client: Option<ClientKey>,
+        lang: String,
+        date: Date,
+        due: Timestamp,
+        since: Option<Timestamp>,
+        late: bool,
+    },
 }
 
 impl Effect {
@@ -120,6 +145,7 @@ impl Effect {
                 client, side, date, ..
             } => digest_key(client, *side, *date),
             Effect::LeadDigest { date, .. } => lead_digest_key(*date),
+            Effect::PersonalDigest { person, date, .. } => personal_digest_key(*person, *date),
         }
     }
 
@@ -135,6 +161,7 @@ impl Effect {
             Effect::Handover { .. } => None,
             Effect::PagerUpdate { task, .. } => Some(task),
             Effect::Digest { .. } | Effect::LeadDigest { .. } => None,
+            Effect::PersonalDigest { .. } => None,
         }
     }
 }

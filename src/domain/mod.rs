@@ -24,6 +24,8 @@ pub mod sla;
 pub mod task;
 pub mod text;
 pub mod understand;
+// Issue 6: the digest chart's numbers.
+pub mod chart;
 
 pub use calendar::{BusinessCalendar, CalendarError};
 pub use command::{Command, NewTask, decide, decide_create, is_proposal};

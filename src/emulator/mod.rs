@@ -31,6 +31,7 @@ mod observe;
 mod rest;
 mod state;
 mod tls;
+mod upload;
 mod world;
 
 use std::io;
@@ -517,6 +518,12 @@ impl Emulator {
     }
 
     // ------------------------------------------------------------- reading
+
+    /// The bytes of a file the bot uploaded, by attachment id (the `id` of
+    /// an entry of a message's `attachments`).
+    pub fn attachment_bytes(&self, attachment: u64) -> Option<Vec<u8>> {
+        self.shared.lock().uploads.get(&attachment).cloned()
+    }
 
     /// The channel's messages, oldest first (not deleted, not ephemeral).
     pub fn messages(&self, channel: u64) -> Vec<Message> {

@@ -282,16 +282,32 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
         _ => None,
     };
 
+    // File uploads (issue 6's digest chart): a multipart form's payload_json
+    // is the body; its files are checked with the message (see `upload`).
+    let mut files: Vec<super::upload::Upload> = Vec::new();
     let body: Option<Value> = if bytes.is_empty() {
         None
     } else if content_type.starts_with("multipart/") {
-        let reply = Reply::error(
-            400,
-            50035,
-            "Invalid Form Body",
-            "multipart bodies (file uploads) are not supported by the emulator",
-        );
-        return finish(&shared, &method, &path, template, None, reply);
+        let form = match super::upload::parse(&content_type, &bytes) {
+            Ok(form) if template == Some("/channels/{channel_id}/messages") && method == "POST" => {
+                form
+            }
+            Ok(_) => {
+                let reply = Reply::error(
+                    400,
+                    50035,
+                    "Invalid Form Body",
+                    "file uploads are accepted only when creating a message",
+                );
+                return finish(&shared, &method, &path, template, None, reply);
+            }
+            Err(why) => {
+                let reply = Reply::error(400, 50035, "Invalid Form Body", why);
+                return finish(&shared, &method, &path, template, None, reply);
+            }
+        };
+        files = form.files;
+        Some(super::upload::normalize(form.payload.unwrap_or_else(|| json!({}))))
     } else {
         match serde_json::from_slice(&bytes) {
             Ok(v) => Some(v),
@@ -387,6 +403,7 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
             params: &params,
             query: &query,
             body: body.as_ref().unwrap_or(&Value::Null),
+            files: &files,
         };
         route_request(&mut st, &req, problems)
     };
@@ -483,6 +500,8 @@ struct Req<'a> {
     params: &'a [String],
     query: &'a HashMap<String, String>,
     body: &'a Value,
+    /// The files of a multipart upload (creating a message only).
+    files: &'a [super::upload::Upload],
 }
 
 impl Req<'_> {
@@ -567,13 +586,26 @@ fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply
                 return unknown_channel(req.param(0));
             }
             check::check_message(b, &[], true, &mut problems);
+            super::upload::check(b, req.files, &mut problems);
             if !problems.is_empty() {
                 return Reply::invalid(&problems);
             }
-            if is_empty_message(b) {
+            if is_empty_message(b) && req.files.is_empty() {
                 return empty_message();
             }
             let mut extra = Map::new();
+            if !req.files.is_empty() {
+                let mut kept = Vec::new();
+                for file in req.files {
+                    let id = st.next_id();
+                    st.uploads.insert(id, file.bytes.clone());
+                    kept.push((id, file));
+                }
+                extra.insert(
+                    "attachments".into(),
+                    super::upload::message_attachments(channel_id, &kept),
+                );
+            }
             let mut kind = 0;
             if let Some(reference) = b.get("message_reference").filter(|r| !r.is_null()) {
                 let target = id_of(&reference["message_id"]);

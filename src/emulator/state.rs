@@ -221,6 +221,8 @@ pub(crate) struct State {
     rng: u64,
     /// Told of callbacks and new messages (the load tool).
     pub(crate) observer: Option<super::observe::Observer>,
+    /// Files the bot uploaded, by attachment id.
+    pub(crate) uploads: HashMap<u64, Vec<u8>>,
 }
 
 /// The current time as Discord writes timestamps (RFC 3339, UTC, microseconds).
@@ -283,6 +285,7 @@ impl State {
             last_id: 0,
             rng: seed | 1,
             observer: None,
+            uploads: HashMap::new(),
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {
             if u.id == 0 {

@@ -127,6 +127,7 @@ help = **Ponte** turns requests into tasks that both the company's IT and the MS
     • `/task show|list|claim|assign|status|comment|note|handoff|close|reopen|cancel` works on a task, e.g. `/task claim id:ACME-42`.
     • `/task note` is an internal note: only your side sees it.
     • `/mine` lists the open tasks assigned to you.
+    • `/digest preview` shows your side's digest now; `/digest subscribe` sends you your own by direct message each working morning (`/digest unsubscribe` stops it).
 
 ## Requests written in plain words: the draft to confirm.
 draft-intro = Here is what I understood. Nothing is created until you press Create.
@@ -241,3 +242,19 @@ digest-age-minutes = { $minutes }m
 digest-lead-title = **MSP digest, { $count } clients** · { $date }
 digest-lead-client = __**{ $client }**__: { $open } open, { $breached } SLA breached
 digest-preview-more = … and { $count } more messages in the posted digest.
+
+## Personal digests by DM (/digest subscribe) and the digest chart.
+digest-subscribed = Subscribed: each working morning at your digest time I'll send you, by direct message, what is waiting on you. `/digest unsubscribe` stops it.
+digest-already-subscribed = You are already subscribed to the personal digest.
+digest-unsubscribed = Unsubscribed: no more personal digests by direct message.
+digest-not-subscribed = You are not subscribed to the personal digest, so there was nothing to stop.
+digest-personal-title = **Your digest** · { $date }
+digest-personal-empty = Nothing is waiting on you.
+digest-personal-your-move = **Your move ({ $count })**
+digest-personal-your-requests = **Your requests waiting on your answer ({ $count })**
+digest-personal-assigned = **Assigned to you, waiting on others ({ $count })**
+digest-personal-sla-ok = {" "}· SLA { $percent }%
+digest-personal-sla-at-risk = {" "}· ⚠️ SLA at risk, { $percent }%
+digest-personal-sla-breached = {" "}· 🔴 SLA breached, { $percent }%
+digest-personal-footer = _`/digest unsubscribe` stops these messages._
+digest-chart-legend = 📊 The chart: the last 14 days, one column per day. Bars above the line: tasks opened; below: tasks closed; blue for internal IT, orange for the MSP. Green line: the share of tasks resolved within the SLA (top = 100%).

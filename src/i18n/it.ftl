@@ -127,6 +127,7 @@ help = **Ponte** trasforma le richieste in attività che l'IT dell'azienda e l'M
     • `/attivita mostra|elenco|prendi|assegna|stato|commenta|nota|passa|chiudi|riapri|annulla` lavora su un'attività, es. `/attivita prendi id:ACME-42`.
     • `/attivita nota` è una nota interna: la vede solo la tua parte.
     • `/mie` elenca le attività aperte assegnate a te.
+    • `/riepilogo anteprima` mostra ora il riepilogo della tua parte; `/riepilogo iscriviti` ti manda il tuo in messaggio diretto ogni mattina lavorativa (`/riepilogo disiscriviti` per smettere).
 
 ## Richieste scritte a parole: la bozza da confermare.
 draft-intro = Ecco cosa ho capito. Non creo nulla finché non premi Crea.
@@ -241,3 +242,19 @@ digest-age-minutes = { $minutes }m
 digest-lead-title = **Riepilogo MSP, { $count } clienti** · { $date }
 digest-lead-client = __**{ $client }**__: { $open } aperte, { $breached } con SLA superato
 digest-preview-more = … e altri { $count } messaggi nel riepilogo pubblicato.
+
+## Riepiloghi personali in messaggio diretto (/riepilogo iscriviti) e il grafico del riepilogo.
+digest-subscribed = Iscrizione fatta: ogni mattina lavorativa, all'ora del riepilogo, ti manderò in messaggio diretto ciò che aspetta te. `/riepilogo disiscriviti` per smettere.
+digest-already-subscribed = L'iscrizione al riepilogo personale è già attiva.
+digest-unsubscribed = Iscrizione annullata: niente più riepiloghi personali in messaggio diretto.
+digest-not-subscribed = Non risulta nessuna iscrizione al riepilogo personale: non c'era nulla da annullare.
+digest-personal-title = **Il tuo riepilogo** · { $date }
+digest-personal-empty = Non c'è nulla che aspetti te.
+digest-personal-your-move = **Tocca a te ({ $count })**
+digest-personal-your-requests = **Tue richieste in attesa di una tua risposta ({ $count })**
+digest-personal-assigned = **Assegnate a te, in attesa di altri ({ $count })**
+digest-personal-sla-ok = {" "}· SLA { $percent }%
+digest-personal-sla-at-risk = {" "}· ⚠️ SLA a rischio, { $percent }%
+digest-personal-sla-breached = {" "}· 🔴 SLA superato, { $percent }%
+digest-personal-footer = _`/riepilogo disiscriviti` per non ricevere più questi messaggi._
+digest-chart-legend = 📊 Il grafico: gli ultimi 14 giorni, una colonna al giorno. Barre sopra la linea: attività aperte; sotto: attività chiuse; blu per l'IT interno, arancione per l'MSP. Linea verde: la quota di attività risolte entro lo SLA (in alto = 100%).

@@ -660,6 +660,7 @@ impl Sandbox {
                 .iter()
                 .filter(|m| m.author_id == self.emulator.bot_id())
                 .all(|m| pings_nobody(m.allowed_mentions.as_ref())),
+            Check::Image(name) => messages.iter().any(|m| self.has_png(m, name)),
         };
         if ok {
             Ok(String::new())
@@ -671,9 +672,28 @@ impl Sandbox {
                 Check::Ephemeral => "is ephemeral".into(),
                 Check::Public => "is public".into(),
                 Check::PingsNobody => "pings nobody".into(),
+                Check::Image(name) => format!("has a PNG image {name:?}"),
             };
             fail(format!("expected {place} {what}; it shows:\n{text}"))
         }
+    }
+}
+
+impl Sandbox {
+    /// Whether `m` carries a file `name` whose bytes are a PNG image.
+    fn has_png(&self, m: &Message, name: &str) -> bool {
+        let Some(list) = m.json.get("attachments").and_then(Value::as_array) else {
+            return false;
+        };
+        list.iter()
+            .filter(|a| a.get("filename").and_then(Value::as_str) == Some(name))
+            .filter_map(|a| a.get("id").and_then(Value::as_str)?.parse().ok())
+            .filter_map(|id| self.emulator.attachment_bytes(id))
+            .any(|bytes| {
+                png::Decoder::new(bytes.as_slice())
+                    .read_info()
+                    .is_ok_and(|r| r.info().width > 0 && r.info().height > 0)
+            })
     }
 }
 
@@ -683,6 +703,17 @@ pub fn describe(m: &Message) -> String {
     let mut out: Vec<String> = Vec::new();
     if !m.content.is_empty() {
         out.push(m.content.clone());
+    }
+    for file in m
+        .json
+        .get("attachments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(name) = file.get("filename").and_then(Value::as_str) {
+            out.push(format!("[file {name}]"));
+        }
     }
     for embed in &m.embeds {
         let get = |v: &Value, k: &str| {

@@ -65,6 +65,9 @@ pub enum Check {
     Public,
     /// No message there pings anybody (allowed_mentions parses nothing).
     PingsNobody,
+    /// A message there carries a PNG image file with this name (its bytes
+    /// decode as a PNG).
+    Image(String),
 }
 
 /// A fault to inject.
@@ -455,9 +458,10 @@ fn expect(rest: &[String]) -> Result<Step, String> {
         [is, e] if is == "is" && e == "ephemeral" => Check::Ephemeral,
         [is, p] if is == "is" && p == "public" => Check::Public,
         [p, n] if p == "pings" && n == "nobody" => Check::PingsNobody,
+        [has, image, name] if has == "has" && image == "image" => Check::Image(name.clone()),
         _ => {
             return Err(
-                "write `expect PLACE contains \"text\"`, `contains \"text\" once`, `not contains \"text\"`, `is ephemeral`, \
+                "write `expect PLACE contains \"text\"`, `contains \"text\" once`, `not contains \"text\"`, `is ephemeral`, `has image \"name.png\"`, \
                  `is public`, `pings nobody`, or `expect no violations`"
                     .into(),
             );
