@@ -98,8 +98,12 @@ impl ChartData {
             // The last time it became finished, if it still is (as of now).
             let mut finished: Option<(Timestamp, Status)> = None;
             for e in tracked.events.iter().filter(|e| e.at <= now) {
-                if let EventKind::StatusChanged { to, .. } = &e.kind {
-                    finished = (!to.is_open()).then_some((e.at, *to));
+                match &e.kind {
+                    EventKind::StatusChanged { to, .. } => {
+                        finished = (!to.is_open()).then_some((e.at, *to));
+                    }
+                    EventKind::Reopened { .. } => finished = None,
+                    _ => {}
                 }
             }
             let Some((at, to)) = finished else { continue };

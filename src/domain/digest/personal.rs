@@ -195,7 +195,7 @@ mod tests {
             person: a.msp.person,
             side: Side::Msp,
             client: None,
-            now: local("2026-12-01T08:30"),
+            now: local("2026-12-01T10:00"),
         };
         let d = build(&spec, &tasks, |_| Some((&t, &o)));
         assert_eq!(titles(&d.your_move), ["VPN drops"]);
@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(titles(&d.assigned), ["Outlook password"]);
         let line = &d.your_move[0];
         assert_eq!(line.line.last_comment.as_deref(), Some("MSP only: ISP again"));
-        // P2, 8h resolution from 09:00 Monday: past by Tuesday 08:30.
+        // P2, 8h of business time from 09:00 Monday: past by Tuesday 10:00.
         assert_eq!(line.sla.map(|s| s.0), Some(ClockState::Breached));
         assert!(
             !format!("{d:?}").contains("Internal budget"),
