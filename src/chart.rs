@@ -90,9 +90,8 @@ fn draw<DB: DrawingBackend>(
     let bar = (slot - 8) / 2;
     for (i, day) in data.days.iter().enumerate() {
         let x0 = margin + i as i32 * slot + 4;
-        for side in 0..2 {
+        for (side, &color) in SIDE_COLORS.iter().enumerate() {
             let x = x0 + side as i32 * bar;
-            let color = SIDE_COLORS[side];
             let up = scale(day.opened[side]);
             if up > 0 {
                 root.draw(&Rectangle::new(
@@ -104,11 +103,7 @@ fn draw<DB: DrawingBackend>(
             let down = scale(day.closed[side]);
             if down > 0 {
                 // Closed: the same colour, lighter.
-                let light = RGBColor(
-                    color.0 / 2 + 127,
-                    color.1 / 2 + 127,
-                    color.2 / 2 + 127,
-                );
+                let light = RGBColor(color.0 / 2 + 127, color.1 / 2 + 127, color.2 / 2 + 127);
                 root.draw(&Rectangle::new(
                     [(x, middle), (x + bar - 1, middle + down)],
                     light.filled(),
@@ -138,8 +133,11 @@ fn draw<DB: DrawingBackend>(
         })
         .collect();
     if points.len() > 1 {
-        root.draw(&PathElement::new(points.clone(), ATTAINMENT.stroke_width(3)))
-            .map_err(err)?;
+        root.draw(&PathElement::new(
+            points.clone(),
+            ATTAINMENT.stroke_width(3),
+        ))
+        .map_err(err)?;
     }
     for p in points {
         root.draw(&Circle::new(p, 4, ATTAINMENT.filled()))
@@ -184,7 +182,10 @@ mod tests {
         // IHDR is the first chunk: length 13, then width and height.
         assert_eq!(&bytes[12..16], b"IHDR");
         assert_eq!(u32::from_be_bytes(bytes[16..20].try_into().unwrap()), WIDTH);
-        assert_eq!(u32::from_be_bytes(bytes[20..24].try_into().unwrap()), HEIGHT);
+        assert_eq!(
+            u32::from_be_bytes(bytes[20..24].try_into().unwrap()),
+            HEIGHT
+        );
         let (info, pixels) = decode(&bytes);
         assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
         assert_eq!(info.color_type, png::ColorType::Rgb);
@@ -204,6 +205,10 @@ mod tests {
         let (info, pixels) = decode(&bytes);
         assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
         assert!(pixels.chunks(3).any(|p| p == [AXIS.0, AXIS.1, AXIS.2]));
-        assert!(!pixels.chunks(3).any(|p| p == [SIDE_COLORS[1].0, SIDE_COLORS[1].1, SIDE_COLORS[1].2]));
+        assert!(
+            !pixels
+                .chunks(3)
+                .any(|p| p == [SIDE_COLORS[1].0, SIDE_COLORS[1].1, SIDE_COLORS[1].2])
+        );
     }
 }

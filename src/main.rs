@@ -382,7 +382,12 @@ fn check_store(args: &StoreArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match store.check_integrity() {
+    // Issue 6: personal digest subscriptions (marks) read back too.
+    let checked = store.check_integrity().and_then(|mut problems| {
+        problems.extend(ponte::personal_digests::check(&store)?);
+        Ok(problems)
+    });
+    match checked {
         Ok(problems) if problems.is_empty() => {
             println!("the store is intact");
             ExitCode::SUCCESS

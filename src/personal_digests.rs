@@ -133,7 +133,9 @@ pub fn set(
             return Ok(Change::Done);
         }
     }
-    Err(StoreError::Conflict("a digest subscription changed repeatedly".into()))
+    Err(StoreError::Conflict(
+        "a digest subscription changed repeatedly".into(),
+    ))
 }
 
 /// Everyone subscribed now. Blocking (sled).
@@ -151,9 +153,41 @@ pub fn subscribers(store: &dyn Store) -> Result<Vec<Subscription>, StoreError> {
     Ok(out)
 }
 
+/// What is wrong with the recorded subscriptions (`ponte check-store`):
+/// a mark that does not read as a subscription change, or a person whose
+/// changes are not numbered 1, 2, 3... without a gap. Blocking (sled).
+pub fn check(store: &dyn Store) -> Result<Vec<String>, StoreError> {
+    let mut problems = Vec::new();
+    let mut changes: std::collections::BTreeMap<u64, BTreeSet<u64>> = Default::default();
+    for mark in store.last_marks(PREFIX, usize::MAX)? {
+        match parse(&mark) {
+            Ok((person, n, _)) => {
+                changes.entry(person.0).or_default().insert(n);
+            }
+            Err(_) => problems.push(format!(
+                "the digest subscription mark `{}` cannot be read",
+                mark.key
+            )),
+        }
+    }
+    for (person, numbers) in changes {
+        let expected: BTreeSet<u64> = (1..=numbers.len() as u64).collect();
+        if numbers != expected {
+            problems.push(format!(
+                "the digest subscription changes of person {person} are numbered {numbers:?}, not 1 to {}",
+                numbers.len()
+            ));
+        }
+    }
+    Ok(problems)
+}
+
 /// When a subscriber's digest goes out: their client's digest schedule, or
 /// the MSP lead's, or 08:30 UTC on weekdays.
-pub fn schedule_of(config: &Config, sub: &Subscription) -> Option<(DigestSchedule, BusinessCalendar)> {
+pub fn schedule_of(
+    config: &Config,
+    sub: &Subscription,
+) -> Option<(DigestSchedule, BusinessCalendar)> {
     match &sub.client {
         Some(key) => {
             let client = config.client(key)?;
@@ -294,24 +328,71 @@ mod tests {
         let q = PersonId(77);
         let want = Some((Side::Internal, Some(acme.clone()), Lang::It));
         assert_eq!(current(&store, p).unwrap(), None);
-        assert_eq!(set(&store, p, None, t("2026-11-30T07:00:00Z")).unwrap(), Change::Already);
-        assert_eq!(set(&store, p, want.clone(), t("2026-11-30T07:00:00Z")).unwrap(), Change::Done);
-        assert_eq!(set(&store, p, want.clone(), t("2026-11-30T07:01:00Z")).unwrap(), Change::Already);
+        assert_eq!(
+            set(&store, p, None, t("2026-11-30T07:00:00Z")).unwrap(),
+            Change::Already
+        );
+        assert_eq!(
+            set(&store, p, want.clone(), t("2026-11-30T07:00:00Z")).unwrap(),
+            Change::Done
+        );
+        assert_eq!(
+            set(&store, p, want.clone(), t("2026-11-30T07:01:00Z")).unwrap(),
+            Change::Already
+        );
         let msp = Some((Side::Msp, None, Lang::En));
-        assert_eq!(set(&store, q, msp, t("2026-11-30T07:02:00Z")).unwrap(), Change::Done);
+        assert_eq!(
+            set(&store, q, msp, t("2026-11-30T07:02:00Z")).unwrap(),
+            Change::Done
+        );
         let sub = current(&store, p).unwrap().unwrap();
-        assert_eq!((sub.side, sub.client.clone(), sub.lang), (Side::Internal, Some(acme.clone()), Lang::It));
+        assert_eq!(
+            (sub.side, sub.client.clone(), sub.lang),
+            (Side::Internal, Some(acme.clone()), Lang::It)
+        );
         assert_eq!(subscribers(&store).unwrap().len(), 2);
-        assert_eq!(set(&store, p, None, t("2026-11-30T08:00:00Z")).unwrap(), Change::Done);
+        assert_eq!(
+            set(&store, p, None, t("2026-11-30T08:00:00Z")).unwrap(),
+            Change::Done
+        );
         assert_eq!(current(&store, p).unwrap(), None);
         let all = subscribers(&store).unwrap();
         assert_eq!(all.iter().map(|s| s.person).collect::<Vec<_>>(), [q]);
         // Again, after ten changes: the zero-padded count keeps the order.
         for i in 0..10 {
             let w = if i % 2 == 0 { want.clone() } else { None };
-            assert_eq!(set(&store, p, w, t("2026-11-30T09:00:00Z")).unwrap(), Change::Done);
+            assert_eq!(
+                set(&store, p, w, t("2026-11-30T09:00:00Z")).unwrap(),
+                Change::Done
+            );
         }
         assert_eq!(current(&store, p).unwrap(), None);
+    }
+
+    #[test]
+    fn the_integrity_check_finds_unreadable_and_missing_changes() {
+        let store = SledStore::open_temporary().unwrap();
+        let at = t("2026-11-30T07:00:00Z");
+        set(&store, PersonId(7), Some((Side::Msp, None, Lang::En)), at).unwrap();
+        set(&store, PersonId(7), None, at).unwrap();
+        assert_eq!(check(&store).unwrap(), Vec::<String>::new());
+        let bad = |key: &str| {
+            store
+                .commit_mark(
+                    &Mark {
+                        key: key.into(),
+                        at,
+                    },
+                    &[],
+                )
+                .unwrap()
+        };
+        bad("digest-sub:8:00000002:msp:-:en");
+        bad("digest-sub:9:x");
+        let problems = check(&store).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("person 8")));
+        assert!(problems.iter().any(|p| p.contains("digest-sub:9:x")));
     }
 
     #[test]
@@ -320,7 +401,13 @@ mod tests {
         let config = config();
         let acme = ClientKey::new("ACME").unwrap();
         let p = PersonId(7);
-        set(&store, p, Some((Side::Internal, Some(acme), Lang::It)), t("2026-11-27T09:00:00Z")).unwrap();
+        set(
+            &store,
+            p,
+            Some((Side::Internal, Some(acme), Lang::It)),
+            t("2026-11-27T09:00:00Z"),
+        )
+        .unwrap();
         let personal = |store: &SledStore| -> Vec<(String, bool)> {
             store
                 .outbox_due(t("2030-01-01T00:00:00Z"), 100)
@@ -340,11 +427,17 @@ mod tests {
         assert_eq!(next, Some(t("2026-11-30T07:30:00Z")));
         fire(&store, &config, t("2026-11-30T07:30:00Z")).unwrap();
         fire(&store, &config, t("2026-11-30T07:31:00Z")).unwrap();
-        assert_eq!(personal(&store), [("digest:person:7:2026-11-30".to_owned(), false)]);
+        assert_eq!(
+            personal(&store),
+            [("digest:person:7:2026-11-30".to_owned(), false)]
+        );
         // Tuesday: down at 08:30, back at 09:10: once, late.
         fire(&store, &config, t("2026-12-01T08:10:00Z")).unwrap();
         fire(&store, &config, t("2026-12-01T08:11:00Z")).unwrap();
-        assert_eq!(personal(&store)[1], ("digest:person:7:2026-12-01".to_owned(), true));
+        assert_eq!(
+            personal(&store)[1],
+            ("digest:person:7:2026-12-01".to_owned(), true)
+        );
         // Unsubscribed: nothing on Wednesday.
         set(&store, p, None, t("2026-12-01T12:00:00Z")).unwrap();
         fire(&store, &config, t("2026-12-02T07:30:00Z")).unwrap();

@@ -5,11 +5,11 @@
 use super::bot::{Answer, Bot};
 use super::identity::Resolved;
 use super::render::{Renderer, Reply};
+use crate::domain::Side;
 use crate::domain::UserError;
 use crate::domain::effect::digest_prefix;
 use crate::engine::{InternalError, PonteError};
 use crate::i18n::Lang;
-use crate::domain::Side;
 use crate::personal_digests::Change;
 use crate::store::Store;
 
@@ -94,6 +94,10 @@ impl<S: Store> Bot<S> {
             (false, Change::Done) => "digest-unsubscribed",
             (false, Change::Already) => "digest-not-subscribed",
         };
-        Ok(Answer::Reply(Reply::ephemeral(self.messages.text(lang, id, &[]))))
+        Ok(Answer::Reply(Reply::ephemeral(self.messages.text(
+            lang,
+            id,
+            &[],
+        ))))
     }
 }

@@ -559,26 +559,7 @@ impl<S: Store> Sink for ChatSink<S> {
                 self.deliver_lead_digest(effect, *date, *due, *since, *late)
                     .await
             }
-            Effect::PersonalDigest {
-                person,
-                side,
-                client,
-                lang,
-                due,
-                late,
-                ..
-            } => {
-                self.deliver_personal_digest(
-                    effect,
-                    *person,
-                    *side,
-                    client.as_ref(),
-                    lang,
-                    *due,
-                    *late,
-                )
-                .await
-            }
+            Effect::PersonalDigest { .. } => self.deliver_personal_digest(effect).await,
         }
     }
 }

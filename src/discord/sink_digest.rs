@@ -11,12 +11,12 @@ use serenity::all::{ChannelId, CreateAttachment, CreateMessage, Nonce, UserId};
 use super::edge::allowed_mentions;
 use super::render::{Renderer, Reply, limits};
 use super::sink::{ChatSink, nonce};
+use crate::config::LeadTarget;
 use crate::domain::PersonId;
 use crate::domain::chart::ChartData;
-use crate::i18n::Lang;
-use crate::config::LeadTarget;
 use crate::domain::effect::Effect;
 use crate::domain::{ClientKey, Side};
+use crate::i18n::Lang;
 use crate::outbox::DeliveryError;
 use crate::store::Store;
 
@@ -140,7 +140,8 @@ impl<S: Store> ChatSink<S> {
         chart: ChartData,
         renderer: &Renderer<'_>,
     ) -> Result<(), DeliveryError> {
-        let png = match tokio::task::spawn_blocking(move || crate::chart::render_png(&chart)).await {
+        let png = match tokio::task::spawn_blocking(move || crate::chart::render_png(&chart)).await
+        {
             Ok(Ok(png)) => png,
             Ok(Err(e)) => {
                 tracing::error!(error = %e, key, "digest chart not drawn");
@@ -188,16 +189,24 @@ impl<S: Store> ChatSink<S> {
     pub(super) async fn deliver_personal_digest(
         &self,
         effect: &Effect,
-        person: PersonId,
-        side: Side,
-        client: Option<&ClientKey>,
-        lang: &str,
-        due: Timestamp,
-        late: bool,
     ) -> Result<(), DeliveryError> {
+        let Effect::PersonalDigest {
+            person,
+            side,
+            client,
+            lang,
+            due,
+            late,
+            ..
+        } = effect
+        else {
+            return Ok(());
+        };
+        let (person, side, due, late): (PersonId, Side, Timestamp, bool) =
+            (*person, *side, *due, *late);
         let store = self.ledger.store().clone();
         let config = self.config.clone();
-        let key = client.cloned();
+        let key = client.clone();
         let digest = tokio::task::spawn_blocking(move || {
             // Unsubscribed since it was recorded: nothing to send.
             if crate::personal_digests::current(&*store, person)?.is_none() {

@@ -194,28 +194,73 @@ mod tests {
         let internal = SideChoice::To(Side::Internal);
         let tasks = vec![
             // MSP, P3 (17h resolution): opened and resolved the same day, in time.
-            Story::create(&acme(), 1, &c.requester, "a", msp, Priority::P3, local("2026-11-30T09:00"))
-                .run(&c.msp, Command::Claim, local("2026-11-30T09:10"))
-                .run(&c.msp, resolve(), local("2026-11-30T11:00"))
-                .0,
+            Story::create(
+                &acme(),
+                1,
+                &c.requester,
+                "a",
+                msp,
+                Priority::P3,
+                local("2026-11-30T09:00"),
+            )
+            .run(&c.msp, Command::Claim, local("2026-11-30T09:10"))
+            .run(&c.msp, resolve(), local("2026-11-30T11:00"))
+            .0,
             // MSP, P1 (4h around the clock): opened on the 27th, resolved on the
             // 30th: breached.
-            Story::create(&acme(), 2, &c.requester, "b", msp, Priority::P1, local("2026-11-27T09:00"))
-                .run(&c.msp, Command::Claim, local("2026-11-27T09:10"))
-                .run(&c.msp, resolve(), local("2026-11-30T10:00"))
-                .0,
+            Story::create(
+                &acme(),
+                2,
+                &c.requester,
+                "b",
+                msp,
+                Priority::P1,
+                local("2026-11-27T09:00"),
+            )
+            .run(&c.msp, Command::Claim, local("2026-11-27T09:10"))
+            .run(&c.msp, resolve(), local("2026-11-30T10:00"))
+            .0,
             // Internal, opened on the 30th, still open.
-            Story::create(&acme(), 3, &c.requester, "c", internal, Priority::P3, local("2026-11-30T15:00")).0,
+            Story::create(
+                &acme(),
+                3,
+                &c.requester,
+                "c",
+                internal,
+                Priority::P3,
+                local("2026-11-30T15:00"),
+            )
+            .0,
             // Internal, cancelled on the 30th: closed, but not measured.
-            Story::create(&acme(), 4, &c.requester, "d", internal, Priority::P3, local("2026-11-25T15:00"))
-                .run(
-                    &c.requester,
-                    Command::SetStatus { to: Status::Cancelled, reason: None },
-                    local("2026-11-30T16:00"),
-                )
-                .0,
+            Story::create(
+                &acme(),
+                4,
+                &c.requester,
+                "d",
+                internal,
+                Priority::P3,
+                local("2026-11-25T15:00"),
+            )
+            .run(
+                &c.requester,
+                Command::SetStatus {
+                    to: Status::Cancelled,
+                    reason: None,
+                },
+                local("2026-11-30T16:00"),
+            )
+            .0,
             // Opened 20 days ago: outside the window.
-            Story::create(&acme(), 5, &c.requester, "e", msp, Priority::P3, local("2026-11-10T09:00")).0,
+            Story::create(
+                &acme(),
+                5,
+                &c.requester,
+                "e",
+                msp,
+                Priority::P3,
+                local("2026-11-10T09:00"),
+            )
+            .0,
         ];
         let chart = chart(local("2026-12-01T08:30"), &tasks);
         let monday = day(&chart, date(2026, 11, 30));
@@ -237,7 +282,16 @@ mod tests {
         // 23:30 UTC on 30 November is 00:30 on 1 December in Rome.
         let late: Timestamp = "2026-11-30T23:30:00Z".parse().unwrap();
         let tasks = vec![
-            Story::create(&acme(), 1, &c.requester, "a", SideChoice::To(Side::Msp), Priority::P3, late).0,
+            Story::create(
+                &acme(),
+                1,
+                &c.requester,
+                "a",
+                SideChoice::To(Side::Msp),
+                Priority::P3,
+                late,
+            )
+            .0,
         ];
         let now = local("2026-12-01T08:30");
         let in_rome = chart(now, &tasks);
@@ -254,12 +308,33 @@ mod tests {
         let c = Cast::of(&acme(), 0);
         let msp = SideChoice::To(Side::Msp);
         let tasks = vec![
-            Story::create(&acme(), 1, &c.requester, "a", msp, Priority::P3, local("2026-11-30T09:00"))
-                .run(&c.msp, Command::Claim, local("2026-11-30T09:10"))
-                .run(&c.msp, resolve(), local("2026-11-30T10:00"))
-                .run(&c.requester, Command::Reopen { reason: None }, local("2026-11-30T11:00"))
-                .0,
-            Story::create(&acme(), 2, &c.requester, "b", msp, Priority::P3, local("2026-12-01T09:00")).0,
+            Story::create(
+                &acme(),
+                1,
+                &c.requester,
+                "a",
+                msp,
+                Priority::P3,
+                local("2026-11-30T09:00"),
+            )
+            .run(&c.msp, Command::Claim, local("2026-11-30T09:10"))
+            .run(&c.msp, resolve(), local("2026-11-30T10:00"))
+            .run(
+                &c.requester,
+                Command::Reopen { reason: None },
+                local("2026-11-30T11:00"),
+            )
+            .0,
+            Story::create(
+                &acme(),
+                2,
+                &c.requester,
+                "b",
+                msp,
+                Priority::P3,
+                local("2026-12-01T09:00"),
+            )
+            .0,
         ];
         let chart = chart(local("2026-12-01T08:30"), &tasks);
         assert!(chart.days.iter().all(|d| d.closed == [0, 0]));

@@ -307,7 +307,9 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
             }
         };
         files = form.files;
-        Some(super::upload::normalize(form.payload.unwrap_or_else(|| json!({}))))
+        Some(super::upload::normalize(
+            form.payload.unwrap_or_else(|| json!({})),
+        ))
     } else {
         match serde_json::from_slice(&bytes) {
             Ok(v) => Some(v),

@@ -67,7 +67,8 @@ pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Form, String> {
         .filter(|b| !b.is_empty())
         .ok_or("multipart/form-data without a boundary")?;
     let delimiter = format!("--{boundary}").into_bytes();
-    let mut at = find(body, &delimiter, 0).ok_or("no part in the multipart body")? + delimiter.len();
+    let mut at =
+        find(body, &delimiter, 0).ok_or("no part in the multipart body")? + delimiter.len();
     let mut form = Form::default();
     loop {
         if body[at..].starts_with(b"--") {
@@ -77,13 +78,15 @@ pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Form, String> {
             return Err("a multipart boundary not followed by CRLF".into());
         }
         at += 2;
-        let head_end = find(body, b"\r\n\r\n", at).ok_or("a part without the end of its headers")?;
+        let head_end =
+            find(body, b"\r\n\r\n", at).ok_or("a part without the end of its headers")?;
         let head = std::str::from_utf8(&body[at..head_end])
             .map_err(|_| "part headers are not UTF-8".to_owned())?;
         let data_start = head_end + 4;
         let mut closing = b"\r\n".to_vec();
         closing.extend_from_slice(&delimiter);
-        let data_end = find(body, &closing, data_start).ok_or("a part without its closing boundary")?;
+        let data_end =
+            find(body, &closing, data_start).ok_or("a part without its closing boundary")?;
         let data = &body[data_start..data_end];
         at = data_end + closing.len();
 
@@ -101,7 +104,9 @@ pub(crate) fn parse(content_type: &str, body: &[u8]) -> Result<Form, String> {
         }
         let disposition = disposition.ok_or("a part without Content-Disposition")?;
         if !disposition.to_ascii_lowercase().starts_with("form-data") {
-            return Err(format!("a part's disposition is `{disposition}`, not form-data"));
+            return Err(format!(
+                "a part's disposition is `{disposition}`, not form-data"
+            ));
         }
         let name = param(&disposition, "name").ok_or("a part without a name")?;
         if name == "payload_json" {
@@ -178,26 +183,47 @@ pub(crate) fn check(payload: &Value, files: &[Upload], problems: &mut Vec<Proble
     for file in files {
         let field = format!("files[{}]", file.index);
         if files.iter().filter(|f| f.index == file.index).count() > 1 {
-            problems.push(problem(&[&field], "DUPLICATE_FILE", format!("{field} is sent twice")));
+            problems.push(problem(
+                &[&field],
+                "DUPLICATE_FILE",
+                format!("{field} is sent twice"),
+            ));
         }
         if file.bytes.is_empty() {
-            problems.push(problem(&[&field], "FILE_EMPTY", format!("{field} is empty")));
+            problems.push(problem(
+                &[&field],
+                "FILE_EMPTY",
+                format!("{field} is empty"),
+            ));
         }
         if file.bytes.len() > SIZE_LIMIT {
             problems.push(problem(
                 &[&field],
                 "FILE_TOO_LARGE",
-                format!("{field} has {} bytes; the limit is {SIZE_LIMIT}", file.bytes.len()),
+                format!(
+                    "{field} has {} bytes; the limit is {SIZE_LIMIT}",
+                    file.bytes.len()
+                ),
             ));
         }
         if file.filename.is_empty() {
-            problems.push(problem(&[&field], "FILE_NAME_MISSING", format!("{field} has no filename")));
+            problems.push(problem(
+                &[&field],
+                "FILE_NAME_MISSING",
+                format!("{field} has no filename"),
+            ));
         }
         let is_png = file.bytes.starts_with(PNG_SIGNATURE);
         let says_png = file.content_type.eq_ignore_ascii_case("image/png");
         if file.content_type.is_empty() {
-            problems.push(problem(&[&field], "CONTENT_TYPE_MISSING", format!("{field} has no Content-Type")));
-        } else if says_png != is_png || (file.filename.to_ascii_lowercase().ends_with(".png") && !says_png) {
+            problems.push(problem(
+                &[&field],
+                "CONTENT_TYPE_MISSING",
+                format!("{field} has no Content-Type"),
+            ));
+        } else if says_png != is_png
+            || (file.filename.to_ascii_lowercase().ends_with(".png") && !says_png)
+        {
             problems.push(problem(
                 &[&field],
                 "CONTENT_TYPE_MISMATCH",
@@ -209,12 +235,17 @@ pub(crate) fn check(payload: &Value, files: &[Upload], problems: &mut Vec<Proble
                 ),
             ));
         }
-        let referred = refs.iter().find(|(_, a)| placeholder(&a["id"]) == Some(file.index));
+        let referred = refs
+            .iter()
+            .find(|(_, a)| placeholder(&a["id"]) == Some(file.index));
         match referred {
             None => problems.push(problem(
                 &["attachments"],
                 "ATTACHMENT_NOT_REFERRED",
-                format!("{field} is not in the payload's attachments (no entry with id {})", file.index),
+                format!(
+                    "{field} is not in the payload's attachments (no entry with id {})",
+                    file.index
+                ),
             )),
             Some((i, a)) => {
                 if let Some(name) = a.get("filename").and_then(Value::as_str) {
@@ -222,7 +253,10 @@ pub(crate) fn check(payload: &Value, files: &[Upload], problems: &mut Vec<Proble
                         problems.push(problem(
                             &["attachments", &i.to_string(), "filename"],
                             "ATTACHMENT_NAME_MISMATCH",
-                            format!("attachment {} is named `{name}`, its file `{}`", file.index, file.filename),
+                            format!(
+                                "attachment {} is named `{name}`, its file `{}`",
+                                file.index, file.filename
+                            ),
                         ));
                     }
                 }
@@ -247,7 +281,10 @@ pub(crate) fn message_attachments(channel: u64, files: &[(u64, &Upload)]) -> Val
     let list: Vec<Value> = files
         .iter()
         .map(|(id, f)| {
-            let url = format!("https://cdn.discordapp.com/attachments/{channel}/{id}/{}", f.filename);
+            let url = format!(
+                "https://cdn.discordapp.com/attachments/{channel}/{id}/{}",
+                f.filename
+            );
             json!({
                 "id": id.to_string(),
                 "filename": f.filename,
@@ -267,7 +304,10 @@ mod tests {
 
     const CT: &str = "multipart/form-data; boundary=XyZ";
 
-    fn body(parts: &[(&str, Option<(&str, &str)>, &[u8])]) -> Vec<u8> {
+    /// A form part: name, file name and content type (for a file), data.
+    type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
+
+    fn body(parts: &[Part<'_>]) -> Vec<u8> {
         let mut out = Vec::new();
         for (name, file, data) in parts {
             out.extend_from_slice(b"--XyZ\r\n");
@@ -292,7 +332,7 @@ mod tests {
         b
     }
 
-    fn problems(payload: &str, files: &[(&str, Option<(&str, &str)>, &[u8])]) -> Vec<&'static str> {
+    fn problems(payload: &str, files: &[Part<'_>]) -> Vec<&'static str> {
         let mut parts = vec![("payload_json", None, payload.as_bytes())];
         parts.extend_from_slice(files);
         let form = parse(CT, &body(&parts)).unwrap();
@@ -305,9 +345,19 @@ mod tests {
     fn a_png_referred_to_by_its_attachment_is_accepted_with_its_bytes() {
         let png = png();
         let payload = r#"{"content":"hi","attachments":[{"id":0,"filename":"c.png"}]}"#;
-        let form = parse(CT, &body(&[("payload_json", None, payload.as_bytes()), ("files[0]", Some(("c.png", "image/png")), &png)])).unwrap();
+        let form = parse(
+            CT,
+            &body(&[
+                ("payload_json", None, payload.as_bytes()),
+                ("files[0]", Some(("c.png", "image/png")), &png),
+            ]),
+        )
+        .unwrap();
         assert_eq!(form.files.len(), 1);
-        assert_eq!(form.files[0].bytes, png, "binary data, CRLF and dashes included");
+        assert_eq!(
+            form.files[0].bytes, png,
+            "binary data, CRLF and dashes included"
+        );
         assert_eq!(form.payload.as_ref().unwrap()["content"], "hi");
         assert!(problems(payload, &[("files[0]", Some(("c.png", "image/png")), &png)]).is_empty());
         let normalized = normalize(form.payload.unwrap());
@@ -318,21 +368,52 @@ mod tests {
     fn wrong_uploads_are_refused() {
         let png = png();
         let with = r#"{"attachments":[{"id":0,"filename":"c.png"}]}"#;
-        assert_eq!(problems(with, &[("files[0]", Some(("c.png", "text/plain")), &png)]), ["CONTENT_TYPE_MISMATCH"]);
-        assert_eq!(problems(with, &[("files[0]", Some(("c.png", "image/png")), b"not a png")]), ["CONTENT_TYPE_MISMATCH"]);
-        assert_eq!(problems(r#"{}"#, &[("files[0]", Some(("c.png", "image/png")), &png)]), ["ATTACHMENT_NOT_REFERRED"]);
+        assert_eq!(
+            problems(with, &[("files[0]", Some(("c.png", "text/plain")), &png)]),
+            ["CONTENT_TYPE_MISMATCH"]
+        );
+        assert_eq!(
+            problems(
+                with,
+                &[("files[0]", Some(("c.png", "image/png")), b"not a png")]
+            ),
+            ["CONTENT_TYPE_MISMATCH"]
+        );
+        assert_eq!(
+            problems(r#"{}"#, &[("files[0]", Some(("c.png", "image/png")), &png)]),
+            ["ATTACHMENT_NOT_REFERRED"]
+        );
         assert_eq!(problems(with, &[]), ["ATTACHMENT_NOT_UPLOADED"]);
-        assert_eq!(problems(with, &[("files[0]", Some(("d.png", "image/png")), &png)]), ["ATTACHMENT_NAME_MISMATCH"]);
+        assert_eq!(
+            problems(with, &[("files[0]", Some(("d.png", "image/png")), &png)]),
+            ["ATTACHMENT_NAME_MISMATCH"]
+        );
         let big = vec![0u8; SIZE_LIMIT + 1];
         let with_bin = r#"{"attachments":[{"id":0,"filename":"c.bin"}]}"#;
-        assert_eq!(problems(with_bin, &[("files[0]", Some(("c.bin", "application/octet-stream")), &big)]), ["FILE_TOO_LARGE"]);
+        assert_eq!(
+            problems(
+                with_bin,
+                &[(
+                    "files[0]",
+                    Some(("c.bin", "application/octet-stream")),
+                    &big
+                )]
+            ),
+            ["FILE_TOO_LARGE"]
+        );
     }
 
     #[test]
     fn malformed_forms_are_refused() {
         assert!(parse("multipart/form-data", b"--x\r\n").is_err());
         assert!(parse(CT, b"no boundary here").is_err());
-        assert!(parse(CT, b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated").is_err());
+        assert!(
+            parse(
+                CT,
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nunterminated"
+            )
+            .is_err()
+        );
         assert!(parse(CT, &body(&[("other", None, b"x")])).is_err());
     }
 }

@@ -20,7 +20,10 @@ impl Renderer<'_> {
             };
             out.push_str(&self.d(
                 id,
-                &[("percent", crate::domain::error::Arg::Number(i64::from(percent)))],
+                &[(
+                    "percent",
+                    crate::domain::error::Arg::Number(i64::from(percent)),
+                )],
             ));
         }
         self.fit(&out, LINE_MAX)

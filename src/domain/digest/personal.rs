@@ -78,8 +78,7 @@ pub fn build<'t, 'c>(
             continue;
         }
         let holder = Holder::of(task);
-        let assigned_to_me =
-            task.assignee == Some(spec.person) && task.handling_side == spec.side;
+        let assigned_to_me = task.assignee == Some(spec.person) && task.handling_side == spec.side;
         let list = if assigned_to_me && holder == Holder::Side(spec.side) {
             &mut digest.your_move
         } else if holder == Holder::Requester
@@ -143,42 +142,77 @@ mod tests {
         vec![
             // ACME-1: the MSP engineer's move, with an MSP-only note and
             // an internal note.
-            Story::create(&acme, 1, &a.requester, "VPN drops", msp, Priority::P2, local("2026-11-30T09:00"))
-                .run(&a.msp, Command::Claim, local("2026-11-30T09:10"))
-                .run(
-                    &a.tech,
-                    Command::Comment {
-                        body: "Internal budget talk".into(),
-                        visibility: Visibility::Side(Side::Internal),
-                    },
-                    local("2026-11-30T09:20"),
-                )
-                .run(
-                    &a.msp,
-                    Command::Comment {
-                        body: "MSP only: ISP again".into(),
-                        visibility: Visibility::Side(Side::Msp),
-                    },
-                    local("2026-11-30T09:30"),
-                )
-                .0,
+            Story::create(
+                &acme,
+                1,
+                &a.requester,
+                "VPN drops",
+                msp,
+                Priority::P2,
+                local("2026-11-30T09:00"),
+            )
+            .run(&a.msp, Command::Claim, local("2026-11-30T09:10"))
+            .run(
+                &a.tech,
+                Command::Comment {
+                    body: "Internal budget talk".into(),
+                    visibility: Visibility::Side(Side::Internal),
+                },
+                local("2026-11-30T09:20"),
+            )
+            .run(
+                &a.msp,
+                Command::Comment {
+                    body: "MSP only: ISP again".into(),
+                    visibility: Visibility::Side(Side::Msp),
+                },
+                local("2026-11-30T09:30"),
+            )
+            .0,
             // ACME-2: waiting on the requester.
-            Story::create(&acme, 2, &a.requester, "Outlook password", msp, Priority::P3, local("2026-11-30T10:00"))
-                .run(&a.msp, Command::Claim, local("2026-11-30T10:10"))
-                .run(
-                    &a.msp,
-                    Command::SetStatus { to: Status::WaitingOnRequester, reason: None },
-                    local("2026-11-30T10:20"),
-                )
-                .0,
+            Story::create(
+                &acme,
+                2,
+                &a.requester,
+                "Outlook password",
+                msp,
+                Priority::P3,
+                local("2026-11-30T10:00"),
+            )
+            .run(&a.msp, Command::Claim, local("2026-11-30T10:10"))
+            .run(
+                &a.msp,
+                Command::SetStatus {
+                    to: Status::WaitingOnRequester,
+                    reason: None,
+                },
+                local("2026-11-30T10:20"),
+            )
+            .0,
             // ACME-3: internal IT's, claimed by the technician.
-            Story::create(&acme, 3, &a.requester, "New laptop", internal, Priority::P4, local("2026-11-30T11:00"))
-                .run(&a.tech, Command::Claim, local("2026-11-30T11:10"))
-                .0,
+            Story::create(
+                &acme,
+                3,
+                &a.requester,
+                "New laptop",
+                internal,
+                Priority::P4,
+                local("2026-11-30T11:00"),
+            )
+            .run(&a.tech, Command::Claim, local("2026-11-30T11:10"))
+            .0,
             // BETA-1: another client's, claimed by BETA's technician.
-            Story::create(&beta, 1, &b.requester, "Beta secret printer", internal, Priority::P3, local("2026-11-30T11:00"))
-                .run(&b.tech, Command::Claim, local("2026-11-30T11:10"))
-                .0,
+            Story::create(
+                &beta,
+                1,
+                &b.requester,
+                "Beta secret printer",
+                internal,
+                Priority::P3,
+                local("2026-11-30T11:00"),
+            )
+            .run(&b.tech, Command::Claim, local("2026-11-30T11:10"))
+            .0,
         ]
     }
 
@@ -202,7 +236,10 @@ mod tests {
         assert!(d.your_requests.is_empty());
         assert_eq!(titles(&d.assigned), ["Outlook password"]);
         let line = &d.your_move[0];
-        assert_eq!(line.line.last_comment.as_deref(), Some("MSP only: ISP again"));
+        assert_eq!(
+            line.line.last_comment.as_deref(),
+            Some("MSP only: ISP again")
+        );
         // P2, 8h of business time from 09:00 Monday: past by Tuesday 10:00.
         assert_eq!(line.sla.map(|s| s.0), Some(ClockState::Breached));
         assert!(
