@@ -58,3 +58,80 @@ impl Renderer<'_> {
         self.d("digest-chart-legend", &[])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::discord::render::Renderer;
+    use crate::domain::digest::personal::{PersonalSpec, build};
+    use crate::domain::digest::tests::{acme_tasks, now, office, targets};
+    use crate::domain::{ClientKey, PersonId, Side};
+    use crate::i18n::{Lang, Messages};
+
+    #[test]
+    fn a_personal_digest_in_each_language() {
+        let m = Messages::load().unwrap();
+        let tasks = acme_tasks();
+        let (t, o) = (targets(), office());
+        let acme = ClientKey::new("ACME").unwrap();
+        // Person 5 is ACME's MSP engineer in the realistic morning.
+        let spec = PersonalSpec {
+            person: PersonId(5),
+            side: Side::Msp,
+            client: None,
+            now: now(),
+        };
+        let digest = build(&spec, &tasks, |_| Some((&t, &o)));
+        let en = Renderer {
+            messages: &m,
+            lang: Lang::En,
+        }
+        .personal_digest(&digest, None);
+        insta::assert_snapshot!(en.join("\n----\n"), @"
+        **Your digest** · <t:1796110200:f>
+        **Your move (2)**
+        • `ACME-9` P1 Website down · claimed · 1h 40m · <@5> · SLA 41%
+        • `ACME-3` P2 VPN drops every hour in Milan · claimed · 4d 22h · <@5> · “Probably the ISP again; do not tell them yet” · 🔴 SLA breached, 300%
+        **Assigned to you, waiting on others (2)**
+        • `ACME-7` P2 Backup of the file server failed · waiting on the other side · 21h 30m · <@5> · SLA 0%
+        • `ACME-5` P3 Outlook asks for the password every morning · waiting on the requester · 3d 23h · <@5> · SLA 5%
+        _`/digest unsubscribe` stops these messages._
+        ");
+        // The requester (person 1), in Italian, late.
+        let spec = PersonalSpec {
+            person: PersonId(1),
+            side: Side::Internal,
+            client: Some(&acme),
+            now: now(),
+        };
+        let digest = build(&spec, &tasks, |_| Some((&t, &o)));
+        let it = Renderer {
+            messages: &m,
+            lang: Lang::It,
+        }
+        .personal_digest(&digest, Some(now()));
+        insta::assert_snapshot!(it.join("\n----\n"), @"
+        **Il tuo riepilogo** · <t:1796110200:f>
+        ⏰ In ritardo: questo riepilogo era previsto per <t:1796110200:f>, mentre Ponte era fermo.
+        **Tue richieste in attesa di una tua risposta (1)**
+        • `ACME-5` P3 Outlook asks for the password every morning · in attesa del richiedente · 3g 23h · <@5>
+        _`/riepilogo disiscriviti` per non ricevere più questi messaggi._
+        ");
+        let nobody = PersonalSpec {
+            person: PersonId(999),
+            side: Side::Internal,
+            client: Some(&acme),
+            now: now(),
+        };
+        let empty = build(&nobody, &tasks, |_| Some((&t, &o)));
+        let it = Renderer {
+            messages: &m,
+            lang: Lang::It,
+        }
+        .personal_digest(&empty, None);
+        insta::assert_snapshot!(it.join("\n----\n"), @"
+        **Il tuo riepilogo** · <t:1796110200:f>
+        Non c'è nulla che aspetti te.
+        _`/riepilogo disiscriviti` per non ricevere più questi messaggi._
+        ");
+    }
+}
