@@ -199,6 +199,31 @@ mod tests {
     }
 
     #[test]
+    fn the_realistic_morning_draws_its_opened_series_in_the_msp_colour() {
+        use crate::domain::digest::tests::{acme_tasks, now, office, rome, targets};
+        let tasks = acme_tasks();
+        let mut data = ChartData::empty(&rome(), now());
+        data.add(&rome(), now(), &targets(), &office(), &tasks);
+        let opened: u32 = data.days.iter().map(|d| d.opened[0] + d.opened[1]).sum();
+        assert_eq!(
+            opened as usize,
+            tasks.len(),
+            "every task was opened in the window"
+        );
+        let bytes = render_png(&data).unwrap();
+        let (info, pixels) = decode(&bytes);
+        assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
+        assert!(
+            pixels
+                .chunks(3)
+                .any(|p| p == [SIDE_COLORS[1].0, SIDE_COLORS[1].1, SIDE_COLORS[1].2])
+        );
+        if std::env::var_os("PONTE_CHART_OUT").is_some() {
+            std::fs::write("/tmp/ponte-digest-chart-acme.png", &bytes).unwrap();
+        }
+    }
+
+    #[test]
     fn an_empty_window_still_draws_the_frame_and_no_bars() {
         let now: Timestamp = "2026-12-01T08:30:00Z".parse().unwrap();
         let bytes = render_png(&ChartData::empty(&TimeZone::UTC, now)).unwrap();

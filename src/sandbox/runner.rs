@@ -804,6 +804,7 @@ pub fn help() -> String {
          \x20 dm TEXT                         write to Ponte in a DM (then act there)\n\
          \x20 show reply|#CHANNEL|thread ID|mirror ID|dm PERSON\n\
          \x20 expect PLACE contains \"text\" [once] | not contains \"text\" | is ephemeral | is public | pings nobody\n\
+         \x20 expect PLACE has image \"NAME.png\"  a message there carries that PNG file\n\
          \x20 expect no violations            Discord would have accepted every request\n\
          \x20 advance 2h                      move the clock\n\
          \x20 restart                         stop the bot and start it again on the same data\n\

@@ -15,6 +15,7 @@
 //! advance 2h                     # move the manual clock
 //! restart                        # stop the bot, start it again on the same data
 //! fault 429 POST /channels/ 1    # the next call answers 429 (or 500)
+//! expect #acme has image "digest-chart.png"   # a PNG file attached there
 //! expect no violations
 //! ```
 
@@ -476,6 +477,18 @@ mod tests {
 
     fn step(line: &str) -> Step {
         parse_line(line).unwrap().unwrap()
+    }
+
+    #[test]
+    fn an_image_check_names_the_file() {
+        assert_eq!(
+            step(r#"expect #acme has image "digest-chart.png""#),
+            Step::Expect {
+                place: Place::Channel("acme".into()),
+                check: Check::Image("digest-chart.png".into()),
+            }
+        );
+        assert!(parse_line("expect #acme has image").is_err());
     }
 
     #[test]
