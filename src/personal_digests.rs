@@ -245,13 +245,28 @@ pub fn fire(
                 }
             }
         }
-        if let Some(at) = schedule.next_after(now, &calendar) {
-            next = Some(next.map_or(at, |n| n.min(at)));
+    }
+    // Someone may subscribe at any time: wake at every digest time a
+    // subscriber could have (each client's, and the MSP people's).
+    let msp = Subscription {
+        person: PersonId(0),
+        side: Side::Msp,
+        client: None,
+        lang: Lang::En,
+        at: now,
+    };
+    let mut times: Vec<(DigestSchedule, BusinessCalendar)> = config
+        .clients()
+        .iter()
+        .map(|c| (c.digest.schedule.clone(), c.calendar.clone()))
+        .collect();
+    times.extend(schedule_of(config, &msp));
+    for (schedule, calendar) in &times {
+        if let Some(at) = schedule.next_after(now, calendar) {
+            next = Some(next.map_or(at, |n: Timestamp| n.min(at)));
         }
     }
-    // Someone may subscribe at any time: look again within the hour.
-    let hour = now + SignedDuration::from_hours(1);
-    Ok(Some(next.map_or(hour, |n| n.min(hour))))
+    Ok(next)
 }
 
 /// Records each subscriber's digest once, at its time.
