@@ -182,13 +182,14 @@ pub fn check(store: &dyn Store) -> Result<Vec<String>, StoreError> {
     Ok(problems)
 }
 
-/// When a subscriber's digest goes out: their client's digest schedule, or
+/// When a personal digest goes out: the client's digest schedule (a
+/// client's person), or for the MSP's people (`None`)
 /// the MSP lead's, or 08:30 UTC on weekdays.
 pub fn schedule_of(
     config: &Config,
-    sub: &Subscription,
+    client: Option<&ClientKey>,
 ) -> Option<(DigestSchedule, BusinessCalendar)> {
-    match &sub.client {
+    match client {
         Some(key) => {
             let client = config.client(key)?;
             Some((client.digest.schedule.clone(), client.calendar.clone()))
@@ -218,7 +219,7 @@ pub fn fire(
 ) -> Result<Option<Timestamp>, StoreError> {
     let mut next: Option<Timestamp> = None;
     for sub in subscribers(store)? {
-        let Some((schedule, calendar)) = schedule_of(config, &sub) else {
+        let Some((schedule, calendar)) = schedule_of(config, sub.client.as_ref()) else {
             continue;
         };
         if let Some((date, due)) = due_today(&schedule, &calendar, now) {
@@ -248,19 +249,12 @@ pub fn fire(
     }
     // Someone may subscribe at any time: wake at every digest time a
     // subscriber could have (each client's, and the MSP people's).
-    let msp = Subscription {
-        person: PersonId(0),
-        side: Side::Msp,
-        client: None,
-        lang: Lang::En,
-        at: now,
-    };
     let mut times: Vec<(DigestSchedule, BusinessCalendar)> = config
         .clients()
         .iter()
         .map(|c| (c.digest.schedule.clone(), c.calendar.clone()))
         .collect();
-    times.extend(schedule_of(config, &msp));
+    times.extend(schedule_of(config, None));
     for (schedule, calendar) in &times {
         if let Some(at) = schedule.next_after(now, calendar) {
             next = Some(next.map_or(at, |n: Timestamp| n.min(at)));

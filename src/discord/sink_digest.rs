@@ -12,7 +12,6 @@ use super::edge::allowed_mentions;
 use super::render::{Renderer, Reply, limits};
 use super::sink::{ChatSink, nonce};
 use crate::config::LeadTarget;
-use crate::domain::PersonId;
 use crate::domain::chart::ChartData;
 use crate::domain::effect::Effect;
 use crate::domain::{ClientKey, Side};
@@ -202,8 +201,7 @@ impl<S: Store> ChatSink<S> {
         else {
             return Ok(());
         };
-        let (person, side, due, late): (PersonId, Side, Timestamp, bool) =
-            (*person, *side, *due, *late);
+        let (person, side, due, late) = (*person, *side, *due, *late);
         let store = self.ledger.store().clone();
         let config = self.config.clone();
         let key = client.clone();
