@@ -732,6 +732,17 @@ impl Emulator {
         self.shared.notify();
     }
 
+    /// From now on, every dispatch frame containing `needle` is sent with
+    /// it replaced by `replacement`, as raw JSON text (e.g. `"\\ud800"`, a
+    /// lone surrogate escape that no JSON serializer writes). The frame is
+    /// also replayed so on RESUME, like Discord would.
+    pub fn rewrite_dispatches(&self, needle: &str, replacement: &str) {
+        self.shared
+            .lock()
+            .rewrites
+            .push((needle.to_owned(), replacement.to_owned()));
+    }
+
     /// The next `times` requests matching `route` fail with `status` (429 with
     /// `retry_after`, `Retry-After` and `X-RateLimit-*`; or 500, 502, ...) before
     /// the emulator looks at them.

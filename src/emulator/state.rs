@@ -213,6 +213,10 @@ pub(crate) struct State {
     pub(crate) violations: Vec<Violation>,
     pub(crate) exchanges: Vec<Exchange>,
     pub(crate) faults: Vec<Fault>,
+    /// Raw text rewrites of dispatch frames (`needle` → `replacement`),
+    /// applied after the frame is serialized: a fault that sends what
+    /// serde_json would never write (e.g. a lone UTF-16 surrogate `\ud800`).
+    pub(crate) rewrites: Vec<(String, String)>,
     pub(crate) frames: Vec<Value>,
     pub(crate) stats: GatewayStats,
     pub(crate) opts: Opts,
@@ -270,6 +274,7 @@ impl State {
             violations: Vec::new(),
             exchanges: Vec::new(),
             faults: Vec::new(),
+            rewrites: Vec::new(),
             frames: Vec::new(),
             stats: GatewayStats::default(),
             opts: Opts {
@@ -870,7 +875,12 @@ impl State {
         let session = &mut self.sessions[index];
         session.seq += 1;
         let frame = json!({"op": 0, "s": session.seq, "t": t, "d": d});
-        let text = frame.to_string();
+        let mut text = frame.to_string();
+        for (needle, replacement) in &self.rewrites {
+            if text.contains(needle.as_str()) {
+                text = text.replace(needle.as_str(), replacement);
+            }
+        }
         session.log.push_back((session.seq, text.clone()));
         if session.log.len() > LOG_CAPACITY {
             session.log.pop_front();

@@ -1,0 +1,212 @@
+//! Hostile input through the emulator and the real bot (issue 8):
+//! - mentions written by people (@everyone, @here, roles, users) in titles,
+//!   comments and thread messages that Ponte relays, pages, digests, cards,
+//!   thread names and DMs: nobody is pinged but whom Ponte means to page;
+//! - 100 KB message contents and option/form values: no crash, a clear
+//!   refusal or a cut with a note, never mid-character, and Discord accepts
+//!   every message Ponte sends;
+//! - lone UTF-16 surrogates (`\ud800`) in gateway JSON (MESSAGE_CREATE,
+//!   INTERACTION_CREATE): the bot survives and later events are handled.
+
+use jiff::Timestamp;
+use ponte::emulator::Message;
+use ponte::sandbox::cast;
+use ponte::sandbox::runner::{Sandbox, describe};
+use ponte::sandbox::script::parse_line;
+use serde_json::Value;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Thursday 26 November 2026, 10:00 in Rome.
+fn start() -> Timestamp {
+    "2026-11-26T09:00:00Z".parse().unwrap()
+}
+
+async fn step(sandbox: &mut Sandbox, line: &str) -> String {
+    let step = parse_line(line)
+        .unwrap_or_else(|e| panic!("bad step {line:?}: {e}"))
+        .unwrap_or_else(|| panic!("empty step {line:?}"));
+    sandbox
+        .step(&step)
+        .await
+        .unwrap_or_else(|f| panic!("{line:?} failed: {f}"))
+}
+
+/// Every message anywhere: each channel of the demo, its threads, and the
+/// DMs of every person.
+fn everything(sandbox: &Sandbox) -> Vec<Message> {
+    let emulator = &sandbox.emulator;
+    let mut channels: Vec<u64> = cast::CHANNELS.iter().map(|(_, c, _)| *c).collect();
+    let threads: Vec<u64> = channels
+        .iter()
+        .flat_map(|c| emulator.threads(*c))
+        .map(|(t, _)| t)
+        .collect();
+    channels.extend(threads);
+    channels.extend(
+        cast::PEOPLE
+            .iter()
+            .filter_map(|p| emulator.dm_channel(p.id)),
+    );
+    channels
+        .into_iter()
+        .flat_map(|c| emulator.messages(c))
+        .collect()
+}
+
+fn ids(allowed: &Value, key: &str) -> Vec<u64> {
+    allowed
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().and_then(|s| s.parse().ok()).or(v.as_u64()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Text full of pings people may write, none of which may ring.
+const NOT_PINGED_USERS: [u64; 4] = [9001, 9003, 9011, 9013];
+const NOT_PINGED_ROLES: [u64; 3] = [
+    cast::BRIGHT_IT_MANAGER,
+    cast::ACME_IT_MANAGER,
+    cast::BRIGHT_IT_TECH,
+];
+const MARK: &str = "pingbait";
+
+fn hostile() -> String {
+    format!(
+        "{MARK} @everyone @here <@&{}> <@&{}> <@&{}> <@9001> <@!9003> <@9011> <@9013>",
+        cast::BRIGHT_IT_MANAGER,
+        cast::ACME_IT_MANAGER,
+        cast::BRIGHT_IT_TECH
+    )
+}
+
+#[test]
+fn mentions_in_relayed_paged_and_digested_text_ping_nobody() {
+    runtime().block_on(async {
+        let mut sandbox = Sandbox::start(None, start()).await.unwrap();
+        let bait = hostile();
+        let s = &mut sandbox;
+        // Brightline (its digests at 08:30): an urgent request that pages
+        // the MSP's on-call by DM, with a relayed conversation.
+        step(s, "as alice").await;
+        step(
+            s,
+            &format!(
+                "/request title:\"phone system down {bait}\" details:\"{bait}\" priority:P1 to:msp"
+            ),
+        )
+        .await;
+        step(s, "as ben").await;
+        step(s, "in #it-team").await;
+        step(s, "/task list").await;
+        step(s, "as mike").await;
+        step(s, "in #nordhaven").await;
+        step(
+            s,
+            &format!("/task comment id:BRIGHT-1 text:\"on it {bait}\""),
+        )
+        .await;
+        step(s, "as alice").await;
+        step(s, "in thread BRIGHT-1").await;
+        step(s, &format!("say \"thanks {bait}\"")).await;
+        // Acme: a DM request, and one through the form.
+        step(s, "as giulia").await;
+        step(s, &format!("dm \"@ponte la stampante {bait}\"")).await;
+        step(s, "in #richieste").await;
+        step(
+            s,
+            &format!("/request title:\"centralino fermo {bait}\" priority:P1 to:msp"),
+        )
+        .await;
+        // Left alone: it pages up to the MSP leads' role.
+        step(
+            s,
+            &format!(
+                "/request title:\"telefoni muti {bait}\" details:\"{bait}\" priority:P1 to:msp"
+            ),
+        )
+        .await;
+        step(s, "as paolo").await;
+        step(s, "in #acme").await;
+        step(s, &format!("/task handoff id:ACME-1 reason:\"{bait}\"")).await;
+        // Pages climb the escalation; the next morning's digests go out.
+        step(s, "advance 1h").await;
+        step(s, "advance 23h").await;
+        step(s, "expect no violations").await;
+
+        let all = everything(&sandbox);
+        let bot = sandbox.emulator.bot_id();
+        let mut pinged = 0;
+        let mut baited = 0;
+        for m in all.iter().filter(|m| m.author_id == bot) {
+            let text = describe(m);
+            baited += usize::from(text.contains(MARK));
+            let allowed = m
+                .allowed_mentions
+                .as_ref()
+                .unwrap_or_else(|| panic!("no allowed_mentions on {text}"));
+            let parse = allowed.get("parse").and_then(Value::as_array);
+            assert!(
+                parse.is_some_and(Vec::is_empty),
+                "parse must be explicit and empty: {allowed} on {text}"
+            );
+            let users = ids(allowed, "users");
+            let roles = ids(allowed, "roles");
+            pinged += users.len() + roles.len();
+            for u in &users {
+                assert!(!NOT_PINGED_USERS.contains(u), "{u} pinged by {text}");
+            }
+            for r in &roles {
+                assert!(!NOT_PINGED_ROLES.contains(r), "role {r} pinged by {text}");
+            }
+        }
+        // The check saw the bait where it travels, and real pages pinging.
+        assert!(baited >= 5, "the bait travelled to only {baited} messages");
+        if pinged == 0 {
+            for m in all.iter().filter(|m| m.author_id == bot) {
+                eprintln!(
+                    "{} {:?} :: {}",
+                    m.channel_id,
+                    m.allowed_mentions,
+                    describe(m).chars().take(150).collect::<String>()
+                );
+            }
+        }
+        assert!(pinged > 0, "no page pinged anybody: the check saw no pings");
+        let dm_bait = [9021u64, 9022].iter().any(|p| {
+            sandbox.emulator.dm_channel(*p).is_some_and(|c| {
+                sandbox
+                    .emulator
+                    .messages(c)
+                    .iter()
+                    .any(|m| describe(m).contains(MARK))
+            })
+        });
+        assert!(dm_bait, "no page DM carried the title");
+        let digest = sandbox
+            .emulator
+            .messages(cast::BRIGHT_IT)
+            .iter()
+            .chain(sandbox.emulator.messages(cast::BRIGHT_MSP).iter())
+            .any(|m| describe(m).contains(MARK) && m.author_id == bot);
+        assert!(
+            digest,
+            "no digest or card in Brightline's channels carried it"
+        );
+        // Thread names are not messages: they hold the bait as plain text.
+        for (_, name) in sandbox.emulator.threads(cast::BRIGHT_REQUESTS) {
+            assert!(name.chars().count() <= 100, "thread name too long: {name}");
+        }
+        sandbox.stop().await;
+    });
+}
