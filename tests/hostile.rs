@@ -32,10 +32,11 @@ async fn step(sandbox: &mut Sandbox, line: &str) -> String {
     let step = parse_line(line)
         .unwrap_or_else(|e| panic!("bad step {line:?}: {e}"))
         .unwrap_or_else(|| panic!("empty step {line:?}"));
-    sandbox
-        .step(&step)
-        .await
-        .unwrap_or_else(|f| panic!("{line:?} failed: {f}"))
+    sandbox.step(&step).await.unwrap_or_else(|f| {
+        let short: String = line.chars().take(80).collect();
+        let why: String = f.to_string().chars().take(2000).collect();
+        panic!("{short:?}... failed: {why}")
+    })
 }
 
 /// Every message anywhere: each channel of the demo, its threads, and the
@@ -207,6 +208,89 @@ fn mentions_in_relayed_paged_and_digested_text_ping_nobody() {
         for (_, name) in sandbox.emulator.threads(cast::BRIGHT_REQUESTS) {
             assert!(name.chars().count() <= 100, "thread name too long: {name}");
         }
+        sandbox.stop().await;
+    });
+}
+
+/// About 100 KB of text whose characters are 1 to 4 bytes long, so a cut
+/// at a byte count would land inside one.
+fn big(tag: &str) -> String {
+    let mut text = format!("{tag} ");
+    while text.len() < 100 * 1024 {
+        text.push_str("é🙂 a👩‍💻 ");
+    }
+    text
+}
+
+/// Every message the bot sent is within Discord's limits (the emulator
+/// checks them too) and holds no replacement character (a broken cut).
+fn bot_messages_are_whole(sandbox: &Sandbox) -> usize {
+    let bot = sandbox.emulator.bot_id();
+    let mut n = 0;
+    for m in everything(sandbox).iter().filter(|m| m.author_id == bot) {
+        let text = describe(m);
+        assert!(!text.contains('\u{FFFD}'), "a broken character in {text}");
+        assert!(m.content.chars().count() <= 2000, "too long: {}", m.content);
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn hundred_kilobytes_of_input_are_refused_or_cut_with_a_note() {
+    runtime().block_on(async {
+        let mut sandbox = Sandbox::start(None, start()).await.unwrap();
+        sandbox.emulator.allow_oversized_input(true);
+        let s = &mut sandbox;
+        step(s, "as alice").await;
+        // Options: a clear refusal naming the limit.
+        let reply = step(s, &format!("/request title:\"{}\"", big("title"))).await;
+        assert!(reply.contains("the most is"), "{reply}");
+        let reply = step(
+            s,
+            &format!(
+                "/request title:\"phone broken\" details:\"{}\"",
+                big("details")
+            ),
+        )
+        .await;
+        assert!(reply.contains("the most is"), "{reply}");
+        step(s, "/request title:\"phone broken\" priority:P3").await;
+        let reply = step(
+            s,
+            &format!("/task comment id:BRIGHT-1 text:\"{}\"", big("c")),
+        )
+        .await;
+        assert!(reply.contains("the most is"), "{reply}");
+        // The form: the same refusal.
+        step(s, "/request").await;
+        let reply = step(s, &format!("submit title:\"{}\"", big("form"))).await;
+        assert!(reply.contains("the most is"), "{reply}");
+        // A 100 KB mention: a draft, its text cut with a note.
+        step(s, "in #requests").await;
+        let draft = step(s, &format!("say \"@ponte {}\"", big("mention"))).await;
+        assert!(
+            draft.contains("mention") && draft.contains("(cut)"),
+            "{draft}"
+        );
+        // A 100 KB message in the task's thread, relayed to the MSP's
+        // mirror: cut with a note, whole characters.
+        step(s, "as giulia").await;
+        step(s, "/request title:\"telefono rotto\" to:msp").await;
+        step(s, "in thread ACME-1").await;
+        step(s, &format!("say \"{}\"", big("relayed"))).await;
+        // A 100 KB DM.
+        step(s, &format!("dm \"{}\"", big("dm"))).await;
+        // Everything still works afterwards.
+        step(s, "as alice").await;
+        step(s, "in #requests").await;
+        let reply = step(s, "/request title:\"printer jam again\"").await;
+        assert!(reply.contains("BRIGHT-2"), "{reply}");
+        step(s, "expect no violations").await;
+        step(s, "as giulia").await;
+        step(s, "expect mirror ACME-1 contains \"relayed\"").await;
+        step(s, "expect mirror ACME-1 contains \"(cut)\"").await;
+        assert!(bot_messages_are_whole(&sandbox) > 3);
         sandbox.stop().await;
     });
 }

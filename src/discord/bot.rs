@@ -1065,6 +1065,11 @@ impl<S: Store> Bot<S> {
             return Ok(());
         }
         let (body, visibility) = crate::domain::bridge::classify(&said.content, who.actor.side);
+        // Discord caps what people write at 4000 characters; anything longer
+        // (a broken or hostile client) is kept cut with a note, not dropped.
+        let body = self
+            .renderer(who.lang)
+            .fit(&body, crate::domain::text::COMMENT_MAX);
         let (command, key) = if said.edit {
             let key = format!(
                 "edit:{}:{}",

@@ -217,6 +217,9 @@ pub(crate) struct State {
     /// applied after the frame is serialized: a fault that sends what
     /// serde_json would never write (e.g. a lone UTF-16 surrogate `\ud800`).
     pub(crate) rewrites: Vec<(String, String)>,
+    /// People's input beyond Discord's limits is let through (a fault: a
+    /// hostile or broken client), for tests of what the bot does with it.
+    pub(crate) oversized_input: bool,
     pub(crate) frames: Vec<Value>,
     pub(crate) stats: GatewayStats,
     pub(crate) opts: Opts,
@@ -275,6 +278,7 @@ impl State {
             exchanges: Vec::new(),
             faults: Vec::new(),
             rewrites: Vec::new(),
+            oversized_input: false,
             frames: Vec::new(),
             stats: GatewayStats::default(),
             opts: Opts {
