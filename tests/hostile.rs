@@ -8,6 +8,8 @@
 //! - lone UTF-16 surrogates (`\ud800`) in gateway JSON (MESSAGE_CREATE,
 //!   INTERACTION_CREATE): the bot survives and later events are handled.
 
+use std::time::Duration;
+
 use jiff::Timestamp;
 use ponte::emulator::Message;
 use ponte::sandbox::cast;
@@ -291,6 +293,85 @@ fn hundred_kilobytes_of_input_are_refused_or_cut_with_a_note() {
         step(s, "expect mirror ACME-1 contains \"relayed\"").await;
         step(s, "expect mirror ACME-1 contains \"(cut)\"").await;
         assert!(bot_messages_are_whole(&sandbox) > 3);
+        sandbox.stop().await;
+    });
+}
+
+#[test]
+fn lone_surrogates_in_gateway_json_do_not_stop_the_bot() {
+    runtime().block_on(async {
+        let mut sandbox = Sandbox::start(None, start()).await.unwrap();
+        let s = &mut sandbox;
+        step(s, "as alice").await;
+        step(s, "/request title:\"phone broken\" to:msp").await;
+        let before = s.emulator.gateway_stats();
+        // What no JSON writer produces: a high surrogate alone, a low one
+        // alone, and a high one followed by a letter.
+        s.emulator.rewrite_dispatches("LONEHIGH", "\\ud800");
+        s.emulator.rewrite_dispatches("LONELOW", "\\udc00");
+        s.emulator.rewrite_dispatches("HIGHTHENA", "\\ud83dA");
+        let bot = s.emulator.bot_id();
+        // A mention, a thread message and a slash command carrying them.
+        s.emulator
+            .post(
+                9011,
+                cast::BRIGHT_REQUESTS,
+                &format!("<@{bot}> printer LONEHIGH"),
+            )
+            .unwrap();
+        let thread = {
+            step(s, "in thread BRIGHT-1").await;
+            s.emulator
+                .threads(cast::BRIGHT_REQUESTS)
+                .first()
+                .map(|(t, _)| *t)
+                .unwrap()
+        };
+        s.emulator
+            .post(9011, thread, "still LONELOW broken")
+            .unwrap();
+        let bad = s
+            .emulator
+            .slash_line(
+                9011,
+                cast::BRIGHT_REQUESTS,
+                "/request title:\"HIGHTHENA x\"",
+            )
+            .unwrap();
+        // The frames really were invalid JSON.
+        let invalid = s
+            .emulator
+            .dispatches()
+            .iter()
+            .filter(|f| f.to_string().contains("LONE") || f.to_string().contains("HIGHTHENA"))
+            .count();
+        assert_eq!(invalid, 3, "the three frames were dispatched");
+        // Later events are all handled: a request, a mention, a thread
+        // message (recorded and relayed), a click.
+        step(s, "in #requests").await;
+        let reply = step(s, "/request title:\"printer jam\"").await;
+        assert!(reply.contains("BRIGHT-"), "{reply}");
+        let draft = step(s, "say \"@ponte the printer is jammed\"").await;
+        assert!(draft.contains("printer"), "{draft}");
+        step(s, "in thread BRIGHT-1").await;
+        step(s, "say \"any news on the phone?\"").await;
+        step(s, "as mike").await;
+        step(s, "in #nordhaven").await;
+        step(s, "/task claim id:BRIGHT-1").await;
+        step(s, "expect no violations").await;
+        // The invalid interaction got no answer (serenity cannot read it;
+        // Discord shows the person that it failed), and nothing else came
+        // of the invalid frames: no task from them, no crash.
+        assert!(
+            bad.response(Duration::from_secs(3)).await.is_err(),
+            "an unreadable interaction cannot have been answered"
+        );
+        // The session itself survived: no new IDENTIFY was needed.
+        let after = s.emulator.gateway_stats();
+        assert_eq!(
+            after.identifies, before.identifies,
+            "{before:?} → {after:?}"
+        );
         sandbox.stop().await;
     });
 }
