@@ -709,7 +709,7 @@ async fn every_command_and_button_against_every_role_and_client() {
     /request (form)            IT tech         form                                 -
     /request (form)            MSP engineer    form                                 -
     /request (form)            MSP lead        form                                 -
-    /request (form)            on-call (DM)    form                                 -
+    /request (form)            on-call (DM)    refused error-client-needed          -
     /request (form)            outsider (DM)   refused error-dm-unknown-person      -
     request form submit        requester       done                                 -
     request form submit        other employee  done                                 -

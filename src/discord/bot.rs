@@ -152,7 +152,11 @@ impl<S: Store> Bot<S> {
         let who = self.who_acting(origin, &intent).await?;
         match intent {
             Intent::Help => Ok(self.help(lang)),
-            Intent::RequestForm => Ok(Answer::Form(self.request_form(lang))),
+            // Not a form that cannot be submitted here (a DM from the MSP).
+            Intent::RequestForm => {
+                place_client(&who)?;
+                Ok(Answer::Form(self.request_form(lang)))
+            }
             Intent::Request(draft) => self.create(origin, lang, &who, draft, None).await,
             // Tracking a message goes through the same draft preview as a
             // mention; the one who tracked it confirms, for its author.
