@@ -50,6 +50,9 @@ enum Cmd {
         /// Where to write; `-` is standard output.
         #[arg(long, short, default_value = "-")]
         output: PathBuf,
+        /// Only this client's tasks (its key, e.g. ACME); all when absent.
+        #[arg(long)]
+        client: Option<String>,
     },
     /// Load an export into an empty store.
     Import {
@@ -230,15 +233,27 @@ fn init_tracing(format: LogFormat, default: &str) {
 fn run(command: Cmd) -> anyhow::Result<ExitCode> {
     match command {
         Cmd::CheckConfig { config } => Ok(check_config(&config.config)),
-        Cmd::Export { store, output } => {
+        Cmd::Export {
+            store,
+            output,
+            client,
+        } => {
+            let client = client
+                .map(|c| ponte::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
             let store = open_existing_store(&store)?;
             let counts = if output == Path::new("-") {
                 let stdout = io::stdout();
-                transfer::export(&store, &mut BufWriter::new(stdout.lock()))?
+                transfer::export_client(
+                    &store,
+                    client.as_ref(),
+                    &mut BufWriter::new(stdout.lock()),
+                )?
             } else {
                 let file = File::create(&output)
                     .with_context(|| format!("cannot create {}", output.display()))?;
-                transfer::export(&store, &mut BufWriter::new(file))?
+                transfer::export_client(&store, client.as_ref(), &mut BufWriter::new(file))?
             };
             tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
             Ok(ExitCode::SUCCESS)

@@ -18,6 +18,11 @@
 //! - `Idempotency-Key`: the page's key (`page:ACME-42@1:r0:s2`): the same
 //!   page may arrive twice after a failure, never with another key.
 //!
+//! When the task is acknowledged (or claimed) and when it is resolved
+//! (or closed, cancelled), the webhook gets `{"event": "acknowledge"|
+//! "resolve", "key", "task", "target"}`, signed the same way, with the
+//! update's key (`pager-acknowledge:ACME-42:hook:4`) as `Idempotency-Key`.
+//!
 //! A receiver recomputes the signature over the timestamp and the raw body,
 //! compares in constant time, and refuses timestamps older than a few
 //! minutes (replays).
@@ -282,7 +287,8 @@ impl PagerClient {
 impl PagerClient {
     /// Tells pager `name` that task `task` was acknowledged or resolved
     /// (gaps): PagerDuty's `acknowledge`/`resolve` with the task id as dedup
-    /// key. `Ok(false)` when the pager has no such notion (a webhook).
+    /// key. `Ok(false)` when the pager has no such notion (a webhook: see
+    /// [`PagerClient::update_keyed`], which tells webhooks too).
     pub async fn update(
         &self,
         name: &str,
@@ -332,6 +338,75 @@ impl PagerClient {
             Err(failed(format!("answered {status}")))
         }
     }
+}
+
+// Webhook pagers hear acknowledgements and resolutions too (guard).
+impl PagerClient {
+    /// [`PagerClient::update`] for every kind of pager: a signed webhook
+    /// gets `{"event": "acknowledge"|"resolve", "key", "task", "target"}`
+    /// with the effect's `key` as `Idempotency-Key`, signed like a page
+    /// with the Unix time `now`. PagerDuty as in `update`.
+    pub async fn update_keyed(
+        &self,
+        name: &str,
+        key: &str,
+        task: &str,
+        action: crate::domain::pager_sync::PagerAction,
+        now: Timestamp,
+    ) -> Result<bool, PagerError> {
+        let pager = self
+            .pager(name)
+            .ok_or_else(|| PagerError::Unknown(name.to_owned()))?;
+        let PagerKind::Webhook { secret_env } = &pager.kind else {
+            return self.update(name, task, action).await;
+        };
+        let secret = self
+            .secrets
+            .get(&pager.name)
+            .ok_or_else(|| PagerError::MissingSecret {
+                pager: pager.name.clone(),
+                var: secret_env.clone(),
+            })?;
+        let failed = |reason: String| PagerError::Failed {
+            pager: pager.name.clone(),
+            reason,
+        };
+        let body = serde_json::to_vec(&webhook_update_body(key, task, action, &pager.name))
+            .map_err(|e| failed(e.to_string()))?;
+        let ts = now.as_second();
+        let response = self
+            .http
+            .post(&pager.url)
+            .header("content-type", "application/json")
+            .header("x-ponte-timestamp", ts.to_string())
+            .header("x-ponte-signature", signature(secret, ts, &body))
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| failed(format!("not reached: {}", e.without_url())))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(true)
+        } else {
+            Err(failed(format!("answered {status}")))
+        }
+    }
+}
+
+/// The body of a signed-webhook acknowledge/resolve request.
+pub fn webhook_update_body(
+    key: &str,
+    task: &str,
+    action: crate::domain::pager_sync::PagerAction,
+    pager: &str,
+) -> Value {
+    json!({
+        "event": action.as_str(),
+        "key": key,
+        "task": task,
+        "target": pager,
+    })
 }
 
 /// What became of a page for an outside pager.
@@ -414,7 +489,13 @@ impl Pagers {
         task: &str,
         action: crate::domain::pager_sync::PagerAction,
     ) -> Result<(), PagerError> {
-        let error = match self.client.update(name, task, action).await {
+        // The signature's time is the wall clock's: a receiver checks it
+        // against its own to refuse replays.
+        let sent = self
+            .client
+            .update_keyed(name, key, task, action, Timestamp::now())
+            .await;
+        let error = match sent {
             Ok(_) => {
                 self.done(key);
                 return Ok(());

@@ -22,9 +22,23 @@ pub struct Counts {
 
 /// Writes every event of `store` to `out`, one JSON object per line.
 pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, StoreError> {
+    export_client(store, None, out)
+}
+
+/// [`export`] of one client's tasks only (`ponte export --client ACME`),
+/// e.g. to hand a client its own record; `None` exports everything. The
+/// result imports like a whole export.
+pub fn export_client(
+    store: &dyn Store,
+    client: Option<&crate::domain::ClientKey>,
+    out: &mut dyn Write,
+) -> Result<Counts, StoreError> {
     let mut counts = Counts::default();
     let mut last: Option<TaskId> = None;
     store.for_each_event(&mut |event| {
+        if client.is_some_and(|c| event.task.client() != c) {
+            return Ok(());
+        }
         if last.as_ref() != Some(&event.task) {
             counts.tasks += 1;
             last = Some(event.task.clone());

@@ -365,3 +365,48 @@ fn report_prints_sla_figures_of_imported_tasks_as_csv_and_json() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn export_of_one_client_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("both.jsonl");
+    let line = |task: &str, title: &str| {
+        format!(
+            "{{\"task\":\"{task}\",\"seq\":1,\"at\":\"2026-11-27T09:00:00Z\",\"by\":{{\"person\":9001}},\
+             \"type\":\"created\",\"title\":\"{title}\",\"details\":\"\",\"requester\":9001,\
+             \"asking_side\":\"internal\",\"priority\":\"P2\",\"due\":null}}\n"
+        )
+    };
+    let both = line("ACME-1", "vpn down") + &line("BRIGHT-1", "wifi slow");
+    std::fs::write(&dump, &both).unwrap();
+    let a = dir.path().join("a");
+    let data = a.to_str().unwrap();
+    let out = ponte(&[
+        "import",
+        "--data-dir",
+        data,
+        "--input",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ponte(&["export", "--data-dir", data, "--client", "bright"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let only = text(&out.stdout);
+    assert!(
+        only.contains("\"BRIGHT-1\"") && only.contains("wifi slow"),
+        "{only}"
+    );
+    assert!(
+        !only.contains("ACME") && !only.contains("vpn down"),
+        "{only}"
+    );
+    let out = ponte(&["export", "--data-dir", data]);
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    let out = ponte(&["export", "--data-dir", data, "--client", "not a key"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--client"),
+        "{}",
+        text(&out.stderr)
+    );
+}

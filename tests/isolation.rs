@@ -8,9 +8,11 @@
 //! got (lists, `/mine`, `/task show`, refusals) does either.
 
 use jiff::Timestamp;
+use ponte::config::Config;
 use ponte::sandbox::cast::{self, Person};
 use ponte::sandbox::runner::Sandbox;
 use ponte::sandbox::script::parse_line;
+use ponte::store::{SledStore, Store};
 
 const ACME_MARK: &str = "zanzaracme";
 const BRIGHT_MARK: &str = "quokkabright";
@@ -262,6 +264,135 @@ impl Run {
     }
 }
 
+// Digests, reports and exports (guard): what is read out of the store
+// about one client carries nothing of the other.
+impl Run {
+    async fn assert_records_separated(&mut self) {
+        // `/digest preview` by each of the client's people, and by the MSP
+        // where it works for the client: through the real bot.
+        for client in [Client::Acme, Client::Bright] {
+            let mut own = 0;
+            let readers = client
+                .people()
+                .iter()
+                .map(|p| (*p, None))
+                .chain(
+                    client
+                        .workers()
+                        .iter()
+                        .filter(|(_, c)| c.is_some())
+                        .copied(),
+                )
+                .collect::<Vec<_>>();
+            for (who, channel) in readers {
+                let shown = self.act(who, channel, "/digest preview").await;
+                self.assert_clean(client, &shown, "/digest preview");
+                own += usize::from(shown.to_lowercase().contains(client.mark()));
+            }
+            assert!(
+                own > 0,
+                "no digest preview of {} shows its own work",
+                client.prefix()
+            );
+        }
+        let (store, config) = self.sandbox.store_and_config().expect("the bot runs");
+        let now = self.sandbox.now();
+        let log = self.log.join("\n");
+        tokio::task::spawn_blocking(move || records_separated(&store, &config, now, &log))
+            .await
+            .expect("the records check panicked");
+    }
+}
+
+/// The digests of both sides (as they would be posted), `ponte report`
+/// (text, CSV, JSON) and `ponte export --client` of each client.
+fn records_separated(store: &SledStore, config: &Config, now: Timestamp, log: &str) {
+    use ponte::domain::{ClientKey, Side};
+    let messages = ponte::i18n::Messages::load().unwrap();
+    let date = jiff::tz::TimeZone::UTC.to_datetime(now).date();
+    let (from, to) = (date.yesterday().unwrap(), date.tomorrow().unwrap());
+    for client in [Client::Acme, Client::Bright] {
+        let key = ClientKey::new(client.prefix()).unwrap();
+        let foreign = client.other().mark();
+        let foreign_id = format!("{}-", client.other().prefix());
+        let clean = |what: &str, text: &str| {
+            let text = text.to_lowercase();
+            assert!(
+                !text.contains(foreign) && !text.contains(&foreign_id.to_lowercase()),
+                "{what} of {} shows the other client: {text}\n--- what happened ---\n{log}",
+                client.prefix()
+            );
+        };
+        // The digests, for both sides, in both languages.
+        for side in [Side::Internal, Side::Msp] {
+            let digest = ponte::digests::client_digest(store, config, &key, side, None, now)
+                .unwrap()
+                .expect("a configured client");
+            for lang in [ponte::i18n::Lang::En, ponte::i18n::Lang::It] {
+                let renderer = ponte::discord::render::Renderer {
+                    messages: &messages,
+                    lang,
+                };
+                let text = renderer.digest(&digest, client.prefix(), None).join("\n");
+                clean("the digest", &text);
+                assert!(
+                    text.to_lowercase().contains(client.mark()),
+                    "the {side:?} digest of {} shows none of its work: {text}",
+                    client.prefix()
+                );
+            }
+        }
+        // The per-client export: only its own tasks, all of them.
+        let mut export = Vec::new();
+        let counts = ponte::transfer::export_client(store, Some(&key), &mut export).unwrap();
+        let export = String::from_utf8(export).unwrap();
+        clean("the export", &export);
+        assert!(
+            export.contains(client.mark()),
+            "the export lacks its own work"
+        );
+        let mut own_tasks = 0;
+        store
+            .for_each_task(&mut |t| {
+                own_tasks += u64::from(t.id.client() == &key);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            counts.tasks, own_tasks,
+            "the export has every task of the client"
+        );
+        // The report: nothing of the other client in any format, and the
+        // same as the report of a store holding only this client's export
+        // (so no task of the other client is counted).
+        let conf = config.client(&key).unwrap();
+        let report = ponte::report::client_report(store, conf, from, to, now).unwrap();
+        let json = ponte::report::json(&report, client.prefix(), from, to);
+        for (what, text) in [
+            ("the report", ponte::report::text(&report)),
+            ("the CSV report", ponte::report::csv(&report)),
+            ("the JSON report", json.clone()),
+        ] {
+            clean(what, &text);
+        }
+        let alone = SledStore::open_temporary().unwrap();
+        ponte::transfer::import(&alone, &mut export.as_bytes()).unwrap();
+        assert_eq!(alone.check_integrity().unwrap(), Vec::<String>::new());
+        let report_alone = ponte::report::client_report(&alone, conf, from, to, now).unwrap();
+        assert_eq!(
+            json,
+            ponte::report::json(&report_alone, client.prefix(), from, to),
+            "the report of {} counts something that is not its own",
+            client.prefix()
+        );
+        assert!(
+            !report.rows.is_empty(),
+            "the report of {} is empty",
+            client.prefix()
+        );
+    }
+}
+
 fn play(seed: u64, steps: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -300,6 +431,7 @@ fn play(seed: u64, steps: usize) {
         }
         run.line("expect no violations").await;
         run.assert_separated();
+        run.assert_records_separated().await;
         run.sandbox.stop().await;
     });
 }

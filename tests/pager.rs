@@ -450,6 +450,127 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
     }
 }
 
+#[tokio::test]
+async fn a_webhook_hears_page_then_acknowledge_then_resolve_signed_once_each() {
+    use ponte::domain::effect::effects_with_history;
+    use ponte::domain::event::{Event, EventKind};
+    use ponte::domain::task::{Status, Task};
+    use ponte::domain::{PersonId, Priority, Side, Who};
+
+    let (rx, base) = receiver(true).await;
+    let config = config(&base, 30);
+    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Arc::new(SledStore::open_temporary().unwrap());
+    let id = TaskId::new(ClientKey::new("ACME").unwrap(), 7);
+    let event = |seq: u32, kind: EventKind| Event {
+        task: id.clone(),
+        seq,
+        at: start,
+        by: Who::Person(PersonId(1)),
+        kind,
+    };
+    let status = |from, to| EventKind::StatusChanged {
+        from,
+        to,
+        reason: None,
+    };
+    let steps = vec![
+        EventKind::Created {
+            title: "Mail down".into(),
+            details: String::new(),
+            requester: PersonId(1),
+            asking_side: Side::Internal,
+            priority: Priority::P1,
+            due: None,
+        },
+        EventKind::Paged {
+            key: format!("page:{id}@1:r0:s0"),
+            round: 0,
+            step: 0,
+            target: Target::Pager("hook".into()),
+            to: None,
+            late: false,
+            skipped: Vec::new(),
+        },
+        EventKind::Claimed { by: PersonId(2) },
+        EventKind::Acknowledged,
+        status(Status::Claimed, Status::Resolved),
+        status(Status::Resolved, Status::Closed),
+    ];
+    let mut history: Vec<Event> = Vec::new();
+    let mut keys = Vec::new();
+    for (i, kind) in steps.into_iter().enumerate() {
+        let new = vec![event(i as u32 + 1, kind)];
+        let mut all = history.clone();
+        all.extend(new.iter().cloned());
+        let task = Task::fold(&all).unwrap();
+        let effects: Vec<Effect> = effects_with_history(&task, &history, &new)
+            .into_iter()
+            .filter(|e| matches!(e, Effect::Page { .. } | Effect::PagerUpdate { .. }))
+            .collect();
+        keys.extend(effects.iter().map(Effect::key));
+        let mark = Mark {
+            key: format!("test:{id}:{i}"),
+            at: start,
+        };
+        assert!(store.commit_mark(&mark, &effects).unwrap());
+        history = all;
+    }
+    assert_eq!(store.outbox_len().unwrap(), 3, "page, acknowledge, resolve");
+    let sink = PagerSink {
+        pagers: pagers(&config),
+        clock: clock.clone(),
+        fallbacks: Arc::default(),
+    };
+    let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
+    // Down for ten minutes: nothing lost, nothing overtakes the page.
+    rx.up.store(false, Ordering::SeqCst);
+    for _ in 0..30 {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(20));
+    }
+    assert_eq!(store.outbox_len().unwrap(), 3);
+    assert!(*rx.refused.lock().unwrap() >= 1);
+    rx.up.store(true, Ordering::SeqCst);
+    for _ in 0..40 {
+        deliverer.pass().await.unwrap();
+        clock.advance(SignedDuration::from_secs(20));
+    }
+    assert_eq!(store.outbox_len().unwrap(), 0);
+    let accepted = rx.accepted.lock().unwrap();
+    // Every request passed the receiver's signature check (else 401).
+    let seen: Vec<(&str, &str, &str, &str)> = accepted
+        .iter()
+        .map(|(path, headers, body)| {
+            assert_eq!(path, "/hook");
+            assert_eq!(headers["idempotency-key"], body["key"].as_str().unwrap());
+            (
+                body["event"].as_str().unwrap(),
+                body["task"].as_str().unwrap(),
+                body["target"].as_str().unwrap(),
+                body["key"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen.iter()
+            .map(|(e, t, p, _)| (*e, *t, *p))
+            .collect::<Vec<_>>(),
+        [
+            ("page", "ACME-7", "hook"),
+            ("acknowledge", "ACME-7", "hook"),
+            ("resolve", "ACME-7", "hook")
+        ]
+    );
+    // The keys are the effects' own: a retry carries the same one.
+    let sent_keys: Vec<&str> = seen.iter().map(|(_, _, _, k)| *k).collect();
+    assert_eq!(
+        sent_keys[1..],
+        keys[1..].iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
+}
+
 /// A log writer into a shared buffer.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -218,3 +218,36 @@ fn an_empty_file_imports_nothing() {
     let counts = transfer::import(store.as_ref(), &mut "\n\n".as_bytes()).unwrap();
     assert_eq!(counts.tasks, 0);
 }
+
+/// `ponte export --client`: the per-client exports split the whole export
+/// between the clients, and each imports alone into the same tasks.
+#[test]
+fn a_client_export_holds_exactly_that_clients_tasks() {
+    let a = tempfile::tempdir().unwrap();
+    let original = busy_store(a.path());
+    let whole = String::from_utf8(exported(original.as_ref())).unwrap();
+    let mut parts = Vec::new();
+    for client in [ACME, BRIGHT] {
+        let mut out = Vec::new();
+        let counts =
+            transfer::export_client(original.as_ref(), Some(&key(client)), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let prefix = format!("{{\"task\":\"{client}-");
+        assert!(text.lines().all(|l| l.starts_with(&prefix)), "{text}");
+        let b = tempfile::tempdir().unwrap();
+        let alone = store(b.path());
+        let imported = transfer::import(alone.as_ref(), &mut text.as_bytes()).unwrap();
+        assert_eq!(imported, counts);
+        let own: Vec<_> = snapshots(original.as_ref())
+            .into_iter()
+            .filter(|t| t.id.client() == &key(client))
+            .collect();
+        assert_eq!(snapshots(alone.as_ref()), own);
+        assert!(!own.is_empty());
+        parts.extend(text.lines().map(str::to_owned));
+    }
+    let mut all: Vec<String> = whole.lines().map(str::to_owned).collect();
+    all.sort();
+    parts.sort();
+    assert_eq!(parts, all, "together they are the whole export");
+}

@@ -108,16 +108,27 @@ impl<S: Store> Bot<S> {
     /// What to answer to `interaction`.
     pub async fn handle(&self, origin: &Origin, interaction: &Interaction) -> Answer {
         let lang = self.lang(origin);
-        let intent = match parse(interaction) {
-            Parsed::NotMine => return Answer::Ignore,
-            Parsed::Malformed(e) => return self.refusal(lang, &PonteError::User(e)),
-            Parsed::Ok(intent) => intent,
-        };
-        let is_button = matches!(interaction, Interaction::Button { .. });
-        match self.act(origin, lang, intent, is_button).await {
+        match self.handle_typed(origin, interaction).await {
             Ok(answer) => answer,
             Err(e) => self.refusal(lang, &e),
         }
+    }
+
+    /// [`Bot::handle`] before a refusal becomes text: the error stays
+    /// typed (its Fluent message id), for the permission table test.
+    pub async fn handle_typed(
+        &self,
+        origin: &Origin,
+        interaction: &Interaction,
+    ) -> Result<Answer, PonteError> {
+        let lang = self.lang(origin);
+        let intent = match parse(interaction) {
+            Parsed::NotMine => return Ok(Answer::Ignore),
+            Parsed::Malformed(e) => return Err(PonteError::User(e)),
+            Parsed::Ok(intent) => intent,
+        };
+        let is_button = matches!(interaction, Interaction::Button { .. });
+        self.act(origin, lang, intent, is_button).await
     }
 
     fn refusal(&self, lang: Lang, error: &PonteError) -> Answer {
@@ -141,10 +152,19 @@ impl<S: Store> Bot<S> {
         let who = self.who_acting(origin, &intent).await?;
         match intent {
             Intent::Help => Ok(self.help(lang)),
-            Intent::RequestForm => Ok(Answer::Form(self.request_form(lang))),
+            // Not a form that cannot be submitted here (a DM from the MSP).
+            Intent::RequestForm => {
+                place_client(&who)?;
+                Ok(Answer::Form(self.request_form(lang)))
+            }
             Intent::Request(draft) => self.create(origin, lang, &who, draft, None).await,
             // Tracking a message goes through the same draft preview as a
             // mention; the one who tracked it confirms, for its author.
+            // Discord gives the message the menu was used on, in this
+            // channel; anything else is not to be read out.
+            Intent::Track(target) if target.channel != origin.channel => {
+                Err(UserError::DraftGone.into())
+            }
             Intent::Track(target) => Ok(Answer::Reply(
                 self.preview_checked(lang, &who, &target, None, Some(origin.user))
                     .await?,
@@ -188,6 +208,8 @@ impl<S: Store> Bot<S> {
                 if !who.actor.is_it_manager() {
                     return Err(UserError::OnlyItManager.into());
                 }
+                // Nor for a task they cannot see (a forged custom id).
+                self.ledger.show(who.actor.clone(), task.clone()).await?;
                 Ok(Answer::Form(self.refuse_form(lang, &task)))
             }
             Intent::OnCallNow => {
@@ -698,6 +720,12 @@ impl<S: Store> Bot<S> {
         source: Option<TargetMessage>,
     ) -> Result<Answer, PonteError> {
         let source = source.ok_or(UserError::DraftGone)?;
+        // A draft's buttons sit beside the message it was made from: a
+        // custom id naming a message elsewhere (another client's channel)
+        // is forged, and shows nothing of that message.
+        if source.channel != origin.channel || draft.channel != origin.channel {
+            return Err(UserError::DraftGone.into());
+        }
         if draft.tracker.unwrap_or(source.author) != origin.user {
             return Err(UserError::NotYourDraft.into());
         }
@@ -1043,6 +1071,11 @@ impl<S: Store> Bot<S> {
             return Ok(());
         }
         let (body, visibility) = crate::domain::bridge::classify(&said.content, who.actor.side);
+        // Discord caps what people write at 4000 characters; anything longer
+        // (a broken or hostile client) is kept cut with a note, not dropped.
+        let body = self
+            .renderer(who.lang)
+            .fit(&body, crate::domain::text::COMMENT_MAX);
         let (command, key) = if said.edit {
             let key = format!(
                 "edit:{}:{}",

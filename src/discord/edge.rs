@@ -613,13 +613,17 @@ impl<S: Store> EventHandler for Handler<S> {
                 // A draft's buttons refer to the message it was written in:
                 // read it now (the draft is never stored before it is confirmed).
                 let source = match DraftRef::parse(&c.data.custom_id) {
-                    Some(draft) => ChannelId::new(draft.channel)
-                        .message(&ctx.http, MessageId::new(draft.message))
-                        .await
-                        .map(|m| target(&m))
-                        .map_err(|e| tracing::warn!(error = %e, "the draft's message is gone"))
-                        .ok(),
-                    None => None,
+                    // Only from the channel the button is in (a forged id
+                    // could name another client's message).
+                    Some(draft) if draft.channel == c.channel_id.get() => {
+                        ChannelId::new(draft.channel)
+                            .message(&ctx.http, MessageId::new(draft.message))
+                            .await
+                            .map(|m| target(&m))
+                            .map_err(|e| tracing::warn!(error = %e, "the draft's message is gone"))
+                            .ok()
+                    }
+                    _ => None,
                 };
                 let (mut origin, i) = from_component(c, source);
                 if origin.guild.is_none() {

@@ -20,7 +20,7 @@ pub(crate) fn post(
     if content.is_empty() {
         return Err(EmuError::Invalid("an empty message cannot be sent".into()));
     }
-    if content.chars().count() > 4000 {
+    if content.chars().count() > 4000 && !st.oversized_input {
         return Err(EmuError::Invalid(
             "a person's message is at most 4000 characters".into(),
         ));
@@ -110,8 +110,9 @@ fn convert(
     let value = match (kind, value) {
         (3, OptionValue::Str(s)) => {
             let n = s.chars().count() as u64;
-            if def["min_length"].as_u64().is_some_and(|min| n < min)
-                || def["max_length"].as_u64().is_some_and(|max| n > max)
+            if !st.oversized_input
+                && (def["min_length"].as_u64().is_some_and(|min| n < min)
+                    || def["max_length"].as_u64().is_some_and(|max| n > max))
             {
                 return Err(bad(format!("length {n} is outside the registered bounds")));
             }
@@ -558,6 +559,7 @@ pub(crate) fn submit_modal(
             )));
         }
         if !value.is_empty()
+            && !st.oversized_input
             && (field.min_length.is_some_and(|m| n < m) || field.max_length.is_some_and(|m| n > m))
         {
             return Err(EmuError::Invalid(format!(

@@ -739,6 +739,25 @@ impl Emulator {
         self.shared.notify();
     }
 
+    /// From now on, every dispatch frame containing `needle` is sent with
+    /// it replaced by `replacement`, as raw JSON text (e.g. `"\\ud800"`, a
+    /// lone surrogate escape that no JSON serializer writes). The frame is
+    /// also replayed so on RESUME, like Discord would.
+    pub fn rewrite_dispatches(&self, needle: &str, replacement: &str) {
+        self.shared
+            .lock()
+            .rewrites
+            .push((needle.to_owned(), replacement.to_owned()));
+    }
+
+    /// A fault: people's messages, options and form fields may exceed
+    /// Discord's limits (4000 characters, registered lengths) from now on,
+    /// as a hostile or broken client could send. What the bot sends is
+    /// still checked.
+    pub fn allow_oversized_input(&self, on: bool) {
+        self.shared.lock().oversized_input = on;
+    }
+
     /// The next `times` requests matching `route` fail with `status` (429 with
     /// `retry_after`, `Retry-After` and `X-RateLimit-*`; or 500, 502, ...) before
     /// the emulator looks at them.

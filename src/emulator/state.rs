@@ -213,6 +213,13 @@ pub(crate) struct State {
     pub(crate) violations: Vec<Violation>,
     pub(crate) exchanges: Vec<Exchange>,
     pub(crate) faults: Vec<Fault>,
+    /// Raw text rewrites of dispatch frames (`needle` → `replacement`),
+    /// applied after the frame is serialized: a fault that sends what
+    /// serde_json would never write (e.g. a lone UTF-16 surrogate `\ud800`).
+    pub(crate) rewrites: Vec<(String, String)>,
+    /// People's input beyond Discord's limits is let through (a fault: a
+    /// hostile or broken client), for tests of what the bot does with it.
+    pub(crate) oversized_input: bool,
     pub(crate) frames: Vec<Value>,
     pub(crate) stats: GatewayStats,
     pub(crate) opts: Opts,
@@ -272,6 +279,8 @@ impl State {
             violations: Vec::new(),
             exchanges: Vec::new(),
             faults: Vec::new(),
+            rewrites: Vec::new(),
+            oversized_input: false,
             frames: Vec::new(),
             stats: GatewayStats::default(),
             opts: Opts {
@@ -873,7 +882,12 @@ impl State {
         let session = &mut self.sessions[index];
         session.seq += 1;
         let frame = json!({"op": 0, "s": session.seq, "t": t, "d": d});
-        let text = frame.to_string();
+        let mut text = frame.to_string();
+        for (needle, replacement) in &self.rewrites {
+            if text.contains(needle.as_str()) {
+                text = text.replace(needle.as_str(), replacement);
+            }
+        }
         session.log.push_back((session.seq, text.clone()));
         if session.log.len() > LOG_CAPACITY {
             session.log.pop_front();

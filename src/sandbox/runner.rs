@@ -125,6 +125,17 @@ impl Sandbox {
         Ok(self.running()?.bot.ledger.store().clone())
     }
 
+    /// The running bot's store and configuration, for tests that read
+    /// what the bot recorded (digests, reports, exports).
+    pub fn store_and_config(&self) -> Result<(Arc<SledStore>, Arc<Config>), Failure> {
+        Ok((self.store()?, self.config.clone()))
+    }
+
+    /// The manual clock's time now.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// Who acts now.
     pub fn me(&self) -> &'static Person {
         self.me
