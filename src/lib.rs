@@ -24,3 +24,5 @@ pub mod sandbox;
 pub mod store;
 pub mod timers;
 pub mod transfer;
+// SLA warnings and breaches (issue 6).
+pub mod sla_timer;

@@ -241,3 +241,9 @@ digest-age-minutes = { $minutes }m
 digest-lead-title = **MSP digest, { $count } clients** · { $date }
 digest-lead-client = __**{ $client }**__: { $open } open, { $breached } SLA breached
 digest-preview-more = … and { $count } more messages in the posted digest.
+# SLA warnings and breaches (issue 6)
+sla-clock-first-response = first response
+sla-clock-resolution = resolution
+event-sla-warned = ⏳ SLA warning ({ $side }): the { $clock } has used { $percent }% of its { $target } target.
+event-sla-breach-at = If nothing changes, it is breached at { $when }.
+event-sla-breached = 🚨 SLA breached ({ $side }): the { $clock } is past its { $target } target.

@@ -241,3 +241,9 @@ digest-age-minutes = { $minutes }m
 digest-lead-title = **Riepilogo MSP, { $count } clienti** · { $date }
 digest-lead-client = __**{ $client }**__: { $open } aperte, { $breached } con SLA superato
 digest-preview-more = … e altri { $count } messaggi nel riepilogo pubblicato.
+# Avvisi e superamenti SLA (issue 6)
+sla-clock-first-response = prima risposta
+sla-clock-resolution = risoluzione
+event-sla-warned = ⏳ Avviso SLA ({ $side }): la { $clock } ha consumato il { $percent }% del tempo previsto ({ $target }).
+event-sla-breach-at = Se nulla cambia, scade: { $when }.
+event-sla-breached = 🚨 SLA superato ({ $side }): la { $clock } ha oltrepassato il tempo previsto ({ $target }).

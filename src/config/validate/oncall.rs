@@ -437,6 +437,7 @@ impl Checker<'_, '_, '_> {
             priority: priority?,
             out_of_hours: out_of_hours?,
             policy,
+            on_sla_warning: raw.on_sla_warning.unwrap_or(false),
         })
     }
 
