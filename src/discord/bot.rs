@@ -219,6 +219,9 @@ impl<S: Store> Bot<S> {
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
             Intent::DigestPreview => self.digest_preview(lang, &who).await,
+            Intent::SlaReport { client, period } => {
+                self.sla_report(lang, &who, client, period).await
+            }
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {

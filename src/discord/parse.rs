@@ -180,6 +180,11 @@ pub enum Intent {
         to: String,
         schedule: Option<String>,
     },
+    /// `/sla report [client] [period]` (issue 6): checked and read by the bot.
+    SlaReport {
+        client: Option<String>,
+        period: Option<String>,
+    },
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -213,6 +218,7 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("maintenance", Some("start")),
     ("maintenance", Some("end")),
     ("digest", Some("preview")),
+    ("sla", Some("report")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -349,6 +355,10 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("maintenance", Some("start")) => maintenance_start(interaction),
             ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
             ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview),
+            ("sla", Some("report")) => Parsed::Ok(Intent::SlaReport {
+                client: interaction.text("client").map(str::to_owned),
+                period: interaction.text("period").map(str::to_owned),
+            }),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {
