@@ -58,6 +58,7 @@ scenarios! {
     digest_daily,
     digest_down_at_digest_time,
     digest_preview,
+    sla_report,
     sla_warned_then_breached,
     faults,
     handoff_between_sides,
