@@ -76,7 +76,12 @@ async fn world(extra: &str) -> (tempfile::TempDir, World) {
 
 impl World {
     async fn events(&self) -> Vec<EventKind> {
-        let (_, events) = self.ledger.history(self.task.clone()).await.unwrap().unwrap();
+        let (_, events) = self
+            .ledger
+            .history(self.task.clone())
+            .await
+            .unwrap()
+            .unwrap();
         events.into_iter().map(|e| e.kind).collect()
     }
 }
@@ -84,7 +89,12 @@ impl World {
 fn alerts(events: &[EventKind]) -> Vec<&'static str> {
     events
         .iter()
-        .filter(|k| matches!(k, EventKind::SlaWarned { .. } | EventKind::SlaBreached { .. }))
+        .filter(|k| {
+            matches!(
+                k,
+                EventKind::SlaWarned { .. } | EventKind::SlaBreached { .. }
+            )
+        })
         .map(EventKind::name)
         .collect()
 }
@@ -159,19 +169,29 @@ oncall = "msp-secondary"
     };
     let warn = at("2026-11-27T13:30:00Z");
     escalator.fire(warn).await.unwrap();
-    assert!(pages(&w.events().await).is_empty(), "the policy's first step is at 600 minutes");
+    assert!(
+        pages(&w.events().await).is_empty(),
+        "the policy's first step is at 600 minutes"
+    );
     timer.fire(warn).await.unwrap();
     let events = w.events().await;
     assert_eq!(alerts(&events), ["sla_warned"]);
     let paged = pages(&events);
     assert_eq!(paged.len(), 1, "{paged:?}");
     assert!(paged[0].starts_with("page:ACME-1@"), "{paged:?}");
-    assert!(paged[0].ends_with(&format!(":r0:s0 {:?}", Target::OnCall("msp-primary".into()))));
+    assert!(paged[0].ends_with(&format!(
+        ":r0:s0 {:?}",
+        Target::OnCall("msp-primary".into())
+    )));
     // The escalation timer counts that step as sent: at the step's own
     // time nothing is paged again; the next step follows at its time.
     escalator.fire(at("2026-11-30T12:00:00Z")).await.unwrap();
     let paged = pages(&w.events().await);
-    assert_eq!(paged.iter().filter(|p| p.contains(":r0:s0")).count(), 1, "{paged:?}");
+    assert_eq!(
+        paged.iter().filter(|p| p.contains(":r0:s0")).count(),
+        1,
+        "{paged:?}"
+    );
     assert!(paged.iter().any(|p| p.contains(":r0:s1")), "{paged:?}");
     // A later firing of the SLA timer pages nothing more.
     timer.fire(at("2026-11-30T12:00:00Z")).await.unwrap();

@@ -1,14 +1,14 @@
 //! SLA warnings and breaches as events (issue 6): which are due for a task
 //! at `now`, and when the next one falls due.
 //!
-//! **What is alerted.** For each side that handled the task, its
-//! first-response clock (until it responded) and its resolution clock
-//! (while the task is open): a *warning* when the clock has used
-//! `at_risk_percent` of its target (the digest's "at risk"), a *breach*
-//! when it has used more than the target (the digest's "breached"; a
-//! response exactly at the deadline is within target). A side that only
-//! held the ball while the handling side waited on it is not alerted (its
-//! time shows as "waiting on the other side").
+//! **What is alerted.** Exactly the clocks the digest lists as "at risk"
+//! and "breached" (`digest::build`): for each side with clocks, its
+//! first-response clock (a side that handled the task, until it responded)
+//! and its resolution clock (while the task is open), including the side
+//! that only held the ball while the handling side waited on it (its clock
+//! runs while it is its move). A *warning* when the clock has used
+//! `at_risk_percent` of its target, a *breach* when it has used more than
+//! the target (a response exactly at the deadline is within target).
 //!
 //! **Once each.** Each (side, clock, level) is recorded at most once in a
 //! task's history (`sla_warned`, `sla_breached`), whatever happens later
@@ -161,7 +161,7 @@ pub fn sla_alerts(
         calendar
     };
     let mut plan = SlaPlan::default();
-    for side in status.sides.iter().filter(|s| s.handled) {
+    for side in &status.sides {
         let mut each = Vec::new();
         if let Some(first) = side.first_response {
             each.push((SlaClock::FirstResponse, first));

@@ -275,3 +275,47 @@ fn after_an_outage_only_the_breach_is_recorded_and_a_finished_task_has_none() {
     };
     assert!(decide(&story.task, &msp(), &stale, &rules(), late).is_err());
 }
+
+#[test]
+fn the_side_waited_on_is_alerted_on_its_own_clock() {
+    // Tuesday 2026-12-01 09:00, a P2 for the MSP (resolution 8h), which
+    // answers at 09:15 and waits on the company's IT from 09:30.
+    let start = local("2026-12-01T09:00");
+    let mut story = Story::create(28, "vpn down", Priority::P2, start);
+    assert_eq!(story.task.handling_side, Side::Msp);
+    story
+        .run(&msp(), Command::Claim, local("2026-12-01T09:15"))
+        .run(
+            &msp(),
+            status(Status::WaitingOnOtherSide),
+            local("2026-12-01T09:30"),
+        );
+    let got = story.timer(start, local("2026-12-02T12:00"));
+    assert_eq!(
+        got,
+        vec![
+            // The company's IT holds the ball: 09:30-12:30 and 13:30-16:30.
+            seen(
+                "Tue 2026-12-01 16:30:00",
+                Side::Internal,
+                Resolution,
+                Warning
+            ),
+            // 7h30m on Tuesday, 30m on Wednesday.
+            seen(
+                "Wed 2026-12-02 09:00:01",
+                Side::Internal,
+                Resolution,
+                Breach
+            ),
+        ]
+    );
+    // The same clocks the digest lists: the MSP's are not running.
+    let status = story.clocks(local("2026-12-02T10:00"));
+    let msp_ = status.side(Side::Msp).unwrap();
+    assert_eq!(msp_.resolution.state, ClockState::Ok);
+    assert!(!msp_.resolution.running);
+    let it = status.side(Side::Internal).unwrap();
+    assert!(!it.handled);
+    assert_eq!(it.resolution.state, ClockState::Breached);
+}
