@@ -207,3 +207,83 @@ pub fn render_report(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Priority;
+    use crate::domain::sla::ReportRow;
+    use jiff::civil::date;
+
+    fn figures(n: usize, mins: i64) -> Figures {
+        Figures {
+            measured: n,
+            median: Some(SignedDuration::from_mins(mins)),
+            p90: Some(SignedDuration::from_mins(mins * 3)),
+            within_target: n - 1,
+            breached: 1,
+        }
+    }
+
+    fn full_report() -> Report {
+        let mut rows = Vec::new();
+        for side in Side::ALL {
+            for priority in Priority::ALL {
+                rows.push(ReportRow {
+                    side,
+                    priority,
+                    tasks: 1234,
+                    first_response: figures(1200, 95),
+                    resolution: figures(1100, 1385),
+                    waiting_on_other_side: SignedDuration::from_hours(12_345),
+                    waiting_on_requester: SignedDuration::from_mins(54_321),
+                });
+            }
+        }
+        Report {
+            rows,
+            unreadable: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_report_fits_one_message_without_cutting_a_row() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/ponte.example.toml");
+        let config = crate::config::Config::load(&path).unwrap();
+        let messages = crate::i18n::Messages::load().unwrap();
+        let period = Period {
+            from: date(2026, 11, 1),
+            to: date(2026, 11, 30),
+        };
+        let mut client = config.clients()[0].clone();
+        for lang in [Lang::En, Lang::It] {
+            let text = render_report(&messages, lang, &client, period, &full_report());
+            assert!(
+                text.chars().count() <= limits::CONTENT,
+                "{}",
+                text.chars().count()
+            );
+            let first = text.matches(" p90 ").count();
+            let waiting = text.matches("waiting on the other side").count()
+                + text.matches("in attesa dell'altra parte").count();
+            // Each row shown has its four lines; the rest are counted.
+            assert_eq!(first, 2 * waiting, "{text}");
+            assert!(waiting >= 4, "{text}");
+            if waiting < 8 {
+                let rest = (8 - waiting).to_string();
+                assert!(
+                    text.ends_with("report.") || text.ends_with("completo."),
+                    "{text}"
+                );
+                assert!(text.contains(&rest), "{text}");
+            }
+            assert!(text.contains("1234"), "{text}");
+        }
+        // A client name longer than a message is cut, visibly.
+        client.name = "Acme ".repeat(500);
+        let text = render_report(&messages, Lang::En, &client, period, &full_report());
+        assert_eq!(text.chars().count(), limits::CONTENT);
+        assert!(text.ends_with('…'));
+    }
+}
