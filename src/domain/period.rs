@@ -141,4 +141,25 @@ mod tests {
         let long = "x".repeat(100);
         assert_eq!(p(&long), bad(&"x".repeat(40)));
     }
+
+    proptest::proptest! {
+        /// Whatever is typed: no panic, and a period read is 1 to
+        /// `MAX_DAYS` days, in order.
+        #[test]
+        fn any_input_is_a_period_or_a_clear_error(input in "\\PC{0,30}|[0-9]{1,4}[dg]|[0-9-]{10}\\.\\.[0-9-]{10}") {
+            let today = date(2026, 11, 28);
+            match parse_period(&input, today) {
+                Ok(p) => {
+                    proptest::prop_assert!(p.from <= p.to);
+                    let days = p.from.until(p.to).unwrap().get_days();
+                    proptest::prop_assert!(days < i32::from(MAX_DAYS));
+                }
+                Err(UserError::BadPeriod { input: shown }) => {
+                    proptest::prop_assert!(shown.chars().count() <= 40);
+                }
+                Err(UserError::PeriodLength { .. }) => {}
+                Err(other) => proptest::prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
 }
