@@ -290,3 +290,31 @@ oncall = "primary"
     insta::assert_snapshot!(errors(&policy("on_sla_warning = true", 0)), @"test.toml:33: escalation[0].on_sla_warning: the first step already pages at minute 0: remove `on_sla_warning = true`, or start the steps later");
     insta::assert_snapshot!(errors(&policy("on_sla_warning = \"yes\"", 120)), @r#"test.toml:33: escalation[0].on_sla_warning: invalid type: string "yes", expected a boolean"#);
 }
+
+#[test]
+fn check_config_says_when_a_warning_pages() {
+    let text = with(
+        r#"
+[[oncall]]
+name = "primary"
+time_zone = "Europe/Rome"
+members = [9021]
+start = "2026-11-02"
+shift = "1w"
+
+[[escalation]]
+priority = "P3"
+on_sla_warning = true
+[[escalation.steps]]
+after_minutes = 120
+oncall = "primary"
+"#,
+    );
+    let summary = super::summary::render(&load(&text));
+    assert!(
+        summary.contains(
+            "  escalation P3 for every client, from the next business opening:\n    an SLA warning of a task never paged: the first step at once\n    after 120 min: "
+        ),
+        "{summary}"
+    );
+}
