@@ -27,3 +27,5 @@ pub mod transfer;
 // Issue 6, digests: the chart image and personal digests by DM.
 pub mod chart;
 pub mod personal_digests;
+// SLA warnings and breaches (issue 6).
+pub mod sla_timer;

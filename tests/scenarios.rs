@@ -61,6 +61,8 @@ scenarios! {
     digest_personal,
     digest_personal_two_clients,
     digest_chart,
+    sla_report,
+    sla_warned_then_breached,
     faults,
     handoff_between_sides,
     hostile_text,

@@ -16,6 +16,7 @@
 //! out_of_hours = true              # P1 always pages; others default to false
 //! repeat = 0                       # more rounds after the first
 //! repeat_after_minutes = 30
+//! on_sla_warning = false           # true: an SLA warning of a task never paged pages step 1 at once
 //! [[escalation.steps]]             # "after N minutes without acknowledgement"
 //! after_minutes = 0                # exactly one target:
 //! oncall = "msp-primary"           #   oncall, person, role, channel or pager
@@ -67,6 +68,10 @@ pub struct PolicyRule {
     /// the policy's clock starts at the next opening.
     pub out_of_hours: bool,
     pub policy: Policy,
+    /// Issue 6: an SLA warning of an MSP task that waits for a pick-up and
+    /// was never paged pages the policy's first step at once (the SLA
+    /// timer records the page with the warning). Default false.
+    pub on_sla_warning: bool,
 }
 
 /// How an outside pager is reached.

@@ -256,3 +256,65 @@ fn the_example_configuration_pages_p1_at_once_then_the_secondary_then_the_lead()
     let lead = config.msp().server.unwrap().lead_role.get();
     assert_eq!(p1.policy.steps[2].target, Target::Role(lead));
 }
+
+/// Issue 6: `on_sla_warning` lets an SLA warning page the first step of a
+/// policy that does not page at once.
+#[test]
+fn on_sla_warning_is_read_and_checked() {
+    let policy = |on: &str, first: u32| {
+        with(&format!(
+            r#"
+[[oncall]]
+name = "primary"
+time_zone = "Europe/Rome"
+members = [9021]
+start = "2026-11-02"
+shift = "1w"
+
+[[escalation]]
+priority = "P3"
+{on}
+[[escalation.steps]]
+after_minutes = {first}
+oncall = "primary"
+"#
+        ))
+    };
+    let alpha = ClientKey::new("ALPHA").unwrap();
+    let config = load(&policy("on_sla_warning = true", 120));
+    let rule = config.oncall().policy_for(&alpha, Priority::P3).unwrap();
+    assert!(rule.on_sla_warning);
+    let config = load(&policy("", 120));
+    let rule = config.oncall().policy_for(&alpha, Priority::P3).unwrap();
+    assert!(!rule.on_sla_warning, "off by default");
+    insta::assert_snapshot!(errors(&policy("on_sla_warning = true", 0)), @"test.toml:33: escalation[0].on_sla_warning: the first step already pages at minute 0: remove `on_sla_warning = true`, or start the steps later");
+    insta::assert_snapshot!(errors(&policy("on_sla_warning = \"yes\"", 120)), @r#"test.toml:33: escalation[0].on_sla_warning: invalid type: string "yes", expected a boolean"#);
+}
+
+#[test]
+fn check_config_says_when_a_warning_pages() {
+    let text = with(
+        r#"
+[[oncall]]
+name = "primary"
+time_zone = "Europe/Rome"
+members = [9021]
+start = "2026-11-02"
+shift = "1w"
+
+[[escalation]]
+priority = "P3"
+on_sla_warning = true
+[[escalation.steps]]
+after_minutes = 120
+oncall = "primary"
+"#,
+    );
+    let summary = super::summary::render(&load(&text));
+    assert!(
+        summary.contains(
+            "  escalation P3 for every client, from the next business opening:\n    an SLA warning of a task never paged: the first step at once\n    after 120 min: "
+        ),
+        "{summary}"
+    );
+}

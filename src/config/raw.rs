@@ -204,6 +204,8 @@ pub(crate) struct RawPolicy {
     pub priority: Option<String>,
     pub out_of_hours: Option<bool>,
     pub repeat: Option<i64>,
+    /// Issue 6: an SLA warning of a task never paged pages the first step.
+    pub on_sla_warning: Option<bool>,
     pub repeat_after_minutes: Option<i64>,
     #[serde(default)]
     pub steps: Vec<RawStep>,

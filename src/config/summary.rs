@@ -95,6 +95,12 @@ fn write_oncall(out: &mut String, oncall: &super::oncall::OnCallConfig) -> std::
             "from the next business opening"
         };
         writeln!(out, "  escalation {} for {whom}, {hours}:", p.priority)?;
+        if p.on_sla_warning {
+            writeln!(
+                out,
+                "    an SLA warning of a task never paged: the first step at once"
+            )?;
+        }
         for step in &p.policy.steps {
             writeln!(
                 out,

@@ -243,6 +243,9 @@ impl<S: Store> Bot<S> {
             Intent::DigestPreview => self.digest_preview(lang, &who).await,
             Intent::DigestSubscribe => self.digest_subscribe(lang, &who, true).await,
             Intent::DigestUnsubscribe => self.digest_subscribe(lang, &who, false).await,
+            Intent::SlaReport { client, period } => {
+                self.sla_report(lang, &who, client, period).await
+            }
             Intent::Change { task, change } => {
                 let command = match change {
                     ChangeDraft::Ready(Command::Comment {

@@ -4,6 +4,8 @@
 
 pub mod bot;
 mod bot_digest;
+// `/sla report` (issue 6).
+mod bot_sla;
 pub mod digest;
 pub mod echo;
 pub mod edge;

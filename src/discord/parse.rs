@@ -184,6 +184,11 @@ pub enum Intent {
         to: String,
         schedule: Option<String>,
     },
+    /// `/sla report [client] [period]` (issue 6): checked and read by the bot.
+    SlaReport {
+        client: Option<String>,
+        period: Option<String>,
+    },
 }
 
 /// Prefix of every custom id Ponte puts on buttons and modals.
@@ -219,6 +224,7 @@ pub const HANDLED: &[(&str, Option<&str>)] = &[
     ("digest", Some("preview")),
     ("digest", Some("subscribe")),
     ("digest", Some("unsubscribe")),
+    ("sla", Some("report")),
 ];
 
 /// The buttons Ponte puts on task cards.
@@ -357,6 +363,10 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview),
             ("digest", Some("subscribe")) => Parsed::Ok(Intent::DigestSubscribe),
             ("digest", Some("unsubscribe")) => Parsed::Ok(Intent::DigestUnsubscribe),
+            ("sla", Some("report")) => Parsed::Ok(Intent::SlaReport {
+                client: interaction.text("client").map(str::to_owned),
+                period: interaction.text("period").map(str::to_owned),
+            }),
             _ => Parsed::NotMine,
         },
         Interaction::MessageMenu { name, target } if name == TRACK_AS_TASK => {

@@ -122,6 +122,23 @@ fn who(by: Who) -> String {
 }
 
 /// A Discord timestamp: every reader sees it in their own time zone.
+/// The Fluent id naming an SLA clock (issue 6).
+fn sla_clock_id(clock: crate::domain::sla::SlaClock) -> &'static str {
+    match clock {
+        crate::domain::sla::SlaClock::FirstResponse => "sla-clock-first-response",
+        crate::domain::sla::SlaClock::Resolution => "sla-clock-resolution",
+    }
+}
+
+/// A whole number of minutes as `2h`, `30m`, `1h30m`.
+pub fn minutes_text(minutes: u32) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
+    }
+}
+
 fn when(at: Timestamp) -> String {
     format!("<t:{}:f>", at.as_second())
 }
@@ -621,6 +638,41 @@ impl Renderer<'_> {
             EventKind::Snoozed { until } => self.t(
                 "event-snoozed",
                 &[("who", by), ("until", text(when(*until)))],
+            ),
+            EventKind::SlaWarned {
+                side,
+                clock,
+                percent,
+                target_minutes,
+                breach_at,
+            } => {
+                let mut line = self.t(
+                    "event-sla-warned",
+                    &[
+                        ("side", Arg::Side(*side)),
+                        ("clock", text(self.t(sla_clock_id(*clock), &[]))),
+                        ("percent", text(percent.to_string())),
+                        ("target", text(minutes_text(*target_minutes))),
+                    ],
+                );
+                if let Some(at) = breach_at {
+                    line.push(' ');
+                    line.push_str(&self.t("event-sla-breach-at", &[("when", text(when(*at)))]));
+                }
+                line
+            }
+            EventKind::SlaBreached {
+                side,
+                clock,
+                target_minutes,
+                ..
+            } => self.t(
+                "event-sla-breached",
+                &[
+                    ("side", Arg::Side(*side)),
+                    ("clock", text(self.t(sla_clock_id(*clock), &[]))),
+                    ("target", text(minutes_text(*target_minutes))),
+                ],
             ),
         };
         Some(line)

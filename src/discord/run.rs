@@ -151,6 +151,11 @@ pub async fn start<S: Store>(
         store: store.clone(),
         config: config.clone(),
     }));
+    // SLA warnings and breaches (issue 6): keyed requests to the ledger.
+    timers.add(Arc::new(crate::sla_timer::SlaTimer::new(
+        ledger.clone(),
+        config.clone(),
+    )));
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),

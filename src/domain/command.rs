@@ -112,6 +112,16 @@ pub enum Command {
         target: super::escalation::Target,
         to: Option<PersonId>,
     },
+    /// Record SLA warnings and breaches (issue 6), planned by Ponte's SLA
+    /// timer from version `as_of` of the task's history: if the task
+    /// changed since, nothing is recorded and the timer plans again.
+    RecordSla {
+        as_of: u32,
+        alerts: Vec<super::sla::SlaAlert>,
+        /// Pages of the escalation policy fed by a warning (recorded after
+        /// the alerts, in the same transaction).
+        pages: Vec<super::escalation::PageOrder>,
+    },
 }
 
 impl Command {
@@ -145,6 +155,8 @@ impl Command {
             // Who may escalate (the requester, the IT manager) is checked
             // in `decide`; anyone who sees the task gets that far.
             Command::Escalate { .. } => Action::View,
+            // Ponte's own bookkeeping, like a chat link.
+            Command::RecordSla { .. } => Action::LinkChat,
         }
     }
 
@@ -175,6 +187,7 @@ impl Command {
             Command::Page { .. } => "page",
             Command::Snooze { .. } => "snooze",
             Command::Escalate { .. } => "escalate",
+            Command::RecordSla { .. } => "sla",
         }
     }
 }
@@ -653,6 +666,22 @@ pub fn decide(
                 .checked_add(jiff::SignedDuration::from_mins(i64::from(*minutes)))
                 .map_err(|_| UserError::Unchanged)?;
             vec![EventKind::Snoozed { until }]
+        }
+        Command::RecordSla {
+            as_of,
+            alerts,
+            pages,
+        } => {
+            if *as_of != task.version || alerts.is_empty() {
+                return Err(UserError::Unchanged);
+            }
+            let waiting = handling == Side::Msp && status == Status::New && task.assignee.is_none();
+            let pages = pages.iter().filter(|_| waiting);
+            alerts
+                .iter()
+                .map(super::sla::SlaAlert::event)
+                .chain(pages.map(super::escalation::PageOrder::event))
+                .collect()
         }
     };
     Ok(events)

@@ -103,6 +103,22 @@ pub enum UserError {
     /// On-call overrides are for MSP leads.
     #[error("only an MSP lead can do this")]
     OnlyMspLead,
+    // `/sla report` (issue 6).
+    /// A report period that cannot be read.
+    #[error("“{input}” is not a period")]
+    BadPeriod { input: String },
+    /// A report period of no days or too many.
+    #[error("a period covers 1 to {max} days")]
+    PeriodLength { max: usize },
+    /// A client's people asked for another client's report.
+    #[error("a company's people see only their company's report")]
+    ReportOtherClient,
+    /// No configured client has this key (or name).
+    #[error("no client “{input}”")]
+    UnknownClient { input: String },
+    /// SLA reports are for IT and MSP staff.
+    #[error("SLA reports are for IT and MSP staff")]
+    ReportStaffOnly,
 }
 
 /// A value for a message argument.
@@ -166,6 +182,11 @@ impl UserError {
             UserError::EscalateLimit { .. } => "error-escalate-limit",
             UserError::NotRequesterOrManager => "error-not-requester-or-manager",
             UserError::OnlyMspLead => "error-only-msp-lead",
+            UserError::BadPeriod { .. } => "error-bad-period",
+            UserError::PeriodLength { .. } => "error-period-length",
+            UserError::ReportOtherClient => "error-report-other-client",
+            UserError::UnknownClient { .. } => "error-unknown-client",
+            UserError::ReportStaffOnly => "error-report-staff-only",
         }
     }
 
@@ -224,6 +245,11 @@ impl UserError {
             UserError::EscalateLimit { max, minutes } => {
                 vec![("max", num(*max)), ("minutes", num(*minutes))]
             }
+            UserError::BadPeriod { input } | UserError::UnknownClient { input } => {
+                vec![("input", text(input))]
+            }
+            UserError::PeriodLength { max } => vec![("max", num(*max))],
+            UserError::ReportOtherClient | UserError::ReportStaffOnly => vec![],
         }
     }
 }

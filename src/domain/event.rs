@@ -7,6 +7,7 @@ use super::escalation::Target;
 use super::ids::{PersonId, TaskId};
 use super::people::Side;
 use super::routing::{ApprovalWhy, Category, RouteReason};
+use super::sla::SlaClock;
 use super::task::{ChatRef, Priority, Status, Visibility};
 
 /// Who caused an event: a person, or Ponte itself (timers, chat links).
@@ -180,6 +181,25 @@ pub enum EventKind {
     ReporterAdded {
         person: PersonId,
     },
+    /// An SLA clock of `side` reached the warning share of its target
+    /// (issue 6). Recorded once per side and clock by Ponte's SLA timer.
+    SlaWarned {
+        side: Side,
+        clock: SlaClock,
+        percent: u32,
+        target_minutes: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        breach_at: Option<Timestamp>,
+    },
+    /// An SLA clock of `side` went past its target (issue 6), once per side
+    /// and clock.
+    SlaBreached {
+        side: Side,
+        clock: SlaClock,
+        target_minutes: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        breach_at: Option<Timestamp>,
+    },
 }
 
 /// A file attached to a message, relayed as a link.
@@ -219,6 +239,8 @@ impl EventKind {
             EventKind::Paged { .. } => "paged",
             EventKind::Snoozed { .. } => "snoozed",
             EventKind::Escalated { .. } => "escalated",
+            EventKind::SlaWarned { .. } => "sla_warned",
+            EventKind::SlaBreached { .. } => "sla_breached",
         }
     }
 
@@ -352,6 +374,19 @@ mod tests {
                 key: "escalate:ACME-1:1".into(),
                 target: Target::Role(900),
                 to: None,
+            },
+            EventKind::SlaWarned {
+                side: Side::Msp,
+                clock: SlaClock::FirstResponse,
+                percent: 75,
+                target_minutes: 120,
+                breach_at: Some(at),
+            },
+            EventKind::SlaBreached {
+                side: Side::Internal,
+                clock: SlaClock::Resolution,
+                target_minutes: 480,
+                breach_at: None,
             },
         ];
         for (seq, kind) in (1..).zip(kinds) {

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod oncall;
 pub mod pager_sync;
 pub mod people;
+pub mod period;
 pub mod permission;
 pub mod routing;
 pub mod sla;

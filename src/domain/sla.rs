@@ -590,5 +590,10 @@ fn figures(clocks: &[Clock]) -> Figures {
     }
 }
 
+mod alerts;
+pub use alerts::{
+    AlertLevel, SlaAlert, SlaClock, SlaPlan, next_sla_moment, recorded, sla_alerts, threshold,
+};
+
 #[cfg(test)]
 mod tests;

@@ -404,6 +404,7 @@ impl Task {
                 }
             }
             EventKind::Paged { .. } | EventKind::Snoozed { .. } | EventKind::Escalated { .. } => {}
+            EventKind::SlaWarned { .. } | EventKind::SlaBreached { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

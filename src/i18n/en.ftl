@@ -128,6 +128,7 @@ help = **Ponte** turns requests into tasks that both the company's IT and the MS
     • `/task note` is an internal note: only your side sees it.
     • `/mine` lists the open tasks assigned to you.
     • `/digest preview` shows your side's digest now; `/digest subscribe` sends you your own by direct message each working morning (`/digest unsubscribe` stops it).
+    • `/sla report [client] [period]` shows response and resolution times against the contract (period: 7d, 30d, this-month, last-month or 2026-11-01..2026-11-15).
 
 ## Requests written in plain words: the draft to confirm.
 draft-intro = Here is what I understood. Nothing is created until you press Create.
@@ -258,3 +259,23 @@ digest-personal-sla-at-risk = {" "}· ⚠️ SLA at risk, { $percent }%
 digest-personal-sla-breached = {" "}· 🔴 SLA breached, { $percent }%
 digest-personal-footer = _`/digest unsubscribe` stops these messages._
 digest-chart-legend = 📊 The chart: the last 14 days, one column per day. Bars above the line: tasks opened; below: tasks closed; blue for internal IT, orange for the MSP. Green line: the share of tasks resolved within the SLA (top = 100%).
+# SLA warnings and breaches (issue 6)
+sla-clock-first-response = first response
+sla-clock-resolution = resolution
+event-sla-warned = ⏳ SLA warning ({ $side }): the { $clock } has used { $percent }% of its { $target } target.
+event-sla-breach-at = If nothing changes, it is breached at { $when }.
+event-sla-breached = 🚨 SLA breached ({ $side }): the { $clock } is past its { $target } target.
+# /sla report (issue 6)
+sla-report-title = **SLA report for { $client }** · { $from } → { $to } · tasks opened in the period
+sla-report-empty = No task was opened in this period.
+sla-report-unreadable = { $count } tasks could not be read and are left out.
+sla-report-row = **{ $side } · { $priority }**: { $tasks } tasks
+sla-report-first = {"  "}first response: median { $median }, p90 { $p90 }, { $within } within target ({ $measured } answered)
+sla-report-resolution = {"  "}resolution: median { $median }, p90 { $p90 }, { $within } within target ({ $measured } resolved)
+sla-report-waiting = {"  "}waiting on the other side { $other }, on the requester { $requester }
+sla-report-more = … and { $count } more: `ponte report` gives the whole report.
+error-bad-period = “{ $input }” is not a period. Use for example 7d, 30d, this-month, last-month or 2026-11-01..2026-11-15.
+error-period-length = A period covers 1 to { $max } days.
+error-report-other-client = You can see only your own company's report: leave out the client option.
+error-unknown-client = There is no client “{ $input }”. Use the client's key, e.g. ACME.
+error-report-staff-only = SLA reports are for the company's IT staff and the MSP.

@@ -128,6 +128,7 @@ help = **Ponte** trasforma le richieste in attività che l'IT dell'azienda e l'M
     • `/attivita nota` è una nota interna: la vede solo la tua parte.
     • `/mie` elenca le attività aperte assegnate a te.
     • `/riepilogo anteprima` mostra ora il riepilogo della tua parte; `/riepilogo iscriviti` ti manda il tuo in messaggio diretto ogni mattina lavorativa (`/riepilogo disiscriviti` per smettere).
+    • `/sla rapporto [cliente] [periodo]` mostra i tempi di risposta e di risoluzione rispetto al contratto (periodo: 7d, 30d, this-month, last-month o 2026-11-01..2026-11-15).
 
 ## Richieste scritte a parole: la bozza da confermare.
 draft-intro = Ecco cosa ho capito. Non creo nulla finché non premi Crea.
@@ -258,3 +259,23 @@ digest-personal-sla-at-risk = {" "}· ⚠️ SLA a rischio, { $percent }%
 digest-personal-sla-breached = {" "}· 🔴 SLA superato, { $percent }%
 digest-personal-footer = _`/riepilogo disiscriviti` per non ricevere più questi messaggi._
 digest-chart-legend = 📊 Il grafico: gli ultimi 14 giorni, una colonna al giorno. Barre sopra la linea: attività aperte; sotto: attività chiuse; blu per l'IT interno, arancione per l'MSP. Linea verde: la quota di attività risolte entro lo SLA (in alto = 100%).
+# Avvisi e superamenti SLA (issue 6)
+sla-clock-first-response = prima risposta
+sla-clock-resolution = risoluzione
+event-sla-warned = ⏳ Avviso SLA ({ $side }): la { $clock } ha consumato il { $percent }% del tempo previsto ({ $target }).
+event-sla-breach-at = Se nulla cambia, scade: { $when }.
+event-sla-breached = 🚨 SLA superato ({ $side }): la { $clock } ha oltrepassato il tempo previsto ({ $target }).
+# /sla rapporto (issue 6)
+sla-report-title = **Rapporto SLA di { $client }** · { $from } → { $to } · attività aperte nel periodo
+sla-report-empty = Nessuna attività aperta in questo periodo.
+sla-report-unreadable = { $count } attività illeggibili sono escluse.
+sla-report-row = **{ $side } · { $priority }**: { $tasks } attività
+sla-report-first = {"  "}prima risposta: mediana { $median }, p90 { $p90 }, { $within } entro i tempi ({ $measured } con risposta)
+sla-report-resolution = {"  "}risoluzione: mediana { $median }, p90 { $p90 }, { $within } entro i tempi ({ $measured } risolte)
+sla-report-waiting = {"  "}in attesa dell'altra parte { $other }, del richiedente { $requester }
+sla-report-more = … e altre { $count } righe: `ponte report` dà il rapporto completo.
+error-bad-period = “{ $input }” non è un periodo. Usa per esempio 7d, 30d, this-month, last-month o 2026-11-01..2026-11-15.
+error-period-length = Un periodo va da 1 a { $max } giorni.
+error-report-other-client = Puoi vedere solo il rapporto della tua azienda: togli l'opzione cliente.
+error-unknown-client = Non c'è nessun cliente “{ $input }”. Usa la sigla del cliente, es. ACME.
+error-report-staff-only = I rapporti SLA sono per lo staff IT dell'azienda e per l'MSP.

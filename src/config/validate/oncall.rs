@@ -432,11 +432,22 @@ impl Checker<'_, '_, '_> {
             self.problem(&steps_path, format!("{e}: list the steps by their minute"));
             return None;
         }
+        // Issue 6: paging on an SLA warning only matters when the policy
+        // does not page at once.
+        let on_sla_warning = raw.on_sla_warning.unwrap_or(false);
+        if on_sla_warning && policy.steps.first().is_some_and(|s| s.after.is_zero()) {
+            self.problem(
+                &path.key("on_sla_warning"),
+                "the first step already pages at minute 0: remove `on_sla_warning = true`, or start the steps later",
+            );
+            return None;
+        }
         Some(PolicyRule {
             client: client?,
             priority: priority?,
             out_of_hours: out_of_hours?,
             policy,
+            on_sla_warning,
         })
     }
 

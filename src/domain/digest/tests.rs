@@ -488,3 +488,51 @@ fn a_pending_approval_is_waiting_for_the_company() {
     assert_eq!(ids(&msp.approvals), ["ACME-1"]);
     let _ = c.manager;
 }
+
+/// Issue 6: the digest's "at risk" and "breached" are the clocks the SLA
+/// timer alerts (`sla_warned` / `sla_breached`): on the realistic morning,
+/// for each side, the digest's lines are exactly the alerts due now.
+#[test]
+fn at_risk_and_breached_agree_with_the_sla_alerts() {
+    use crate::domain::sla::{AlertLevel, SlaClock, sla_alerts};
+    let tasks = acme_tasks();
+    for side in Side::ALL {
+        let digest = digest_of("ACME", side, &tasks);
+        let listed = |lines: &[SlaLine]| {
+            let mut v: Vec<(String, bool)> = lines
+                .iter()
+                .map(|l| (l.line.id.to_string(), l.first_response))
+                .collect();
+            v.sort();
+            v
+        };
+        let alerted = |level: AlertLevel| {
+            let mut v: Vec<(String, bool)> = tasks
+                .iter()
+                .flat_map(|t| {
+                    sla_alerts(&t.events, &targets(), &office(), now())
+                        .due
+                        .into_iter()
+                        .filter(|a| a.side == side && a.level == level)
+                        .map(|a| (t.task.id.to_string(), a.clock == SlaClock::FirstResponse))
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            listed(&digest.breached),
+            alerted(AlertLevel::Breach),
+            "{side}"
+        );
+        assert_eq!(
+            listed(&digest.at_risk),
+            alerted(AlertLevel::Warning),
+            "{side}"
+        );
+        assert!(
+            !digest.breached.is_empty() || !digest.at_risk.is_empty(),
+            "{side}: nothing to compare"
+        );
+    }
+}

@@ -522,3 +522,6 @@ fn the_report_on_a_small_hand_computed_set() {
     assert_eq!(internal.first_response.share_within_target(), None);
     assert_eq!(internal.resolution, Figures::default(), "cancelled");
 }
+
+// SLA warnings and breaches as events (issue 6), with a manual clock.
+mod alerts;
