@@ -444,6 +444,26 @@ const CASES: &[Case] = &[
         target: Target::None,
         build: |_, _| slash("digest", Some("preview"), vec![]),
     },
+    Case {
+        name: "/digest subscribe",
+        target: Target::None,
+        build: |_, _| slash("digest", Some("subscribe"), vec![]),
+    },
+    Case {
+        name: "/digest unsubscribe",
+        target: Target::None,
+        build: |_, _| slash("digest", Some("unsubscribe"), vec![]),
+    },
+    Case {
+        name: "/sla report",
+        target: Target::None,
+        build: |_, _| slash("sla", Some("report"), vec![("period", text("30d"))]),
+    },
+    Case {
+        name: "/sla report BRIGHT",
+        target: Target::None,
+        build: |_, _| slash("sla", Some("report"), vec![("client", text("BRIGHT"))]),
+    },
 ];
 
 /// A fresh world: Brightline's and Acme's open, approval and resolved
@@ -975,5 +995,37 @@ async fn every_command_and_button_against_every_role_and_client() {
     /digest preview            MSP lead        done                                 -
     /digest preview            on-call (DM)    refused error-client-needed          -
     /digest preview            outsider (DM)   refused error-dm-unknown-person      -
+    /digest subscribe          requester       done                                 -
+    /digest subscribe          other employee  done                                 -
+    /digest subscribe          IT manager      done                                 -
+    /digest subscribe          IT tech         done                                 -
+    /digest subscribe          MSP engineer    done                                 -
+    /digest subscribe          MSP lead        done                                 -
+    /digest subscribe          on-call (DM)    done                                 -
+    /digest subscribe          outsider (DM)   refused error-dm-unknown-person      -
+    /digest unsubscribe        requester       done                                 -
+    /digest unsubscribe        other employee  done                                 -
+    /digest unsubscribe        IT manager      done                                 -
+    /digest unsubscribe        IT tech         done                                 -
+    /digest unsubscribe        MSP engineer    done                                 -
+    /digest unsubscribe        MSP lead        done                                 -
+    /digest unsubscribe        on-call (DM)    done                                 -
+    /digest unsubscribe        outsider (DM)   refused error-dm-unknown-person      -
+    /sla report                requester       refused error-report-staff-only      -
+    /sla report                other employee  refused error-report-staff-only      -
+    /sla report                IT manager      done                                 -
+    /sla report                IT tech         done                                 -
+    /sla report                MSP engineer    done                                 -
+    /sla report                MSP lead        done                                 -
+    /sla report                on-call (DM)    refused error-client-needed          -
+    /sla report                outsider (DM)   refused error-dm-unknown-person      -
+    /sla report BRIGHT         requester       refused error-report-staff-only      -
+    /sla report BRIGHT         other employee  refused error-report-staff-only      -
+    /sla report BRIGHT         IT manager      refused error-report-other-client    -
+    /sla report BRIGHT         IT tech         refused error-report-other-client    -
+    /sla report BRIGHT         MSP engineer    done                                 -
+    /sla report BRIGHT         MSP lead        done                                 -
+    /sla report BRIGHT         on-call (DM)    done                                 -
+    /sla report BRIGHT         outsider (DM)   refused error-dm-unknown-person      -
     ");
 }
