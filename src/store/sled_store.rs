@@ -32,6 +32,7 @@
 //!   goes above `cache_capacity`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -88,6 +89,12 @@ const IDX_STATUS: &str = "idx_status";
 const IDX_SIDE: &str = "idx_side";
 const IDX_ASSIGNEE: &str = "idx_assignee";
 const IDX_DUE: &str = "idx_due";
+/// Every task by its last change (client, `updated_at`, number): what
+/// changed since a time (a digest) without reading every snapshot.
+const IDX_CHANGED: &str = "idx_changed";
+/// `meta` key set once `idx_changed` holds every task (stores written
+/// before the index existed get it built when first opened).
+const META_CHANGED_BUILT: &[u8] = b"idx_changed_built";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
@@ -95,7 +102,7 @@ const REQUESTS: &str = "requests";
 const MARKS: &str = "marks";
 
 /// The index trees in the order of [`IndexKeys::slots`].
-const INDEX_NAMES: [&str; 4] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE];
+const INDEX_NAMES: [&str; 5] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE, IDX_CHANGED];
 
 /// What an outbox entry stores: an [`OutboxEntry`] without its id, which is
 /// the key. The id is only known inside the commit transaction, and values
@@ -123,6 +130,7 @@ pub struct SledStore {
     idx_side: Tree,
     idx_assignee: Tree,
     idx_due: Tree,
+    idx_changed: Tree,
     outbox: Tree,
     requests: Tree,
     marks: Tree,
@@ -200,7 +208,7 @@ struct Prepared<'a> {
     snapshot: Vec<u8>,
     events: Vec<(Vec<u8>, Vec<u8>)>,
     /// Per index tree (in [`INDEX_NAMES`] order): keys to remove, key to insert.
-    index_changes: [IndexChange; 4],
+    index_changes: [IndexChange; 5],
     expect: Expect<'a>,
     outbox: Vec<Vec<u8>>,
     request: Option<(Vec<u8>, Vec<u8>)>,
@@ -389,10 +397,11 @@ impl SledStore {
                     }
                 }
                 meta.insert(keys::META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..])?;
+                meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
                 db.flush()?;
             }
         }
-        Ok(Self {
+        let store = Self {
             events: db.open_tree(EVENTS)?,
             tasks: db.open_tree(TASKS)?,
             counters: db.open_tree(COUNTERS)?,
@@ -400,6 +409,7 @@ impl SledStore {
             idx_side: db.open_tree(IDX_SIDE)?,
             idx_assignee: db.open_tree(IDX_ASSIGNEE)?,
             idx_due: db.open_tree(IDX_DUE)?,
+            idx_changed: db.open_tree(IDX_CHANGED)?,
             outbox: db.open_tree(OUTBOX)?,
             requests: db.open_tree(REQUESTS)?,
             marks: db.open_tree(MARKS)?,
@@ -407,16 +417,49 @@ impl SledStore {
             db,
             path,
             writes: Arc::default(),
-        })
+        };
+        store.build_changed_index()?;
+        Ok(store)
     }
 
-    fn index_trees(&self) -> [&Tree; 4] {
+    fn index_trees(&self) -> [&Tree; 5] {
         [
             &self.idx_status,
             &self.idx_side,
             &self.idx_assignee,
             &self.idx_due,
+            &self.idx_changed,
         ]
+    }
+
+    /// Builds `idx_changed` from the snapshots once, for a store written
+    /// before that index existed (same schema otherwise). Runs at open,
+    /// before anything else can write.
+    fn build_changed_index(&self) -> Result<(), StoreError> {
+        if self.meta.get(META_CHANGED_BUILT)?.is_some() {
+            return Ok(());
+        }
+        if !self.tasks.is_empty() {
+            tracing::info!(path = %self.path, "building the index of tasks by last change");
+            self.idx_changed.clear()?;
+            let mut batch = sled::Batch::default();
+            let mut n = 0;
+            for item in self.tasks.iter() {
+                let (key, raw) = item?;
+                let task: Task = decode(TASKS, &key, &raw)?;
+                if let Some(k) = IndexKeys::of(&task).changed {
+                    batch.insert(k, &[] as &[u8]);
+                }
+                n += 1;
+                if n % 10_000 == 0 {
+                    self.idx_changed.apply_batch(std::mem::take(&mut batch))?;
+                }
+            }
+            self.idx_changed.apply_batch(batch)?;
+        }
+        self.meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
+        self.db.flush()?;
+        Ok(())
     }
 
     fn load_task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
@@ -503,7 +546,7 @@ impl SledStore {
     /// counter. Reads everything; meant for tests and `ponte check`.
     pub fn check_integrity(&self) -> Result<Vec<String>, StoreError> {
         let mut problems = Vec::new();
-        let mut expected_index: [BTreeSet<Vec<u8>>; 4] = Default::default();
+        let mut expected_index: [BTreeSet<Vec<u8>>; 5] = Default::default();
         let mut numbers: BTreeMap<ClientKey, Vec<u64>> = BTreeMap::new();
         let mut versions: BTreeMap<TaskId, u32> = BTreeMap::new();
         let mut event_total: u64 = 0;
@@ -642,6 +685,7 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
         TaskFilter::HandledBy(side) => open && task.handling_side == *side,
         TaskFilter::AssignedTo(person) => open && task.assignee == Some(*person),
         TaskFilter::DueBy(by) => open && task.due.is_some_and(|due| due <= *by),
+        TaskFilter::ChangedAfter(at) => task.updated_at > *at,
     }
 }
 
@@ -658,6 +702,7 @@ impl Store for SledStore {
             &self.idx_side,
             &self.idx_assignee,
             &self.idx_due,
+            &self.idx_changed,
             &self.outbox,
             &self.requests,
         );
@@ -671,6 +716,7 @@ impl Store for SledStore {
                 idx_side,
                 idx_assignee,
                 idx_due,
+                idx_changed,
                 outbox,
                 requests,
             )| {
@@ -737,7 +783,7 @@ impl Store for SledStore {
                 for (key, value) in &p.events {
                     events.insert(key.as_slice(), value.as_slice())?;
                 }
-                let index_trees = [idx_status, idx_side, idx_assignee, idx_due];
+                let index_trees = [idx_status, idx_side, idx_assignee, idx_due, idx_changed];
                 for (tree, change) in index_trees.into_iter().zip(&p.index_changes) {
                     if let Some(key) = &change.remove {
                         tree.remove(key.as_slice())?;
@@ -949,6 +995,33 @@ impl Store for SledStore {
                     }
                 }
                 self.load_listed(IDX_DUE, query, numbers)
+            }
+            TaskFilter::ChangedAfter(at) => {
+                // Ordered by last change, then number; `after` filters
+                // numbers, as for `DueBy`.
+                let prefix = keys::client_prefix(client);
+                let lower = keys::changed_lower_bound(client, *at);
+                let mut numbers = Vec::new();
+                for item in self
+                    .idx_changed
+                    .range::<&[u8], _>((Bound::Excluded(&lower[..]), Bound::Unbounded))
+                {
+                    if numbers.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = item?;
+                    if !key.starts_with(&prefix) {
+                        break;
+                    }
+                    let (_, number) = key
+                        .get(prefix.len()..)
+                        .and_then(keys::decode_due_suffix)
+                        .ok_or_else(|| corrupt(IDX_CHANGED, &key, "not a change index key"))?;
+                    if after.is_none_or(|after| number > after) {
+                        numbers.push(number);
+                    }
+                }
+                self.load_listed(IDX_CHANGED, query, numbers)
             }
         }
     }
