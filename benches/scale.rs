@@ -20,7 +20,7 @@
 //! never change and its BRIGHT tasks grow by some hundreds per run.
 //!
 //! Each write is also measured against its raw baseline in the same run:
-//! a plain sled transaction over the same eleven trees writing the same
+//! a plain sled transaction over the same twelve trees writing the same
 //! keys and values, then a flush, on a plain sled database holding as many
 //! keys as the store (a copy of the store, made for the sizes up to
 //! [`RAW_COPY_MAX`] tasks; above it the baseline runs on the 100,000-task
@@ -427,10 +427,10 @@ fn measure_in_child(dir: &Path, n: u64, built: Built) {
 /// A plain sled database with the store's trees, for the baseline.
 struct Raw {
     db: sled::Db,
-    trees: [sled::Tree; 11],
+    trees: [sled::Tree; 12],
 }
 
-const TREES: [&str; 11] = [
+const TREES: [&str; 12] = [
     "meta",
     "events",
     "tasks",
@@ -440,6 +440,7 @@ const TREES: [&str; 11] = [
     "idx_assignee",
     "idx_due",
     "idx_changed",
+    "open_tasks",
     "outbox",
     "requests",
 ];
@@ -455,14 +456,14 @@ impl Raw {
         Self { db, trees }
     }
 
-    /// One transaction over the eleven trees writing `writes`, then a flush.
+    /// One transaction over the twelve trees writing `writes`, then a flush.
     fn commit(&self, writes: &[(usize, Vec<u8>, Vec<u8>)]) {
         let t = &self.trees;
         (
-            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10],
+            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
         )
-            .transaction(|(a, b, c, d, e, f, g, h, i, j, k)| {
-                let tx = [a, b, c, d, e, f, g, h, i, j, k];
+            .transaction(|(a, b, c, d, e, f, g, h, i, j, k, l)| {
+                let tx = [a, b, c, d, e, f, g, h, i, j, k, l];
                 for (tree, key, value) in writes {
                     tx[*tree].insert(key.as_slice(), value.as_slice())?;
                 }

@@ -1234,7 +1234,7 @@ fn a_mark_is_recorded_once_with_its_effects_and_survives_a_restart() {
 }
 
 #[test]
-fn tasks_are_listed_by_last_change_and_the_index_is_built_for_older_stores() {
+fn tasks_are_listed_by_last_change_and_derived_trees_are_built_for_older_stores() {
     let dir = tempfile::tempdir().unwrap();
     let options = StoreOptions::new(dir.path());
     let acme = client("ACME");
@@ -1293,9 +1293,10 @@ fn tasks_are_listed_by_last_change_and_the_index_is_built_for_older_stores() {
     {
         let db = reopen_raw(dir.path());
         db.drop_tree("idx_changed").unwrap();
+        db.drop_tree("open_tasks").unwrap();
         db.open_tree("meta")
             .unwrap()
-            .remove("idx_changed_built")
+            .remove("derived_trees_v2")
             .unwrap();
         db.flush().unwrap();
     }
@@ -1304,7 +1305,35 @@ fn tasks_are_listed_by_last_change_and_the_index_is_built_for_older_stores() {
         numbers(&list(&store, &acme, TaskFilter::ChangedAfter(now))),
         [2, 1]
     );
+    assert_eq!(numbers(&list(&store, &acme, TaskFilter::open())), [1, 2]);
     assert!(store.check_integrity().unwrap().is_empty());
+    drop(store);
+    // The integrity check sees a missing open snapshot and a stale entry
+    // by last change.
+    {
+        let db = reopen_raw(dir.path());
+        let mut task_1 = b"ACME\0".to_vec();
+        task_1.extend_from_slice(&1u64.to_be_bytes());
+        db.open_tree("open_tasks").unwrap().remove(&task_1).unwrap();
+        let mut stale = b"ACME\0".to_vec();
+        stale.extend_from_slice(&[0x80; 16]);
+        stale.extend_from_slice(&7u64.to_be_bytes());
+        db.open_tree("idx_changed")
+            .unwrap()
+            .insert(stale, &[] as &[u8])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    let problems = store.check_integrity().unwrap().join("\n");
+    assert!(
+        problems.contains("`open_tasks` lacks the open task"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("index `idx_changed` has a stale"),
+        "{problems}"
+    );
 }
 
 /// Opens a directory with plain sled once the store dropped before has

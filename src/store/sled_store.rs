@@ -4,12 +4,12 @@
 //! # Layout
 //!
 //! One tree per kind of record (see [`super::keys`] for the key encodings):
-//! `meta`, `events`, `tasks`, `counters`, the four index trees `idx_status`,
-//! `idx_side`, `idx_assignee`, `idx_due`, then `outbox` and `requests`. That
-//! is ten trees, and sled 0.34.7 implements `Transactional` for tuples of up
-//! to fourteen `&Tree`s, so a commit is one transaction over a tuple of all
-//! ten and every index keeps its own tree (no shared `index` tree with
-//! one-byte prefixes is needed).
+//! `meta`, `events`, `tasks`, `counters`, the five index trees `idx_status`,
+//! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
+//! open tasks' snapshots again, a covering index of the working set), then
+//! `outbox` and `requests` (and `marks`, outside commits). A commit is one
+//! transaction over a tuple of twelve trees; sled 0.34.7 implements
+//! `Transactional` for tuples of up to fourteen `&Tree`s.
 //!
 //! # sled 0.34 facts this code relies on
 //!
@@ -92,9 +92,15 @@ const IDX_DUE: &str = "idx_due";
 /// Every task by its last change (client, `updated_at`, number): what
 /// changed since a time (a digest) without reading every snapshot.
 const IDX_CHANGED: &str = "idx_changed";
-/// `meta` key set once `idx_changed` holds every task (stores written
+/// The snapshots of the open tasks only, under their `tasks` keys, byte
+/// for byte as in `tasks`: a covering index of the working set. Listings
+/// (nearly always of open tasks) read it: a few percent of the tasks, so it
+/// stays in sled's cache, where the snapshots in `tasks` are spread over
+/// the whole history.
+const OPEN_TASKS: &str = "open_tasks";
+/// `meta` key set once `idx_changed` and `open_tasks` hold every task (stores written
 /// before the index existed get it built when first opened).
-const META_CHANGED_BUILT: &[u8] = b"idx_changed_built";
+const META_CHANGED_BUILT: &[u8] = b"derived_trees_v2";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
@@ -131,6 +137,7 @@ pub struct SledStore {
     idx_assignee: Tree,
     idx_due: Tree,
     idx_changed: Tree,
+    open_tasks: Tree,
     outbox: Tree,
     requests: Tree,
     marks: Tree,
@@ -207,6 +214,10 @@ struct Prepared<'a> {
     task_key: Vec<u8>,
     snapshot: Vec<u8>,
     events: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Whether `after` is open (its snapshot goes into `open_tasks`), and
+    /// whether `before` was (if `after` is not, it leaves `open_tasks`).
+    open_after: bool,
+    open_before: bool,
     /// Per index tree (in [`INDEX_NAMES`] order): keys to remove, key to insert.
     index_changes: [IndexChange; 5],
     expect: Expect<'a>,
@@ -270,6 +281,8 @@ impl<'a> Prepared<'a> {
             )),
         };
         Ok(Self {
+            open_after: after.status.is_open(),
+            open_before: commit.before.as_ref().is_some_and(|b| b.status.is_open()),
             task_key: keys::task_key(&id),
             snapshot: encode(after)?,
             events: commit
@@ -410,6 +423,7 @@ impl SledStore {
             idx_assignee: db.open_tree(IDX_ASSIGNEE)?,
             idx_due: db.open_tree(IDX_DUE)?,
             idx_changed: db.open_tree(IDX_CHANGED)?,
+            open_tasks: db.open_tree(OPEN_TASKS)?,
             outbox: db.open_tree(OUTBOX)?,
             requests: db.open_tree(REQUESTS)?,
             marks: db.open_tree(MARKS)?,
@@ -432,38 +446,50 @@ impl SledStore {
         ]
     }
 
-    /// Builds `idx_changed` from the snapshots once, for a store written
-    /// before that index existed (same schema otherwise). Runs at open,
-    /// before anything else can write.
+    /// Builds `idx_changed` and `open_tasks` from the snapshots once, for a
+    /// store written before they existed (same schema otherwise). Runs at
+    /// open, before anything else can write.
     fn build_changed_index(&self) -> Result<(), StoreError> {
         if self.meta.get(META_CHANGED_BUILT)?.is_some() {
             return Ok(());
         }
         if !self.tasks.is_empty() {
-            tracing::info!(path = %self.path, "building the index of tasks by last change");
+            tracing::info!(path = %self.path, "building the index of tasks by last change and the open tasks' snapshots");
             self.idx_changed.clear()?;
-            let mut batch = sled::Batch::default();
+            self.open_tasks.clear()?;
+            let (mut changed, mut open) = (sled::Batch::default(), sled::Batch::default());
             let mut n = 0;
             for item in self.tasks.iter() {
                 let (key, raw) = item?;
                 let task: Task = decode(TASKS, &key, &raw)?;
                 if let Some(k) = IndexKeys::of(&task).changed {
-                    batch.insert(k, &[] as &[u8]);
+                    changed.insert(k, &[] as &[u8]);
+                }
+                if task.status.is_open() {
+                    open.insert(key, raw);
                 }
                 n += 1;
                 if n % 10_000 == 0 {
-                    self.idx_changed.apply_batch(std::mem::take(&mut batch))?;
+                    self.idx_changed.apply_batch(std::mem::take(&mut changed))?;
+                    self.open_tasks.apply_batch(std::mem::take(&mut open))?;
                 }
             }
-            self.idx_changed.apply_batch(batch)?;
+            self.idx_changed.apply_batch(changed)?;
+            self.open_tasks.apply_batch(open)?;
         }
         self.meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
         self.db.flush()?;
         Ok(())
     }
 
+    /// A snapshot: from `open_tasks` when the task is open (a small tree
+    /// that stays cached), else from `tasks`. Both are written in the same
+    /// transaction, so either holds the task's current snapshot.
     fn load_task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
         let key = keys::task_key(id);
+        if let Some(raw) = self.open_tasks.get(&key)? {
+            return decode(OPEN_TASKS, &key, &raw).map(Some);
+        }
         match self.tasks.get(&key)? {
             None => Ok(None),
             Some(raw) => decode(TASKS, &key, &raw).map(Some),
@@ -549,10 +575,14 @@ impl SledStore {
         let mut expected_index: [BTreeSet<Vec<u8>>; 5] = Default::default();
         let mut numbers: BTreeMap<ClientKey, Vec<u64>> = BTreeMap::new();
         let mut versions: BTreeMap<TaskId, u32> = BTreeMap::new();
+        let mut open_snapshots: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut event_total: u64 = 0;
         for item in self.tasks.iter() {
             let (key, raw) = item?;
             let task: Task = decode(TASKS, &key, &raw)?;
+            if task.status.is_open() {
+                open_snapshots.insert(key.to_vec(), raw.to_vec());
+            }
             if keys::decode_task_key(&key).as_ref() != Some(&task.id) {
                 problems.push(format!(
                     "snapshot {} is stored under `{}`",
@@ -646,6 +676,32 @@ impl SledStore {
                 ));
             }
         }
+        let mut open_stored = BTreeMap::new();
+        for item in self.open_tasks.iter() {
+            let (key, raw) = item?;
+            open_stored.insert(key.to_vec(), raw.to_vec());
+        }
+        for (key, raw) in &open_snapshots {
+            match open_stored.get(key) {
+                None => problems.push(format!(
+                    "`{OPEN_TASKS}` lacks the open task `{}`",
+                    keys::describe(key)
+                )),
+                Some(stored) if stored != raw => problems.push(format!(
+                    "`{OPEN_TASKS}` holds another snapshot of `{}` than `{TASKS}`",
+                    keys::describe(key)
+                )),
+                Some(_) => {}
+            }
+        }
+        for key in open_stored.keys() {
+            if !open_snapshots.contains_key(key) {
+                problems.push(format!(
+                    "`{OPEN_TASKS}` holds `{}`, which is not an open task",
+                    keys::describe(key)
+                ));
+            }
+        }
         for item in self.requests.iter() {
             let (key, raw) = item?;
             let record: RequestRecord = decode(REQUESTS, &key, &raw)?;
@@ -703,6 +759,7 @@ impl Store for SledStore {
             &self.idx_assignee,
             &self.idx_due,
             &self.idx_changed,
+            &self.open_tasks,
             &self.outbox,
             &self.requests,
         );
@@ -717,6 +774,7 @@ impl Store for SledStore {
                 idx_assignee,
                 idx_due,
                 idx_changed,
+                open_tasks,
                 outbox,
                 requests,
             )| {
@@ -780,6 +838,11 @@ impl Store for SledStore {
                     }
                 }
                 tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                if p.open_after {
+                    open_tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                } else if p.open_before {
+                    open_tasks.remove(p.task_key.as_slice())?;
+                }
                 for (key, value) in &p.events {
                     events.insert(key.as_slice(), value.as_slice())?;
                 }
