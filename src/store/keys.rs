@@ -20,6 +20,7 @@
 //! | `idx_assignee` | person(u64) client \0 number(u64)          | empty            |
 //! | `idx_due`      | client \0 due(16 bytes) number(u64)        | empty            |
 //! | `idx_changed`  | client \0 updated_at(16 bytes) number(u64) | empty            |
+//! | `open_tasks`   | client \0 number(u64) (open tasks only)     | JSON `Task`      |
 //! | `outbox`       | id(u64)                                    | JSON entry       |
 //! | `requests`     | the request key's UTF-8 bytes              | JSON record      |
 
