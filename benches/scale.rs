@@ -424,6 +424,9 @@ fn measure_in_child(dir: &Path, n: u64, built: Built) {
 // ---------------------------------------------------------------------------
 // Writes and their raw baseline.
 
+/// One insert: tree (index into [`TREES`]), key, value.
+type Write = (usize, Vec<u8>, Vec<u8>);
+
 /// A plain sled database with the store's trees, for the baseline.
 struct Raw {
     db: sled::Db,
@@ -457,7 +460,7 @@ impl Raw {
     }
 
     /// One transaction over the twelve trees writing `writes`, then a flush.
-    fn commit(&self, writes: &[(usize, Vec<u8>, Vec<u8>)]) {
+    fn commit(&self, writes: &[Write]) {
         let t = &self.trees;
         (
             &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
@@ -496,12 +499,7 @@ fn snapshot_trees(path: &Path) -> Vec<std::collections::BTreeMap<Vec<u8>, Vec<u8
 /// The inserts of one creation and of one transition, measured on a small
 /// store through the real engine: (tree, key, value) of every key that is
 /// new or changed.
-fn write_sets(
-    dir: &Path,
-) -> (
-    Vec<(usize, Vec<u8>, Vec<u8>)>,
-    Vec<(usize, Vec<u8>, Vec<u8>)>,
-) {
+fn write_sets(dir: &Path) -> (Vec<Write>, Vec<Write>) {
     let path = dir.join("write-sets");
     let _ = std::fs::remove_dir_all(&path);
     let now = first_time();
@@ -522,14 +520,13 @@ fn write_sets(
         std::thread::sleep(Duration::from_millis(100));
         snapshot_trees(&path)
     };
-    let (created, id) = {
+    let created = {
         let store = Arc::new(reopen(&path));
         let engine = Engine::new(store.clone(), rules());
         let outcome = engine.execute(&creation(1), now).unwrap();
         store.flush().unwrap();
-        (outcome, ())
+        outcome
     };
-    let _ = id;
     std::thread::sleep(Duration::from_millis(100));
     let after_create = snapshot_trees(&path);
     {
@@ -719,7 +716,7 @@ fn scale_benches(c: &mut Criterion) {
 /// The same inserts with every key made unique (its last 8 bytes replaced
 /// for the keys that end with a task number or id), so each baseline
 /// transaction inserts new keys as a creation does.
-fn renumber(writes: &[(usize, Vec<u8>, Vec<u8>)], n: u64) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
+fn renumber(writes: &[Write], n: u64) -> Vec<Write> {
     writes
         .iter()
         .map(|(t, k, v)| {
