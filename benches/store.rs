@@ -61,7 +61,7 @@ use ponte::store::{RequestRecord, SledStore, Store, StoreOptions, TaskFilter, Ta
 // `verify_write_set` checks every byte of it against a real store.
 
 /// The trees of a `SledStore`, in the order of its commit transaction.
-const TREES: [&str; 10] = [
+const TREES: [&str; 12] = [
     "meta",
     "events",
     "tasks",
@@ -70,6 +70,8 @@ const TREES: [&str; 10] = [
     "idx_side",
     "idx_assignee",
     "idx_due",
+    "idx_changed",
+    "open_tasks",
     "outbox",
     "requests",
 ];
@@ -81,11 +83,15 @@ const IDX_STATUS: usize = 4;
 const IDX_SIDE: usize = 5;
 const IDX_ASSIGNEE: usize = 6;
 const IDX_DUE: usize = 7;
-const OUTBOX: usize = 8;
-const REQUESTS: usize = 9;
+const IDX_CHANGED: usize = 8;
+const OPEN_TASKS: usize = 9;
+const OUTBOX: usize = 10;
+const REQUESTS: usize = 11;
 
 const META_OUTBOX_LAST: &[u8] = b"outbox_last_id";
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
+/// Written once when a store is created (not by a commit).
+const META_CHANGED_BUILT: &[u8] = b"derived_trees_v2";
 
 /// What the store writes as an outbox value (its `OutboxValue`).
 #[derive(Serialize)]
@@ -118,6 +124,11 @@ fn side_code(side: Side) -> u8 {
     }
 }
 
+/// A timestamp as the store's keys hold it (sign bit flipped, big-endian).
+fn sortable(at: Timestamp) -> [u8; 16] {
+    ((at.as_nanosecond() as u128) ^ (1u128 << 127)).to_be_bytes()
+}
+
 /// One insert: tree (index into [`TREES`]), key, value.
 type Write = (usize, Vec<u8>, Vec<u8>);
 
@@ -128,6 +139,9 @@ fn write_set(outcome: &Outcome, request_key: &str, first_outbox_id: u64) -> Vec<
     let id = &task.id;
     let client = id.client().as_str();
     let mut writes = vec![(TASKS, task_key(id), json(task))];
+    if task.status.is_open() {
+        writes.push((OPEN_TASKS, task_key(id), json(task)));
+    }
     for event in &outcome.events {
         let mut key = task_key(id);
         key.extend_from_slice(&event.seq.to_be_bytes());
@@ -148,11 +162,13 @@ fn write_set(outcome: &Outcome, request_key: &str, first_outbox_id: u64) -> Vec<
         }
         if let Some(due) = task.due {
             let mut key = client_prefix(client);
-            let flipped = (due.as_nanosecond() as u128) ^ (1u128 << 127);
-            key.extend_from_slice(&flipped.to_be_bytes());
+            key.extend_from_slice(&sortable(due));
             writes.push((IDX_DUE, with_number(key, id.number()), Vec::new()));
         }
     }
+    let mut changed = client_prefix(client);
+    changed.extend_from_slice(&sortable(task.updated_at));
+    writes.push((IDX_CHANGED, with_number(changed, id.number()), Vec::new()));
     writes.push((
         COUNTERS,
         client_prefix(client),
@@ -499,7 +515,7 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
         };
         for item in tree.iter() {
             let (k, v) = item.unwrap();
-            if index == META && &k[..] == META_SCHEMA_VERSION {
+            if index == META && (&k[..] == META_SCHEMA_VERSION || &k[..] == META_CHANGED_BUILT) {
                 continue;
             }
             stored.push((index, k.to_vec(), v.to_vec()));
@@ -515,10 +531,10 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
     (outcome, request_key)
 }
 
-/// A plain sled database with the store's ten trees.
+/// A plain sled database with the store's twelve trees.
 struct Raw {
     db: sled::Db,
-    trees: [sled::Tree; 10],
+    trees: [sled::Tree; 12],
 }
 
 impl Raw {
@@ -528,15 +544,15 @@ impl Raw {
         Self { db, trees }
     }
 
-    /// One transaction over all ten trees writing `writes`, as the store's
-    /// commit does, but with no reads, checks or serialisation.
+    /// One transaction over all twelve trees writing `writes`, as the
+    /// store's commit does, but with no reads, checks or serialisation.
     fn commit(&self, writes: &[Write]) {
         let t = &self.trees;
         (
-            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9],
+            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
         )
-            .transaction(|(a, b, c, d, e, f, g, h, i, j)| {
-                let tx = [a, b, c, d, e, f, g, h, i, j];
+            .transaction(|(a, b, c, d, e, f, g, h, i, j, k, l)| {
+                let tx = [a, b, c, d, e, f, g, h, i, j, k, l];
                 for (tree, key, value) in writes {
                     tx[*tree].insert(key.as_slice(), value.as_slice())?;
                 }

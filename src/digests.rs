@@ -22,7 +22,7 @@ use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
 use crate::domain::effect::{
     Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
 };
-use crate::domain::{BusinessCalendar, ClientKey, Side, Status};
+use crate::domain::{BusinessCalendar, ClientKey, Side};
 use crate::store::{Mark, Store, StoreError, TaskFilter, TaskQuery};
 use crate::timers::{BoxFuture, Timer, TimerError};
 
@@ -128,9 +128,10 @@ pub(crate) fn due_today(
 const PAGE: usize = 500;
 
 /// The tasks a digest of `client` since `since` is built from: every open
-/// task, and every finished one changed after `since` (all finished ones
-/// when `None`... bounded by the last 24 hours before `now`), with their
-/// histories. Blocking (sled).
+/// task, and every finished one changed after `since` (after the last 24
+/// hours before `now` when `None`), with their histories. The finished
+/// ones come from the index by last change, so a digest reads only what
+/// changed, not every task the client ever had. Blocking (sled).
 pub fn read_client(
     store: &dyn Store,
     client: &ClientKey,
@@ -139,33 +140,40 @@ pub fn read_client(
 ) -> Result<Vec<Tracked>, StoreError> {
     let since = since.unwrap_or_else(|| now - SignedDuration::from_hours(24));
     let mut out = Vec::new();
-    let finished = vec![Status::Resolved, Status::Closed, Status::Cancelled];
-    for (filter, changed_only) in [
-        (TaskFilter::open(), false),
-        (TaskFilter::Status(finished), true),
-    ] {
-        let mut after = None;
-        loop {
-            let page = store.list(&TaskQuery {
-                client: client.clone(),
-                filter: filter.clone(),
-                after,
-                limit: PAGE,
-            })?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.number());
-            let full = page.len() == PAGE;
-            for task in page {
-                if changed_only && task.updated_at <= since {
-                    continue;
-                }
-                let events = store.events(&task.id)?;
-                out.push(Tracked { task, events });
-            }
-            if !full {
-                break;
-            }
+    // Open tasks, by number.
+    let mut after = None;
+    loop {
+        let page = store.list(&TaskQuery {
+            client: client.clone(),
+            filter: TaskFilter::open(),
+            after,
+            limit: PAGE,
+        })?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.number());
+        let full = page.len() == PAGE;
+        for task in page {
+            let events = store.events(&task.id)?;
+            out.push(Tracked { task, events });
         }
+        if !full {
+            break;
+        }
+    }
+    // Finished tasks changed since `since`, by last change. One listing:
+    // `after` pages by number, not by change, so it cannot page this one.
+    let changed = store.list(&TaskQuery {
+        client: client.clone(),
+        filter: TaskFilter::ChangedAfter(since),
+        after: None,
+        limit: usize::MAX,
+    })?;
+    for task in changed {
+        if task.status.is_open() {
+            continue;
+        }
+        let events = store.events(&task.id)?;
+        out.push(Tracked { task, events });
     }
     Ok(out)
 }

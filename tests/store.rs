@@ -1097,6 +1097,17 @@ fn check(
             filters.push(TaskFilter::DueBy(t0() + SignedDuration::from_hours(hours)));
         }
         filters.push(TaskFilter::DueBy(now));
+        for hours in [0, 1, 5, 24, 1000] {
+            filters.push(TaskFilter::ChangedAfter(
+                t0() + SignedDuration::from_hours(hours),
+            ));
+        }
+        filters.push(TaskFilter::ChangedAfter(now));
+        filters.push(TaskFilter::ChangedAfter(Timestamp::MIN));
+        // Exactly at a task's last change: that task is not after it.
+        if let Some(t) = mine.first() {
+            filters.push(TaskFilter::ChangedAfter(t.updated_at));
+        }
         for filter in filters {
             let expected = scan(&mine, &filter);
             for (after, limit) in [
@@ -1153,11 +1164,13 @@ fn scan(tasks: &[Task], filter: &TaskFilter) -> Vec<Task> {
             TaskFilter::HandledBy(side) => t.status.is_open() && t.handling_side == *side,
             TaskFilter::AssignedTo(person) => t.status.is_open() && t.assignee == Some(*person),
             TaskFilter::DueBy(by) => t.status.is_open() && t.due.is_some_and(|d| d <= *by),
+            TaskFilter::ChangedAfter(at) => t.updated_at > *at,
         })
         .cloned()
         .collect();
     match filter {
         TaskFilter::DueBy(_) => found.sort_by_key(|t| (t.due, t.id.number())),
+        TaskFilter::ChangedAfter(_) => found.sort_by_key(|t| (t.updated_at, t.id.number())),
         _ => found.sort_by_key(|t| t.id.number()),
     }
     found
@@ -1218,4 +1231,129 @@ fn a_mark_is_recorded_once_with_its_effects_and_survives_a_restart() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].effect, effect);
     assert_integrity(&store);
+}
+
+#[test]
+fn tasks_are_listed_by_last_change_and_derived_trees_are_built_for_older_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let acme = client("ACME");
+    let beta = client("BETA");
+    let (pa, pb) = (people(&acme, 0), people(&beta, 10));
+    let now = t0();
+    {
+        let store = SledStore::open(&options).unwrap();
+        let t1 = written(
+            &store,
+            &create(&store, &acme, &pa[2], &new_task("VPN down"), now, None).unwrap(),
+        );
+        written(
+            &store,
+            &create(
+                &store,
+                &acme,
+                &pa[0],
+                &new_task("printer"),
+                now + minutes(10),
+                None,
+            )
+            .unwrap(),
+        );
+        written(
+            &store,
+            &create(
+                &store,
+                &beta,
+                &pb[2],
+                &new_task("file server"),
+                now + minutes(20),
+                None,
+            )
+            .unwrap(),
+        );
+        // Task 1 changes last: it moves to the end of the change order.
+        written(
+            &store,
+            &change(&t1, &pa[3], &Command::Claim, now + minutes(30), None).unwrap(),
+        );
+        let changed = |at| numbers(&list(&store, &acme, TaskFilter::ChangedAfter(at)));
+        assert_eq!(changed(now - minutes(1)), [2, 1]);
+        assert_eq!(changed(now), [2, 1]);
+        // A change exactly at the time given is not after it.
+        assert_eq!(changed(now + minutes(10)), [1]);
+        assert_eq!(changed(now + minutes(30)), Vec::<u64>::new());
+        assert_eq!(
+            numbers(&list(&store, &beta, TaskFilter::ChangedAfter(now))),
+            [1]
+        );
+        assert!(store.check_integrity().unwrap().is_empty());
+        store.flush().unwrap();
+    }
+    // A store written before the index existed: no index, no marker.
+    {
+        let db = reopen_raw(dir.path());
+        db.drop_tree("idx_changed").unwrap();
+        db.drop_tree("open_tasks").unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .remove("derived_trees_v2")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    assert_eq!(
+        numbers(&list(&store, &acme, TaskFilter::ChangedAfter(now))),
+        [2, 1]
+    );
+    assert_eq!(numbers(&list(&store, &acme, TaskFilter::open())), [1, 2]);
+    assert!(store.check_integrity().unwrap().is_empty());
+    drop(store);
+    // The integrity check sees a missing open snapshot and a stale entry
+    // by last change.
+    {
+        let db = reopen_raw(dir.path());
+        let mut task_1 = b"ACME\0".to_vec();
+        task_1.extend_from_slice(&1u64.to_be_bytes());
+        db.open_tree("open_tasks").unwrap().remove(&task_1).unwrap();
+        let mut stale = b"ACME\0".to_vec();
+        stale.extend_from_slice(&[0x80; 16]);
+        stale.extend_from_slice(&7u64.to_be_bytes());
+        db.open_tree("idx_changed")
+            .unwrap()
+            .insert(stale, &[] as &[u8])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    let problems = store.check_integrity().unwrap().join("\n");
+    assert!(
+        problems.contains("`open_tasks` lacks the open task"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("index `idx_changed` has a stale"),
+        "{problems}"
+    );
+}
+
+/// Opens a directory with plain sled once the store dropped before has
+/// released it.
+fn reopen_raw(path: &std::path::Path) -> sled::Db {
+    for _ in 0..250 {
+        if let Ok(db) = sled::open(path) {
+            return db;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("{} stayed locked", path.display());
+}
+
+fn reopen_store(options: &StoreOptions) -> SledStore {
+    for _ in 0..250 {
+        if let Ok(store) = SledStore::open(options) {
+            return store;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("{} stayed locked", options.path.display());
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Span, Timestamp};
 
 /// Why opening hours are refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +56,10 @@ impl OpenRange {
         self.end == Time::midnight()
     }
 }
+
+/// Above this many days, [`BusinessCalendar::business_duration`] counts
+/// whole days instead of walking every interval.
+const SCAN_DAYS: i64 = 10;
 
 /// When work happens: opening hours per weekday in a time zone, minus holidays.
 #[derive(Clone, Debug, PartialEq)]
@@ -185,10 +189,128 @@ impl BusinessCalendar {
 
     /// The business time between two instants; negative when `to` is before
     /// `from`.
+    ///
+    /// Spans of up to [`SCAN_DAYS`] days walk the business intervals one by
+    /// one. Longer ones (a task open for months) walk only their first two
+    /// and last day; the whole local days between count as their weekday's
+    /// opening hours, by whole weeks, minus the holidays among them, with
+    /// the days around a time zone transition (DST) walked exactly. Both
+    /// give the same result (a property test compares them).
     pub fn business_duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
         if to < from {
             return -self.business_duration(to, from);
         }
+        if from.duration_until(to) > SignedDuration::from_hours(24 * SCAN_DAYS) {
+            if let Some(total) = self.business_duration_by_days(from, to) {
+                return total;
+            }
+        }
+        self.scan_duration(from, to)
+    }
+
+    /// [`Self::business_duration`] of a long span: the partial days at both
+    /// ends walked, the whole days between counted. `None` when the local
+    /// midnights cannot be represented (then the caller walks it all).
+    fn business_duration_by_days(&self, from: Timestamp, to: Timestamp) -> Option<SignedDuration> {
+        let first = self
+            .tz
+            .to_datetime(from)
+            .date()
+            .checked_add(Span::new().days(2))
+            .ok()?;
+        let last = self
+            .tz
+            .to_datetime(to)
+            .date()
+            .checked_sub(Span::new().days(1))
+            .ok()?;
+        let (start, end) = (self.midnight(first)?, self.midnight(last)?);
+        if !(from <= start && start < end && end <= to) {
+            return None;
+        }
+        Some(
+            self.scan_duration(from, start)
+                + self.whole_days(first, last, start, end)?
+                + self.scan_duration(end, to),
+        )
+    }
+
+    /// The business time of the local days `first..last` (`last`
+    /// excluded), which run from the instant `start` to `end`.
+    fn whole_days(
+        &self,
+        first: Date,
+        last: Date,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Option<SignedDuration> {
+        let days = i64::from(first.until((jiff::Unit::Day, last)).ok()?.get_days());
+        let week: SignedDuration = WEEKDAYS.iter().map(|w| self.day_length(*w)).sum();
+        let mut total = week * (days / 7) as i32;
+        for i in 0..days % 7 {
+            total += self.day_length(first.weekday().wrapping_add(days - days % 7 + i));
+        }
+        for holiday in self.holidays.range(first..last) {
+            total -= self.day_length(holiday.weekday());
+        }
+        // The days around a change of the time zone's offset: their
+        // ranges may be shorter or longer than on the wall clock, or spill
+        // into the next day. Walk them exactly instead.
+        let mut odd = BTreeSet::new();
+        let margin = SignedDuration::from_hours(48);
+        for transition in self.tz.following(start.checked_sub(margin).ok()?) {
+            let at = transition.timestamp();
+            if at >= end.checked_add(margin).ok()? {
+                break;
+            }
+            let day = self.tz.to_datetime(at).date();
+            for d in [day.yesterday().ok(), Some(day), day.tomorrow().ok()]
+                .into_iter()
+                .flatten()
+            {
+                if first <= d && d < last {
+                    odd.insert(d);
+                }
+            }
+        }
+        for day in odd {
+            let counted = if self.holidays.contains(&day) {
+                SignedDuration::ZERO
+            } else {
+                self.day_length(day.weekday())
+            };
+            let exact =
+                self.scan_duration(self.midnight(day)?, self.midnight(day.tomorrow().ok()?)?);
+            total += exact - counted;
+        }
+        Some(total)
+    }
+
+    /// The first instant of a local date.
+    fn midnight(&self, date: Date) -> Option<Timestamp> {
+        self.tz
+            .to_ambiguous_timestamp(DateTime::from_parts(date, Time::midnight()))
+            .compatible()
+            .ok()
+    }
+
+    /// The opening hours of a weekday on the wall clock.
+    fn day_length(&self, weekday: Weekday) -> SignedDuration {
+        self.hours(weekday)
+            .iter()
+            .map(|r| {
+                let end = if r.to_midnight() {
+                    SignedDuration::from_hours(24)
+                } else {
+                    r.end.duration_since(Time::midnight())
+                };
+                end - r.start.duration_since(Time::midnight())
+            })
+            .sum()
+    }
+
+    /// The business time between `from <= to`, interval by interval.
+    fn scan_duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
         let mut total = SignedDuration::ZERO;
         for (start, end) in self.intervals_from(from) {
             if start >= to {
@@ -525,5 +647,76 @@ mod tests {
             BusinessCalendar::new(rome(), Default::default(), BTreeSet::new()),
             Err(CalendarError::NeverOpen)
         );
+    }
+
+    mod by_days {
+        use super::*;
+        use proptest::prelude::*;
+
+        const ZONES: [&str; 5] = [
+            "Europe/Rome",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "Asia/Tokyo",
+            "UTC",
+        ];
+
+        /// Up to two ranges a day from a few shapes (some to midnight, some
+        /// across the usual DST hours).
+        fn day() -> impl Strategy<Value = Vec<(Time, Time)>> {
+            let shapes = vec![
+                vec![],
+                vec![(time(9, 0, 0, 0), time(18, 0, 0, 0))],
+                vec![
+                    (time(8, 30, 0, 0), time(12, 30, 0, 0)),
+                    (time(13, 30, 0, 0), time(18, 0, 0, 0)),
+                ],
+                vec![(time(0, 0, 0, 0), Time::midnight())],
+                vec![(time(1, 30, 0, 0), time(3, 30, 0, 0))],
+                vec![
+                    (time(0, 0, 0, 0), time(2, 30, 0, 0)),
+                    (time(22, 0, 0, 0), Time::midnight()),
+                ],
+            ];
+            prop::sample::select(shapes)
+        }
+
+        fn calendar() -> impl Strategy<Value = BusinessCalendar> {
+            (
+                prop::sample::select(ZONES.to_vec()),
+                prop::array::uniform7(day()),
+                prop::collection::btree_set(0i64..900, 0..12),
+                any::<bool>(),
+            )
+                .prop_filter_map("never open", |(zone, hours, holidays, always)| {
+                    let tz = TimeZone::get(zone).ok()?;
+                    if always {
+                        return Some(BusinessCalendar::around_the_clock(tz));
+                    }
+                    let base = date(2025, 1, 1);
+                    let holidays = holidays
+                        .into_iter()
+                        .filter_map(|d| base.checked_add(Span::new().days(d)).ok())
+                        .collect();
+                    BusinessCalendar::new(tz, hours, holidays).ok()
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Counting whole days gives what walking every interval gives.
+            #[test]
+            fn long_spans_count_as_walking_every_interval(
+                cal in calendar(),
+                start in 0i64..(900 * 86_400),
+                len in 0i64..(500 * 86_400),
+            ) {
+                let from = ts("2025-01-01T00:00:00Z") + SignedDuration::from_secs(start);
+                let to = from + SignedDuration::from_secs(len);
+                prop_assert_eq!(cal.business_duration(from, to), cal.scan_duration(from, to));
+                prop_assert_eq!(cal.business_duration(to, from), -cal.scan_duration(from, to));
+            }
+        }
     }
 }

@@ -19,6 +19,8 @@
 //! | `idx_side`     | client \0 side(u8) number(u64)             | empty            |
 //! | `idx_assignee` | person(u64) client \0 number(u64)          | empty            |
 //! | `idx_due`      | client \0 due(16 bytes) number(u64)        | empty            |
+//! | `idx_changed`  | client \0 updated_at(16 bytes) number(u64) | empty            |
+//! | `open_tasks`   | client \0 number(u64) (open tasks only)     | JSON `Task`      |
 //! | `outbox`       | id(u64)                                    | JSON entry       |
 //! | `requests`     | the request key's UTF-8 bytes              | JSON record      |
 
@@ -119,6 +121,20 @@ pub fn due_upper_bound(client: &ClientKey, by: Timestamp) -> Vec<u8> {
     key
 }
 
+/// `client \0 updated_at number`: a task in `idx_changed`.
+pub fn changed_key(client: &ClientKey, at: Timestamp, number: u64) -> Vec<u8> {
+    let mut key = client_prefix(client);
+    key.extend_from_slice(&sortable_timestamp(at));
+    key.extend_from_slice(&number.to_be_bytes());
+    key
+}
+
+/// The first possible `idx_changed` key of a client after `at` (changes
+/// at `at` itself sort before it).
+pub fn changed_lower_bound(client: &ClientKey, at: Timestamp) -> Vec<u8> {
+    changed_key(client, at, u64::MAX)
+}
+
 /// `prefix number`.
 pub fn with_number(prefix: &[u8], number: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 8);
@@ -180,6 +196,8 @@ pub struct IndexKeys {
     pub side: Option<Vec<u8>>,
     pub assignee: Option<Vec<u8>>,
     pub due: Option<Vec<u8>>,
+    /// `idx_changed`: every task, open or not, by its last change.
+    pub changed: Option<Vec<u8>>,
 }
 
 impl IndexKeys {
@@ -203,12 +221,19 @@ impl IndexKeys {
                 key.extend_from_slice(&number.to_be_bytes());
                 key
             }),
+            changed: Some(changed_key(client, task.updated_at, number)),
         }
     }
 
     /// The entries per index, in the order of [`IndexKeys::slots`].
-    pub fn slots(&self) -> [&Option<Vec<u8>>; 4] {
-        [&self.status, &self.side, &self.assignee, &self.due]
+    pub fn slots(&self) -> [&Option<Vec<u8>>; 5] {
+        [
+            &self.status,
+            &self.side,
+            &self.assignee,
+            &self.due,
+            &self.changed,
+        ]
     }
 }
 

@@ -101,6 +101,9 @@ pub enum TaskFilter {
     AssignedTo(PersonId),
     /// Open tasks with a due time at or before this one, earliest first.
     DueBy(Timestamp),
+    /// Tasks, open or not, whose last change (`updated_at`) is after this
+    /// time, least recently changed first (then by number).
+    ChangedAfter(Timestamp),
 }
 
 impl TaskFilter {

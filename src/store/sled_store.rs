@@ -4,12 +4,12 @@
 //! # Layout
 //!
 //! One tree per kind of record (see [`super::keys`] for the key encodings):
-//! `meta`, `events`, `tasks`, `counters`, the four index trees `idx_status`,
-//! `idx_side`, `idx_assignee`, `idx_due`, then `outbox` and `requests`. That
-//! is ten trees, and sled 0.34.7 implements `Transactional` for tuples of up
-//! to fourteen `&Tree`s, so a commit is one transaction over a tuple of all
-//! ten and every index keeps its own tree (no shared `index` tree with
-//! one-byte prefixes is needed).
+//! `meta`, `events`, `tasks`, `counters`, the five index trees `idx_status`,
+//! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
+//! open tasks' snapshots again, a covering index of the working set), then
+//! `outbox` and `requests` (and `marks`, outside commits). A commit is one
+//! transaction over a tuple of twelve trees; sled 0.34.7 implements
+//! `Transactional` for tuples of up to fourteen `&Tree`s.
 //!
 //! # sled 0.34 facts this code relies on
 //!
@@ -32,6 +32,7 @@
 //!   goes above `cache_capacity`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -88,6 +89,18 @@ const IDX_STATUS: &str = "idx_status";
 const IDX_SIDE: &str = "idx_side";
 const IDX_ASSIGNEE: &str = "idx_assignee";
 const IDX_DUE: &str = "idx_due";
+/// Every task by its last change (client, `updated_at`, number): what
+/// changed since a time (a digest) without reading every snapshot.
+const IDX_CHANGED: &str = "idx_changed";
+/// The snapshots of the open tasks only, under their `tasks` keys, byte
+/// for byte as in `tasks`: a covering index of the working set. Listings
+/// (nearly always of open tasks) read it: a few percent of the tasks, so it
+/// stays in sled's cache, where the snapshots in `tasks` are spread over
+/// the whole history.
+const OPEN_TASKS: &str = "open_tasks";
+/// `meta` key set once `idx_changed` and `open_tasks` hold every task (stores written
+/// before the index existed get it built when first opened).
+const META_CHANGED_BUILT: &[u8] = b"derived_trees_v2";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
@@ -95,7 +108,7 @@ const REQUESTS: &str = "requests";
 const MARKS: &str = "marks";
 
 /// The index trees in the order of [`IndexKeys::slots`].
-const INDEX_NAMES: [&str; 4] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE];
+const INDEX_NAMES: [&str; 5] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE, IDX_CHANGED];
 
 /// What an outbox entry stores: an [`OutboxEntry`] without its id, which is
 /// the key. The id is only known inside the commit transaction, and values
@@ -123,6 +136,8 @@ pub struct SledStore {
     idx_side: Tree,
     idx_assignee: Tree,
     idx_due: Tree,
+    idx_changed: Tree,
+    open_tasks: Tree,
     outbox: Tree,
     requests: Tree,
     marks: Tree,
@@ -199,8 +214,12 @@ struct Prepared<'a> {
     task_key: Vec<u8>,
     snapshot: Vec<u8>,
     events: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Whether `after` is open (its snapshot goes into `open_tasks`), and
+    /// whether `before` was (if `after` is not, it leaves `open_tasks`).
+    open_after: bool,
+    open_before: bool,
     /// Per index tree (in [`INDEX_NAMES`] order): keys to remove, key to insert.
-    index_changes: [IndexChange; 4],
+    index_changes: [IndexChange; 5],
     expect: Expect<'a>,
     outbox: Vec<Vec<u8>>,
     request: Option<(Vec<u8>, Vec<u8>)>,
@@ -262,6 +281,8 @@ impl<'a> Prepared<'a> {
             )),
         };
         Ok(Self {
+            open_after: after.status.is_open(),
+            open_before: commit.before.as_ref().is_some_and(|b| b.status.is_open()),
             task_key: keys::task_key(&id),
             snapshot: encode(after)?,
             events: commit
@@ -389,10 +410,11 @@ impl SledStore {
                     }
                 }
                 meta.insert(keys::META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..])?;
+                meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
                 db.flush()?;
             }
         }
-        Ok(Self {
+        let store = Self {
             events: db.open_tree(EVENTS)?,
             tasks: db.open_tree(TASKS)?,
             counters: db.open_tree(COUNTERS)?,
@@ -400,6 +422,8 @@ impl SledStore {
             idx_side: db.open_tree(IDX_SIDE)?,
             idx_assignee: db.open_tree(IDX_ASSIGNEE)?,
             idx_due: db.open_tree(IDX_DUE)?,
+            idx_changed: db.open_tree(IDX_CHANGED)?,
+            open_tasks: db.open_tree(OPEN_TASKS)?,
             outbox: db.open_tree(OUTBOX)?,
             requests: db.open_tree(REQUESTS)?,
             marks: db.open_tree(MARKS)?,
@@ -407,20 +431,65 @@ impl SledStore {
             db,
             path,
             writes: Arc::default(),
-        })
+        };
+        store.build_changed_index()?;
+        Ok(store)
     }
 
-    fn index_trees(&self) -> [&Tree; 4] {
+    fn index_trees(&self) -> [&Tree; 5] {
         [
             &self.idx_status,
             &self.idx_side,
             &self.idx_assignee,
             &self.idx_due,
+            &self.idx_changed,
         ]
     }
 
+    /// Builds `idx_changed` and `open_tasks` from the snapshots once, for a
+    /// store written before they existed (same schema otherwise). Runs at
+    /// open, before anything else can write.
+    fn build_changed_index(&self) -> Result<(), StoreError> {
+        if self.meta.get(META_CHANGED_BUILT)?.is_some() {
+            return Ok(());
+        }
+        if !self.tasks.is_empty() {
+            tracing::info!(path = %self.path, "building the index of tasks by last change and the open tasks' snapshots");
+            self.idx_changed.clear()?;
+            self.open_tasks.clear()?;
+            let (mut changed, mut open) = (sled::Batch::default(), sled::Batch::default());
+            let mut n = 0;
+            for item in self.tasks.iter() {
+                let (key, raw) = item?;
+                let task: Task = decode(TASKS, &key, &raw)?;
+                if let Some(k) = IndexKeys::of(&task).changed {
+                    changed.insert(k, &[] as &[u8]);
+                }
+                if task.status.is_open() {
+                    open.insert(key, raw);
+                }
+                n += 1;
+                if n % 10_000 == 0 {
+                    self.idx_changed.apply_batch(std::mem::take(&mut changed))?;
+                    self.open_tasks.apply_batch(std::mem::take(&mut open))?;
+                }
+            }
+            self.idx_changed.apply_batch(changed)?;
+            self.open_tasks.apply_batch(open)?;
+        }
+        self.meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A snapshot: from `open_tasks` when the task is open (a small tree
+    /// that stays cached), else from `tasks`. Both are written in the same
+    /// transaction, so either holds the task's current snapshot.
     fn load_task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
         let key = keys::task_key(id);
+        if let Some(raw) = self.open_tasks.get(&key)? {
+            return decode(OPEN_TASKS, &key, &raw).map(Some);
+        }
         match self.tasks.get(&key)? {
             None => Ok(None),
             Some(raw) => decode(TASKS, &key, &raw).map(Some),
@@ -503,13 +572,17 @@ impl SledStore {
     /// counter. Reads everything; meant for tests and `ponte check`.
     pub fn check_integrity(&self) -> Result<Vec<String>, StoreError> {
         let mut problems = Vec::new();
-        let mut expected_index: [BTreeSet<Vec<u8>>; 4] = Default::default();
+        let mut expected_index: [BTreeSet<Vec<u8>>; 5] = Default::default();
         let mut numbers: BTreeMap<ClientKey, Vec<u64>> = BTreeMap::new();
         let mut versions: BTreeMap<TaskId, u32> = BTreeMap::new();
+        let mut open_snapshots: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut event_total: u64 = 0;
         for item in self.tasks.iter() {
             let (key, raw) = item?;
             let task: Task = decode(TASKS, &key, &raw)?;
+            if task.status.is_open() {
+                open_snapshots.insert(key.to_vec(), raw.to_vec());
+            }
             if keys::decode_task_key(&key).as_ref() != Some(&task.id) {
                 problems.push(format!(
                     "snapshot {} is stored under `{}`",
@@ -603,6 +676,32 @@ impl SledStore {
                 ));
             }
         }
+        let mut open_stored = BTreeMap::new();
+        for item in self.open_tasks.iter() {
+            let (key, raw) = item?;
+            open_stored.insert(key.to_vec(), raw.to_vec());
+        }
+        for (key, raw) in &open_snapshots {
+            match open_stored.get(key) {
+                None => problems.push(format!(
+                    "`{OPEN_TASKS}` lacks the open task `{}`",
+                    keys::describe(key)
+                )),
+                Some(stored) if stored != raw => problems.push(format!(
+                    "`{OPEN_TASKS}` holds another snapshot of `{}` than `{TASKS}`",
+                    keys::describe(key)
+                )),
+                Some(_) => {}
+            }
+        }
+        for key in open_stored.keys() {
+            if !open_snapshots.contains_key(key) {
+                problems.push(format!(
+                    "`{OPEN_TASKS}` holds `{}`, which is not an open task",
+                    keys::describe(key)
+                ));
+            }
+        }
         for item in self.requests.iter() {
             let (key, raw) = item?;
             let record: RequestRecord = decode(REQUESTS, &key, &raw)?;
@@ -642,6 +741,7 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
         TaskFilter::HandledBy(side) => open && task.handling_side == *side,
         TaskFilter::AssignedTo(person) => open && task.assignee == Some(*person),
         TaskFilter::DueBy(by) => open && task.due.is_some_and(|due| due <= *by),
+        TaskFilter::ChangedAfter(at) => task.updated_at > *at,
     }
 }
 
@@ -658,6 +758,8 @@ impl Store for SledStore {
             &self.idx_side,
             &self.idx_assignee,
             &self.idx_due,
+            &self.idx_changed,
+            &self.open_tasks,
             &self.outbox,
             &self.requests,
         );
@@ -671,6 +773,8 @@ impl Store for SledStore {
                 idx_side,
                 idx_assignee,
                 idx_due,
+                idx_changed,
+                open_tasks,
                 outbox,
                 requests,
             )| {
@@ -734,10 +838,15 @@ impl Store for SledStore {
                     }
                 }
                 tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                if p.open_after {
+                    open_tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                } else if p.open_before {
+                    open_tasks.remove(p.task_key.as_slice())?;
+                }
                 for (key, value) in &p.events {
                     events.insert(key.as_slice(), value.as_slice())?;
                 }
-                let index_trees = [idx_status, idx_side, idx_assignee, idx_due];
+                let index_trees = [idx_status, idx_side, idx_assignee, idx_due, idx_changed];
                 for (tree, change) in index_trees.into_iter().zip(&p.index_changes) {
                     if let Some(key) = &change.remove {
                         tree.remove(key.as_slice())?;
@@ -949,6 +1058,33 @@ impl Store for SledStore {
                     }
                 }
                 self.load_listed(IDX_DUE, query, numbers)
+            }
+            TaskFilter::ChangedAfter(at) => {
+                // Ordered by last change, then number; `after` filters
+                // numbers, as for `DueBy`.
+                let prefix = keys::client_prefix(client);
+                let lower = keys::changed_lower_bound(client, *at);
+                let mut numbers = Vec::new();
+                for item in self
+                    .idx_changed
+                    .range::<&[u8], _>((Bound::Excluded(&lower[..]), Bound::Unbounded))
+                {
+                    if numbers.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = item?;
+                    if !key.starts_with(&prefix) {
+                        break;
+                    }
+                    let (_, number) = key
+                        .get(prefix.len()..)
+                        .and_then(keys::decode_due_suffix)
+                        .ok_or_else(|| corrupt(IDX_CHANGED, &key, "not a change index key"))?;
+                    if after.is_none_or(|after| number > after) {
+                        numbers.push(number);
+                    }
+                }
+                self.load_listed(IDX_CHANGED, query, numbers)
             }
         }
     }
