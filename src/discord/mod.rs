@@ -7,6 +7,7 @@ mod bot_digest;
 pub mod digest;
 pub mod echo;
 pub mod edge;
+pub mod emulated;
 pub mod identity;
 pub mod invocation;
 mod page;
