@@ -566,6 +566,15 @@ impl<S: Store> Sink for ChatSink<S> {
     }
 }
 
+/// Discord's answer when a message already has a thread (code 160004).
+fn thread_exists(error: &serenity::Error) -> bool {
+    matches!(
+        error,
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response))
+            if response.error.code == 160004
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,13 +586,4 @@ mod tests {
         assert_ne!(a, nonce("announce:ACME-1:1-2#1"));
         assert!(a.len() <= 25);
     }
-}
-
-/// Discord's answer when a message already has a thread (code 160004).
-fn thread_exists(error: &serenity::Error) -> bool {
-    matches!(
-        error,
-        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response))
-            if response.error.code == 160004
-    )
 }
