@@ -638,14 +638,33 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
+    // Only for the crash test: a local emulator in another process
+    // (`PONTE_EMULATOR_REST` and `PONTE_EMULATOR_CA`); never set in production.
+    let emulated = match discord::emulated::from_env(|v| std::env::var(v).ok()) {
+        Ok(None) => None,
+        Ok(Some((addr, ca))) => Some(
+            discord::emulated::http_builder(secrets.discord_token(), addr, &ca)
+                .context("cannot connect to the emulator")?,
+        ),
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
     // Open the store first, so a damaged or foreign data directory is
     // reported before anything connects.
     let options = config.store_options();
     let store = Arc::new(SledStore::open(&options).context("cannot open the store")?);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let connect = discord::run::Connect::Discord {
-            token: secrets.discord_token().to_owned(),
+        let connect = match emulated {
+            Some(http) => {
+                tracing::warn!("connecting to a local Discord emulator, not to Discord");
+                discord::run::Connect::Http(http)
+            }
+            None => discord::run::Connect::Discord {
+                token: secrets.discord_token().to_owned(),
+            },
         };
         let health = match config.health_addr() {
             Some(addr) => Some(

@@ -9,6 +9,7 @@ mod bot_sla;
 pub mod digest;
 pub mod echo;
 pub mod edge;
+pub mod emulated;
 pub mod identity;
 pub mod invocation;
 mod page;

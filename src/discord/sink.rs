@@ -177,11 +177,14 @@ impl<S: Store> ChatSink<S> {
         {
             Ok(thread) => thread.id.get(),
             // A thread started from a message has that message's id; if it
-            // exists already (a repeated delivery), use it.
-            Err(e) => {
-                tracing::warn!(task = %task.id, error = %e, what, "thread not created; assuming it exists");
+            // exists already (a repeated delivery, e.g. after a crash between
+            // creating it and recording the delivery), use it. Any other
+            // failure is retried by the outbox.
+            Err(e) if thread_exists(&e) => {
+                tracing::info!(task = %task.id, what, "thread exists already (repeated delivery)");
                 message.get()
             }
+            Err(e) => return Err(failed("starting a thread")(e)),
         };
         Ok((message.get(), thread))
     }
@@ -562,6 +565,15 @@ impl<S: Store> Sink for ChatSink<S> {
             Effect::PersonalDigest { .. } => self.deliver_personal_digest(effect).await,
         }
     }
+}
+
+/// Discord's answer when a message already has a thread (code 160004).
+fn thread_exists(error: &serenity::Error) -> bool {
+    matches!(
+        error,
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response))
+            if response.error.code == 160004
+    )
 }
 
 #[cfg(test)]

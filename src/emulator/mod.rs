@@ -770,6 +770,43 @@ impl Emulator {
     }
 }
 
+// ---- Crash test (issue 8): a bot in another process ----
+
+/// The environment variables that point `ponte run` at an emulator in another
+/// process (see [`Emulator::write_connection`] and `discord::emulated`).
+pub const REST_ADDR_VAR: &str = "PONTE_EMULATOR_REST";
+/// The file holding the emulator's certificate authority (DER).
+pub const CA_FILE_VAR: &str = "PONTE_EMULATOR_CA";
+
+impl Emulator {
+    /// Writes the certificate authority (DER) to `ca_file` and returns the
+    /// environment a `ponte run` child needs to reach this emulator: the TLS
+    /// REST address, the CA file and the bot token.
+    pub fn write_connection(&self, ca_file: &std::path::Path) -> io::Result<Vec<(String, String)>> {
+        std::fs::write(ca_file, self.ca_certificate_der())?;
+        Ok(vec![
+            (REST_ADDR_VAR.to_string(), self.rest_addr().to_string()),
+            (CA_FILE_VAR.to_string(), ca_file.display().to_string()),
+            ("DISCORD_TOKEN".to_string(), self.token().to_string()),
+        ])
+    }
+
+    /// Dispatches INTERACTION_CREATE of interaction `id` again, unchanged (same
+    /// id and token), as Discord may when a bot never answered it.
+    pub fn redeliver(&self, id: u64) -> Result<InteractionHandle, EmuError> {
+        self.act(|st| {
+            let (payload, token) = st
+                .interactions
+                .get(&id)
+                .map(|i| (i.payload.clone(), i.token.clone()))
+                .ok_or_else(|| EmuError::NotFound(format!("interaction {id}")))?;
+            st.dispatch("INTERACTION_CREATE", &payload);
+            Ok((id, token))
+        })
+        .map(|h| self.handle(h))
+    }
+}
+
 fn messages_in(st: &State, channel: u64) -> Vec<Message> {
     st.channels
         .get(&channel)

@@ -630,7 +630,12 @@ fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply
             }
             let flags = b["flags"].as_u64().unwrap_or(0) & ((1 << 2) | (1 << 12) | (1 << 15));
             let bot = st.bot_id;
+            // `enforce_nonce`: the same nonce again returns the first message.
+            if let Some(first) = st.nonce_hit(channel_id, bot, b) {
+                return Reply::ok(st.messages[&first].json.clone());
+            }
             let id = st.create_message(channel_id, bot, b, kind, flags, extra, None);
+            st.remember_nonce(channel_id, bot, b, id);
             Reply::ok(st.messages[&id].json.clone())
         }
         (_, "/channels/{channel_id}/messages/{message_id}") => {

@@ -230,6 +230,9 @@ pub(crate) struct State {
     pub(crate) observer: Option<super::observe::Observer>,
     /// Files the bot uploaded, by attachment id.
     pub(crate) uploads: HashMap<u64, Vec<u8>>,
+    /// `enforce_nonce`: (channel, author, nonce) -> the message it created
+    /// and when (real time, like Discord's "past few minutes").
+    pub(crate) nonces: HashMap<(u64, u64, String), (u64, std::time::Instant)>,
 }
 
 /// The current time as Discord writes timestamps (RFC 3339, UTC, microseconds).
@@ -255,7 +258,56 @@ fn s(id: u64) -> Value {
     Value::String(id.to_string())
 }
 
+/// How long Discord remembers a nonce sent with `enforce_nonce` ("the past
+/// few minutes").
+pub(crate) const NONCE_WINDOW: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// The nonce of a message payload sent with `enforce_nonce: true`.
+pub(crate) fn enforced_nonce(payload: &Value) -> Option<String> {
+    if payload.get("enforce_nonce").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    match payload.get("nonce")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 impl State {
+    /// The message an earlier request with the same enforced nonce created
+    /// in this channel within [`NONCE_WINDOW`], if it still exists: Discord
+    /// returns it instead of creating another.
+    pub(crate) fn nonce_hit(
+        &mut self,
+        channel_id: u64,
+        author_id: u64,
+        payload: &Value,
+    ) -> Option<u64> {
+        let nonce = enforced_nonce(payload)?;
+        let now = std::time::Instant::now();
+        self.nonces
+            .retain(|_, (_, at)| now.duration_since(*at) < NONCE_WINDOW);
+        let (id, _) = self.nonces.get(&(channel_id, author_id, nonce))?;
+        self.messages.get(id).filter(|m| !m.deleted).map(|_| *id)
+    }
+
+    /// Remembers the message an enforced nonce created.
+    pub(crate) fn remember_nonce(
+        &mut self,
+        channel_id: u64,
+        author_id: u64,
+        payload: &Value,
+        id: u64,
+    ) {
+        if let Some(nonce) = enforced_nonce(payload) {
+            self.nonces.insert(
+                (channel_id, author_id, nonce),
+                (id, std::time::Instant::now()),
+            );
+        }
+    }
+
     pub(crate) fn new(world: World, gateway_url: String) -> Result<Self, String> {
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -295,6 +347,7 @@ impl State {
             rng: seed | 1,
             observer: None,
             uploads: HashMap::new(),
+            nonces: HashMap::new(),
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {
             if u.id == 0 {
