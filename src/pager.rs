@@ -235,162 +235,122 @@ impl PagerClient {
         page: &OutsidePage,
         now: Timestamp,
     ) -> Result<(), PagerError> {
-        let pager = self
-            .pager(name)
-            .ok_or_else(|| PagerError::Unknown(name.to_owned()))?;
-        let (var, secret) = match &pager.kind {
-            PagerKind::PagerDuty { routing_key_env } => {
-                (routing_key_env, self.secrets.get(&pager.name))
-            }
-            PagerKind::Webhook { secret_env } => (secret_env, self.secrets.get(&pager.name)),
-        };
-        let secret = secret.ok_or_else(|| PagerError::MissingSecret {
-            pager: pager.name.clone(),
-            var: var.clone(),
-        })?;
-        let failed = |reason: String| PagerError::Failed {
-            pager: pager.name.clone(),
-            reason,
-        };
+        let (pager, secret) = self.pager_and_secret(name)?;
         let request = match &pager.kind {
             PagerKind::PagerDuty { .. } => {
                 let body = pagerduty_body(secret, PdAction::Trigger, page);
                 self.http.post(&pager.url).json(&body)
             }
-            PagerKind::Webhook { .. } => {
-                let body = serde_json::to_vec(&webhook_body(page, &pager.name))
-                    .map_err(|e| failed(e.to_string()))?;
-                let ts = now.as_second();
-                self.http
-                    .post(&pager.url)
-                    .header("content-type", "application/json")
-                    .header("x-ponte-timestamp", ts.to_string())
-                    .header("x-ponte-signature", signature(secret, ts, &body))
-                    .header("idempotency-key", &page.key)
-                    .body(body)
-            }
+            PagerKind::Webhook { .. } => self.signed(
+                pager,
+                secret,
+                &page.key,
+                &webhook_body(page, &pager.name),
+                now,
+            )?,
         };
-        // reqwest's errors may show the URL, never a header or the body.
-        let response = request
-            .send()
-            .await
-            .map_err(|e| failed(format!("not reached: {}", e.without_url())))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(failed(format!("answered {status}")))
-        }
+        post(pager, request).await
     }
-}
 
-impl PagerClient {
-    /// Tells pager `name` that task `task` was acknowledged or resolved
-    /// (gaps): PagerDuty's `acknowledge`/`resolve` with the task id as dedup
-    /// key. `Ok(false)` when the pager has no such notion (a webhook: see
-    /// [`PagerClient::update_keyed`], which tells webhooks too).
+    /// Tells pager `name` that task `task` was acknowledged or resolved:
+    /// PagerDuty gets `acknowledge`/`resolve` with the task id as dedup key;
+    /// a signed webhook gets `{"event": "acknowledge"|"resolve", "key",
+    /// "task", "target"}` with the update's `key` as `Idempotency-Key`,
+    /// signed like a page with the Unix time `now`.
     pub async fn update(
-        &self,
-        name: &str,
-        task: &str,
-        action: crate::domain::pager_sync::PagerAction,
-    ) -> Result<bool, PagerError> {
-        let pager = self
-            .pager(name)
-            .ok_or_else(|| PagerError::Unknown(name.to_owned()))?;
-        let PagerKind::PagerDuty { routing_key_env } = &pager.kind else {
-            return Ok(false);
-        };
-        let secret = self
-            .secrets
-            .get(&pager.name)
-            .ok_or_else(|| PagerError::MissingSecret {
-                pager: pager.name.clone(),
-                var: routing_key_env.clone(),
-            })?;
-        let failed = |reason: String| PagerError::Failed {
-            pager: pager.name.clone(),
-            reason,
-        };
-        let action = match action {
-            crate::domain::pager_sync::PagerAction::Acknowledge => PdAction::Acknowledge,
-            crate::domain::pager_sync::PagerAction::Resolve => PdAction::Resolve,
-        };
-        let page = OutsidePage {
-            key: String::new(),
-            task: task.to_owned(),
-            priority: String::new(),
-            title: String::new(),
-            late: false,
-        };
-        let body = pagerduty_body(secret, action, &page);
-        let response = self
-            .http
-            .post(&pager.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| failed(format!("not reached: {}", e.without_url())))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(true)
-        } else {
-            Err(failed(format!("answered {status}")))
-        }
-    }
-}
-
-// Webhook pagers hear acknowledgements and resolutions too (guard).
-impl PagerClient {
-    /// [`PagerClient::update`] for every kind of pager: a signed webhook
-    /// gets `{"event": "acknowledge"|"resolve", "key", "task", "target"}`
-    /// with the effect's `key` as `Idempotency-Key`, signed like a page
-    /// with the Unix time `now`. PagerDuty as in `update`.
-    pub async fn update_keyed(
         &self,
         name: &str,
         key: &str,
         task: &str,
         action: crate::domain::pager_sync::PagerAction,
         now: Timestamp,
-    ) -> Result<bool, PagerError> {
+    ) -> Result<(), PagerError> {
+        let (pager, secret) = self.pager_and_secret(name)?;
+        let request = match &pager.kind {
+            PagerKind::PagerDuty { .. } => {
+                let action = match action {
+                    crate::domain::pager_sync::PagerAction::Acknowledge => PdAction::Acknowledge,
+                    crate::domain::pager_sync::PagerAction::Resolve => PdAction::Resolve,
+                };
+                let page = OutsidePage {
+                    key: String::new(),
+                    task: task.to_owned(),
+                    priority: String::new(),
+                    title: String::new(),
+                    late: false,
+                };
+                let body = pagerduty_body(secret, action, &page);
+                self.http.post(&pager.url).json(&body)
+            }
+            PagerKind::Webhook { .. } => {
+                let body = webhook_update_body(key, task, action, &pager.name);
+                self.signed(pager, secret, key, &body, now)?
+            }
+        };
+        post(pager, request).await
+    }
+
+    /// The pager `name` and its secret from the environment.
+    fn pager_and_secret(&self, name: &str) -> Result<(&PagerConfig, &Secret), PagerError> {
         let pager = self
             .pager(name)
             .ok_or_else(|| PagerError::Unknown(name.to_owned()))?;
-        let PagerKind::Webhook { secret_env } = &pager.kind else {
-            return self.update(name, task, action).await;
+        let var = match &pager.kind {
+            PagerKind::PagerDuty { routing_key_env } => routing_key_env,
+            PagerKind::Webhook { secret_env } => secret_env,
         };
         let secret = self
             .secrets
             .get(&pager.name)
             .ok_or_else(|| PagerError::MissingSecret {
                 pager: pager.name.clone(),
-                var: secret_env.clone(),
+                var: var.clone(),
             })?;
-        let failed = |reason: String| PagerError::Failed {
-            pager: pager.name.clone(),
-            reason,
-        };
-        let body = serde_json::to_vec(&webhook_update_body(key, task, action, &pager.name))
-            .map_err(|e| failed(e.to_string()))?;
+        Ok((pager, secret))
+    }
+
+    /// A signed webhook request carrying `body`, with `key` as
+    /// `Idempotency-Key` (see the module's documentation).
+    fn signed(
+        &self,
+        pager: &PagerConfig,
+        secret: &Secret,
+        key: &str,
+        body: &Value,
+        now: Timestamp,
+    ) -> Result<reqwest::RequestBuilder, PagerError> {
+        let body = serde_json::to_vec(body).map_err(|e| failed(pager, e.to_string()))?;
         let ts = now.as_second();
-        let response = self
+        Ok(self
             .http
             .post(&pager.url)
             .header("content-type", "application/json")
             .header("x-ponte-timestamp", ts.to_string())
             .header("x-ponte-signature", signature(secret, ts, &body))
             .header("idempotency-key", key)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| failed(format!("not reached: {}", e.without_url())))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(true)
-        } else {
-            Err(failed(format!("answered {status}")))
-        }
+            .body(body))
+    }
+}
+
+fn failed(pager: &PagerConfig, reason: String) -> PagerError {
+    PagerError::Failed {
+        pager: pager.name.clone(),
+        reason,
+    }
+}
+
+/// Sends `request`; any answer but a success is a failure to retry.
+async fn post(pager: &PagerConfig, request: reqwest::RequestBuilder) -> Result<(), PagerError> {
+    // reqwest's errors may show the URL, never a header or the body.
+    let response = request
+        .send()
+        .await
+        .map_err(|e| failed(pager, format!("not reached: {}", e.without_url())))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(failed(pager, format!("answered {status}")))
     }
 }
 
@@ -456,26 +416,15 @@ impl Pagers {
         page: &OutsidePage,
         now: Timestamp,
     ) -> Result<Delivered, PagerError> {
-        let error = match self.client.send(name, page, now).await {
-            Ok(()) => {
-                self.done(&page.key);
-                return Ok(Delivered::Sent);
-            }
-            Err(e) => e,
-        };
-        let max = self.client.pager(name).map_or(1, |p| p.max_attempts);
-        let failures = self.failed(&page.key);
-        let hopeless = matches!(
-            error,
-            PagerError::Unknown(_) | PagerError::MissingSecret { .. }
-        );
-        if failures < max && !hopeless {
-            tracing::warn!(pager = %name, key = %page.key, failures, %error, "page not delivered; will retry");
-            return Err(error);
-        }
-        tracing::error!(pager = %name, key = %page.key, failures, %error, "pager failed; paging the MSP channel instead");
-        self.done(&page.key);
-        Ok(Delivered::Fallback(error))
+        let sent = self.client.send(name, page, now).await;
+        let given_up = self.settle(
+            name,
+            &page.key,
+            sent,
+            "page not delivered; will retry",
+            "pager failed; paging the MSP channel instead",
+        )?;
+        Ok(given_up.map_or(Delivered::Sent, Delivered::Fallback))
     }
 
     /// Sends an acknowledge/resolve update (key `key`, the effect's) to
@@ -493,14 +442,33 @@ impl Pagers {
         // against its own to refuse replays.
         let sent = self
             .client
-            .update_keyed(name, key, task, action, Timestamp::now())
+            .update(name, key, task, action, Timestamp::now())
             .await;
-        let error = match sent {
-            Ok(_) => {
-                self.done(key);
-                return Ok(());
-            }
-            Err(e) => e,
+        self.settle(
+            name,
+            key,
+            sent,
+            "pager update not delivered; will retry",
+            "pager update given up",
+        )?;
+        Ok(())
+    }
+
+    /// What a delivery of `key` to pager `name` comes to: `Ok(None)` sent;
+    /// `Err` to retry later (the outbox's backoff); `Ok(Some(error))` given
+    /// up, after the pager's `max_attempts` failures or at once when it
+    /// cannot work (unknown pager, no secret).
+    fn settle(
+        &self,
+        name: &str,
+        key: &str,
+        sent: Result<(), PagerError>,
+        retrying: &str,
+        giving_up: &str,
+    ) -> Result<Option<PagerError>, PagerError> {
+        let Err(error) = sent else {
+            self.done(key);
+            return Ok(None);
         };
         let max = self.client.pager(name).map_or(1, |p| p.max_attempts);
         let failures = self.failed(key);
@@ -509,12 +477,12 @@ impl Pagers {
             PagerError::Unknown(_) | PagerError::MissingSecret { .. }
         );
         if failures < max && !hopeless {
-            tracing::warn!(pager = %name, %key, failures, %error, "pager update not delivered; will retry");
+            tracing::warn!(pager = %name, %key, failures, %error, "{retrying}");
             return Err(error);
         }
-        tracing::error!(pager = %name, %key, failures, %error, "pager update given up");
+        tracing::error!(pager = %name, %key, failures, %error, "{giving_up}");
         self.done(key);
-        Ok(())
+        Ok(Some(error))
     }
 
     /// Forgets page `key` (delivered, or given up).
