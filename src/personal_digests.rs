@@ -277,12 +277,10 @@ impl<S: Store> Timer for PersonalDigestTimer<S> {
     fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
         let store = self.store.clone();
         let config = self.config.clone();
-        Box::pin(async move {
-            tokio::task::spawn_blocking(move || fire(&*store, &config, now))
-                .await
-                .map_err(|e| TimerError(format!("the personal digest timer stopped: {e}")))?
-                .map_err(|e| TimerError(e.to_string()))
-        })
+        Box::pin(crate::timers::off_runtime(
+            "the personal digest timer",
+            move || fire(&*store, &config, now),
+        ))
     }
 }
 

@@ -42,6 +42,18 @@ pub trait Timer: Send + Sync + 'static {
     fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>>;
 }
 
+/// Runs a timer's store work (`work`, blocking: sled) on tokio's blocking
+/// pool, never on the async runtime; `what` names the timer in errors.
+pub async fn off_runtime<E: std::fmt::Display + Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<Option<Timestamp>, E> + Send + 'static,
+) -> Result<Option<Timestamp>, TimerError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| TimerError(format!("{what} stopped: {e}")))?
+        .map_err(|e| TimerError(e.to_string()))
+}
+
 /// All of Ponte's timers.
 #[derive(Clone, Default)]
 pub struct Timers {
