@@ -31,6 +31,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod raw;
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -47,9 +48,9 @@ use ponte::domain::{
 };
 use ponte::engine::{Engine, Op, Request};
 use ponte::store::{Commit, SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
-use sled::transaction::{ConflictableTransactionError, Transactional};
 
 use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules};
+use raw::{Raw, TREES, Write};
 
 /// Names the cached stores: change it when what is built changes.
 const LAYOUT: &str = "v1";
@@ -424,57 +425,21 @@ fn measure_in_child(dir: &Path, n: u64, built: Built) {
 // ---------------------------------------------------------------------------
 // Writes and their raw baseline.
 
-/// One insert: tree (index into [`TREES`]), key, value.
-type Write = (usize, Vec<u8>, Vec<u8>);
-
-/// A plain sled database with the store's trees, for the baseline.
-struct Raw {
-    db: sled::Db,
-    trees: [sled::Tree; 12],
+/// The raw baseline on the copy at `path`: one transaction with the same
+/// bytes as the store's, then a flush.
+fn raw_durable(raw: &Raw, writes: &[Write]) {
+    raw.commit(writes);
+    raw.db.flush().unwrap();
 }
 
-const TREES: [&str; 12] = [
-    "meta",
-    "events",
-    "tasks",
-    "counters",
-    "idx_status",
-    "idx_side",
-    "idx_assignee",
-    "idx_due",
-    "idx_changed",
-    "open_tasks",
-    "outbox",
-    "requests",
-];
-
-impl Raw {
-    fn open(path: &Path) -> Self {
-        let db = sled::Config::new()
+fn open_raw(path: &Path) -> Raw {
+    Raw::new(
+        sled::Config::new()
             .path(path)
             .cache_capacity(StoreOptions::DEFAULT_CACHE_CAPACITY_BYTES)
             .open()
-            .unwrap();
-        let trees = TREES.map(|name| db.open_tree(name).unwrap());
-        Self { db, trees }
-    }
-
-    /// One transaction over the twelve trees writing `writes`, then a flush.
-    fn commit(&self, writes: &[Write]) {
-        let t = &self.trees;
-        (
-            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
-        )
-            .transaction(|(a, b, c, d, e, f, g, h, i, j, k, l)| {
-                let tx = [a, b, c, d, e, f, g, h, i, j, k, l];
-                for (tree, key, value) in writes {
-                    tx[*tree].insert(key.as_slice(), value.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .expect("raw transaction");
-        self.db.flush().unwrap();
-    }
+            .unwrap(),
+    )
 }
 
 /// What a change wrote, read back from the store by the difference of
@@ -684,7 +649,7 @@ fn scale_benches(c: &mut Criterion) {
             raw_copy = Some((n, copy));
         }
         if let Some((copied, path)) = &raw_copy {
-            let raw = Raw::open(path);
+            let raw = open_raw(path);
             let label = |what: &str| {
                 if *copied == n {
                     BenchmarkId::new(what, n)
@@ -696,13 +661,13 @@ fn scale_benches(c: &mut Criterion) {
             group.bench_function(label("raw_sled_create_durable"), |b| {
                 b.iter(|| {
                     numbered.set(numbered.get() + 1);
-                    raw.commit(&renumber(&create_writes, numbered.get()));
+                    raw_durable(&raw, &renumber(&create_writes, numbered.get()));
                 })
             });
             group.bench_function(label("raw_sled_transition_durable"), |b| {
                 b.iter(|| {
                     numbered.set(numbered.get() + 1);
-                    raw.commit(&renumber(&change_writes, numbered.get()));
+                    raw_durable(&raw, &renumber(&change_writes, numbered.get()));
                 })
             });
         }

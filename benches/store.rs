@@ -36,6 +36,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[allow(dead_code)]
+mod raw;
 
 use std::cell::{Cell, OnceCell};
 use std::hint::black_box;
@@ -46,7 +48,6 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use sled::transaction::{ConflictableTransactionError, Transactional};
 
 use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, rules};
 use ponte::domain::effect::{Effect, effects_of};
@@ -55,26 +56,12 @@ use ponte::domain::{
 };
 use ponte::engine::{Engine, Op, Outcome, Request};
 use ponte::store::{RequestRecord, SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
+use raw::{Raw, TREES, Write};
 
 // ---------------------------------------------------------------------------
 // The store's layout, mirrored (the store keeps its key encoding private).
 // `verify_write_set` checks every byte of it against a real store.
 
-/// The trees of a `SledStore`, in the order of its commit transaction.
-const TREES: [&str; 12] = [
-    "meta",
-    "events",
-    "tasks",
-    "counters",
-    "idx_status",
-    "idx_side",
-    "idx_assignee",
-    "idx_due",
-    "idx_changed",
-    "open_tasks",
-    "outbox",
-    "requests",
-];
 const META: usize = 0;
 const EVENTS: usize = 1;
 const TASKS: usize = 2;
@@ -128,9 +115,6 @@ fn side_code(side: Side) -> u8 {
 fn sortable(at: Timestamp) -> [u8; 16] {
     ((at.as_nanosecond() as u128) ^ (1u128 << 127)).to_be_bytes()
 }
-
-/// One insert: tree (index into [`TREES`]), key, value.
-type Write = (usize, Vec<u8>, Vec<u8>);
 
 /// Every insert the store's commit makes for a creation: snapshot, events,
 /// index entries, counter, outbox entries and the outbox counter, request key.
@@ -531,42 +515,12 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
     (outcome, request_key)
 }
 
-/// A plain sled database with the store's twelve trees.
-struct Raw {
-    db: sled::Db,
-    trees: [sled::Tree; 12],
-}
-
-impl Raw {
-    fn open(path: &Path) -> Self {
-        let db = open_raw(path);
-        let trees = TREES.map(|name| db.open_tree(name).unwrap());
-        Self { db, trees }
-    }
-
-    /// One transaction over all twelve trees writing `writes`, as the
-    /// store's commit does, but with no reads, checks or serialisation.
-    fn commit(&self, writes: &[Write]) {
-        let t = &self.trees;
-        (
-            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
-        )
-            .transaction(|(a, b, c, d, e, f, g, h, i, j, k, l)| {
-                let tx = [a, b, c, d, e, f, g, h, i, j, k, l];
-                for (tree, key, value) in writes {
-                    tx[*tree].insert(key.as_slice(), value.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .expect("raw transaction");
-    }
-
-    fn counter(&self, tree: usize, key: &[u8]) -> u64 {
-        self.trees[tree]
-            .get(key)
-            .unwrap()
-            .map_or(0, |v| u64::from_be_bytes(v[..].try_into().unwrap()))
-    }
+/// The raw baseline's counter `key` in `tree`.
+fn raw_counter(raw: &Raw, tree: usize, key: &[u8]) -> u64 {
+    raw.trees[tree]
+        .get(key)
+        .unwrap()
+        .map_or(0, |v| u64::from_be_bytes(v[..].try_into().unwrap()))
 }
 
 // ---------------------------------------------------------------------------
@@ -684,7 +638,7 @@ impl Fixture {
         );
         let store = Arc::new(reopen(&ponte_dir));
         let engine = Engine::new(store.clone(), rules());
-        let raw = Raw::open(&raw_dir);
+        let raw = Raw::new(open_raw(&raw_dir));
 
         let now = clock.checked_add(SignedDuration::from_hours(1)).unwrap();
         let template = verify_write_set(&tmp.path().join("verify"), now);
@@ -717,8 +671,8 @@ impl Fixture {
             .max_by_key(|(_, n)| *n)
             .unwrap();
         eprintln!("setup done in {:.1} s", started.elapsed().as_secs_f64());
-        let next_raw_number = raw.counter(COUNTERS, &client_prefix(ACME)) + 1;
-        let next_raw_outbox = raw.counter(META, META_OUTBOX_LAST) + 1;
+        let next_raw_number = raw_counter(&raw, COUNTERS, &client_prefix(ACME)) + 1;
+        let next_raw_outbox = raw_counter(&raw, META, META_OUTBOX_LAST) + 1;
         Self {
             _tmp: tmp,
             store,

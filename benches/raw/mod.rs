@@ -1,0 +1,54 @@
+//! The raw sled baseline of the store benchmarks (`store.rs`, `scale.rs`):
+//! a plain sled database with the store's twelve trees, written by one
+//! transaction per change with the same keys and values as the store's
+//! commit, but no reads, checks or serialisation.
+
+use sled::transaction::{ConflictableTransactionError, Transactional};
+
+/// The trees of a `SledStore`, in the order of its commit transaction.
+pub const TREES: [&str; 12] = [
+    "meta",
+    "events",
+    "tasks",
+    "counters",
+    "idx_status",
+    "idx_side",
+    "idx_assignee",
+    "idx_due",
+    "idx_changed",
+    "open_tasks",
+    "outbox",
+    "requests",
+];
+
+/// One insert: tree (index into [`TREES`]), key, value.
+pub type Write = (usize, Vec<u8>, Vec<u8>);
+
+/// A plain sled database with the store's trees.
+pub struct Raw {
+    pub db: sled::Db,
+    pub trees: [sled::Tree; 12],
+}
+
+impl Raw {
+    pub fn new(db: sled::Db) -> Self {
+        let trees = TREES.map(|name| db.open_tree(name).unwrap());
+        Self { db, trees }
+    }
+
+    /// One transaction over all twelve trees writing `writes` (no flush).
+    pub fn commit(&self, writes: &[Write]) {
+        let t = &self.trees;
+        (
+            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
+        )
+            .transaction(|(a, b, c, d, e, f, g, h, i, j, k, l)| {
+                let tx = [a, b, c, d, e, f, g, h, i, j, k, l];
+                for (tree, key, value) in writes {
+                    tx[*tree].insert(key.as_slice(), value.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .expect("raw transaction");
+    }
+}
