@@ -43,13 +43,13 @@ use criterion::{BenchmarkId, Criterion};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use ponte::domain::{
-    Actor, Command, Event, EventKind, NewTask, Side, SideChoice, Status, Task, TaskId, Visibility,
-    Who, decide, decide_create,
+    Actor, Command, Event, NewTask, Side, SideChoice, Status, Task, TaskId, Visibility, decide,
+    decide_create,
 };
 use ponte::engine::{Engine, Op, Request};
 use ponte::store::{Commit, SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
 
-use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules};
+use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules, stamp};
 use raw::{Raw, TREES, Write};
 
 /// Names the cached stores: change it when what is built changes.
@@ -94,26 +94,6 @@ const TITLES: [(&str, &str); 4] = [
         "Da ieri la rete del magazzino è lentissima.",
     ),
 ];
-
-fn stamp(
-    id: &TaskId,
-    version: u32,
-    kinds: Vec<EventKind>,
-    at: Timestamp,
-    by: &Actor,
-) -> Vec<Event> {
-    kinds
-        .into_iter()
-        .zip(version + 1..)
-        .map(|(kind, seq)| Event {
-            task: id.clone(),
-            seq,
-            at,
-            by: Who::Person(by.person),
-            kind,
-        })
-        .collect()
-}
 
 /// Task `number` of ACME with its whole life, decided by the real domain
 /// functions; whether it is still open.

@@ -7,14 +7,17 @@ use jiff::{SignedDuration, Timestamp};
 use ponte::domain::effect::{Effect, effects_of};
 use ponte::domain::{
     Actor, Category, CategoryRule, ChatRef, ClientKey, ClientRouting, ClientScope, Command, Event,
-    EventKind, NewTask, PersonId, Priority, Role, RoleSet, Side, SideChoice, Status, Task, TaskId,
-    UserError, Visibility, Who, decide, decide_create,
+    NewTask, PersonId, Priority, Role, RoleSet, Side, SideChoice, Status, Task, TaskId, UserError,
+    Visibility, decide, decide_create,
 };
 use ponte::store::{
     Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SledStore, Store, StoreError,
     StoreOptions, TaskFilter, TaskQuery,
 };
 use proptest::prelude::*;
+
+mod common;
+use common::stamp;
 
 // ---------------------------------------------------------------------------
 // Helpers: people, rules, commits.
@@ -98,27 +101,6 @@ fn people(client: &ClientKey, base: u64) -> Vec<Actor> {
             ClientScope::All,
         ),
     ]
-}
-
-/// Stamps decided events: consecutive seqs after `version`, one time, one author.
-fn stamp(
-    id: &TaskId,
-    version: u32,
-    kinds: Vec<EventKind>,
-    at: Timestamp,
-    by: &Actor,
-) -> Vec<Event> {
-    kinds
-        .into_iter()
-        .zip(version + 1..)
-        .map(|(kind, seq)| Event {
-            task: id.clone(),
-            seq,
-            at,
-            by: Who::Person(by.person),
-            kind,
-        })
-        .collect()
 }
 
 /// The commit creating a task with the store's next number.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use ponte::domain::{
-    Actor, Category, CategoryRule, ClientKey, ClientRouting, ClientScope, NewTask, PersonId,
-    Priority, Role, Side, SideChoice,
+    Actor, Category, CategoryRule, ClientKey, ClientRouting, ClientScope, Event, EventKind,
+    NewTask, PersonId, Priority, Role, Side, SideChoice, TaskId, Who,
 };
 use ponte::engine::{Op, Request, Rules};
 
@@ -101,4 +101,25 @@ pub fn create(actor: &Actor, client: &str, title: &str) -> Request {
             },
         },
     )
+}
+
+/// Stamps decided events: consecutive seqs after `version`, one time, one author.
+pub fn stamp(
+    id: &TaskId,
+    version: u32,
+    kinds: Vec<EventKind>,
+    at: Timestamp,
+    by: &Actor,
+) -> Vec<Event> {
+    kinds
+        .into_iter()
+        .zip(version + 1..)
+        .map(|(kind, seq)| Event {
+            task: id.clone(),
+            seq,
+            at,
+            by: Who::Person(by.person),
+            kind,
+        })
+        .collect()
 }
