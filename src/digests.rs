@@ -70,9 +70,9 @@ pub fn fire(
                 let since = store
                     .last_mark(&digest_prefix(&client.key, side))?
                     .map(|m| m.at);
-                let late = now.duration_since(due) > LATE_AFTER;
-                // A deployment's very first digest is not caught up late.
-                if store.mark(&key)?.is_none() && (since.is_some() || !late) {
+                if let Some(late) = to_record(due, now, since)
+                    && store.mark(&key)?.is_none()
+                {
                     let effect = Effect::Digest {
                         client: client.key.clone(),
                         side,
@@ -93,8 +93,9 @@ pub fn fire(
         if let Some((date, due)) = due_today(&lead.schedule, &lead.calendar, now) {
             let key = lead_digest_key(date);
             let since = store.last_mark(LEAD_DIGEST_PREFIX)?.map(|m| m.at);
-            let late = now.duration_since(due) > LATE_AFTER;
-            if store.mark(&key)?.is_none() && (since.is_some() || !late) {
+            if let Some(late) = to_record(due, now, since)
+                && store.mark(&key)?.is_none()
+            {
                 let effect = Effect::LeadDigest {
                     date,
                     due,
@@ -107,6 +108,20 @@ pub fn fire(
         soonest(lead.schedule.next_after(now, &lead.calendar));
     }
     Ok(next)
+}
+
+/// Whether a digest due at `due` is recorded at `now`, when the last one
+/// recorded was due at `since`; `Some(late)` if so. A deployment's very
+/// first digest is not caught up late, and a digest older than the last one
+/// recorded never is (that one already covered its time: this happens when
+/// a timer is asked with a `now` older than its latest firing).
+pub(crate) fn to_record(due: Timestamp, now: Timestamp, since: Option<Timestamp>) -> Option<bool> {
+    let late = now.duration_since(due) > LATE_AFTER;
+    match since {
+        None if late => None,
+        Some(last) if last >= due => None,
+        _ => Some(late),
+    }
 }
 
 /// Today's digest (local date of `now`) if its time has come.
@@ -337,6 +352,44 @@ mod tests {
         assert_eq!(monday, [("digest:ACME:msp:2026-03-30".to_owned(), true)]);
         let since = store.last_mark("digest:ACME:msp:").unwrap().map(|m| m.at);
         assert_eq!(since, Some(t("2026-03-30T06:30:00Z")));
+    }
+
+    #[test]
+    fn a_timer_asked_with_an_older_time_records_no_older_digest() {
+        // What the sandbox once did under load: the timer loop read the
+        // clock on Friday, was delayed, and fired after Monday's digests
+        // were recorded. Friday's (missed before the deployment) must not
+        // appear then as a late digest.
+        let store = SledStore::open_temporary().unwrap();
+        let config = config();
+        // Monday 30 November: the lead's at 08:00 in Berlin, ACME's at
+        // 08:30 in Rome.
+        fire(&store, &config, t("2026-11-30T07:00:00Z")).unwrap();
+        fire(&store, &config, t("2026-11-30T07:30:00Z")).unwrap();
+        let monday = digests(&store);
+        assert_eq!(monday.len(), 3, "{monday:?}");
+        assert!(
+            monday.contains(&("digest-lead:2026-11-30".into(), false)),
+            "{monday:?}"
+        );
+        fire(&store, &config, t("2026-11-27T09:00:00Z")).unwrap();
+        assert_eq!(digests(&store), monday);
+    }
+
+    #[test]
+    fn which_digests_are_recorded() {
+        let due = t("2026-11-30T07:30:00Z");
+        let now = |m: i64| due + SignedDuration::from_mins(m);
+        let friday = Some(t("2026-11-27T07:30:00Z"));
+        // On time, or up to two minutes after: not late.
+        assert_eq!(to_record(due, now(0), None), Some(false));
+        assert_eq!(to_record(due, now(2), friday), Some(false));
+        // Later: late, but a deployment's first digest is not caught up.
+        assert_eq!(to_record(due, now(3), friday), Some(true));
+        assert_eq!(to_record(due, now(3), None), None);
+        // Never one older than (or as old as) the last one recorded.
+        assert_eq!(to_record(due, now(0), Some(due)), None);
+        assert_eq!(to_record(due, now(0), Some(now(24 * 60))), None);
     }
 
     #[test]

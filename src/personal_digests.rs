@@ -17,9 +17,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
 
 use crate::config::{Config, DEFAULT_DIGEST_TIME, DigestSchedule};
 use crate::digests::{due_today, read_client};
@@ -32,9 +32,6 @@ use crate::store::{Mark, Store, StoreError};
 use crate::timers::{BoxFuture, Timer, TimerError};
 
 const PREFIX: &str = "digest-sub:";
-
-/// A digest recorded this long after its time is late.
-const LATE_AFTER: SignedDuration = SignedDuration::from_mins(2);
 
 /// Who gets a personal digest, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -227,10 +224,11 @@ pub fn fire(
             let since = store
                 .last_mark(&personal_digest_prefix(sub.person))?
                 .map(|m| m.at);
-            let late = now.duration_since(due) > LATE_AFTER;
-            // Not for a day whose time had passed when they subscribed, and
-            // a person's first digest is not caught up late.
-            if sub.at <= due && store.mark(&key)?.is_none() && (since.is_some() || !late) {
+            // Not for a day whose time had passed when they subscribed.
+            if let Some(late) = crate::digests::to_record(due, now, since)
+                && sub.at <= due
+                && store.mark(&key)?.is_none()
+            {
                 let effect = Effect::PersonalDigest {
                     person: sub.person,
                     side: sub.side,

@@ -58,6 +58,10 @@ pub async fn off_runtime<E: std::fmt::Display + Send + 'static>(
 #[derive(Clone, Default)]
 pub struct Timers {
     list: Vec<Arc<dyn Timer>>,
+    /// The latest time they were fired at. Held while firing: firings never
+    /// overlap, and time never goes back for a timer (a firing that read
+    /// the clock, then waited for another, sees the other's later time).
+    latest: Arc<tokio::sync::Mutex<Option<Timestamp>>>,
 }
 
 impl Timers {
@@ -73,9 +77,14 @@ impl Timers {
         self.list.is_empty()
     }
 
-    /// Fires every timer at `now`; the earliest time one of them has work
-    /// next. A timer that failed is asked again soon (`now` + 5 s).
+    /// Fires every timer at `now` (or at the latest time they were fired
+    /// at, if that is later: the sandbox and the timer loop may both fire
+    /// them); the earliest time one of them has work next. A timer that
+    /// failed is asked again soon (`now` + 5 s).
     pub async fn fire(&self, now: Timestamp) -> Option<Timestamp> {
+        let mut latest = self.latest.lock().await;
+        let now = latest.map_or(now, |l| l.max(now));
+        *latest = Some(now);
         let mut next: Option<Timestamp> = None;
         for timer in &self.list {
             let when = match timer.fire(now).await {
@@ -152,6 +161,43 @@ mod tests {
                 Ok(self.at.iter().copied().filter(|at| *at > now).min())
             })
         }
+    }
+
+    /// Remembers the times it was asked at.
+    #[derive(Default)]
+    struct Witness(Mutex<Vec<Timestamp>>);
+
+    impl Timer for Witness {
+        fn name(&self) -> &'static str {
+            "witness"
+        }
+        fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
+            Box::pin(async move {
+                self.0.lock().unwrap().push(now);
+                Ok(None)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn time_never_goes_back_for_a_timer() {
+        // The timer loop read the clock on Friday and fired late, after
+        // the sandbox had fired on Monday: the timer sees Monday.
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let witness = Arc::new(Witness::default());
+        let mut timers = Timers::new();
+        timers.add(witness.clone());
+        timers.fire(t("2026-11-30T07:00:00Z")).await;
+        timers.fire(t("2026-11-27T09:00:00Z")).await;
+        timers.fire(t("2026-11-30T07:30:00Z")).await;
+        assert_eq!(
+            *witness.0.lock().unwrap(),
+            [
+                t("2026-11-30T07:00:00Z"),
+                t("2026-11-30T07:00:00Z"),
+                t("2026-11-30T07:30:00Z")
+            ]
+        );
     }
 
     #[tokio::test]
