@@ -16,8 +16,12 @@ use jiff::{SignedDuration, Timestamp};
 use ponte::clock::{Clock, ManualClock};
 use ponte::config::Config;
 use ponte::domain::effect::Effect;
+use ponte::domain::effect::effects_with_history;
 use ponte::domain::escalation::Target;
+use ponte::domain::event::{Event, EventKind};
+use ponte::domain::task::{Status, Task};
 use ponte::domain::{ClientKey, TaskId};
+use ponte::domain::{PersonId, Priority, Side, Who};
 use ponte::outbox::{Deliverer, DeliveryError, Sink};
 use ponte::pager::{Delivered, OutsidePage, PagerClient, Pagers, Secret, verify};
 use ponte::store::{Mark, SledStore, Store};
@@ -330,27 +334,21 @@ async fn a_receiver_that_always_fails_gives_the_channel_fallback_once() {
     );
 }
 
-/// A task paged to PagerDuty, then acknowledged, claimed, resolved and
-/// closed: the receiver gets trigger, acknowledge, resolve, once each and
-/// in this order, although the receiver is down at first (the outbox
-/// retries, and the updates wait behind the trigger).
-#[tokio::test]
-async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
-    use ponte::domain::effect::effects_with_history;
-    use ponte::domain::event::{Event, EventKind};
-    use ponte::domain::task::{Status, Task};
-    use ponte::domain::{PersonId, Priority, Side, Who};
-
-    let (rx, base) = receiver(true).await;
-    let config = config(&base, 30);
-    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
-    let clock = Arc::new(ManualClock::new(start));
-    let store = Arc::new(SledStore::open_temporary().unwrap());
-    let id = TaskId::new(ClientKey::new("ACME").unwrap(), 9);
+/// A P1 task's life, paged through `pager`: created, paged, `middle` (its
+/// acknowledgement and claim, in some order), resolved, closed. Each
+/// change's pager effects, as the engine derives them, are queued in order;
+/// their keys are returned.
+fn queue_life(
+    store: &SledStore,
+    id: &TaskId,
+    pager: &str,
+    at: Timestamp,
+    middle: [EventKind; 2],
+) -> Vec<String> {
     let event = |seq: u32, kind: EventKind| Event {
         task: id.clone(),
         seq,
-        at: start,
+        at,
         by: Who::Person(PersonId(1)),
         kind,
     };
@@ -359,7 +357,7 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
         to,
         reason: None,
     };
-    let steps = vec![
+    let mut steps = vec![
         EventKind::Created {
             title: "Mail down".into(),
             details: String::new(),
@@ -372,18 +370,17 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
             key: format!("page:{id}@1:r0:s0"),
             round: 0,
             step: 0,
-            target: Target::Pager("pd".into()),
+            target: Target::Pager(pager.into()),
             to: None,
             late: false,
             skipped: Vec::new(),
         },
-        EventKind::Acknowledged,
-        EventKind::Claimed { by: PersonId(2) },
-        status(Status::Claimed, Status::Resolved),
-        status(Status::Resolved, Status::Closed),
     ];
-    // Each change's effects, as the engine derives them, queued in order.
+    steps.extend(middle);
+    steps.push(status(Status::Claimed, Status::Resolved));
+    steps.push(status(Status::Resolved, Status::Closed));
     let mut history: Vec<Event> = Vec::new();
+    let mut keys = Vec::new();
     for (i, kind) in steps.into_iter().enumerate() {
         let new = vec![event(i as u32 + 1, kind)];
         let mut all = history.clone();
@@ -393,28 +390,35 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
             .into_iter()
             .filter(|e| matches!(e, Effect::Page { .. } | Effect::PagerUpdate { .. }))
             .collect();
+        keys.extend(effects.iter().map(Effect::key));
         let mark = Mark {
             key: format!("test:{id}:{i}"),
-            at: start,
+            at,
         };
         assert!(store.commit_mark(&mark, &effects).unwrap());
         history = all;
     }
-    assert_eq!(
-        store.outbox_len().unwrap(),
-        3,
-        "trigger, acknowledge, resolve"
-    );
+    keys
+}
+
+/// Delivers the three queued pager requests while the receiver is down for
+/// `down` passes 20 seconds apart (nothing is lost, and nothing overtakes
+/// the page), then up: everything is delivered.
+async fn deliver_after_outage(
+    rx: &Receiver,
+    store: Arc<SledStore>,
+    config: &Config,
+    clock: Arc<ManualClock>,
+    down: usize,
+) {
     let sink = PagerSink {
-        pagers: pagers(&config),
+        pagers: pagers(config),
         clock: clock.clone(),
         fallbacks: Arc::default(),
     };
     let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
-    // The receiver is down for five minutes first: nothing is lost, and
-    // nothing overtakes the trigger.
     rx.up.store(false, Ordering::SeqCst);
-    for _ in 0..15 {
+    for _ in 0..down {
         deliverer.pass().await.unwrap();
         clock.advance(SignedDuration::from_secs(20));
     }
@@ -426,6 +430,32 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
         clock.advance(SignedDuration::from_secs(20));
     }
     assert_eq!(store.outbox_len().unwrap(), 0);
+}
+
+/// A task paged to PagerDuty, then acknowledged, claimed, resolved and
+/// closed: the receiver gets trigger, acknowledge, resolve, once each and
+/// in this order, although the receiver is down at first (the outbox
+/// retries, and the updates wait behind the trigger).
+#[tokio::test]
+async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
+    let (rx, base) = receiver(true).await;
+    let config = config(&base, 30);
+    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Arc::new(SledStore::open_temporary().unwrap());
+    let id = TaskId::new(ClientKey::new("ACME").unwrap(), 9);
+    let middle = [
+        EventKind::Acknowledged,
+        EventKind::Claimed { by: PersonId(2) },
+    ];
+    queue_life(&store, &id, "pd", start, middle);
+    assert_eq!(
+        store.outbox_len().unwrap(),
+        3,
+        "trigger, acknowledge, resolve"
+    );
+    // The receiver is down for five minutes first.
+    deliver_after_outage(&rx, store, &config, clock, 15).await;
     let accepted = rx.accepted.lock().unwrap();
     let actions: Vec<(&str, &str)> = accepted
         .iter()
@@ -452,92 +482,20 @@ async fn pagerduty_hears_trigger_then_acknowledge_then_resolve_once_each() {
 
 #[tokio::test]
 async fn a_webhook_hears_page_then_acknowledge_then_resolve_signed_once_each() {
-    use ponte::domain::effect::effects_with_history;
-    use ponte::domain::event::{Event, EventKind};
-    use ponte::domain::task::{Status, Task};
-    use ponte::domain::{PersonId, Priority, Side, Who};
-
     let (rx, base) = receiver(true).await;
     let config = config(&base, 30);
     let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
     let clock = Arc::new(ManualClock::new(start));
     let store = Arc::new(SledStore::open_temporary().unwrap());
     let id = TaskId::new(ClientKey::new("ACME").unwrap(), 7);
-    let event = |seq: u32, kind: EventKind| Event {
-        task: id.clone(),
-        seq,
-        at: start,
-        by: Who::Person(PersonId(1)),
-        kind,
-    };
-    let status = |from, to| EventKind::StatusChanged {
-        from,
-        to,
-        reason: None,
-    };
-    let steps = vec![
-        EventKind::Created {
-            title: "Mail down".into(),
-            details: String::new(),
-            requester: PersonId(1),
-            asking_side: Side::Internal,
-            priority: Priority::P1,
-            due: None,
-        },
-        EventKind::Paged {
-            key: format!("page:{id}@1:r0:s0"),
-            round: 0,
-            step: 0,
-            target: Target::Pager("hook".into()),
-            to: None,
-            late: false,
-            skipped: Vec::new(),
-        },
+    let middle = [
         EventKind::Claimed { by: PersonId(2) },
         EventKind::Acknowledged,
-        status(Status::Claimed, Status::Resolved),
-        status(Status::Resolved, Status::Closed),
     ];
-    let mut history: Vec<Event> = Vec::new();
-    let mut keys = Vec::new();
-    for (i, kind) in steps.into_iter().enumerate() {
-        let new = vec![event(i as u32 + 1, kind)];
-        let mut all = history.clone();
-        all.extend(new.iter().cloned());
-        let task = Task::fold(&all).unwrap();
-        let effects: Vec<Effect> = effects_with_history(&task, &history, &new)
-            .into_iter()
-            .filter(|e| matches!(e, Effect::Page { .. } | Effect::PagerUpdate { .. }))
-            .collect();
-        keys.extend(effects.iter().map(Effect::key));
-        let mark = Mark {
-            key: format!("test:{id}:{i}"),
-            at: start,
-        };
-        assert!(store.commit_mark(&mark, &effects).unwrap());
-        history = all;
-    }
+    let keys = queue_life(&store, &id, "hook", start, middle);
     assert_eq!(store.outbox_len().unwrap(), 3, "page, acknowledge, resolve");
-    let sink = PagerSink {
-        pagers: pagers(&config),
-        clock: clock.clone(),
-        fallbacks: Arc::default(),
-    };
-    let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
-    // Down for ten minutes: nothing lost, nothing overtakes the page.
-    rx.up.store(false, Ordering::SeqCst);
-    for _ in 0..30 {
-        deliverer.pass().await.unwrap();
-        clock.advance(SignedDuration::from_secs(20));
-    }
-    assert_eq!(store.outbox_len().unwrap(), 3);
-    assert!(*rx.refused.lock().unwrap() >= 1);
-    rx.up.store(true, Ordering::SeqCst);
-    for _ in 0..40 {
-        deliverer.pass().await.unwrap();
-        clock.advance(SignedDuration::from_secs(20));
-    }
-    assert_eq!(store.outbox_len().unwrap(), 0);
+    // Down for ten minutes.
+    deliver_after_outage(&rx, store, &config, clock, 30).await;
     let accepted = rx.accepted.lock().unwrap();
     // Every request passed the receiver's signature check (else 401).
     let seen: Vec<(&str, &str, &str, &str)> = accepted
