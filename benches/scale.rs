@@ -20,7 +20,7 @@
 //! never change and its BRIGHT tasks grow by some hundreds per run.
 //!
 //! Each write is also measured against its raw baseline in the same run:
-//! a plain sled transaction over the same twelve trees writing the same
+//! a plain sled transaction over the same thirteen trees writing the same
 //! keys and values, then a flush, on a plain sled database holding as many
 //! keys as the store (a copy of the store, made for the sizes up to
 //! [`RAW_COPY_MAX`] tasks; above it the baseline runs on the 100,000-task

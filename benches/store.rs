@@ -74,11 +74,12 @@ const IDX_CHANGED: usize = 8;
 const OPEN_TASKS: usize = 9;
 const OUTBOX: usize = 10;
 const REQUESTS: usize = 11;
+const IDX_CREATED: usize = 12;
 
 const META_OUTBOX_LAST: &[u8] = b"outbox_last_id";
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// Written once when a store is created (not by a commit).
-const META_CHANGED_BUILT: &[u8] = b"derived_trees_v2";
+const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
 
 /// What the store writes as an outbox value (its `OutboxValue`).
 #[derive(Serialize)]
@@ -153,6 +154,9 @@ fn write_set(outcome: &Outcome, request_key: &str, first_outbox_id: u64) -> Vec<
     let mut changed = client_prefix(client);
     changed.extend_from_slice(&sortable(task.updated_at));
     writes.push((IDX_CHANGED, with_number(changed, id.number()), Vec::new()));
+    let mut created = client_prefix(client);
+    created.extend_from_slice(&sortable(task.created_at));
+    writes.push((IDX_CREATED, with_number(created, id.number()), Vec::new()));
     writes.push((
         COUNTERS,
         client_prefix(client),

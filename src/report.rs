@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::config::ClientConfig;
 use crate::domain::sla::{Figures, Report, report};
 use crate::domain::{Event, Task};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TaskFilter, TaskQuery};
 
 /// Reads the tasks of `client` created between `from` and `to` (local
 /// dates, both included) and computes their figures. Blocking (sled).
@@ -34,14 +34,17 @@ pub fn client_report(
         .compatible()
         .map_err(|e| StoreError::Corrupt(format!("the period's end: {e}")))?;
     let at = now.min(end);
-    let mut picked: Vec<(Task, Vec<Event>)> = Vec::new();
-    let mut tasks = Vec::new();
-    store.for_each_task(&mut |task| {
-        if task.id.client() == &client.key && task.created_at >= start && task.created_at < end {
-            tasks.push(task);
-        }
-        Ok(())
+    // The index by creation: only the client's tasks of the period are read.
+    let tasks = store.list(&TaskQuery {
+        client: client.key.clone(),
+        filter: TaskFilter::CreatedIn {
+            from: start,
+            to: end,
+        },
+        after: None,
+        limit: usize::MAX,
     })?;
+    let mut picked: Vec<(Task, Vec<Event>)> = Vec::with_capacity(tasks.len());
     for task in tasks {
         let events = store.events(&task.id)?;
         picked.push((task, events));

@@ -1090,6 +1090,24 @@ fn check(
         if let Some(t) = mine.first() {
             filters.push(TaskFilter::ChangedAfter(t.updated_at));
         }
+        // Periods of creation: from is included, to is not.
+        let at = |hours| t0() + SignedDuration::from_hours(hours);
+        for (from, to) in [(0, 1), (0, 5), (1, 24), (5, 1000), (24, 0)] {
+            filters.push(TaskFilter::CreatedIn {
+                from: at(from),
+                to: at(to),
+            });
+        }
+        filters.push(TaskFilter::CreatedIn {
+            from: Timestamp::MIN,
+            to: Timestamp::MAX,
+        });
+        if let (Some(first), Some(last)) = (mine.first(), mine.last()) {
+            filters.push(TaskFilter::CreatedIn {
+                from: first.created_at,
+                to: last.created_at,
+            });
+        }
         for filter in filters {
             let expected = scan(&mine, &filter);
             for (after, limit) in [
@@ -1147,12 +1165,14 @@ fn scan(tasks: &[Task], filter: &TaskFilter) -> Vec<Task> {
             TaskFilter::AssignedTo(person) => t.status.is_open() && t.assignee == Some(*person),
             TaskFilter::DueBy(by) => t.status.is_open() && t.due.is_some_and(|d| d <= *by),
             TaskFilter::ChangedAfter(at) => t.updated_at > *at,
+            TaskFilter::CreatedIn { from, to } => t.created_at >= *from && t.created_at < *to,
         })
         .cloned()
         .collect();
     match filter {
         TaskFilter::DueBy(_) => found.sort_by_key(|t| (t.due, t.id.number())),
         TaskFilter::ChangedAfter(_) => found.sort_by_key(|t| (t.updated_at, t.id.number())),
+        TaskFilter::CreatedIn { .. } => found.sort_by_key(|t| (t.created_at, t.id.number())),
         _ => found.sort_by_key(|t| t.id.number()),
     }
     found
@@ -1271,14 +1291,15 @@ fn tasks_are_listed_by_last_change_and_derived_trees_are_built_for_older_stores(
         assert!(store.check_integrity().unwrap().is_empty());
         store.flush().unwrap();
     }
-    // A store written before the index existed: no index, no marker.
+    // A store written before the indexes existed: no index, no marker.
     {
         let db = reopen_raw(dir.path());
         db.drop_tree("idx_changed").unwrap();
+        db.drop_tree("idx_created").unwrap();
         db.drop_tree("open_tasks").unwrap();
         db.open_tree("meta")
             .unwrap()
-            .remove("derived_trees_v2")
+            .remove("derived_trees_v3")
             .unwrap();
         db.flush().unwrap();
     }
@@ -1287,6 +1308,19 @@ fn tasks_are_listed_by_last_change_and_derived_trees_are_built_for_older_stores(
         numbers(&list(&store, &acme, TaskFilter::ChangedAfter(now))),
         [2, 1]
     );
+    let created = |from, to| {
+        numbers(&list(
+            &store,
+            &acme,
+            TaskFilter::CreatedIn {
+                from: now + minutes(from),
+                to: now + minutes(to),
+            },
+        ))
+    };
+    assert_eq!(created(0, 11), [1, 2]);
+    assert_eq!(created(0, 10), [1]);
+    assert_eq!(created(1, 10), Vec::<u64>::new());
     assert_eq!(numbers(&list(&store, &acme, TaskFilter::open())), [1, 2]);
     assert!(store.check_integrity().unwrap().is_empty());
     drop(store);

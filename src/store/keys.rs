@@ -135,6 +135,12 @@ pub fn changed_lower_bound(client: &ClientKey, at: Timestamp) -> Vec<u8> {
     changed_key(client, at, u64::MAX)
 }
 
+/// `client \0 created_at number`: a task in `idx_created` (same layout as
+/// `idx_changed`).
+pub fn created_key(client: &ClientKey, at: Timestamp, number: u64) -> Vec<u8> {
+    changed_key(client, at, number)
+}
+
 /// `prefix number`.
 pub fn with_number(prefix: &[u8], number: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 8);
@@ -198,6 +204,8 @@ pub struct IndexKeys {
     pub due: Option<Vec<u8>>,
     /// `idx_changed`: every task, open or not, by its last change.
     pub changed: Option<Vec<u8>>,
+    /// `idx_created`: every task, open or not, by its creation.
+    pub created: Option<Vec<u8>>,
 }
 
 impl IndexKeys {
@@ -222,17 +230,19 @@ impl IndexKeys {
                 key
             }),
             changed: Some(changed_key(client, task.updated_at, number)),
+            created: Some(created_key(client, task.created_at, number)),
         }
     }
 
     /// The entries per index, in the order of [`IndexKeys::slots`].
-    pub fn slots(&self) -> [&Option<Vec<u8>>; 5] {
+    pub fn slots(&self) -> [&Option<Vec<u8>>; 6] {
         [
             &self.status,
             &self.side,
             &self.assignee,
             &self.due,
             &self.changed,
+            &self.created,
         ]
     }
 }

@@ -104,6 +104,9 @@ pub enum TaskFilter {
     /// Tasks, open or not, whose last change (`updated_at`) is after this
     /// time, least recently changed first (then by number).
     ChangedAfter(Timestamp),
+    /// Tasks, open or not, created at or after `from` and before `to`,
+    /// earliest first (then by number).
+    CreatedIn { from: Timestamp, to: Timestamp },
 }
 
 impl TaskFilter {

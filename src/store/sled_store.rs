@@ -4,12 +4,13 @@
 //! # Layout
 //!
 //! One tree per kind of record (see [`super::keys`] for the key encodings):
-//! `meta`, `events`, `tasks`, `counters`, the five index trees `idx_status`,
+//! `meta`, `events`, `tasks`, `counters`, the index trees `idx_status`,
 //! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
 //! open tasks' snapshots again, a covering index of the working set), then
-//! `outbox` and `requests` (and `marks`, outside commits). A commit is one
-//! transaction over a tuple of twelve trees; sled 0.34.7 implements
-//! `Transactional` for tuples of up to fourteen `&Tree`s.
+//! `outbox`, `requests` and the sixth index tree `idx_created` (and `marks`,
+//! outside commits). A commit is one transaction over a tuple of thirteen
+//! trees; sled 0.34.7 implements `Transactional` for tuples of up to
+//! fourteen `&Tree`s.
 //!
 //! # sled 0.34 facts this code relies on
 //!
@@ -98,9 +99,13 @@ const IDX_CHANGED: &str = "idx_changed";
 /// stays in sled's cache, where the snapshots in `tasks` are spread over
 /// the whole history.
 const OPEN_TASKS: &str = "open_tasks";
-/// `meta` key set once `idx_changed` and `open_tasks` hold every task (stores written
-/// before the index existed get it built when first opened).
-const META_CHANGED_BUILT: &[u8] = b"derived_trees_v2";
+/// Every task by its creation (client, `created_at`, number): the tasks
+/// created in a period (an SLA report) without reading every snapshot.
+const IDX_CREATED: &str = "idx_created";
+/// `meta` key set once `idx_changed`, `idx_created` and `open_tasks` hold
+/// every task (stores written before they existed get them built when first
+/// opened).
+const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
@@ -108,7 +113,14 @@ const REQUESTS: &str = "requests";
 const MARKS: &str = "marks";
 
 /// The index trees in the order of [`IndexKeys::slots`].
-const INDEX_NAMES: [&str; 5] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE, IDX_CHANGED];
+const INDEX_NAMES: [&str; 6] = [
+    IDX_STATUS,
+    IDX_SIDE,
+    IDX_ASSIGNEE,
+    IDX_DUE,
+    IDX_CHANGED,
+    IDX_CREATED,
+];
 
 /// What an outbox entry stores: an [`OutboxEntry`] without its id, which is
 /// the key. The id is only known inside the commit transaction, and values
@@ -137,6 +149,7 @@ pub struct SledStore {
     idx_assignee: Tree,
     idx_due: Tree,
     idx_changed: Tree,
+    idx_created: Tree,
     open_tasks: Tree,
     outbox: Tree,
     requests: Tree,
@@ -219,7 +232,7 @@ struct Prepared<'a> {
     open_after: bool,
     open_before: bool,
     /// Per index tree (in [`INDEX_NAMES`] order): keys to remove, key to insert.
-    index_changes: [IndexChange; 5],
+    index_changes: [IndexChange; 6],
     expect: Expect<'a>,
     outbox: Vec<Vec<u8>>,
     request: Option<(Vec<u8>, Vec<u8>)>,
@@ -423,6 +436,7 @@ impl SledStore {
             idx_assignee: db.open_tree(IDX_ASSIGNEE)?,
             idx_due: db.open_tree(IDX_DUE)?,
             idx_changed: db.open_tree(IDX_CHANGED)?,
+            idx_created: db.open_tree(IDX_CREATED)?,
             open_tasks: db.open_tree(OPEN_TASKS)?,
             outbox: db.open_tree(OUTBOX)?,
             requests: db.open_tree(REQUESTS)?,
@@ -436,34 +450,42 @@ impl SledStore {
         Ok(store)
     }
 
-    fn index_trees(&self) -> [&Tree; 5] {
+    fn index_trees(&self) -> [&Tree; 6] {
         [
             &self.idx_status,
             &self.idx_side,
             &self.idx_assignee,
             &self.idx_due,
             &self.idx_changed,
+            &self.idx_created,
         ]
     }
 
-    /// Builds `idx_changed` and `open_tasks` from the snapshots once, for a
-    /// store written before they existed (same schema otherwise). Runs at
-    /// open, before anything else can write.
+    /// Builds `idx_changed`, `idx_created` and `open_tasks` from the
+    /// snapshots once, for a store written before they existed (same schema
+    /// otherwise). Runs at open, before anything else can write.
     fn build_changed_index(&self) -> Result<(), StoreError> {
         if self.meta.get(META_CHANGED_BUILT)?.is_some() {
             return Ok(());
         }
         if !self.tasks.is_empty() {
-            tracing::info!(path = %self.path, "building the index of tasks by last change and the open tasks' snapshots");
+            tracing::info!(path = %self.path, "building the indexes of tasks by last change and by creation, and the open tasks' snapshots");
             self.idx_changed.clear()?;
+            self.idx_created.clear()?;
             self.open_tasks.clear()?;
-            let (mut changed, mut open) = (sled::Batch::default(), sled::Batch::default());
+            let mut changed = sled::Batch::default();
+            let mut created = sled::Batch::default();
+            let mut open = sled::Batch::default();
             let mut n = 0;
             for item in self.tasks.iter() {
                 let (key, raw) = item?;
                 let task: Task = decode(TASKS, &key, &raw)?;
-                if let Some(k) = IndexKeys::of(&task).changed {
+                let index = IndexKeys::of(&task);
+                if let Some(k) = index.changed {
                     changed.insert(k, &[] as &[u8]);
+                }
+                if let Some(k) = index.created {
+                    created.insert(k, &[] as &[u8]);
                 }
                 if task.status.is_open() {
                     open.insert(key, raw);
@@ -471,10 +493,12 @@ impl SledStore {
                 n += 1;
                 if n % 10_000 == 0 {
                     self.idx_changed.apply_batch(std::mem::take(&mut changed))?;
+                    self.idx_created.apply_batch(std::mem::take(&mut created))?;
                     self.open_tasks.apply_batch(std::mem::take(&mut open))?;
                 }
             }
             self.idx_changed.apply_batch(changed)?;
+            self.idx_created.apply_batch(created)?;
             self.open_tasks.apply_batch(open)?;
         }
         self.meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
@@ -742,6 +766,7 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
         TaskFilter::AssignedTo(person) => open && task.assignee == Some(*person),
         TaskFilter::DueBy(by) => open && task.due.is_some_and(|due| due <= *by),
         TaskFilter::ChangedAfter(at) => task.updated_at > *at,
+        TaskFilter::CreatedIn { from, to } => task.created_at >= *from && task.created_at < *to,
     }
 }
 
@@ -762,6 +787,7 @@ impl Store for SledStore {
             &self.open_tasks,
             &self.outbox,
             &self.requests,
+            &self.idx_created,
         );
         let result = trees.transaction(
             |(
@@ -777,6 +803,7 @@ impl Store for SledStore {
                 open_tasks,
                 outbox,
                 requests,
+                idx_created,
             )| {
                 // A replayed request changes nothing, whatever else it says.
                 if let Some((key, _)) = &p.request {
@@ -846,7 +873,14 @@ impl Store for SledStore {
                 for (key, value) in &p.events {
                     events.insert(key.as_slice(), value.as_slice())?;
                 }
-                let index_trees = [idx_status, idx_side, idx_assignee, idx_due, idx_changed];
+                let index_trees = [
+                    idx_status,
+                    idx_side,
+                    idx_assignee,
+                    idx_due,
+                    idx_changed,
+                    idx_created,
+                ];
                 for (tree, change) in index_trees.into_iter().zip(&p.index_changes) {
                     if let Some(key) = &change.remove {
                         tree.remove(key.as_slice())?;
@@ -1085,6 +1119,28 @@ impl Store for SledStore {
                     }
                 }
                 self.load_listed(IDX_CHANGED, query, numbers)
+            }
+            TaskFilter::CreatedIn { from, to } => {
+                // Ordered by creation, then number; `after` filters
+                // numbers, as for `DueBy`.
+                let prefix = keys::client_prefix(client);
+                let lower = keys::created_key(client, *from, 0);
+                let upper = keys::created_key(client, *to, 0);
+                let mut numbers = Vec::new();
+                for item in self.idx_created.range(lower..upper) {
+                    if numbers.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = item?;
+                    let (_, number) = key
+                        .get(prefix.len()..)
+                        .and_then(keys::decode_due_suffix)
+                        .ok_or_else(|| corrupt(IDX_CREATED, &key, "not a creation index key"))?;
+                    if after.is_none_or(|after| number > after) {
+                        numbers.push(number);
+                    }
+                }
+                self.load_listed(IDX_CREATED, query, numbers)
             }
         }
     }
