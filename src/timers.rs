@@ -103,6 +103,14 @@ impl Timers {
 
     /// Fires the timers whenever they have work, until `stop` turns true.
     /// `wake` is notified after every committed change.
+    ///
+    /// A firing reads every open task (the escalator and the SLA timer list
+    /// them: tens of milliseconds at 100k tasks, hundreds at 1M), and under
+    /// a stream of changes a wake is always pending. So the first change
+    /// after a quiet spell fires the timers at once (a new P1 is paged at
+    /// once), and further changes fire them at most once per
+    /// [`wake_gap`] after the previous firing began, coalesced; a timer's
+    /// own due time is never delayed.
     pub async fn run(
         self,
         clock: Arc<dyn Clock>,
@@ -114,17 +122,29 @@ impl Timers {
             return;
         }
         loop {
+            let began = tokio::time::Instant::now();
             let now = clock.now();
             let next = self.fire(now).await;
+            let gap = wake_gap(began.elapsed());
             let wait = next
                 .map(|at| {
                     let until = at.duration_since(clock.now());
                     Duration::try_from(until).unwrap_or(Duration::ZERO)
                 })
                 .map_or(idle, |d| d.min(idle));
+            let due = tokio::time::sleep(wait);
+            tokio::pin!(due);
             tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified() => {
+                    // Woken by a change: wait out the gap, unless a timer
+                    // falls due first.
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(began + gap) => {}
+                        _ = &mut due => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                _ = &mut due => {}
                 _ = stop.changed() => {}
             }
             if *stop.borrow() {
@@ -134,9 +154,18 @@ impl Timers {
     }
 }
 
+/// The least time between the starts of two firings caused by changes:
+/// half a second, or four times what the last firing took, so that timers
+/// woken by a stream of changes use at most a fifth of a core.
+pub fn wake_gap(last_firing: Duration) -> Duration {
+    Duration::from_millis(500).max(last_firing.saturating_mul(4))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
+
+    use jiff::SignedDuration;
 
     use super::*;
 
@@ -197,6 +226,79 @@ mod tests {
                 t("2026-11-30T07:00:00Z"),
                 t("2026-11-30T07:30:00Z")
             ]
+        );
+    }
+
+    /// Counts its firings; has work at `due` once, if set.
+    #[derive(Default)]
+    struct Counter {
+        fired: std::sync::atomic::AtomicUsize,
+        due: Mutex<Option<Timestamp>>,
+    }
+
+    impl Timer for Counter {
+        fn name(&self) -> &'static str {
+            "counter"
+        }
+        fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
+            Box::pin(async move {
+                self.fired.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Due once: asked after that, nothing more.
+                Ok(self.due.lock().unwrap().take().filter(|d| *d > now))
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_of_changes_fires_the_timers_at_most_once_per_gap() {
+        use crate::clock::ManualClock;
+        let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let counter = Arc::new(Counter::default());
+        let mut timers = Timers::new();
+        timers.add(counter.clone());
+        let wake = Arc::new(Notify::new());
+        let (stop, stopped) = watch::channel(false);
+        let fired = || counter.fired.load(std::sync::atomic::Ordering::SeqCst);
+        let pause = |ms| tokio::time::sleep(Duration::from_millis(ms));
+        let running = tokio::spawn(timers.run(
+            clock.clone(),
+            wake.clone(),
+            stopped,
+            Duration::from_secs(30),
+        ));
+        pause(10).await;
+        assert_eq!(fired(), 1, "fired once at start");
+        // A change after a quiet spell: fired at once.
+        pause(10_000).await;
+        wake.notify_one();
+        pause(1).await;
+        assert_eq!(fired(), 2);
+        // A change every 10 ms for two seconds: once per half second.
+        for _ in 0..200 {
+            wake.notify_one();
+            pause(10).await;
+        }
+        pause(1_000).await;
+        let during = fired() - 2;
+        assert!((4..=5).contains(&during), "{during} firings in 2 s");
+        // A timer's own due time is not held back by the gap: work due
+        // 200 ms after a firing caused by a change is done at its time.
+        pause(10_000).await;
+        *counter.due.lock().unwrap() = Some(start + SignedDuration::from_millis(200));
+        let before = fired();
+        wake.notify_one();
+        pause(1).await;
+        wake.notify_one();
+        pause(250).await;
+        assert_eq!(fired(), before + 2, "at once, then at the due time");
+        stop.send(true).unwrap();
+        running.await.unwrap();
+        // Slow firings space themselves out further.
+        assert_eq!(wake_gap(Duration::ZERO), Duration::from_millis(500));
+        assert_eq!(
+            wake_gap(Duration::from_millis(300)),
+            Duration::from_millis(1200)
         );
     }
 

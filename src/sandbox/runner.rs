@@ -463,8 +463,12 @@ impl Sandbox {
 
     /// Waits until every pending effect is delivered; when the next retry
     /// is in the future, moves the clock to it (time passes while waiting).
+    /// First fires the timers at the current time, as the bot's timer loop
+    /// does after a change (a new P1's page), so what a script expects next
+    /// does not depend on when that loop runs.
     pub async fn settle(&self) -> Result<(), Failure> {
         let store = self.store()?;
+        self.running()?.timers.fire(self.clock.now()).await;
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let (len, head) = {
