@@ -520,6 +520,35 @@ impl SledStore {
         }
     }
 
+    /// The task numbers in `range` of an index ordered by time (`idx_due`,
+    /// `idx_changed`, `idx_created`: keys `prefix time number`), in key
+    /// order: those greater than `after` (numbers, not times), at most
+    /// `limit`.
+    fn scan_timed(
+        tree: &Tree,
+        name: &str,
+        prefix: &[u8],
+        range: (Bound<Vec<u8>>, Bound<Vec<u8>>),
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut numbers = Vec::new();
+        for item in tree.range(range) {
+            if numbers.len() >= limit {
+                break;
+            }
+            let (key, _) = item?;
+            let (_, number) = key
+                .get(prefix.len()..)
+                .and_then(keys::decode_due_suffix)
+                .ok_or_else(|| corrupt(name, &key, "not a time index key"))?;
+            if after.is_none_or(|after| number > after) {
+                numbers.push(number);
+            }
+        }
+        Ok(numbers)
+    }
+
     /// The task numbers of a range of an index: keys `prefix number` with
     /// `number > after`, at most `limit`.
     fn scan_numbers(
@@ -1077,69 +1106,31 @@ impl Store for SledStore {
                 // "numbers greater than", as everywhere.
                 let prefix = keys::due_prefix(client);
                 let upper = keys::due_upper_bound(client, *by);
-                let mut numbers = Vec::new();
-                for item in self.idx_due.range(prefix.clone()..=upper) {
-                    if numbers.len() >= limit {
-                        break;
-                    }
-                    let (key, _) = item?;
-                    let (_, number) = key
-                        .get(prefix.len()..)
-                        .and_then(keys::decode_due_suffix)
-                        .ok_or_else(|| corrupt(IDX_DUE, &key, "not a due index key"))?;
-                    if after.is_none_or(|after| number > after) {
-                        numbers.push(number);
-                    }
-                }
+                let range = (Bound::Included(prefix.clone()), Bound::Included(upper));
+                let numbers =
+                    Self::scan_timed(&self.idx_due, IDX_DUE, &prefix, range, after, limit)?;
                 self.load_listed(IDX_DUE, query, numbers)
             }
             TaskFilter::ChangedAfter(at) => {
-                // Ordered by last change, then number; `after` filters
-                // numbers, as for `DueBy`.
+                // Ordered by last change, then number.
                 let prefix = keys::client_prefix(client);
-                let lower = keys::changed_lower_bound(client, *at);
-                let mut numbers = Vec::new();
-                for item in self
-                    .idx_changed
-                    .range::<&[u8], _>((Bound::Excluded(&lower[..]), Bound::Unbounded))
-                {
-                    if numbers.len() >= limit {
-                        break;
-                    }
-                    let (key, _) = item?;
-                    if !key.starts_with(&prefix) {
-                        break;
-                    }
-                    let (_, number) = key
-                        .get(prefix.len()..)
-                        .and_then(keys::decode_due_suffix)
-                        .ok_or_else(|| corrupt(IDX_CHANGED, &key, "not a change index key"))?;
-                    if after.is_none_or(|after| number > after) {
-                        numbers.push(number);
-                    }
-                }
+                let range = (
+                    Bound::Excluded(keys::changed_lower_bound(client, *at)),
+                    Bound::Included(keys::changed_key(client, Timestamp::MAX, u64::MAX)),
+                );
+                let numbers =
+                    Self::scan_timed(&self.idx_changed, IDX_CHANGED, &prefix, range, after, limit)?;
                 self.load_listed(IDX_CHANGED, query, numbers)
             }
             TaskFilter::CreatedIn { from, to } => {
-                // Ordered by creation, then number; `after` filters
-                // numbers, as for `DueBy`.
+                // Ordered by creation, then number.
                 let prefix = keys::client_prefix(client);
-                let lower = keys::created_key(client, *from, 0);
-                let upper = keys::created_key(client, *to, 0);
-                let mut numbers = Vec::new();
-                for item in self.idx_created.range(lower..upper) {
-                    if numbers.len() >= limit {
-                        break;
-                    }
-                    let (key, _) = item?;
-                    let (_, number) = key
-                        .get(prefix.len()..)
-                        .and_then(keys::decode_due_suffix)
-                        .ok_or_else(|| corrupt(IDX_CREATED, &key, "not a creation index key"))?;
-                    if after.is_none_or(|after| number > after) {
-                        numbers.push(number);
-                    }
-                }
+                let range = (
+                    Bound::Included(keys::created_key(client, *from, 0)),
+                    Bound::Excluded(keys::created_key(client, *to, 0)),
+                );
+                let numbers =
+                    Self::scan_timed(&self.idx_created, IDX_CREATED, &prefix, range, after, limit)?;
                 self.load_listed(IDX_CREATED, query, numbers)
             }
         }
