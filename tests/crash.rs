@@ -1,11 +1,14 @@
 //! Crash test (issue 8): the real bot (`ponte run`, serenity included) runs
-//! as a child process against the emulator in this process, people send
-//! `/request`s, and the child is killed with SIGKILL at random moments,
-//! again and again, restarting on the same data directory. Afterwards every
-//! creation a person saw confirmed is in the store, nothing is there twice
-//! (unanswered interactions are delivered again after each restart, as a
-//! retry would), every task's card is posted exactly once, and
-//! `ponte check-store` passes.
+//! as a child process against the emulator in this process; people send
+//! `/request`s (P3 ones for internal IT, P1 ones that page the MSP's
+//! on-call at once) and click Claim on the cards, and the child is killed
+//! with SIGKILL at random moments, again and again, restarting on the same
+//! data directory; the day's digests fall due in the middle of it.
+//! Afterwards every creation and claim a person saw confirmed is in the
+//! store, nothing is there twice (unanswered interactions are delivered
+//! again after each restart, as a retry would), every task's card, every
+//! page and every digest is posted exactly once, and `ponte check-store`
+//! passes.
 //!
 //! The seed is printed; `PONTE_CRASH_SEED=N` replays one run and
 //! `PONTE_CRASH_KILLS=N` changes the number of kills (default 20).
@@ -19,7 +22,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ponte::domain::{ClientKey, TaskId};
+use jiff::{SignedDuration, Timestamp};
+use ponte::domain::{ClientKey, EventKind, PersonId, Priority, TaskId};
 use ponte::emulator::{Emulator, Message};
 use ponte::sandbox::cast;
 use ponte::store::{SledStore, Store, StoreOptions};
@@ -97,6 +101,45 @@ fn text_of(message: &Message) -> String {
     format!("{} {:?}", message.content, message.embeds)
 }
 
+/// The card (the message with its buttons) of the task titled `title`.
+fn card_of(messages: &[Message], title: &str) -> Option<u64> {
+    messages
+        .iter()
+        .find(|m| {
+            !m.components.is_empty() && cards_by_title(std::slice::from_ref(*m)).contains_key(title)
+        })
+        .map(|m| m.id)
+}
+
+/// How many of `messages` name the task `id` (`ACME-7`, not `ACME-70`).
+fn naming(messages: &[Message], id: &str) -> usize {
+    messages
+        .iter()
+        .filter(|m| {
+            let text = text_of(m);
+            text.match_indices(id).any(|(i, _)| {
+                !text[i + id.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+        })
+        .count()
+}
+
+/// `HH:MM` in `tz`, at least `ahead` from now (the next whole minute after).
+fn local_minute_ahead(tz: &str, ahead: SignedDuration) -> (String, Timestamp) {
+    let at = (Timestamp::now() + ahead).in_tz(tz).expect("time zone");
+    let minute = at
+        .with()
+        .second(0)
+        .subsec_nanosecond(0)
+        .build()
+        .expect("whole minute")
+        + SignedDuration::from_mins(1);
+    (minute.strftime("%H:%M").to_string(), minute.timestamp())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     let seed = std::env::var("PONTE_CRASH_SEED")
@@ -119,30 +162,61 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     let data = dir.path().join("data");
     let config = dir.path().join("ponte.toml");
     let log = dir.path().join("bot.log");
-    let text = cast::CONFIG.replace(
-        "data_dir = \"./ponte-data\"",
-        &format!("data_dir = {:?}", data.display().to_string()),
-    );
-    assert_ne!(
-        text,
-        cast::CONFIG,
-        "the example config's data_dir line moved"
-    );
+    // The day's digests (ACME's two sides and the MSP lead's) fall due in
+    // the middle of the kills, whatever the day: every day, no holidays.
+    let (acme_time, acme_due) = local_minute_ahead("Europe/Rome", SignedDuration::from_secs(20));
+    let (lead_time, lead_due) = local_minute_ahead("Europe/Berlin", SignedDuration::from_secs(20));
+    let every_day = r#"days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]"#;
+    let mut text = cast::CONFIG.to_owned();
+    for (from, to) in [
+        (
+            "data_dir = \"./ponte-data\"".to_owned(),
+            format!("data_dir = {:?}", data.display().to_string()),
+        ),
+        (
+            "[clients.digest]\ntime = \"08:30\"".to_owned(),
+            format!("[clients.digest]\ntime = \"{acme_time}\"\n{every_day}"),
+        ),
+        (
+            "time = \"08:00\"                # local time, default \"08:30\"\n".to_owned(),
+            format!("time = \"{lead_time}\"\n"),
+        ),
+        (
+            "days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]   # default Monday to Friday".to_owned(),
+            every_day.to_owned(),
+        ),
+        (
+            "holidays = [\"2026-12-08\", \"2026-12-25\", \"2026-12-26\", \"2027-01-01\", \"2027-01-06\"]".to_owned(),
+            String::new(),
+        ),
+    ] {
+        assert_eq!(text.matches(&from).count(), 1, "the example config changed: {from}");
+        text = text.replace(&from, &to);
+    }
     std::fs::write(&config, text).expect("write the config");
+    let digests_due = acme_due.max(lead_due);
 
     let emulator = Emulator::start(cast::world()).await.expect("emulator");
     let env = emulator
         .write_connection(&dir.path().join("ca.der"))
         .expect("write the CA");
     let giulia = &cast::PEOPLE[0];
+    let sara = cast::person("sara").expect("sara");
+    let msp_people = [9021u64, 9022, 9023];
 
     // title -> the task id its author saw confirmed.
     let mut confirmed: BTreeMap<String, String> = BTreeMap::new();
+    // Titles of P1 requests (paging the MSP), and of claimed cards.
+    let mut urgent: BTreeSet<String> = BTreeSet::new();
+    let mut claim_tried: BTreeSet<String> = BTreeSet::new();
+    // Task ids whose claim sara saw answered.
+    let mut claimed: BTreeSet<String> = BTreeSet::new();
     // Interactions with no confirmation: delivered again after a restart.
     let mut unanswered: Vec<u64> = Vec::new();
     let mut sent = 0usize;
     // Interactions delivered again: Discord would refuse their late answers.
     let mut redelivered: BTreeSet<u64> = BTreeSet::new();
+    let mut kills_after_digests = 0;
 
     for round in 0..=kills {
         let identifies = emulator.gateway_stats().identifies + emulator.gateway_stats().resumes;
@@ -191,22 +265,52 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             }))
         };
 
-        // People send requests until the bot dies (or, in the last round,
-        // a fixed number more).
+        // People send requests and claim cards until the bot dies (or, in
+        // the last round, a fixed number more).
         let mut in_round = 0;
         while (!last && !killed.load(Ordering::SeqCst)) || (last && in_round < 5) {
-            sent += 1;
             in_round += 1;
+            let wait = if last { WAIT } else { Duration::from_secs(2) };
+            let roll = rng.below(10);
+            // A claim, by sara, of a confirmed P3 task's posted card.
+            if roll < 2 {
+                let cards = emulator.messages(giulia.channel);
+                let target = confirmed.keys().find(|title| {
+                    !urgent.contains(*title)
+                        && !claim_tried.contains(*title)
+                        && card_of(&cards, title).is_some()
+                });
+                if let Some(title) = target.cloned() {
+                    let card = card_of(&cards, &title).expect("found above");
+                    claim_tried.insert(title.clone());
+                    let handle = emulator
+                        .click(sara.id, card, "Prendi in carico")
+                        .or_else(|_| emulator.click(sara.id, card, "Claim"))
+                        .unwrap_or_else(|e| panic!("round {round}: no Claim on {title}: {e}"));
+                    match handle.response(wait).await {
+                        Ok(_) => {
+                            claimed.insert(confirmed[&title].clone());
+                        }
+                        Err(_) => unanswered.push(handle.id()),
+                    }
+                    continue;
+                }
+            }
+            sent += 1;
+            // A P1 about email (the MSP's; its on-call is paged at once)
+            // or a P3 for internal IT.
+            let p1 = roll >= 8;
             let title = format!("crash probe {sent}");
-            let handle = match emulator.slash_line(
-                giulia.id,
-                giulia.channel,
-                &format!("/request title:\"{title}\" priority:P3"),
-            ) {
+            let line = if p1 {
+                urgent.insert(title.clone());
+                format!("/request title:\"{title} email down\" priority:P1")
+            } else {
+                format!("/request title:\"{title}\" priority:P3")
+            };
+            let handle = match emulator.slash_line(giulia.id, giulia.channel, &line) {
                 Ok(h) => h,
                 Err(e) => panic!("round {round}: the emulator refused a request: {e}"),
             };
-            let wait = if last { WAIT } else { Duration::from_secs(2) };
             match handle.response(wait).await {
                 Ok(response) => {
                     let seen = response.message.as_ref().map(text_of).unwrap_or_default();
@@ -222,6 +326,9 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
         }
         if let Some(killer) = killer {
             killer.await.expect("killer");
+            if Timestamp::now() > digests_due {
+                kills_after_digests += 1;
+            }
             let status = child.wait().expect("wait for the killed child");
             assert!(!status.success(), "round {round}: the child was not killed");
         } else {
@@ -239,6 +346,18 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
                 all_posted,
                 "the cards of confirmed tasks were not all posted (seed {seed})"
             );
+            eprintln!("crash test: {kills_after_digests} kills after the digests' time");
+            // The digests' time, if the kills ended before it, and their
+            // messages.
+            while Timestamp::now() < digests_due + SignedDuration::from_secs(5) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            for _ in 0..600 {
+                if digest_counts(&emulator).iter().all(|n| *n > 0) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
             // A moment more for anything that would post twice.
             tokio::time::sleep(Duration::from_secs(2)).await;
             let _ = child.kill();
@@ -246,8 +365,12 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
         }
     }
     eprintln!(
-        "crash test: {sent} requests sent, {} confirmed, {kills} kills",
-        confirmed.len()
+        "crash test: {sent} requests sent ({} P1), {} confirmed, {} claims ({} confirmed), \
+         {kills} kills",
+        urgent.len(),
+        confirmed.len(),
+        claim_tried.len(),
+        claimed.len()
     );
     assert!(
         !confirmed.is_empty(),
@@ -309,8 +432,77 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             .unwrap_or_else(|| {
                 panic!("{id} ({title}) was confirmed but is not stored (seed {seed})")
             });
-        assert_eq!(&task.title, title, "{id} (seed {seed})");
+        let given = if urgent.contains(title) {
+            format!("{title} email down")
+        } else {
+            title.clone()
+        };
+        assert_eq!(task.title, given, "{id} (seed {seed})");
     }
+    // Claims and pages: each once in a task's history, and each confirmed
+    // claim there; each P1 paged the on-call once, by one DM.
+    let mut dms = Vec::new();
+    for person in msp_people {
+        if let Some(channel) = emulator.dm_channel(person) {
+            dms.extend(emulator.messages(channel));
+        }
+    }
+    let (mut paged_tasks, mut claimed_tasks) = (0, 0);
+    for task in &tasks {
+        let events = store.events(&task.id).expect("read the events");
+        let claims: Vec<PersonId> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Claimed { by } => Some(*by),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            claims.len() <= 1,
+            "{}: claimed {claims:?} (seed {seed})",
+            task.id
+        );
+        claimed_tasks += claims.len();
+        let id = task.id.to_string();
+        if claimed.contains(&id) {
+            assert_eq!(
+                claims,
+                [PersonId(sara.id)],
+                "{id}: the confirmed claim (seed {seed})"
+            );
+        }
+        let pages = events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::Paged {
+                        round: 0,
+                        step: 0,
+                        ..
+                    }
+                )
+            })
+            .count();
+        let sent = naming(&dms, &id);
+        if task.priority == Priority::P1 {
+            assert_eq!(pages, 1, "{id}: paged {pages} times (seed {seed})");
+            assert_eq!(sent, 1, "{id}: {sent} page DMs (seed {seed})");
+            paged_tasks += 1;
+        } else {
+            assert_eq!((pages, sent), (0, 0), "{id}: a P3 paged (seed {seed})");
+        }
+    }
+    assert!(paged_tasks > 0, "no P1 was ever stored (seed {seed})");
+    assert!(claimed_tasks > 0, "no claim was ever stored (seed {seed})");
+    eprintln!("crash test: {paged_tasks} tasks paged once each, {claimed_tasks} claimed");
+    // Each digest of the day once (a kill may have made it late).
+    assert_eq!(
+        digest_counts(&emulator),
+        [1, 1, 1],
+        "ACME's internal and MSP digests and the lead's (seed {seed})"
+    );
+
     // The only violations allowed: late answers to the interactions this
     // test delivered again (their 3-second window started at the first
     // delivery). Everything else the bot sent was within Discord's rules.
@@ -329,4 +521,21 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
         );
     }
     emulator.shutdown();
+}
+
+/// How many times the day's digests were posted: ACME's internal IT one
+/// (in Italian), ACME's MSP one, the MSP lead's.
+fn digest_counts(emulator: &Emulator) -> [usize; 3] {
+    let count = |channel: u64, header: &str| {
+        emulator
+            .messages(channel)
+            .iter()
+            .filter(|m| text_of(m).contains(header))
+            .count()
+    };
+    [
+        count(cast::ACME_IT, "Riepilogo di Acme Manufacturing: IT interno"),
+        count(cast::MSP_ACME, "Digest for Acme Manufacturing: the MSP"),
+        count(cast::MSP_QUEUE, "MSP digest"),
+    ]
 }
