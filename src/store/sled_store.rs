@@ -564,9 +564,7 @@ impl SledStore {
         };
         let stored: Task = decode(TASKS, key, &raw)?;
         match Task::fold(events) {
-            Ok(folded) if folded != stored => {
-                Ok(Some((encode(&folded)?, folded.status.is_open())))
-            }
+            Ok(folded) if folded != stored => Ok(Some((encode(&folded)?, folded.status.is_open()))),
             Ok(_) => Ok(None),
             Err(e) => {
                 tracing::warn!(task = %stored.id, error = %e, "the events do not fold; snapshot left as it is");
