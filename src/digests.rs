@@ -12,15 +12,15 @@
 //! open tasks of a client, and of the finished ones that changed since the
 //! last digest. No history is read: what the digest needs of it (whose move
 //! since when, responses, acknowledgements, latest comments) the fold keeps
-//! in the snapshot (`Task::facts`). The chart still reads histories
-//! ([`read_client_histories`]): it counts what happened as of `now`.
+//! in the snapshot (`Task::facts`). The chart reads the history of a task
+//! only when it changed after the chart's `now` ([`read_client_for_chart`]).
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::{Config, DigestSchedule};
-use crate::domain::chart::{CHART_DAYS, ChartData};
+use crate::domain::chart::{CHART_DAYS, ChartData, ChartTask};
 use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
 use crate::domain::effect::{
     Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
@@ -170,19 +170,25 @@ pub fn read_client(
     Ok(out)
 }
 
-/// [`read_client`], each task with its history (for the chart, which
-/// counts what happened as of `now`). Blocking (sled).
-pub fn read_client_histories(
+/// [`read_client`] for the chart, which counts what happened as of `now`:
+/// the snapshots, and the history of a task only when one of its events is
+/// later than `now` (a digest built as of its due time after a later
+/// change). Blocking (sled).
+pub fn read_client_for_chart(
     store: &dyn Store,
     client: &ClientKey,
     since: Option<Timestamp>,
     now: Timestamp,
-) -> Result<Vec<Tracked>, StoreError> {
+) -> Result<Vec<ChartTask>, StoreError> {
     read_client(store, client, since, now)?
         .into_iter()
         .map(|task| {
-            let events = store.events(&task.id)?;
-            Ok(Tracked { task, events })
+            if ChartTask::needs_history(&task, now) {
+                let events = store.events(&task.id)?;
+                Ok(ChartTask::History(Tracked { task, events }))
+            } else {
+                Ok(ChartTask::Snapshot(task))
+            }
         })
         .collect()
 }
@@ -271,7 +277,7 @@ fn add_to_chart(
     };
     // A day more than the window, for time zones east of the client's.
     let window = SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1));
-    let tasks = read_client_histories(store, client, Some(now - window), now)?;
+    let tasks = read_client_for_chart(store, client, Some(now - window), now)?;
     chart.add(tz, now, &conf.sla, &conf.calendar, &tasks);
     Ok(())
 }

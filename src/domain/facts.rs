@@ -50,6 +50,16 @@ pub struct Facts {
     /// `last_shared`.
     #[serde(default, skip_serializing_if = "no_notes")]
     pub last_note: [Option<String>; 2],
+    /// For the chart: when the task last became finished and how, if it
+    /// still is (the latest status change, unless a reopen or a change to
+    /// an open status came after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish: Option<(Timestamp, Status)>,
+    /// The latest time of any event, only when it is later than the last
+    /// event's (a writer's clock ahead of the next one's); otherwise that
+    /// is `Task::updated_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<Timestamp>,
 }
 
 fn no_times(t: &[Option<Timestamp>; 2]) -> bool {
@@ -130,6 +140,13 @@ impl Facts {
             self.responded[before as usize] = Some(event.at);
         }
         match &event.kind {
+            EventKind::StatusChanged { to, .. } => {
+                self.finish = (!to.is_open()).then_some((event.at, *to));
+            }
+            EventKind::Reopened { .. } => self.finish = None,
+            _ => {}
+        }
+        match &event.kind {
             EventKind::Acknowledged => self.acknowledged.push(event.at),
             EventKind::StatusChanged {
                 to: Status::Resolved | Status::Closed | Status::Cancelled,
@@ -192,6 +209,18 @@ impl Facts {
             });
         }
         out
+    }
+
+    /// Takes in the time of an event that follows one at `before` (the
+    /// task's `updated_at` before it).
+    pub(crate) fn record_time(&mut self, before: Timestamp, at: Timestamp) {
+        let latest = self.latest.unwrap_or(before).max(at);
+        self.latest = (latest > at).then_some(latest);
+    }
+
+    /// The latest time of any event of a task last changed at `updated_at`.
+    pub fn latest_at(&self, updated_at: Timestamp) -> Timestamp {
+        self.latest.unwrap_or(updated_at)
     }
 
     /// The latest comment `side` may see.

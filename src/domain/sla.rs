@@ -608,12 +608,32 @@ pub fn report(
     calendar: &BusinessCalendar,
     now: Timestamp,
 ) -> Report {
+    aggregate(
+        tasks.map(|(task, events)| clocks(&events, targets, calendar, now).map_err(|_| task.id)),
+    )
+}
+
+/// [`report`] from snapshots alone (their facts stand for the histories:
+/// a snapshot is the fold of its events, so nothing is unreadable).
+pub fn report_of(
+    tasks: impl Iterator<Item = Task>,
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> Report {
+    aggregate(tasks.map(|task| Ok(clocks_of(&task, targets, calendar, now))))
+}
+
+fn aggregate(statuses: impl Iterator<Item = Result<SlaStatus, TaskId>>) -> Report {
     let mut groups: BTreeMap<(Side, Priority), Acc> = BTreeMap::new();
     let mut unreadable = Vec::new();
-    for (task, events) in tasks {
-        let Ok(status) = clocks(&events, targets, calendar, now) else {
-            unreadable.push(task.id);
-            continue;
+    for status in statuses {
+        let status = match status {
+            Ok(status) => status,
+            Err(id) => {
+                unreadable.push(id);
+                continue;
+            }
         };
         for side in status.sides.iter().filter(|s| s.handled) {
             let acc = groups.entry((side.side, status.priority)).or_default();

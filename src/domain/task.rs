@@ -461,6 +461,7 @@ impl Task {
                 }
             }
         }
+        self.facts.record_time(self.updated_at, event.at);
         self.version = event.seq;
         self.updated_at = event.at;
         let holder = super::sla::Holder::of(self);

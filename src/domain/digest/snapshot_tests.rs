@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use super::personal::{self, PersonalSpec};
 use super::tests::{Cast, local, office, targets};
 use super::*;
+use crate::domain::chart::{ChartData, ChartTask};
 use crate::domain::routing::tests::rules;
 use crate::domain::sla::{clocks_from_history, clocks_of, timeline, walk_timeline};
 use crate::domain::{Command, NewTask, SideChoice, Visibility, Who, decide, decide_create};
@@ -179,6 +180,33 @@ proptest! {
                 clocks_from_history(&tr.events, &t, &o, now).ok()
             );
         }
+        prop_assert_eq!(
+            crate::domain::sla::report_of(snapshots.iter().cloned(), &t, &o, now),
+            crate::domain::sla::report(
+                tracked.iter().map(|tr| (tr.task.clone(), tr.events.clone())),
+                &t,
+                &o,
+                now
+            )
+        );
+        // The chart: snapshots, and histories only where an event is later
+        // than `now`.
+        let counted: Vec<ChartTask> = tracked
+            .iter()
+            .map(|tr| {
+                if ChartTask::needs_history(&tr.task, now) {
+                    ChartTask::History(tr.clone())
+                } else {
+                    ChartTask::Snapshot(tr.task.clone())
+                }
+            })
+            .collect();
+        let tz = o.tz().clone();
+        let mut from_snapshots = ChartData::empty(&tz, now);
+        from_snapshots.add(&tz, now, &t, &o, &counted);
+        let mut from_histories = ChartData::empty(&tz, now);
+        from_histories.add(&tz, now, &t, &o, &tracked);
+        prop_assert_eq!(from_snapshots, from_histories);
         for side in Side::ALL {
             for last in [Some(since), None] {
                 let spec = DigestSpec {
