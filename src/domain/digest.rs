@@ -22,7 +22,7 @@ use super::event::Event;
 use super::event::EventKind;
 use super::ids::{ClientKey, PersonId, TaskId};
 use super::people::Side;
-use super::sla::{ClockState, Holder, SlaStatus, SlaTargets, clocks_of};
+use super::sla::{ClockState, Holder, SideSla, SlaTargets, side_clocks_of};
 use super::task::{Approval, Priority, Status, Task};
 
 /// A task and its history, as read from the store.
@@ -44,13 +44,15 @@ pub trait Source {
     fn finished_after(&self, since: Timestamp) -> bool;
     /// It was acknowledged after `since`, at or before `now`.
     fn acknowledged_within(&self, since: Timestamp, now: Timestamp) -> bool;
-    /// Its SLA clocks at `now` (`None` for a history that does not fold).
-    fn clocks(
+    /// The SLA clocks of `side` at `now` (`None` for a side that never
+    /// handled or held it, or a history that does not fold).
+    fn side_clocks(
         &self,
+        side: Side,
         targets: &SlaTargets,
         calendar: &BusinessCalendar,
         now: Timestamp,
-    ) -> Option<SlaStatus>;
+    ) -> Option<SideSla>;
 }
 
 impl Source for Task {
@@ -70,13 +72,14 @@ impl Source for Task {
         self.facts.acknowledged_within(since, now)
     }
 
-    fn clocks(
+    fn side_clocks(
         &self,
+        side: Side,
         targets: &SlaTargets,
         calendar: &BusinessCalendar,
         now: Timestamp,
-    ) -> Option<SlaStatus> {
-        Some(clocks_of(self, targets, calendar, now))
+    ) -> Option<SideSla> {
+        side_clocks_of(self, side, targets, calendar, now)
     }
 }
 
@@ -116,13 +119,17 @@ impl Source for Tracked {
             .any(|e| matches!(e.kind, EventKind::Acknowledged) && e.at > since && e.at <= now)
     }
 
-    fn clocks(
+    fn side_clocks(
         &self,
+        side: Side,
         targets: &SlaTargets,
         calendar: &BusinessCalendar,
         now: Timestamp,
-    ) -> Option<SlaStatus> {
-        super::sla::clocks_from_history(&self.events, targets, calendar, now).ok()
+    ) -> Option<SideSla> {
+        super::sla::clocks_from_history(&self.events, targets, calendar, now)
+            .ok()?
+            .side(side)
+            .cloned()
     }
 }
 
@@ -273,28 +280,26 @@ pub fn build<'t, T: Source + 't>(
         if involved && tracked.acknowledged_within(since, spec.now) {
             digest.escalations.push(line.clone());
         }
-        if let Some(status) = tracked.clocks(spec.targets, spec.calendar, spec.now) {
-            if let Some(sla) = status.side(spec.side) {
-                let candidates = sla
-                    .first_response
-                    .iter()
-                    .map(|c| (true, c))
-                    .chain([(false, &sla.resolution)]);
-                for (first_response, clock) in candidates {
-                    if clock.stopped_at.is_some() {
-                        continue;
-                    }
-                    let entry = SlaLine {
-                        line: line.clone(),
-                        first_response,
-                        percent_used: clock.percent_used,
-                        breach_at: clock.breach_at,
-                    };
-                    match clock.state {
-                        ClockState::Breached => digest.breached.push(entry),
-                        ClockState::AtRisk => digest.at_risk.push(entry),
-                        ClockState::Ok => {}
-                    }
+        if let Some(sla) = tracked.side_clocks(spec.side, spec.targets, spec.calendar, spec.now) {
+            let candidates = sla
+                .first_response
+                .iter()
+                .map(|c| (true, c))
+                .chain([(false, &sla.resolution)]);
+            for (first_response, clock) in candidates {
+                if clock.stopped_at.is_some() {
+                    continue;
+                }
+                let entry = SlaLine {
+                    line: line.clone(),
+                    first_response,
+                    percent_used: clock.percent_used,
+                    breach_at: clock.breach_at,
+                };
+                match clock.state {
+                    ClockState::Breached => digest.breached.push(entry),
+                    ClockState::AtRisk => digest.at_risk.push(entry),
+                    ClockState::Ok => {}
                 }
             }
         }

@@ -330,10 +330,34 @@ pub fn clocks_of(
         task,
         &stretches,
         task.facts.responded,
+        None,
         targets,
         calendar,
         now,
     )
+}
+
+/// The clocks of one side of [`clocks_of`] (`None` when that side never
+/// handled or held the task), without measuring the other side's.
+pub fn side_clocks_of(
+    task: &Task,
+    side: Side,
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> Option<SideSla> {
+    let stretches = task.facts.stretches();
+    measure_clocks(
+        task,
+        &stretches,
+        task.facts.responded,
+        Some(side),
+        targets,
+        calendar,
+        now,
+    )
+    .sides
+    .pop()
 }
 
 /// [`clocks`] the way it was computed before the snapshot kept the facts:
@@ -351,6 +375,7 @@ pub(crate) fn clocks_from_history(
         &walk.task,
         &walk.stretches,
         walk.responded,
+        None,
         targets,
         calendar,
         now,
@@ -361,6 +386,7 @@ fn measure_clocks(
     task: &Task,
     stretches: &[Stretch],
     responded: [Option<Timestamp>; 2],
+    only: Option<Side>,
     targets: &SlaTargets,
     calendar: &BusinessCalendar,
     now: Timestamp,
@@ -388,7 +414,10 @@ fn measure_clocks(
         open,
     };
     let mut sides = Vec::new();
-    for side in Side::ALL {
+    for side in Side::ALL
+        .into_iter()
+        .filter(|s| only.is_none_or(|o| o == *s))
+    {
         let handled_from = stretches
             .iter()
             .find(|s| s.handling == side)

@@ -92,8 +92,7 @@ pub fn build<'t, 'c, T: Source + 't>(
             continue;
         };
         let state = sla(task.id.client()).and_then(|(targets, calendar)| {
-            let status = tracked.clocks(targets, calendar, spec.now)?;
-            let side = status.side(spec.side)?;
+            let side = tracked.side_clocks(spec.side, targets, calendar, spec.now)?;
             side.first_response
                 .iter()
                 .chain([&side.resolution])

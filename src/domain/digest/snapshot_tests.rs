@@ -12,7 +12,7 @@ use super::tests::{Cast, local, office, targets};
 use super::*;
 use crate::domain::chart::{ChartData, ChartTask};
 use crate::domain::routing::tests::rules;
-use crate::domain::sla::{clocks_from_history, clocks_of, timeline, walk_timeline};
+use crate::domain::sla::{clocks_from_history, clocks_of, side_clocks_of, timeline, walk_timeline};
 use crate::domain::{Command, NewTask, SideChoice, Visibility, Who, decide, decide_create};
 
 const TITLES: [&str; 5] = [
@@ -179,6 +179,12 @@ proptest! {
                 Some(clocks_of(snap, &t, &o, now)),
                 clocks_from_history(&tr.events, &t, &o, now).ok()
             );
+            for side in Side::ALL {
+                prop_assert_eq!(
+                    side_clocks_of(snap, side, &t, &o, now),
+                    clocks_of(snap, &t, &o, now).side(side).cloned()
+                );
+            }
         }
         prop_assert_eq!(
             crate::domain::sla::report_of(snapshots.iter().cloned(), &t, &o, now),
