@@ -28,6 +28,8 @@
 //!
 //! `PONTE_SCALE_TASKS=1000,100000` picks the sizes (default
 //! `1000,100000,1000000` with `--bench`, `1000` when run as a test).
+//! `PONTE_SCALE_REFOLD=1` also measures, on a copy of each store, the
+//! one-time open of a store written before snapshots carried `Task::facts`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -53,7 +55,7 @@ use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules,
 use raw::{Raw, TREES, Write};
 
 /// Names the cached stores: change it when what is built changes.
-const LAYOUT: &str = "v1";
+const LAYOUT: &str = "v2";
 /// Tasks per flush while building.
 const BATCH: u64 = 20_000;
 /// Up to this size a raw copy of the store is made for the baselines.
@@ -582,6 +584,9 @@ fn scale_benches(c: &mut Criterion) {
         let (dir, built) = cached_store(n);
         std::thread::sleep(Duration::from_millis(300));
         measure_in_child(&dir, n, built);
+        if std::env::var_os("PONTE_SCALE_REFOLD").is_some() {
+            measure_refold(&dir.join("store"), n);
+        }
         let store = Arc::new(reopen(&dir.join("store")));
         let engine = Engine::new(store.clone(), rules());
         let now = now_for(n);
@@ -704,4 +709,48 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     scale_benches(&mut c);
     c.final_summary();
+}
+
+/// `PONTE_SCALE_REFOLD=1`: the one-time cost of opening a store written
+/// before snapshots carried `Task::facts`. A copy of the store has the
+/// `facts` removed from every snapshot and its `snapshot_facts_v1` marker
+/// removed, as an older version left it; opening it folds every snapshot
+/// again from its events (printed: how long the open took, and a second
+/// open, which does nothing more).
+fn measure_refold(store_dir: &Path, n: u64) {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("store");
+    copy_dir(store_dir, &copy);
+    {
+        let db = sled::open(&copy).unwrap();
+        for name in ["tasks", "open_tasks"] {
+            let tree = db.open_tree(name).unwrap();
+            let mut batch = sled::Batch::default();
+            for item in tree.iter() {
+                let (key, raw) = item.unwrap();
+                let mut json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+                json.as_object_mut().unwrap().remove("facts");
+                batch.insert(key, serde_json::to_vec(&json).unwrap());
+            }
+            tree.apply_batch(batch).unwrap();
+        }
+        db.open_tree("meta")
+            .unwrap()
+            .remove("snapshot_facts_v1")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let store = reopen(&copy);
+    let first = started.elapsed();
+    drop(store);
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let store = reopen(&copy);
+    let second = started.elapsed();
+    eprintln!(
+        "scale {n}: opening a store written before the snapshot facts (every snapshot folded again): {first:.2?}; the next open: {second:.2?}"
+    );
+    drop(store);
 }

@@ -80,6 +80,8 @@ const META_OUTBOX_LAST: &[u8] = b"outbox_last_id";
 const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 /// Written once when a store is created (not by a commit).
 const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
+/// Set once when the store is created (snapshots carry their facts).
+const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
 
 /// What the store writes as an outbox value (its `OutboxValue`).
 #[derive(Serialize)]
@@ -503,7 +505,11 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
         };
         for item in tree.iter() {
             let (k, v) = item.unwrap();
-            if index == META && (&k[..] == META_SCHEMA_VERSION || &k[..] == META_CHANGED_BUILT) {
+            if index == META
+                && (&k[..] == META_SCHEMA_VERSION
+                    || &k[..] == META_CHANGED_BUILT
+                    || &k[..] == META_FACTS_BUILT)
+            {
                 continue;
             }
             stored.push((index, k.to_vec(), v.to_vec()));

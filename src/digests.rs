@@ -8,21 +8,24 @@
 //! caught up: the next day's digest covers their time (`since` is the last
 //! digest that was recorded).
 //!
-//! [`read_client`] reads what a digest is built from: the open tasks of a
-//! client, and the finished ones that changed since the last digest, each
-//! with its history.
+//! [`read_client`] reads what a digest is built from: the snapshots of the
+//! open tasks of a client, and of the finished ones that changed since the
+//! last digest. No history is read: what the digest needs of it (whose move
+//! since when, responses, acknowledgements, latest comments) the fold keeps
+//! in the snapshot (`Task::facts`). The chart reads the history of a task
+//! only when it changed after the chart's `now` ([`read_client_for_chart`]).
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::{Config, DigestSchedule};
-use crate::domain::chart::{CHART_DAYS, ChartData};
+use crate::domain::chart::{CHART_DAYS, ChartData, ChartTask};
 use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
 use crate::domain::effect::{
     Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
 };
-use crate::domain::{BusinessCalendar, ClientKey, Side};
+use crate::domain::{BusinessCalendar, ClientKey, Side, Task};
 use crate::store::{Mark, Store, StoreError, TaskFilter, TaskQuery};
 use crate::timers::{BoxFuture, Timer, TimerError};
 
@@ -139,17 +142,18 @@ pub(crate) fn due_today(
 /// How many tasks a store listing returns at once.
 const PAGE: usize = 500;
 
-/// The tasks a digest of `client` since `since` is built from: every open
-/// task, and every finished one changed after `since` (after the last 24
-/// hours before `now` when `None`), with their histories. The finished
-/// ones come from the index by last change, so a digest reads only what
-/// changed, not every task the client ever had. Blocking (sled).
+/// The tasks a digest of `client` since `since` is built from: the
+/// snapshots of every open task, and of every finished one changed after
+/// `since` (after the last 24 hours before `now` when `None`). The
+/// finished ones come from the index by last change, so a digest reads
+/// only what changed, not every task the client ever had; no history is
+/// read. Blocking (sled).
 pub fn read_client(
     store: &dyn Store,
     client: &ClientKey,
     since: Option<Timestamp>,
     now: Timestamp,
-) -> Result<Vec<Tracked>, StoreError> {
+) -> Result<Vec<Task>, StoreError> {
     let since = since.unwrap_or_else(|| now - SignedDuration::from_hours(24));
     let mut out = Vec::new();
     // Open tasks, by number.
@@ -164,10 +168,7 @@ pub fn read_client(
         let Some(last) = page.last() else { break };
         after = Some(last.id.number());
         let full = page.len() == PAGE;
-        for task in page {
-            let events = store.events(&task.id)?;
-            out.push(Tracked { task, events });
-        }
+        out.extend(page);
         if !full {
             break;
         }
@@ -180,14 +181,31 @@ pub fn read_client(
         after: None,
         limit: usize::MAX,
     })?;
-    for task in changed {
-        if task.status.is_open() {
-            continue;
-        }
-        let events = store.events(&task.id)?;
-        out.push(Tracked { task, events });
-    }
+    out.extend(changed.into_iter().filter(|task| !task.status.is_open()));
     Ok(out)
+}
+
+/// [`read_client`] for the chart, which counts what happened as of `now`:
+/// the snapshots, and the history of a task only when one of its events is
+/// later than `now` (a digest built as of its due time after a later
+/// change). Blocking (sled).
+pub fn read_client_for_chart(
+    store: &dyn Store,
+    client: &ClientKey,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Vec<ChartTask>, StoreError> {
+    read_client(store, client, since, now)?
+        .into_iter()
+        .map(|task| {
+            if ChartTask::needs_history(&task, now) {
+                let events = store.events(&task.id)?;
+                Ok(ChartTask::History(Tracked { task, events }))
+            } else {
+                Ok(ChartTask::Snapshot(task))
+            }
+        })
+        .collect()
 }
 
 /// Builds the digest of one side of one client from the store (blocking).
@@ -274,7 +292,7 @@ fn add_to_chart(
     };
     // A day more than the window, for time zones east of the client's.
     let window = SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1));
-    let tasks = read_client(store, client, Some(now - window), now)?;
+    let tasks = read_client_for_chart(store, client, Some(now - window), now)?;
     chart.add(tz, now, &conf.sla, &conf.calendar, &tasks);
     Ok(())
 }

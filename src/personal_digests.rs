@@ -23,7 +23,7 @@ use jiff::tz::TimeZone;
 
 use crate::config::{Config, DEFAULT_DIGEST_TIME, DigestSchedule};
 use crate::digests::{due_today, read_client};
-use crate::domain::digest::Tracked;
+use crate::domain::Task;
 use crate::domain::digest::personal::{self, PersonalDigest, PersonalSpec};
 use crate::domain::effect::{Effect, personal_digest_key, personal_digest_prefix};
 use crate::domain::{BusinessCalendar, ClientKey, PersonId, Side};
@@ -296,7 +296,7 @@ pub fn build(
         Some(k) => vec![k.clone()],
         None => config.clients().iter().map(|c| c.key.clone()).collect(),
     };
-    let mut tasks: Vec<Tracked> = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
     for key in &keys {
         // Open tasks only: finished ones changed after `now` are none.
         tasks.extend(read_client(store, key, Some(now), now)?);

@@ -1373,3 +1373,125 @@ fn reopen_store(options: &StoreOptions) -> SledStore {
     }
     panic!("{} stayed locked", options.path.display());
 }
+
+/// Rewrites every snapshot (in `tasks` and `open_tasks`) as a version
+/// before `Task::facts` existed wrote it: without the `facts` field.
+fn strip_facts(db: &sled::Db) {
+    for name in ["tasks", "open_tasks"] {
+        let tree = db.open_tree(name).unwrap();
+        for item in tree.iter() {
+            let (key, raw) = item.unwrap();
+            let mut json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+            assert!(json.as_object_mut().unwrap().remove("facts").is_some());
+            tree.insert(key, serde_json::to_vec(&json).unwrap())
+                .unwrap();
+        }
+    }
+}
+
+#[test]
+fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let acme = client("ACME");
+    let pa = people(&acme, 0);
+    let now = t0();
+    let (open, finished) = {
+        let store = SledStore::open(&options).unwrap();
+        let open = written(
+            &store,
+            &create(&store, &acme, &pa[2], &new_task("VPN down"), now, None).unwrap(),
+        );
+        let open = written(
+            &store,
+            &change(&open, &pa[3], &Command::Claim, now + minutes(30), None).unwrap(),
+        );
+        let comment = Command::Comment {
+            body: "rebooted the router".into(),
+            visibility: Visibility::Shared,
+        };
+        let open = written(
+            &store,
+            &change(&open, &pa[3], &comment, now + minutes(40), None).unwrap(),
+        );
+        let finished = written(
+            &store,
+            &create(&store, &acme, &pa[2], &new_task("printer"), now, None).unwrap(),
+        );
+        let finished = written(
+            &store,
+            &change(
+                &finished,
+                &pa[1],
+                &Command::SetStatus {
+                    to: Status::Resolved,
+                    reason: None,
+                },
+                now + minutes(50),
+                None,
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            open.facts.last_comment(Side::Internal),
+            Some("rebooted the router")
+        );
+        assert_eq!(open.facts.moves.len(), 1, "the MSP's move since creation");
+        assert_eq!(finished.facts.finished_at, Some(now + minutes(50)));
+        assert_integrity(&store);
+        store.flush().unwrap();
+        (open, finished)
+    };
+    // What an older version left: snapshots without facts, no marker. The
+    // facts read as empty, which is not the fold.
+    {
+        let db = reopen_raw(dir.path());
+        strip_facts(&db);
+        db.open_tree("meta")
+            .unwrap()
+            .remove("snapshot_facts_v1")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    assert_eq!(store.task(&open.id).unwrap(), Some(open.clone()));
+    assert_eq!(store.task(&finished.id).unwrap(), Some(finished.clone()));
+    assert_eq!(
+        list(&store, &acme, TaskFilter::open()),
+        std::slice::from_ref(&open)
+    );
+    assert_integrity(&store);
+    // Once only: facts stripped again with the marker set are not rebuilt,
+    // and the integrity check reports the snapshots that are not the fold.
+    drop(store);
+    {
+        let db = reopen_raw(dir.path());
+        strip_facts(&db);
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    assert!(
+        store
+            .task(&open.id)
+            .unwrap()
+            .unwrap()
+            .facts
+            .moves
+            .is_empty()
+    );
+    let problems = store.check_integrity().unwrap().join("\n");
+    assert!(
+        problems.contains(&format!(
+            "snapshot {} differs from the fold of its events",
+            open.id
+        )),
+        "{problems}"
+    );
+    assert!(
+        problems.contains(&format!(
+            "snapshot {} differs from the fold of its events",
+            finished.id
+        )),
+        "{problems}"
+    );
+}

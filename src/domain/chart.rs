@@ -12,8 +12,100 @@ use super::calendar::BusinessCalendar;
 use super::digest::Tracked;
 use super::event::EventKind;
 use super::people::Side;
-use super::sla::{ClockState, SlaTargets, clocks};
-use super::task::Status;
+use super::sla::{ClockState, SlaStatus, SlaTargets, clocks, clocks_of};
+use super::task::{Status, Task};
+
+/// What the chart reads of a task.
+pub trait Counted {
+    fn task(&self) -> &Task;
+    /// When it last became finished and how, if it still is as of `now`
+    /// (events after `now` are ignored).
+    fn finished_as_of(&self, now: Timestamp) -> Option<(Timestamp, Status)>;
+    /// Its SLA clocks at `now` (`None` for a history that does not fold).
+    fn clocks(
+        &self,
+        targets: &SlaTargets,
+        calendar: &BusinessCalendar,
+        now: Timestamp,
+    ) -> Option<SlaStatus>;
+}
+
+impl Counted for Tracked {
+    fn task(&self) -> &Task {
+        &self.task
+    }
+
+    fn finished_as_of(&self, now: Timestamp) -> Option<(Timestamp, Status)> {
+        let mut finished = None;
+        for e in self.events.iter().filter(|e| e.at <= now) {
+            match &e.kind {
+                EventKind::StatusChanged { to, .. } => {
+                    finished = (!to.is_open()).then_some((e.at, *to));
+                }
+                EventKind::Reopened { .. } => finished = None,
+                _ => {}
+            }
+        }
+        finished
+    }
+
+    fn clocks(
+        &self,
+        targets: &SlaTargets,
+        calendar: &BusinessCalendar,
+        now: Timestamp,
+    ) -> Option<SlaStatus> {
+        clocks(&self.events, targets, calendar, now).ok()
+    }
+}
+
+/// A task as the chart reads it: its snapshot, whose facts say all the
+/// chart needs when no event of the task is later than `now`; otherwise
+/// its history (a chart built as of an earlier time than the last change).
+#[derive(Clone, Debug)]
+pub enum ChartTask {
+    Snapshot(Task),
+    History(Tracked),
+}
+
+impl ChartTask {
+    /// Whether the chart as of `now` needs the history of `task`.
+    pub fn needs_history(task: &Task, now: Timestamp) -> bool {
+        task.facts.latest_at(task.updated_at) > now
+    }
+}
+
+impl Counted for ChartTask {
+    fn task(&self) -> &Task {
+        match self {
+            ChartTask::Snapshot(task) => task,
+            ChartTask::History(tracked) => &tracked.task,
+        }
+    }
+
+    fn finished_as_of(&self, now: Timestamp) -> Option<(Timestamp, Status)> {
+        match self {
+            // Every event is at or before `now`: the fold's own answer.
+            ChartTask::Snapshot(task) if !Self::needs_history(task, now) => task.facts.finish,
+            // Not built that way (see `needs_history`); what the snapshot
+            // knows as of `now`.
+            ChartTask::Snapshot(task) => task.facts.finish.filter(|(at, _)| *at <= now),
+            ChartTask::History(tracked) => tracked.finished_as_of(now),
+        }
+    }
+
+    fn clocks(
+        &self,
+        targets: &SlaTargets,
+        calendar: &BusinessCalendar,
+        now: Timestamp,
+    ) -> Option<SlaStatus> {
+        match self {
+            ChartTask::Snapshot(task) => Some(clocks_of(task, targets, calendar, now)),
+            ChartTask::History(tracked) => tracked.clocks(targets, calendar, now),
+        }
+    }
+}
 
 /// How many days a chart shows (today included).
 pub const CHART_DAYS: usize = 14;
@@ -79,16 +171,16 @@ impl ChartData {
     /// Counts `tasks` (of one client, with its SLA targets and calendar)
     /// into the days, in the time zone `tz` (the reader's). Events after
     /// `now` are ignored.
-    pub fn add<'t>(
+    pub fn add<'t, T: Counted + 't>(
         &mut self,
         tz: &TimeZone,
         now: Timestamp,
         targets: &SlaTargets,
         calendar: &BusinessCalendar,
-        tasks: impl IntoIterator<Item = &'t Tracked>,
+        tasks: impl IntoIterator<Item = &'t T>,
     ) {
         for tracked in tasks {
-            let task = &tracked.task;
+            let task = tracked.task();
             let side = side_index(task.handling_side);
             if task.created_at <= now {
                 if let Some(day) = self.day_mut(tz, task.created_at) {
@@ -96,27 +188,17 @@ impl ChartData {
                 }
             }
             // The last time it became finished, if it still is (as of now).
-            let mut finished: Option<(Timestamp, Status)> = None;
-            for e in tracked.events.iter().filter(|e| e.at <= now) {
-                match &e.kind {
-                    EventKind::StatusChanged { to, .. } => {
-                        finished = (!to.is_open()).then_some((e.at, *to));
-                    }
-                    EventKind::Reopened { .. } => finished = None,
-                    _ => {}
-                }
-            }
-            let Some((at, to)) = finished else { continue };
+            let Some((at, to)) = tracked.finished_as_of(now) else {
+                continue;
+            };
             let measured = if to == Status::Cancelled {
                 None
             } else {
-                clocks(&tracked.events, targets, calendar, now)
-                    .ok()
-                    .and_then(|status| {
-                        status
-                            .side(task.handling_side)
-                            .map(|s| s.resolution.state != ClockState::Breached)
-                    })
+                tracked.clocks(targets, calendar, now).and_then(|status| {
+                    status
+                        .side(task.handling_side)
+                        .map(|s| s.resolution.state != ClockState::Breached)
+                })
             };
             if let Some(day) = self.day_mut(tz, at) {
                 day.closed[side] += 1;

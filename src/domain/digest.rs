@@ -1,6 +1,7 @@
 //! Digests: what a side of a client needs to know in the morning, built
-//! from tasks and their events at `now`. Pure: the caller reads the store
-//! and says since when (the last digest) and for whom.
+//! from task snapshots at `now` (what the digest needs of the histories,
+//! the fold keeps in `Task::facts`). Pure: the caller reads the store and
+//! says since when (the last digest) and for whom.
 //!
 //! A digest for `side` shows: tasks created since the last digest, tasks
 //! closed (resolved, closed or cancelled) since then, open tasks grouped by
@@ -16,10 +17,12 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 
 use super::calendar::BusinessCalendar;
-use super::event::{Event, EventKind};
+use super::event::Event;
+#[cfg(test)]
+use super::event::EventKind;
 use super::ids::{ClientKey, PersonId, TaskId};
 use super::people::Side;
-use super::sla::{ClockState, Holder, SlaTargets, clocks};
+use super::sla::{ClockState, Holder, SideSla, SlaTargets, side_clocks_of};
 use super::task::{Approval, Priority, Status, Task};
 
 /// A task and its history, as read from the store.
@@ -27,6 +30,107 @@ use super::task::{Approval, Priority, Status, Task};
 pub struct Tracked {
     pub task: Task,
     pub events: Vec<Event>,
+}
+
+/// What a digest reads of a task. A snapshot ([`Task`]) has it all in
+/// `Task::facts`; in the tests, a [`Tracked`] task answers the same from
+/// its history, the way digests were built before (the oracle that the
+/// two agree).
+pub trait Source {
+    fn task(&self) -> &Task;
+    /// The latest comment `side` may see.
+    fn last_comment(&self, side: Side) -> Option<&str>;
+    /// It became resolved, closed or cancelled after `since`.
+    fn finished_after(&self, since: Timestamp) -> bool;
+    /// It was acknowledged after `since`, at or before `now`.
+    fn acknowledged_within(&self, since: Timestamp, now: Timestamp) -> bool;
+    /// The SLA clocks of `side` at `now` (`None` for a side that never
+    /// handled or held it, or a history that does not fold).
+    fn side_clocks(
+        &self,
+        side: Side,
+        targets: &SlaTargets,
+        calendar: &BusinessCalendar,
+        now: Timestamp,
+    ) -> Option<SideSla>;
+}
+
+impl Source for Task {
+    fn task(&self) -> &Task {
+        self
+    }
+
+    fn last_comment(&self, side: Side) -> Option<&str> {
+        self.facts.last_comment(side)
+    }
+
+    fn finished_after(&self, since: Timestamp) -> bool {
+        self.facts.finished_after(since)
+    }
+
+    fn acknowledged_within(&self, since: Timestamp, now: Timestamp) -> bool {
+        self.facts.acknowledged_within(since, now)
+    }
+
+    fn side_clocks(
+        &self,
+        side: Side,
+        targets: &SlaTargets,
+        calendar: &BusinessCalendar,
+        now: Timestamp,
+    ) -> Option<SideSla> {
+        side_clocks_of(self, side, targets, calendar, now)
+    }
+}
+
+/// The history way (tests only): what digests read before the snapshot
+/// kept the facts, computed from the events as it was then.
+#[cfg(test)]
+impl Source for Tracked {
+    fn task(&self) -> &Task {
+        &self.task
+    }
+
+    fn last_comment(&self, side: Side) -> Option<&str> {
+        self.events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::Commented { body, visibility } if visibility.visible_to(side) => {
+                Some(body.as_str())
+            }
+            _ => None,
+        })
+    }
+
+    fn finished_after(&self, since: Timestamp) -> bool {
+        self.events.iter().rev().any(|e| {
+            e.at > since
+                && matches!(
+                    e.kind,
+                    EventKind::StatusChanged {
+                        to: Status::Resolved | Status::Closed | Status::Cancelled,
+                        ..
+                    }
+                )
+        })
+    }
+
+    fn acknowledged_within(&self, since: Timestamp, now: Timestamp) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Acknowledged) && e.at > since && e.at <= now)
+    }
+
+    fn side_clocks(
+        &self,
+        side: Side,
+        targets: &SlaTargets,
+        calendar: &BusinessCalendar,
+        now: Timestamp,
+    ) -> Option<SideSla> {
+        super::sla::clocks_from_history(&self.events, targets, calendar, now)
+            .ok()?
+            .side(side)
+            .cloned()
+    }
 }
 
 /// One task in a digest.
@@ -101,8 +205,12 @@ pub struct DigestSpec<'a> {
 }
 
 /// Builds the digest of `spec.side` for `spec.client` from `tasks` (other
-/// clients' tasks are ignored).
-pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Tracked>) -> Digest {
+/// clients' tasks are ignored): snapshots, read from the store without
+/// their histories.
+pub fn build<'t, T: Source + 't>(
+    spec: &DigestSpec<'_>,
+    tasks: impl IntoIterator<Item = &'t T>,
+) -> Digest {
     let since = spec
         .since
         .unwrap_or_else(|| spec.now - SignedDuration::from_hours(24));
@@ -123,7 +231,7 @@ pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Trac
     let mut open: BTreeMap<u8, (Holder, Vec<Line>)> = BTreeMap::new();
     let mut waiting: BTreeMap<Option<u64>, Vec<TaskId>> = BTreeMap::new();
     for tracked in tasks {
-        let task = &tracked.task;
+        let task = tracked.task();
         if task.id.client() != spec.client {
             continue;
         }
@@ -133,7 +241,7 @@ pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Trac
             digest.new.push(line.clone());
         }
         if !task.status.is_open() {
-            if involved && closed_since(tracked, since) {
+            if involved && tracked.finished_after(since) {
                 digest.closed.push(line);
             }
             continue;
@@ -169,35 +277,29 @@ pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Trac
         if matches!(task.approval, Approval::Pending { .. }) && involved {
             digest.approvals.push(line.clone());
         }
-        if involved
-            && tracked.events.iter().any(|e| {
-                matches!(e.kind, EventKind::Acknowledged) && e.at > since && e.at <= spec.now
-            })
-        {
+        if involved && tracked.acknowledged_within(since, spec.now) {
             digest.escalations.push(line.clone());
         }
-        if let Ok(status) = clocks(&tracked.events, spec.targets, spec.calendar, spec.now) {
-            if let Some(sla) = status.side(spec.side) {
-                let candidates = sla
-                    .first_response
-                    .iter()
-                    .map(|c| (true, c))
-                    .chain([(false, &sla.resolution)]);
-                for (first_response, clock) in candidates {
-                    if clock.stopped_at.is_some() {
-                        continue;
-                    }
-                    let entry = SlaLine {
-                        line: line.clone(),
-                        first_response,
-                        percent_used: clock.percent_used,
-                        breach_at: clock.breach_at,
-                    };
-                    match clock.state {
-                        ClockState::Breached => digest.breached.push(entry),
-                        ClockState::AtRisk => digest.at_risk.push(entry),
-                        ClockState::Ok => {}
-                    }
+        if let Some(sla) = tracked.side_clocks(spec.side, spec.targets, spec.calendar, spec.now) {
+            let candidates = sla
+                .first_response
+                .iter()
+                .map(|c| (true, c))
+                .chain([(false, &sla.resolution)]);
+            for (first_response, clock) in candidates {
+                if clock.stopped_at.is_some() {
+                    continue;
+                }
+                let entry = SlaLine {
+                    line: line.clone(),
+                    first_response,
+                    percent_used: clock.percent_used,
+                    breach_at: clock.breach_at,
+                };
+                match clock.state {
+                    ClockState::Breached => digest.breached.push(entry),
+                    ClockState::AtRisk => digest.at_risk.push(entry),
+                    ClockState::Ok => {}
                 }
             }
         }
@@ -229,14 +331,8 @@ pub fn build<'t>(spec: &DigestSpec<'_>, tasks: impl IntoIterator<Item = &'t Trac
     digest
 }
 
-fn line(tracked: &Tracked, side: Side, now: Timestamp) -> Line {
-    let task = &tracked.task;
-    let last_comment = tracked.events.iter().rev().find_map(|e| match &e.kind {
-        EventKind::Commented { body, visibility } if visibility.visible_to(side) => {
-            Some(body.clone())
-        }
-        _ => None,
-    });
+fn line(tracked: &impl Source, side: Side, now: Timestamp) -> Line {
+    let task = tracked.task();
     Line {
         id: task.id.clone(),
         title: task.title.clone(),
@@ -244,22 +340,8 @@ fn line(tracked: &Tracked, side: Side, now: Timestamp) -> Line {
         status: task.status,
         age: now.duration_since(task.created_at),
         assignee: task.assignee,
-        last_comment,
+        last_comment: tracked.last_comment(side).map(str::to_owned),
     }
-}
-
-/// Whether the task became resolved, closed or cancelled after `since`.
-fn closed_since(tracked: &Tracked, since: Timestamp) -> bool {
-    tracked.events.iter().rev().any(|e| {
-        e.at > since
-            && matches!(
-                e.kind,
-                EventKind::StatusChanged {
-                    to: Status::Resolved | Status::Closed | Status::Cancelled,
-                    ..
-                }
-            )
-    })
 }
 
 /// The MSP lead's digest: the MSP side's digest of every client.
@@ -271,6 +353,9 @@ pub struct LeadDigest {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod snapshot_tests;
 
 /// A person's own digest (issue 6, `/digest subscribe`).
 pub mod personal;

@@ -27,6 +27,8 @@ pub mod text;
 pub mod understand;
 // Issue 6: the digest chart's numbers.
 pub mod chart;
+// Snapshot-only digests: the history-derived facts the fold keeps.
+pub mod facts;
 
 pub use calendar::{BusinessCalendar, CalendarError};
 pub use command::{Command, NewTask, decide, decide_create, is_proposal};

@@ -91,10 +91,23 @@ pub struct Stretch {
 /// stretches up to the first event that does not apply (none without a
 /// creation); [`clocks`] reports such a history as an error instead.
 pub fn timeline(events: &[Event]) -> Vec<Stretch> {
-    walk(events, true).map(|w| w.stretches).unwrap_or_default()
+    let Some((first, rest)) = events.split_first() else {
+        return Vec::new();
+    };
+    let Ok(mut task) = Task::fold([first]) else {
+        return Vec::new();
+    };
+    for event in rest {
+        if task.apply(event).is_err() {
+            break;
+        }
+    }
+    task.facts.stretches()
 }
 
-/// What the walk through a history collects.
+/// What the walk through a history collects: how the timeline was computed
+/// before the fold kept it in `Task::facts`, kept as the tests' oracle.
+#[cfg(test)]
 struct Walk {
     task: Task,
     stretches: Vec<Stretch>,
@@ -102,6 +115,12 @@ struct Walk {
     responded: [Option<Timestamp>; 2],
 }
 
+#[cfg(test)]
+pub(crate) fn walk_timeline(events: &[Event]) -> Vec<Stretch> {
+    walk(events, true).map(|w| w.stretches).unwrap_or_default()
+}
+
+#[cfg(test)]
 fn walk(events: &[Event], lenient: bool) -> Result<Walk, FoldError> {
     let (first, rest) = events.split_first().ok_or(FoldError::NoCreation)?;
     let mut task = Task::fold([first])?;
@@ -147,6 +166,7 @@ pub fn is_response(event: &Event) -> bool {
     }
 }
 
+#[cfg(test)]
 fn push(stretches: &mut Vec<Stretch>, at: Timestamp, task: &Task) {
     let holder = Holder::of(task);
     let handling = task.handling_side;
@@ -285,15 +305,92 @@ impl SlaStatus {
 
 /// The SLA clocks of a task at `now`, from its events. Business time is
 /// measured with `calendar`, or around the clock in its time zone when the
-/// targets say so for the task's priority.
+/// targets say so for the task's priority. The same as [`clocks_of`] the
+/// fold of `events`.
 pub fn clocks(
     events: &[Event],
     targets: &SlaTargets,
     calendar: &BusinessCalendar,
     now: Timestamp,
 ) -> Result<SlaStatus, FoldError> {
+    Task::fold(events).map(|task| clocks_of(&task, targets, calendar, now))
+}
+
+/// The SLA clocks of a task at `now`, from its snapshot alone: whose move
+/// it was and when each side responded are kept in `task.facts` by the
+/// fold; business time is measured now, with `calendar`.
+pub fn clocks_of(
+    task: &Task,
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> SlaStatus {
+    let stretches = task.facts.stretches();
+    measure_clocks(
+        task,
+        &stretches,
+        task.facts.responded,
+        None,
+        targets,
+        calendar,
+        now,
+    )
+}
+
+/// The clocks of one side of [`clocks_of`] (`None` when that side never
+/// handled or held the task), without measuring the other side's.
+pub fn side_clocks_of(
+    task: &Task,
+    side: Side,
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> Option<SideSla> {
+    let stretches = task.facts.stretches();
+    measure_clocks(
+        task,
+        &stretches,
+        task.facts.responded,
+        Some(side),
+        targets,
+        calendar,
+        now,
+    )
+    .sides
+    .pop()
+}
+
+/// [`clocks`] the way it was computed before the snapshot kept the facts:
+/// walking the history. The oracle of the tests that snapshots and
+/// histories give the same clocks.
+#[cfg(test)]
+pub(crate) fn clocks_from_history(
+    events: &[Event],
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> Result<SlaStatus, FoldError> {
     let walk = walk(events, false)?;
-    let task = &walk.task;
+    Ok(measure_clocks(
+        &walk.task,
+        &walk.stretches,
+        walk.responded,
+        None,
+        targets,
+        calendar,
+        now,
+    ))
+}
+
+fn measure_clocks(
+    task: &Task,
+    stretches: &[Stretch],
+    responded: [Option<Timestamp>; 2],
+    only: Option<Side>,
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> SlaStatus {
     let priority = task.priority;
     let around = targets.is_around_the_clock(priority);
     let always;
@@ -303,7 +400,6 @@ pub fn clocks(
     } else {
         calendar
     };
-    let stretches = &walk.stretches;
     let holder = stretches.last().map_or(Holder::Nobody, |s| s.holder);
     let open = !matches!(holder, Holder::Nobody);
     let resolved_at = stretches
@@ -318,7 +414,10 @@ pub fn clocks(
         open,
     };
     let mut sides = Vec::new();
-    for side in Side::ALL {
+    for side in Side::ALL
+        .into_iter()
+        .filter(|s| only.is_none_or(|o| o == *s))
+    {
         let handled_from = stretches
             .iter()
             .find(|s| s.handling == side)
@@ -331,7 +430,7 @@ pub fn clocks(
             measure.clock(
                 side,
                 start,
-                walk.responded[side as usize],
+                responded[side as usize],
                 targets.first_response_for(priority),
             )
         });
@@ -357,14 +456,14 @@ pub fn clocks(
             waiting_on_requester: waiting(Holder::Requester),
         });
     }
-    Ok(SlaStatus {
+    SlaStatus {
         task: task.id.clone(),
         priority,
         status: task.status,
         around_the_clock: around,
         holder,
         sides,
-    })
+    }
 }
 
 struct Measure<'a> {
@@ -538,12 +637,32 @@ pub fn report(
     calendar: &BusinessCalendar,
     now: Timestamp,
 ) -> Report {
+    aggregate(
+        tasks.map(|(task, events)| clocks(&events, targets, calendar, now).map_err(|_| task.id)),
+    )
+}
+
+/// [`report`] from snapshots alone (their facts stand for the histories:
+/// a snapshot is the fold of its events, so nothing is unreadable).
+pub fn report_of(
+    tasks: impl Iterator<Item = Task>,
+    targets: &SlaTargets,
+    calendar: &BusinessCalendar,
+    now: Timestamp,
+) -> Report {
+    aggregate(tasks.map(|task| Ok(clocks_of(&task, targets, calendar, now))))
+}
+
+fn aggregate(statuses: impl Iterator<Item = Result<SlaStatus, TaskId>>) -> Report {
     let mut groups: BTreeMap<(Side, Priority), Acc> = BTreeMap::new();
     let mut unreadable = Vec::new();
-    for (task, events) in tasks {
-        let Ok(status) = clocks(&events, targets, calendar, now) else {
-            unreadable.push(task.id);
-            continue;
+    for status in statuses {
+        let status = match status {
+            Ok(status) => status,
+            Err(id) => {
+                unreadable.push(id);
+                continue;
+            }
         };
         for side in status.sides.iter().filter(|s| s.handled) {
             let acc = groups.entry((side.side, status.priority)).or_default();

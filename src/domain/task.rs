@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::event::{Event, EventKind, Who};
+use super::facts::Facts;
 use super::ids::{PersonId, TaskId};
 use super::people::Side;
 use super::routing::{Category, RouteReason};
@@ -268,6 +269,12 @@ pub struct Task {
     pub updated_at: Timestamp,
     /// The number of events folded in: the sequence number of the last one.
     pub version: u32,
+    /// What the digests and SLA clocks need from the history (whose move
+    /// since when, responses, acknowledgements, latest comments), kept by
+    /// the fold. Snapshots written before it existed are folded again from
+    /// their events when the store is opened.
+    #[serde(default)]
+    pub facts: Facts,
 }
 
 /// Why a list of events does not fold into a task.
@@ -320,7 +327,7 @@ impl Task {
                 expected: 1,
             });
         }
-        Ok(Task {
+        let mut task = Task {
             id: event.task.clone(),
             title: title.clone(),
             details: details.clone(),
@@ -340,7 +347,10 @@ impl Task {
             created_at: event.at,
             updated_at: event.at,
             version: 1,
-        })
+            facts: Facts::default(),
+        };
+        task.facts = Facts::created(&task, event.at);
+        Ok(task)
     }
 
     /// Applies one more event. Events are facts: applying never refuses one
@@ -360,6 +370,7 @@ impl Task {
                 expected: self.version + 1,
             });
         }
+        let handling_before = self.handling_side;
         match &event.kind {
             EventKind::Created { .. } => {
                 return Err(FoldError::OutOfOrder {
@@ -450,8 +461,12 @@ impl Task {
                 }
             }
         }
+        self.facts.record_time(self.updated_at, event.at);
         self.version = event.seq;
         self.updated_at = event.at;
+        let holder = super::sla::Holder::of(self);
+        self.facts
+            .record(event, handling_before, holder, self.handling_side);
         Ok(())
     }
 

@@ -566,13 +566,16 @@ fn msp_staff_acknowledge_an_unclaimed_msp_task() {
         assert_eq!(got, Ok(vec![EventKind::Acknowledged]), "{who}");
         let mut acked = task.clone();
         apply(&mut acked, cast.get(who), got.unwrap());
+        // The acknowledgement's time is kept for the digest's escalations.
+        assert_eq!(acked.facts.acknowledged, [now()]);
         assert_eq!(
             Task {
                 version: task.version,
+                facts: task.facts.clone(),
                 ..acked
             },
             task,
-            "only the version moves"
+            "only the version and the acknowledgement's time move"
         );
     }
     for who in ["requester", "colleague", "it-tech", "it-manager"] {

@@ -106,6 +106,10 @@ const IDX_CREATED: &str = "idx_created";
 /// every task (stores written before they existed get them built when first
 /// opened).
 const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
+/// `meta` key set once every snapshot carries `Task::facts` (the history
+/// facts the digests read): snapshots written before they existed are
+/// folded again from their events when the store is first opened.
+const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
@@ -424,6 +428,7 @@ impl SledStore {
                 }
                 meta.insert(keys::META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..])?;
                 meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
+                meta.insert(META_FACTS_BUILT, &[1u8][..])?;
                 db.flush()?;
             }
         }
@@ -447,6 +452,7 @@ impl SledStore {
             writes: Arc::default(),
         };
         store.build_changed_index()?;
+        store.refold_snapshots()?;
         Ok(store)
     }
 
@@ -504,6 +510,91 @@ impl SledStore {
         self.meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Folds every snapshot again from its events once, for a store written
+    /// before snapshots carried `Task::facts` (a snapshot without them
+    /// reads with empty facts, which are not the fold). One pass over the
+    /// `events` tree, whose keys keep each task's events together and in
+    /// order; a snapshot that differs from its fold is written again, in
+    /// `tasks` and, if open, in `open_tasks` (the indexes do not depend on
+    /// the facts). A history that does not fold is left as it is, for
+    /// `check_integrity` to report. Runs at open, before anything else can
+    /// write.
+    fn refold_snapshots(&self) -> Result<(), StoreError> {
+        if self.meta.get(META_FACTS_BUILT)?.is_some() {
+            return Ok(());
+        }
+        if !self.tasks.is_empty() {
+            tracing::info!(path = %self.path, "folding the snapshots again from their events (they now keep the facts digests read)");
+            let started = std::time::Instant::now();
+            let (mut tasks, mut open) = (sled::Batch::default(), sled::Batch::default());
+            let mut pending = 0usize;
+            let mut rewritten = 0u64;
+            let mut current: Option<(Vec<u8>, Vec<Event>)> = None;
+            let mut events_iter = self.events.iter();
+            loop {
+                let next = match events_iter.next() {
+                    None => None,
+                    Some(item) => {
+                        let (ekey, raw) = item?;
+                        let event: Event = decode(EVENTS, &ekey, &raw)?;
+                        Some((keys::task_key(&event.task), event))
+                    }
+                };
+                let same_task =
+                    matches!((&next, &current), (Some((key, _)), Some((k, _))) if k == key);
+                if same_task {
+                    if let (Some((_, event)), Some((_, events))) = (next, &mut current) {
+                        events.push(event);
+                    }
+                    continue;
+                }
+                if let Some((key, events)) = current.take() {
+                    if let Some((bytes, is_open)) = self.refold(&key, &events)? {
+                        if is_open {
+                            open.insert(key.clone(), bytes.clone());
+                        }
+                        tasks.insert(key, bytes);
+                        rewritten += 1;
+                        pending += 1;
+                    }
+                }
+                if pending >= 10_000 {
+                    self.tasks.apply_batch(std::mem::take(&mut tasks))?;
+                    self.open_tasks.apply_batch(std::mem::take(&mut open))?;
+                    pending = 0;
+                }
+                match next {
+                    None => break,
+                    Some((key, event)) => current = Some((key, vec![event])),
+                }
+            }
+            self.tasks.apply_batch(tasks)?;
+            self.open_tasks.apply_batch(open)?;
+            tracing::info!(path = %self.path, rewritten, elapsed_ms = started.elapsed().as_millis() as u64, "snapshots folded again");
+        }
+        self.meta.insert(META_FACTS_BUILT, &[1u8][..])?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// The snapshot under `key` folded again from `events`, encoded, and
+    /// whether the task is open; `None` when the stored one is the fold
+    /// already (or the events do not fold, or there is no snapshot).
+    fn refold(&self, key: &[u8], events: &[Event]) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
+        let Some(raw) = self.tasks.get(key)? else {
+            return Ok(None);
+        };
+        let stored: Task = decode(TASKS, key, &raw)?;
+        match Task::fold(events) {
+            Ok(folded) if folded != stored => Ok(Some((encode(&folded)?, folded.status.is_open()))),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                tracing::warn!(task = %stored.id, error = %e, "the events do not fold; snapshot left as it is");
+                Ok(None)
+            }
+        }
     }
 
     /// A snapshot: from `open_tasks` when the task is open (a small tree

@@ -10,11 +10,11 @@
 
 use jiff::Timestamp;
 
-use super::{Line, Tracked, line};
+use super::{Line, Source, line};
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::ids::{ClientKey, PersonId};
 use crate::domain::people::Side;
-use crate::domain::sla::{ClockState, Holder, SlaTargets, clocks};
+use crate::domain::sla::{ClockState, Holder, SlaTargets};
 
 /// One task of a personal digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,9 +56,9 @@ pub struct PersonalSpec<'a> {
 
 /// Builds the personal digest from `tasks`; `sla` gives a client's targets
 /// and calendar (a client without them shows no SLA state).
-pub fn build<'t, 'c>(
+pub fn build<'t, 'c, T: Source + 't>(
     spec: &PersonalSpec<'_>,
-    tasks: impl IntoIterator<Item = &'t Tracked>,
+    tasks: impl IntoIterator<Item = &'t T>,
     sla: impl Fn(&ClientKey) -> Option<(&'c SlaTargets, &'c BusinessCalendar)>,
 ) -> PersonalDigest {
     let mut digest = PersonalDigest {
@@ -70,7 +70,7 @@ pub fn build<'t, 'c>(
         assigned: Vec::new(),
     };
     for tracked in tasks {
-        let task = &tracked.task;
+        let task = tracked.task();
         if !task.status.is_open() || task.created_at > spec.now {
             continue;
         }
@@ -92,8 +92,7 @@ pub fn build<'t, 'c>(
             continue;
         };
         let state = sla(task.id.client()).and_then(|(targets, calendar)| {
-            let status = clocks(&tracked.events, targets, calendar, spec.now).ok()?;
-            let side = status.side(spec.side)?;
+            let side = tracked.side_clocks(spec.side, targets, calendar, spec.now)?;
             side.first_response
                 .iter()
                 .chain([&side.resolution])
@@ -124,15 +123,22 @@ pub fn build<'t, 'c>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::Tracked;
     use super::super::tests::{Cast, Story, local, office, targets};
     use super::*;
+    use crate::domain::Task;
     use crate::domain::{Command, Priority, SideChoice, Status, Visibility};
 
     fn key(k: &str) -> ClientKey {
         ClientKey::new(k).unwrap()
     }
 
-    fn world() -> Vec<Tracked> {
+    /// The snapshots of [`histories`], as the store gives them.
+    fn world() -> Vec<Task> {
+        histories().into_iter().map(|t| t.task).collect()
+    }
+
+    fn histories() -> Vec<Tracked> {
         let acme = key("ACME");
         let beta = key("BETA");
         let a = Cast::of(&acme, 0);

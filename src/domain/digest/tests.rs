@@ -323,6 +323,8 @@ pub(crate) fn beta_tasks() -> Vec<Tracked> {
     ]
 }
 
+/// The digest as the store's snapshots give it (the histories are not
+/// read: the snapshot's facts stand in for them).
 pub(crate) fn digest_of(client: &str, side: Side, tasks: &[Tracked]) -> Digest {
     let client = key(client);
     let spec = DigestSpec {
@@ -333,7 +335,7 @@ pub(crate) fn digest_of(client: &str, side: Side, tasks: &[Tracked]) -> Digest {
         targets: &targets(),
         calendar: &office(),
     };
-    build(&spec, tasks)
+    build(&spec, tasks.iter().map(|t| &t.task))
 }
 
 fn ids(lines: &[Line]) -> Vec<String> {
