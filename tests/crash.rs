@@ -387,7 +387,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
                 match handle.response(wait).await {
                     Ok(response) => {
                         let seen = response.message.as_ref().map(text_of).unwrap_or_default();
-                        if response.kind == 7 && seen.contains("@sara") {
+                        if response.kind == 7 && seen.contains(&format!("<@{}>", sara.id)) {
                             claimed.insert(id);
                             claimable.swap_remove(i);
                         } else {
