@@ -12,6 +12,9 @@
 
 #![cfg(unix)]
 
+mod common;
+use common::Rng;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -38,22 +41,6 @@ const HOOK_SECRET: &str = "crash-test-webhook-secret";
 const CLAIM: &str = "Prendi in carico";
 
 const WAIT: Duration = Duration::from_secs(60);
-
-/// A small, seeded generator (SplitMix64): the kill moments are replayable.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn spawn_bot(config: &Path, env: &[(String, String)], log: &Path) -> Child {
     let log = std::fs::OpenOptions::new()
@@ -357,7 +344,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             None
         } else {
             let pid = child.id() as i32;
-            let after = Duration::from_millis(100 + rng.below(1500));
+            let after = Duration::from_millis(100 + rng.below(1500) as u64);
             let killed = killed.clone();
             Some(tokio::spawn(async move {
                 tokio::time::sleep(after).await;
@@ -379,7 +366,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             let roll = rng.below(100);
             if roll < 25 && !claimable.is_empty() {
                 // A click on a card's Claim button.
-                let i = rng.below(claimable.len() as u64) as usize;
+                let i = rng.below(claimable.len());
                 let id = claimable[i].clone();
                 let message = match card.get(&id) {
                     Some(m) => Some(*m),
@@ -415,7 +402,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             } else if roll < 45 && !confirmed.is_empty() {
                 // A comment on a task giulia asked for.
                 let ids: Vec<&String> = confirmed.values().collect();
-                let id = ids[rng.below(ids.len() as u64) as usize].clone();
+                let id = ids[rng.below(ids.len())].clone();
                 notes += 1;
                 let note = format!("crash note {notes}");
                 let handle = emulator

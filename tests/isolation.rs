@@ -7,6 +7,9 @@
 //! other client) shows it, and no answer any of the other client's people
 //! got (lists, `/mine`, `/task show`, refusals) does either.
 
+mod common;
+use common::Rng;
+
 use jiff::Timestamp;
 use ponte::config::Config;
 use ponte::sandbox::cast::{self, Person};
@@ -16,25 +19,6 @@ use ponte::store::{SledStore, Store};
 
 const ACME_MARK: &str = "zanzaracme";
 const BRIGHT_MARK: &str = "quokkabright";
-
-/// SplitMix64: a small deterministic generator, so a failing seed replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Client {

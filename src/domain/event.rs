@@ -257,6 +257,28 @@ impl EventKind {
     }
 }
 
+/// Test fixtures: `kinds` as a person's events on `task` at `at`,
+/// numbered from `first` (1 for a creation, `version + 1` after that).
+#[cfg(test)]
+pub(crate) fn numbered(
+    task: &TaskId,
+    first: u32,
+    at: Timestamp,
+    by: PersonId,
+    kinds: Vec<EventKind>,
+) -> Vec<Event> {
+    (first..)
+        .zip(kinds)
+        .map(|(seq, kind)| Event {
+            task: task.clone(),
+            seq,
+            at,
+            by: super::Who::Person(by),
+            kind,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,9 +11,10 @@ use super::personal::{self, PersonalSpec};
 use super::tests::{Cast, local, office, targets};
 use super::*;
 use crate::domain::chart::{ChartData, ChartTask};
+use crate::domain::event::numbered;
 use crate::domain::routing::tests::rules;
 use crate::domain::sla::{clocks_from_history, clocks_of, side_clocks_of, timeline, walk_timeline};
-use crate::domain::{Command, NewTask, SideChoice, Visibility, Who, decide, decide_create};
+use crate::domain::{Command, NewTask, SideChoice, Visibility, decide, decide_create};
 
 const TITLES: [&str; 5] = [
     "VPN down in Milan",
@@ -109,16 +110,7 @@ fn play(client: &ClientKey, number: u64, cast: &Cast, plan: &Plan) -> Tracked {
     };
     let kinds = decide_create(&cast.requester, client, &new, &rules(), at).unwrap();
     let id = TaskId::new(client.clone(), number);
-    let events: Vec<Event> = (1..)
-        .zip(kinds)
-        .map(|(seq, kind)| Event {
-            task: id.clone(),
-            seq,
-            at,
-            by: Who::Person(cast.requester.person),
-            kind,
-        })
-        .collect();
+    let events = numbered(&id, 1, at, cast.requester.person, kinds);
     let mut tracked = Tracked {
         task: Task::fold(&events).unwrap(),
         events,
@@ -130,14 +122,8 @@ fn play(client: &ClientKey, number: u64, cast: &Cast, plan: &Plan) -> Tracked {
         let Ok(kinds) = decide(&tracked.task, actor, &cmd, &rules(), at) else {
             continue;
         };
-        for kind in kinds {
-            let event = Event {
-                task: id.clone(),
-                seq: tracked.task.version + 1,
-                at,
-                by: Who::Person(actor.person),
-                kind,
-            };
+        let first = tracked.task.version + 1;
+        for event in numbered(&id, first, at, actor.person, kinds) {
             tracked.task.apply(&event).unwrap();
             tracked.events.push(event);
         }

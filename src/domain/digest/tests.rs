@@ -5,9 +5,10 @@ use jiff::civil::{DateTime, date, time};
 use jiff::tz::TimeZone;
 
 use super::*;
+use crate::domain::event::numbered;
 use crate::domain::routing::tests::rules;
 use crate::domain::{
-    Actor, ClientScope, Command, NewTask, Role, SideChoice, Visibility, Who, decide, decide_create,
+    Actor, ClientScope, Command, NewTask, Role, SideChoice, Visibility, decide, decide_create,
 };
 
 pub(crate) fn rome() -> TimeZone {
@@ -95,16 +96,7 @@ impl Story {
         };
         let kinds = decide_create(by, client, &new, &rules(), at).unwrap();
         let id = TaskId::new(client.clone(), number);
-        let events: Vec<Event> = (1..)
-            .zip(kinds)
-            .map(|(seq, kind)| Event {
-                task: id.clone(),
-                seq,
-                at,
-                by: Who::Person(by.person),
-                kind,
-            })
-            .collect();
+        let events = numbered(&id, 1, at, by.person, kinds);
         let task = Task::fold(&events).unwrap();
         Story(Tracked { task, events })
     }
@@ -112,14 +104,8 @@ impl Story {
     pub(crate) fn run(mut self, by: &Actor, command: Command, at: Timestamp) -> Story {
         let kinds = decide(&self.0.task, by, &command, &rules(), at)
             .unwrap_or_else(|e| panic!("{} refused: {e}", command.name()));
-        for kind in kinds {
-            let event = Event {
-                task: self.0.task.id.clone(),
-                seq: self.0.task.version + 1,
-                at,
-                by: Who::Person(by.person),
-                kind,
-            };
+        let first = self.0.task.version + 1;
+        for event in numbered(&self.0.task.id, first, at, by.person, kinds) {
             self.0.task.apply(&event).unwrap();
             self.0.events.push(event);
         }

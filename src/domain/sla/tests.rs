@@ -6,6 +6,7 @@ use jiff::civil::{DateTime, date, time};
 use jiff::tz::TimeZone;
 
 use super::*;
+use crate::domain::event::numbered;
 use crate::domain::routing::tests::rules;
 use crate::domain::{
     Actor, ClientKey, ClientScope, Command, NewTask, PersonId, Role, decide, decide_create,
@@ -95,16 +96,7 @@ impl Story {
         let by = requester();
         let kinds = decide_create(&by, &acme(), &new, &rules(), at).unwrap();
         let id = TaskId::new(acme(), number);
-        let events: Vec<Event> = (1..)
-            .zip(kinds)
-            .map(|(seq, kind)| Event {
-                task: id.clone(),
-                seq,
-                at,
-                by: Who::Person(by.person),
-                kind,
-            })
-            .collect();
+        let events = numbered(&id, 1, at, by.person, kinds);
         let task = Task::fold(&events).unwrap();
         Story { events, task }
     }
@@ -112,14 +104,8 @@ impl Story {
     fn run(&mut self, by: &Actor, command: Command, at: Timestamp) -> &mut Self {
         let kinds = decide(&self.task, by, &command, &rules(), at)
             .unwrap_or_else(|e| panic!("{} refused: {e}", command.name()));
-        for kind in kinds {
-            let event = Event {
-                task: self.task.id.clone(),
-                seq: self.task.version + 1,
-                at,
-                by: Who::Person(by.person),
-                kind,
-            };
+        let first = self.task.version + 1;
+        for event in numbered(&self.task.id, first, at, by.person, kinds) {
             self.task.apply(&event).unwrap();
             self.events.push(event);
         }
