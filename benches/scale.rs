@@ -55,7 +55,7 @@ use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules,
 use raw::{Raw, TREES, Write};
 
 /// Names the cached stores: change it when what is built changes.
-const LAYOUT: &str = "v2";
+const LAYOUT: &str = "v3";
 /// Tasks per flush while building.
 const BATCH: u64 = 20_000;
 /// Up to this size a raw copy of the store is made for the baselines.
@@ -362,9 +362,11 @@ fn child(dir: &str, n: u64) {
     let t = Instant::now();
     let listed = list_open(&store);
     let list = t.elapsed();
+    let rss_list = proc_status_kib("VmRSS:");
     let t = Instant::now();
     digest(&store, &config, now);
     let dig = t.elapsed();
+    let rss_digest = proc_status_kib("VmRSS:");
     let t = Instant::now();
     sla_report(&store, &config, now);
     let report = t.elapsed();
@@ -372,7 +374,8 @@ fn child(dir: &str, n: u64) {
     let hwm = proc_status_kib("VmHWM:");
     println!(
         "CHILD open_ms={:.1} list_ms={:.1} digest_ms={:.1} report_ms={:.1} listed={listed} \
-         rss_start_kib={rss_start} rss_open_kib={rss_open} rss_after_work_kib={rss_work} hwm_kib={hwm}",
+         rss_start_kib={rss_start} rss_open_kib={rss_open} rss_after_list_kib={rss_list} \
+         rss_after_digest_kib={rss_digest} rss_after_work_kib={rss_work} hwm_kib={hwm}",
         open.as_secs_f64() * 1e3,
         list.as_secs_f64() * 1e3,
         dig.as_secs_f64() * 1e3,
@@ -671,10 +674,10 @@ fn renumber(writes: &[Write], n: u64) -> Vec<Write> {
         .iter()
         .map(|(t, k, v)| {
             let mut k = k.clone();
-            // Events end with number and seq; the other task keys with the
-            // number; outbox ids are numbers; request keys are replaced
-            // at their end too (still unique).
-            let end = if TREES[*t] == "events" { 4 } else { 0 };
+            // History chunks end with number and chunk; the other task keys
+            // with the number; outbox ids are numbers; request keys are
+            // replaced at their end too (still unique).
+            let end = if TREES[*t] == "history" { 4 } else { 0 };
             if TREES[*t] != "meta" && TREES[*t] != "counters" && k.len() >= 8 + end {
                 let at = k.len() - 8 - end;
                 k[at..at + 8].copy_from_slice(&n.to_be_bytes());

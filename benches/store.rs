@@ -63,7 +63,7 @@ use raw::{Raw, TREES, Write};
 // `verify_write_set` checks every byte of it against a real store.
 
 const META: usize = 0;
-const EVENTS: usize = 1;
+const HISTORY: usize = 1;
 const TASKS: usize = 2;
 const COUNTERS: usize = 3;
 const IDX_STATUS: usize = 4;
@@ -82,6 +82,12 @@ const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
 /// Set once when the store is created (snapshots carry their facts).
 const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
+/// Set once when the store is created (events in history chunks).
+const META_HISTORY_BUILT: &[u8] = b"history_chunks_v1";
+/// Set once when the store is created (`idx_status` holds open tasks only).
+const META_STATUS_OPEN_ONLY: &[u8] = b"status_index_open_v1";
+/// Events per history chunk.
+const EVENTS_PER_CHUNK: u32 = 16;
 
 /// What the store writes as an outbox value (its `OutboxValue`).
 #[derive(Serialize)]
@@ -129,16 +135,28 @@ fn write_set(outcome: &Outcome, request_key: &str, first_outbox_id: u64) -> Vec<
     if task.status.is_open() {
         writes.push((OPEN_TASKS, task_key(id), json(task)));
     }
+    // A creation starts its history: its events are the first lines of
+    // the first chunk(s), one JSON line each.
+    let mut chunks: Vec<(u32, Vec<u8>)> = Vec::new();
     for event in &outcome.events {
+        let chunk = (event.seq - 1) / EVENTS_PER_CHUNK;
+        if chunks.last().is_none_or(|(c, _)| *c != chunk) {
+            chunks.push((chunk, Vec::new()));
+        }
+        let lines = &mut chunks.last_mut().expect("pushed").1;
+        lines.extend_from_slice(&json(event));
+        lines.push(b'\n');
+    }
+    for (chunk, lines) in chunks {
         let mut key = task_key(id);
-        key.extend_from_slice(&event.seq.to_be_bytes());
-        writes.push((EVENTS, key, json(event)));
+        key.extend_from_slice(&chunk.to_be_bytes());
+        writes.push((HISTORY, key, lines));
     }
     let open = task.status.is_open();
-    let mut status = client_prefix(client);
-    status.push(task.status.code());
-    writes.push((IDX_STATUS, with_number(status, id.number()), Vec::new()));
     if open {
+        let mut status = client_prefix(client);
+        status.push(task.status.code());
+        writes.push((IDX_STATUS, with_number(status, id.number()), Vec::new()));
         let mut side = client_prefix(client);
         side.push(side_code(task.handling_side));
         writes.push((IDX_SIDE, with_number(side, id.number()), Vec::new()));
@@ -508,7 +526,9 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
             if index == META
                 && (&k[..] == META_SCHEMA_VERSION
                     || &k[..] == META_CHANGED_BUILT
-                    || &k[..] == META_FACTS_BUILT)
+                    || &k[..] == META_FACTS_BUILT
+                    || &k[..] == META_HISTORY_BUILT
+                    || &k[..] == META_STATUS_OPEN_ONLY)
             {
                 continue;
             }

@@ -1389,6 +1389,28 @@ fn strip_facts(db: &sled::Db) {
     }
 }
 
+/// ACME's "printer" task, created at `now` by `people[2]` and resolved 50
+/// minutes later by `people[1]`.
+fn resolved_printer(
+    store: &SledStore,
+    client: &ClientKey,
+    people: &[Actor],
+    now: Timestamp,
+) -> Task {
+    let task = written(
+        store,
+        &create(store, client, &people[2], &new_task("printer"), now, None).unwrap(),
+    );
+    let resolve = Command::SetStatus {
+        to: Status::Resolved,
+        reason: None,
+    };
+    written(
+        store,
+        &change(&task, &people[1], &resolve, now + minutes(50), None).unwrap(),
+    )
+}
+
 #[test]
 fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
     let dir = tempfile::tempdir().unwrap();
@@ -1414,24 +1436,7 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
             &store,
             &change(&open, &pa[3], &comment, now + minutes(40), None).unwrap(),
         );
-        let finished = written(
-            &store,
-            &create(&store, &acme, &pa[2], &new_task("printer"), now, None).unwrap(),
-        );
-        let finished = written(
-            &store,
-            &change(
-                &finished,
-                &pa[1],
-                &Command::SetStatus {
-                    to: Status::Resolved,
-                    reason: None,
-                },
-                now + minutes(50),
-                None,
-            )
-            .unwrap(),
-        );
+        let finished = resolved_printer(&store, &acme, &pa, now);
         assert_eq!(
             open.facts.last_comment(Side::Internal),
             Some("rebooted the router")
@@ -1494,4 +1499,123 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
         )),
         "{problems}"
     );
+}
+
+/// Rewrites a store as a version before history chunks left it: one key
+/// per event in `events` (`task key` + `seq`), no `history`, finished tasks
+/// in `idx_status` too, and neither marker. Returns how many events.
+fn unchunk(db: &sled::Db, tasks: &[Task]) -> usize {
+    let history = db.open_tree("history").unwrap();
+    let events = db.open_tree("events").unwrap();
+    let mut n = 0;
+    for item in history.iter() {
+        let (key, chunk) = item.unwrap();
+        let task_key = &key[..key.len() - 4];
+        for line in chunk.strip_suffix(b"\n").unwrap().split(|b| *b == b'\n') {
+            let event: Event = serde_json::from_slice(line).unwrap();
+            let mut event_key = task_key.to_vec();
+            event_key.extend_from_slice(&event.seq.to_be_bytes());
+            events.insert(event_key, line).unwrap();
+            n += 1;
+        }
+    }
+    drop(history);
+    db.drop_tree("history").unwrap();
+    let status = db.open_tree("idx_status").unwrap();
+    for task in tasks.iter().filter(|t| !t.status.is_open()) {
+        let mut key = task.id.client().as_str().as_bytes().to_vec();
+        key.push(0);
+        key.push(task.status.code());
+        key.extend_from_slice(&task.id.number().to_be_bytes());
+        status.insert(key, &[] as &[u8]).unwrap();
+    }
+    let meta = db.open_tree("meta").unwrap();
+    meta.remove("history_chunks_v1").unwrap();
+    meta.remove("status_index_open_v1").unwrap();
+    n
+}
+
+#[test]
+fn events_stored_one_per_key_move_into_history_chunks_once_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let (acme, beta) = (client("ACME"), client("BETA"));
+    let (pa, pb) = (people(&acme, 0), people(&beta, 10));
+    let now = t0();
+    let tasks = {
+        let store = SledStore::open(&options).unwrap();
+        // 2 + 35 events: three chunks, the last one partly filled.
+        let mut long = written(
+            &store,
+            &create(&store, &acme, &pa[2], &new_task("VPN down"), now, None).unwrap(),
+        );
+        for i in 0..35 {
+            let comment = Command::Comment {
+                body: format!("try {i}:\nline two"),
+                visibility: Visibility::Shared,
+            };
+            long = written(
+                &store,
+                &change(&long, &pa[3], &comment, now + minutes(i + 1), None).unwrap(),
+            );
+        }
+        assert_eq!(long.version, 37);
+        let finished = resolved_printer(&store, &acme, &pa, now);
+        let other = written(
+            &store,
+            &create(&store, &beta, &pb[2], &new_task("file server"), now, None).unwrap(),
+        );
+        assert_integrity(&store);
+        store.flush().unwrap();
+        vec![long, finished, other]
+    };
+    let history = |store: &SledStore| -> Vec<Vec<Event>> {
+        tasks.iter().map(|t| store.events(&t.id).unwrap()).collect()
+    };
+    let before = {
+        let store = reopen_store(&options);
+        let h = history(&store);
+        assert_eq!(h.iter().map(Vec::len).collect::<Vec<_>>(), [37, 4, 3]);
+        h
+    };
+    let convert_and_check = |partial: bool| {
+        {
+            let db = reopen_raw(dir.path());
+            assert_eq!(unchunk(&db, &tasks), 44);
+            if partial {
+                // A conversion interrupted halfway left a chunk behind.
+                db.open_tree("history")
+                    .unwrap()
+                    .insert(b"ACME\0\0\0\0\0\0\0\0\x01\0\0\0\0", b"{}\n".as_slice())
+                    .unwrap();
+            }
+            db.flush().unwrap();
+        }
+        let store = reopen_store(&options);
+        assert_eq!(history(&store), before);
+        for task in &tasks {
+            assert_eq!(store.task(&task.id).unwrap().as_ref(), Some(task));
+        }
+        assert_eq!(
+            numbers(&list(
+                &store,
+                &acme,
+                TaskFilter::Status(vec![Status::Resolved, Status::New])
+            )),
+            [1, 2]
+        );
+        assert_integrity(&store);
+        drop(store);
+        let db = reopen_raw(dir.path());
+        assert!(
+            !db.tree_names().iter().any(|n| n == b"events"),
+            "the old tree is dropped"
+        );
+        // Only the two open tasks are left in the status index.
+        assert_eq!(db.open_tree("idx_status").unwrap().len(), 2);
+        // 37 events in 3 chunks, 4 and 3 in one each.
+        assert_eq!(db.open_tree("history").unwrap().len(), 5);
+    };
+    convert_and_check(false);
+    convert_and_check(true);
 }

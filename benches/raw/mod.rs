@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, Transactional};
 /// The trees of a `SledStore`, in the order of its commit transaction.
 pub const TREES: [&str; 13] = [
     "meta",
-    "events",
+    "history",
     "tasks",
     "counters",
     "idx_status",

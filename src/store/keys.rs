@@ -12,7 +12,7 @@
 //! | tree           | key                                        | value            |
 //! |----------------|--------------------------------------------|------------------|
 //! | `meta`         | ASCII name                                 | big-endian int   |
-//! | `events`       | client \0 number(u64) seq(u32)             | JSON `Event`     |
+//! | `history`      | client \0 number(u64) chunk(u32)           | JSON lines       |
 //! | `tasks`        | client \0 number(u64)                      | JSON `Task`      |
 //! | `counters`     | client \0                                  | last number(u64) |
 //! | `idx_status`   | client \0 status(u8) number(u64)           | empty            |
@@ -23,6 +23,20 @@
 //! | `open_tasks`   | client \0 number(u64) (open tasks only)     | JSON `Task`      |
 //! | `outbox`       | id(u64)                                    | JSON entry       |
 //! | `requests`     | the request key's UTF-8 bytes              | JSON record      |
+//! | `idx_created`  | client \0 created_at(16 bytes) number(u64) | empty            |
+//!
+//! A task's history is kept in chunks of [`EVENTS_PER_CHUNK`] consecutive
+//! events: chunk `c` holds the events with sequence numbers `16c + 1` to
+//! `16c + 16`, each as one line of JSON ending in `\n`. sled 0.34 keeps an
+//! in-memory page-table entry for every node of every tree whatever its
+//! cache size, and a leaf node holds at most 16 keys, so its memory grows
+//! with the number of keys, not bytes: one key per event (5.7 per task)
+//! was more than half of all keys. Before history chunks, the `events`
+//! tree held one event per key (`client \0 number(u64) seq(u32)`); such a
+//! store is converted when it is opened.
+//!
+//! `idx_status` holds open tasks only, like the other per-status indexes:
+//! nothing lists finished tasks by status, and they are nearly all tasks.
 
 use jiff::Timestamp;
 
@@ -69,11 +83,35 @@ pub fn task_key(id: &TaskId) -> Vec<u8> {
     key
 }
 
-/// `client \0 number seq`: one event.
-pub fn event_key(id: &TaskId, seq: u32) -> Vec<u8> {
+/// How many events one `history` chunk holds (the last chunk of a task
+/// may hold fewer).
+pub const EVENTS_PER_CHUNK: u32 = 16;
+
+/// The chunk of a task's history that holds the event with sequence number
+/// `seq` (numbered from 1).
+pub fn chunk_of(seq: u32) -> u32 {
+    seq.saturating_sub(1) / EVENTS_PER_CHUNK
+}
+
+/// How many events come before `seq` in its chunk.
+pub fn position_in_chunk(seq: u32) -> u32 {
+    seq.saturating_sub(1) % EVENTS_PER_CHUNK
+}
+
+/// `client \0 number chunk`: one chunk of a task's history.
+pub fn history_key(id: &TaskId, chunk: u32) -> Vec<u8> {
     let mut key = task_key(id);
-    key.extend_from_slice(&seq.to_be_bytes());
+    key.extend_from_slice(&chunk.to_be_bytes());
     key
+}
+
+/// Splits a `history` key (or a key of the old `events` tree, which has the
+/// same layout with a sequence number in place of the chunk) into the task
+/// key and the trailing `u32`.
+pub fn split_history_key(key: &[u8]) -> Option<(&[u8], u32)> {
+    let split = key.len().checked_sub(4)?;
+    let (task, tail) = key.split_at(split);
+    Some((task, u32::from_be_bytes(tail.try_into().ok()?)))
 }
 
 /// Splits a `tasks` key into client and number.
@@ -209,15 +247,15 @@ pub struct IndexKeys {
 }
 
 impl IndexKeys {
-    /// Where `task` appears: `idx_status` always; the others only while the
-    /// task is open (and, for `idx_assignee` and `idx_due`, when it has an
-    /// assignee or a due time).
+    /// Where `task` appears: `idx_changed` and `idx_created` always;
+    /// `idx_status`, `idx_side`, `idx_assignee` and `idx_due` only while the
+    /// task is open (the last two when it has an assignee or a due time).
     pub fn of(task: &Task) -> Self {
         let client = task.id.client();
         let number = task.id.number();
         let open = task.status.is_open();
         Self {
-            status: Some(with_number(&status_prefix(client, task.status), number)),
+            status: open.then(|| with_number(&status_prefix(client, task.status), number)),
             side: open.then(|| with_number(&side_prefix(client, task.handling_side), number)),
             assignee: task
                 .assignee
@@ -263,15 +301,15 @@ mod tests {
     fn numbers_sort_numerically_not_textually() {
         assert!(task_key(&id("ACME", 9)) < task_key(&id("ACME", 10)));
         assert!(task_key(&id("ACME", 255)) < task_key(&id("ACME", 256)));
-        assert!(event_key(&id("ACME", 1), 9) < event_key(&id("ACME", 1), 10));
-        assert!(event_key(&id("ACME", 1), u32::MAX) < event_key(&id("ACME", 2), 1));
+        assert!(history_key(&id("ACME", 1), 9) < history_key(&id("ACME", 1), 10));
+        assert!(history_key(&id("ACME", 1), u32::MAX) < history_key(&id("ACME", 2), 0));
     }
 
     #[test]
     fn clients_sort_like_their_keys_and_prefixes_do_not_overlap() {
         // `AB` < `ABC` as strings, and so must every key of theirs.
         assert!(task_key(&id("AB", u64::MAX)) < task_key(&id("ABC", 1)));
-        assert!(event_key(&id("AB", u64::MAX), u32::MAX) < event_key(&id("ABC", 1), 1));
+        assert!(history_key(&id("AB", u64::MAX), u32::MAX) < history_key(&id("ABC", 1), 0));
         assert!(!task_key(&id("ABC", 1)).starts_with(&client_prefix(&client("AB"))));
         let mut ids = [id("B2", 1), id("AB", 10), id("ABC", 2), id("AB", 9)];
         let mut keys: Vec<_> = ids.iter().map(task_key).collect();
@@ -281,11 +319,25 @@ mod tests {
     }
 
     #[test]
-    fn a_task_key_is_the_prefix_of_its_events_only() {
+    fn a_task_key_is_the_prefix_of_its_history_only() {
         let task = task_key(&id("ACME", 1));
-        assert!(event_key(&id("ACME", 1), 3).starts_with(&task));
-        assert!(!event_key(&id("ACME", 256), 1).starts_with(&task));
-        assert!(!event_key(&id("ACME", 10), 1).starts_with(&task));
+        assert!(history_key(&id("ACME", 1), 3).starts_with(&task));
+        assert!(!history_key(&id("ACME", 256), 0).starts_with(&task));
+        assert!(!history_key(&id("ACME", 10), 0).starts_with(&task));
+        assert_eq!(
+            split_history_key(&history_key(&id("ACME", 1), 3)),
+            Some((task.as_slice(), 3))
+        );
+        assert_eq!(split_history_key(b"abc"), None);
+    }
+
+    #[test]
+    fn chunks_hold_sixteen_consecutive_events() {
+        assert_eq!((chunk_of(1), position_in_chunk(1)), (0, 0));
+        assert_eq!((chunk_of(16), position_in_chunk(16)), (0, 15));
+        assert_eq!((chunk_of(17), position_in_chunk(17)), (1, 0));
+        assert_eq!((chunk_of(33), position_in_chunk(33)), (2, 0));
+        assert_eq!(chunk_of(u32::MAX), (u32::MAX - 1) / 16);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! # Layout
 //!
 //! One tree per kind of record (see [`super::keys`] for the key encodings):
-//! `meta`, `events`, `tasks`, `counters`, the index trees `idx_status`,
+//! `meta`, `history` (each task's events, in chunks of 16), `tasks`, `counters`, the index trees `idx_status`,
 //! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
 //! open tasks' snapshots again, a covering index of the working set), then
 //! `outbox`, `requests` and the sixth index tree `idx_created` (and `marks`,
@@ -49,7 +49,7 @@ use super::{
     TaskFilter, TaskQuery,
 };
 use crate::domain::effect::Effect;
-use crate::domain::{ClientKey, Event, Task, TaskId};
+use crate::domain::{ClientKey, Event, Status, Task, TaskId};
 
 /// Where and how to open the store.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +83,12 @@ fn is_lock_held(error: &sled::Error) -> bool {
 }
 
 const META: &str = "meta";
+/// Each task's events, in chunks of [`keys::EVENTS_PER_CHUNK`]: one key
+/// per chunk, not per event, because sled's memory grows with the number of
+/// keys (see [`super::keys`]).
+const HISTORY: &str = "history";
+/// The tree of one event per key that `history` replaced; a store that still
+/// has it is converted when opened, then the tree is dropped.
 const EVENTS: &str = "events";
 const TASKS: &str = "tasks";
 const COUNTERS: &str = "counters";
@@ -110,6 +116,12 @@ const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
 /// facts the digests read): snapshots written before they existed are
 /// folded again from their events when the store is first opened.
 const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
+/// `meta` key set once every event is in `history` (a store written before
+/// history chunks has its `events` tree converted when first opened).
+const META_HISTORY_BUILT: &[u8] = b"history_chunks_v1";
+/// `meta` key set once `idx_status` holds open tasks only (a store written
+/// before has its finished tasks' entries removed when first opened).
+const META_STATUS_OPEN_ONLY: &[u8] = b"status_index_open_v1";
 const OUTBOX: &str = "outbox";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
@@ -145,7 +157,7 @@ pub struct SledStore {
     /// For messages: the data directory, or `<temporary>`.
     path: String,
     meta: Tree,
-    events: Tree,
+    history: Tree,
     tasks: Tree,
     counters: Tree,
     idx_status: Tree,
@@ -210,6 +222,75 @@ fn decode_counter(key: &[u8], raw: Option<&IVec>) -> Result<u64, StoreError> {
     }
 }
 
+/// New events for one history chunk: the chunk must hold exactly `held`
+/// events before (none when they start it), and `lines` is appended.
+struct ChunkAppend {
+    key: Vec<u8>,
+    held: usize,
+    lines: Vec<u8>,
+}
+
+/// Groups a commit's events by the history chunk they belong in, each
+/// encoded as one line of JSON. serde_json writes no raw newline (it
+/// escapes control characters in strings), so a newline ends each event.
+fn chunk_appends(id: &TaskId, events: &[Event]) -> Result<Vec<ChunkAppend>, StoreError> {
+    let mut appends: Vec<ChunkAppend> = Vec::new();
+    for event in events {
+        let mut line = encode(event)?;
+        if line.contains(&b'\n') {
+            return Err(StoreError::InvalidCommit(format!(
+                "event {} of {id} serialises with a newline",
+                event.seq
+            )));
+        }
+        line.push(b'\n');
+        let key = keys::history_key(id, keys::chunk_of(event.seq));
+        match appends.last_mut() {
+            Some(last) if last.key == key => last.lines.extend_from_slice(&line),
+            _ => appends.push(ChunkAppend {
+                key,
+                held: keys::position_in_chunk(event.seq) as usize,
+                lines: line,
+            }),
+        }
+    }
+    Ok(appends)
+}
+
+/// How many events a history chunk holds.
+fn chunk_len(chunk: &[u8]) -> usize {
+    chunk.iter().filter(|b| **b == b'\n').count()
+}
+
+/// Decodes one history chunk into `out`, checking that its events are the
+/// ones its key calls for: consecutive, from the chunk's first sequence
+/// number.
+fn decode_chunk(key: &[u8], chunk: &[u8], out: &mut Vec<Event>) -> Result<(), StoreError> {
+    let (_, index) =
+        keys::split_history_key(key).ok_or_else(|| corrupt(HISTORY, key, "not a history key"))?;
+    let Some(body) = chunk.strip_suffix(b"\n") else {
+        return Err(corrupt(HISTORY, key, "a chunk must end with a newline"));
+    };
+    let first = u64::from(index) * u64::from(keys::EVENTS_PER_CHUNK) + 1;
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let event: Event = decode(HISTORY, key, line)?;
+        if u64::from(event.seq) != first + i as u64 {
+            return Err(corrupt(
+                HISTORY,
+                key,
+                format!(
+                    "line {} is event {}, not {}",
+                    i + 1,
+                    event.seq,
+                    first + i as u64
+                ),
+            ));
+        }
+        out.push(event);
+    }
+    Ok(())
+}
+
 /// What the store must hold for a commit to apply.
 enum Expect<'a> {
     /// No snapshot, and the client's counter one below `number`.
@@ -230,7 +311,8 @@ struct Prepared<'a> {
     id: TaskId,
     task_key: Vec<u8>,
     snapshot: Vec<u8>,
-    events: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The events, as lines appended to the history chunks they belong in.
+    history: Vec<ChunkAppend>,
     /// Whether `after` is open (its snapshot goes into `open_tasks`), and
     /// whether `before` was (if `after` is not, it leaves `open_tasks`).
     open_after: bool,
@@ -302,11 +384,7 @@ impl<'a> Prepared<'a> {
             open_before: commit.before.as_ref().is_some_and(|b| b.status.is_open()),
             task_key: keys::task_key(&id),
             snapshot: encode(after)?,
-            events: commit
-                .events
-                .iter()
-                .map(|e| Ok((keys::event_key(&id, e.seq), encode(e)?)))
-                .collect::<Result<_, StoreError>>()?,
+            history: chunk_appends(&id, &commit.events)?,
             index_changes,
             expect,
             outbox,
@@ -429,11 +507,13 @@ impl SledStore {
                 meta.insert(keys::META_SCHEMA_VERSION, &SCHEMA_VERSION.to_be_bytes()[..])?;
                 meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
                 meta.insert(META_FACTS_BUILT, &[1u8][..])?;
+                meta.insert(META_HISTORY_BUILT, &[1u8][..])?;
+                meta.insert(META_STATUS_OPEN_ONLY, &[1u8][..])?;
                 db.flush()?;
             }
         }
         let store = Self {
-            events: db.open_tree(EVENTS)?,
+            history: db.open_tree(HISTORY)?,
             tasks: db.open_tree(TASKS)?,
             counters: db.open_tree(COUNTERS)?,
             idx_status: db.open_tree(IDX_STATUS)?,
@@ -452,6 +532,8 @@ impl SledStore {
             writes: Arc::default(),
         };
         store.build_changed_index()?;
+        store.build_history()?;
+        store.trim_status_index()?;
         store.refold_snapshots()?;
         Ok(store)
     }
@@ -512,10 +594,113 @@ impl SledStore {
         Ok(())
     }
 
+    /// Moves the events of a store written before history chunks (one key
+    /// per event in `events`) into `history`, once, then drops `events`.
+    /// Runs at open, before anything else can write. Crash-safe: `history`
+    /// is not read before the `meta` flag is set, an interrupted conversion
+    /// starts again from a cleared `history`, and `events` is dropped only
+    /// after the flag is flushed.
+    fn build_history(&self) -> Result<(), StoreError> {
+        let has_events = self.db.tree_names().iter().any(|n| n == EVENTS.as_bytes());
+        if self.meta.get(META_HISTORY_BUILT)?.is_none() {
+            if has_events {
+                self.convert_events()?;
+            }
+            self.meta.insert(META_HISTORY_BUILT, &[1u8][..])?;
+            self.db.flush()?;
+        }
+        if has_events {
+            self.db.drop_tree(EVENTS)?;
+            self.db.flush()?;
+        }
+        Ok(())
+    }
+
+    /// One pass over `events` in key order (each task's events together, by
+    /// sequence number), appending each event's bytes as a line of its
+    /// chunk. The events are not decoded: `check_integrity` folds them.
+    fn convert_events(&self) -> Result<(), StoreError> {
+        let events = self.db.open_tree(EVENTS)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(path = %self.path, "moving the events into history chunks (one key per 16 events, which sled keeps in much less memory)");
+        let started = std::time::Instant::now();
+        self.history.clear()?;
+        let mut batch = sled::Batch::default();
+        let (mut pending, mut converted) = (0usize, 0u64);
+        let mut current: Option<(Vec<u8>, Vec<u8>)> = None;
+        for item in events.iter() {
+            let (key, raw) = item?;
+            let (task, seq) = keys::split_history_key(&key)
+                .ok_or_else(|| corrupt(EVENTS, &key, "not an event key"))?;
+            let chunk_key = [task, &keys::chunk_of(seq).to_be_bytes()[..]].concat();
+            let line = if raw.contains(&b'\n') {
+                // Not written by serde_json's compact writer: write it again.
+                encode(&decode::<Event>(EVENTS, &key, &raw)?)?
+            } else {
+                raw.to_vec()
+            };
+            match &mut current {
+                Some((k, chunk)) if *k == chunk_key => chunk.extend_from_slice(&line),
+                _ => {
+                    if let Some((k, chunk)) = current.replace((chunk_key, line)) {
+                        batch.insert(k, chunk);
+                        pending += 1;
+                    }
+                }
+            }
+            if let Some((_, chunk)) = &mut current {
+                chunk.push(b'\n');
+            }
+            converted += 1;
+            if pending >= 10_000 {
+                self.history.apply_batch(std::mem::take(&mut batch))?;
+                pending = 0;
+            }
+        }
+        if let Some((k, chunk)) = current {
+            batch.insert(k, chunk);
+        }
+        self.history.apply_batch(batch)?;
+        tracing::info!(path = %self.path, events = converted, elapsed_ms = started.elapsed().as_millis() as u64, "events moved into history chunks");
+        Ok(())
+    }
+
+    /// Removes the finished tasks' entries from `idx_status` once, for a
+    /// store written when it held every task. Runs at open.
+    fn trim_status_index(&self) -> Result<(), StoreError> {
+        if self.meta.get(META_STATUS_OPEN_ONLY)?.is_some() {
+            return Ok(());
+        }
+        let open: BTreeSet<u8> = Status::OPEN.iter().map(|s| s.code()).collect();
+        let mut batch = sled::Batch::default();
+        let mut removed = 0u64;
+        for key in self.idx_status.iter().keys() {
+            let key = key?;
+            let code = key
+                .len()
+                .checked_sub(9)
+                .map(|at| key[at])
+                .ok_or_else(|| corrupt(IDX_STATUS, &key, "not an index key"))?;
+            if !open.contains(&code) {
+                batch.remove(key);
+                removed += 1;
+            }
+        }
+        self.idx_status.apply_batch(batch)?;
+        if removed > 0 {
+            tracing::info!(path = %self.path, removed, "finished tasks removed from the status index");
+        }
+        self.meta.insert(META_STATUS_OPEN_ONLY, &[1u8][..])?;
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Folds every snapshot again from its events once, for a store written
     /// before snapshots carried `Task::facts` (a snapshot without them
     /// reads with empty facts, which are not the fold). One pass over the
-    /// `events` tree, whose keys keep each task's events together and in
+    /// `history` tree, whose keys keep each task's chunks together and in
     /// order; a snapshot that differs from its fold is written again, in
     /// `tasks` and, if open, in `open_tasks` (the indexes do not depend on
     /// the facts). A history that does not fold is left as it is, for
@@ -532,21 +717,24 @@ impl SledStore {
             let mut pending = 0usize;
             let mut rewritten = 0u64;
             let mut current: Option<(Vec<u8>, Vec<Event>)> = None;
-            let mut events_iter = self.events.iter();
+            let mut chunks = self.history.iter();
             loop {
-                let next = match events_iter.next() {
+                let next = match chunks.next() {
                     None => None,
                     Some(item) => {
-                        let (ekey, raw) = item?;
-                        let event: Event = decode(EVENTS, &ekey, &raw)?;
-                        Some((keys::task_key(&event.task), event))
+                        let (ckey, raw) = item?;
+                        let mut events = Vec::new();
+                        decode_chunk(&ckey, &raw, &mut events)?;
+                        let (task, _) = keys::split_history_key(&ckey)
+                            .ok_or_else(|| corrupt(HISTORY, &ckey, "not a history key"))?;
+                        Some((task.to_vec(), events))
                     }
                 };
                 let same_task =
                     matches!((&next, &current), (Some((key, _)), Some((k, _))) if k == key);
                 if same_task {
-                    if let (Some((_, event)), Some((_, events))) = (next, &mut current) {
-                        events.push(event);
+                    if let (Some((_, more)), Some((_, events))) = (next, &mut current) {
+                        events.extend(more);
                     }
                     continue;
                 }
@@ -567,7 +755,7 @@ impl SledStore {
                 }
                 match next {
                     None => break,
-                    Some((key, event)) => current = Some((key, vec![event])),
+                    Some(next) => current = Some(next),
                 }
             }
             self.tasks.apply_batch(tasks)?;
@@ -595,6 +783,25 @@ impl SledStore {
                 Ok(None)
             }
         }
+    }
+
+    /// How many events the history holds, in all.
+    fn event_count(&self) -> Result<u64, StoreError> {
+        self.history
+            .iter()
+            .values()
+            .try_fold(0u64, |n, chunk| chunk.map(|c| n + chunk_len(&c) as u64))
+            .map_err(Into::into)
+    }
+
+    /// The events of the task whose `tasks` key is `key`, in order.
+    fn history_of(&self, key: &[u8]) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        for item in self.history.scan_prefix(key) {
+            let (ckey, chunk) = item?;
+            decode_chunk(&ckey, &chunk, &mut events)?;
+        }
+        Ok(events)
     }
 
     /// A snapshot: from `open_tasks` when the task is open (a small tree
@@ -674,6 +881,44 @@ impl SledStore {
         Ok(numbers)
     }
 
+    /// The numbers of a client's tasks in one of the `finished` (not open)
+    /// statuses, greater than `after`, at most `limit`. `idx_status` holds
+    /// open tasks only (finished ones are nearly all tasks, and would cost
+    /// sled memory for a listing nothing asks for), so this reads the
+    /// client's snapshots in number order: slow on a big store, and used by
+    /// no command (they list open tasks; reports read `idx_created`).
+    fn scan_finished(
+        &self,
+        client: &ClientKey,
+        finished: &[Status],
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        let prefix = keys::client_prefix(client);
+        let first = match after {
+            None => 1,
+            Some(after) => match after.checked_add(1) {
+                Some(first) => first,
+                None => return Ok(Vec::new()),
+            },
+        };
+        let mut numbers = Vec::new();
+        for item in self.tasks.range(keys::with_number(&prefix, first)..) {
+            if numbers.len() >= limit {
+                break;
+            }
+            let (key, raw) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            let task: Task = decode(TASKS, &key, &raw)?;
+            if finished.contains(&task.status) {
+                numbers.push(task.id.number());
+            }
+        }
+        Ok(numbers)
+    }
+
     /// Loads the tasks an index named, leaving out any that no longer match
     /// the filter (a change committed between the index scan and the load).
     fn load_listed(
@@ -734,11 +979,7 @@ impl SledStore {
                     keys::describe(&key)
                 ));
             }
-            let mut events = Vec::new();
-            for item in self.events.scan_prefix(&key) {
-                let (ekey, raw) = item?;
-                events.push(decode::<Event>(EVENTS, &ekey, &raw)?);
-            }
+            let events = self.history_of(&key)?;
             event_total += events.len() as u64;
             match Task::fold(&events) {
                 Ok(folded) if folded == task => {}
@@ -760,11 +1001,7 @@ impl SledStore {
                 .push(task.id.number());
             versions.insert(task.id.clone(), task.version);
         }
-        let stored_events = self
-            .events
-            .iter()
-            .keys()
-            .try_fold(0u64, |n, k| k.map(|_| n + 1))?;
+        let stored_events = self.event_count()?;
         if stored_events != event_total {
             problems.push(format!(
                 "{stored_events} events are stored but the tasks account for {event_total}"
@@ -896,7 +1133,7 @@ impl Store for SledStore {
         let p = Prepared::new(commit)?;
         let trees = (
             &self.meta,
-            &self.events,
+            &self.history,
             &self.tasks,
             &self.counters,
             &self.idx_status,
@@ -912,7 +1149,7 @@ impl Store for SledStore {
         let result = trees.transaction(
             |(
                 meta,
-                events,
+                history,
                 tasks,
                 counters,
                 idx_status,
@@ -990,8 +1227,19 @@ impl Store for SledStore {
                 } else if p.open_before {
                     open_tasks.remove(p.task_key.as_slice())?;
                 }
-                for (key, value) in &p.events {
-                    events.insert(key.as_slice(), value.as_slice())?;
+                for append in &p.history {
+                    let old = history.get(&append.key)?;
+                    let held = old.as_deref().map_or(0, chunk_len);
+                    if held != append.held {
+                        return refuse(Refusal::Corrupt(format!(
+                            "history chunk `{}` holds {held} events, {} expected",
+                            keys::describe(&append.key),
+                            append.held
+                        )));
+                    }
+                    let mut chunk = old.map(|old| old.to_vec()).unwrap_or_default();
+                    chunk.extend_from_slice(&append.lines);
+                    history.insert(append.key.as_slice(), chunk)?;
                 }
                 let index_trees = [
                     idx_status,
@@ -1145,13 +1393,7 @@ impl Store for SledStore {
     }
 
     fn events(&self, id: &TaskId) -> Result<Vec<Event>, StoreError> {
-        let prefix = keys::task_key(id);
-        let mut events = Vec::new();
-        for item in self.events.scan_prefix(&prefix) {
-            let (key, raw) = item?;
-            events.push(decode(EVENTS, &key, &raw)?);
-        }
-        Ok(events)
+        self.history_of(&keys::task_key(id))
     }
 
     fn list(&self, query: &TaskQuery) -> Result<Vec<Task>, StoreError> {
@@ -1164,7 +1406,12 @@ impl Store for SledStore {
             TaskFilter::Status(statuses) => {
                 let codes: BTreeSet<_> = statuses.iter().map(|s| (s.code(), *s)).collect();
                 let mut numbers = Vec::new();
-                for (_, status) in codes {
+                let finished: Vec<Status> =
+                    statuses.iter().copied().filter(|s| !s.is_open()).collect();
+                if !finished.is_empty() {
+                    numbers.extend(self.scan_finished(client, &finished, after, limit)?);
+                }
+                for (_, status) in codes.into_iter().filter(|(_, s)| s.is_open()) {
                     let prefix = keys::status_prefix(client, status);
                     numbers.extend(Self::scan_numbers(
                         &self.idx_status,
@@ -1291,9 +1538,14 @@ impl Store for SledStore {
         &self,
         f: &mut dyn FnMut(Event) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        for item in self.events.iter() {
-            let (key, raw) = item?;
-            f(decode(EVENTS, &key, &raw)?)?;
+        let mut events = Vec::new();
+        for item in self.history.iter() {
+            let (key, chunk) = item?;
+            events.clear();
+            decode_chunk(&key, &chunk, &mut events)?;
+            for event in events.drain(..) {
+                f(event)?;
+            }
         }
         Ok(())
     }
@@ -1409,7 +1661,7 @@ impl SledStore {
             if problems.is_empty() {
                 let report = BackupReport {
                     tasks: copy.tasks.len() as u64,
-                    events: copy.events.len() as u64,
+                    events: copy.event_count()?,
                     outbox: copy.outbox.len() as u64,
                     retries: attempt,
                 };
@@ -1592,8 +1844,28 @@ mod tests {
             .insert(keys::task_key(&id), b"{not json".as_slice())
             .unwrap();
         store
-            .events
-            .insert(keys::event_key(&id, 1), b"[]".as_slice())
+            .history
+            .insert(keys::history_key(&id, 0), b"[]\n".as_slice())
+            .unwrap();
+        // A chunk cut short (no final newline), and one whose line is not
+        // the event its place calls for.
+        let (id2, id3) = (TaskId::new(acme.clone(), 2), TaskId::new(acme.clone(), 3));
+        store
+            .history
+            .insert(keys::history_key(&id2, 0), b"{}".as_slice())
+            .unwrap();
+        let event = Event {
+            task: id3.clone(),
+            seq: 2,
+            at: Timestamp::UNIX_EPOCH,
+            by: crate::domain::Who::Ponte,
+            kind: crate::domain::EventKind::Unclaimed,
+        };
+        let mut line = serde_json::to_vec(&event).unwrap();
+        line.push(b'\n');
+        store
+            .history
+            .insert(keys::history_key(&id3, 0), line)
             .unwrap();
         store
             .counters
@@ -1619,7 +1891,9 @@ mod tests {
             other => panic!("{other:?}"),
         };
         is_corrupt(store.task(&id).map(drop), "tree `tasks`, key `ACME\\x00");
-        is_corrupt(store.events(&id).map(drop), "tree `events`");
+        is_corrupt(store.events(&id).map(drop), "tree `history`");
+        is_corrupt(store.events(&id2).map(drop), "must end with a newline");
+        is_corrupt(store.events(&id3).map(drop), "line 1 is event 2, not 1");
         is_corrupt(store.next_number(&acme).map(drop), "tree `counters`");
         is_corrupt(
             store.outbox_due(Timestamp::MAX, 10).map(drop),
@@ -1628,7 +1902,7 @@ mod tests {
         is_corrupt(store.outbox_retry(1, Timestamp::MAX, "x"), "tree `outbox`");
         is_corrupt(store.request("r").map(drop), "tree `requests`");
         is_corrupt(store.for_each_task(&mut |_| Ok(())), "tree `tasks`");
-        is_corrupt(store.for_each_event(&mut |_| Ok(())), "tree `events`");
+        is_corrupt(store.for_each_event(&mut |_| Ok(())), "tree `history`");
         let query = |filter| TaskQuery {
             client: acme.clone(),
             filter,
