@@ -328,16 +328,26 @@ impl<S: Store> Clone for Ledger<S> {
 }
 
 impl<S: Store> Ledger<S> {
-    /// Starts the writer thread. It stops when every `Ledger` clone is dropped.
+    /// Starts the writer thread. It stops when every `Ledger` clone is
+    /// dropped. A [`crate::watchdog`] ends the process if one batch of the
+    /// writer's runs for longer than [`crate::watchdog::STUCK_AFTER`] (a
+    /// deadlocked store).
     pub fn start(store: Arc<S>, rules: Arc<Rules>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
         let changed = Arc::new(Notify::new());
         let timers = Arc::new(Notify::new());
         let engine = Engine::new(store.clone(), rules);
         let notify = [changed.clone(), timers.clone()];
+        let heartbeat = Arc::new(crate::watchdog::Heartbeat::default());
+        crate::watchdog::spawn(
+            heartbeat.clone(),
+            crate::watchdog::STUCK_AFTER,
+            std::time::Duration::from_secs(5),
+            crate::watchdog::exit_stuck,
+        )?;
         thread::Builder::new()
             .name("ponte-writer".into())
-            .spawn(move || writer(engine, rx, clock, notify))?;
+            .spawn(move || writer(engine, rx, clock, notify, &heartbeat))?;
         Ok(Self {
             jobs,
             store,
@@ -448,9 +458,11 @@ fn writer<S: Store>(
     mut rx: mpsc::Receiver<Job>,
     clock: Arc<dyn Clock>,
     changed: [Arc<Notify>; 2],
+    heartbeat: &crate::watchdog::Heartbeat,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
+        heartbeat.busy();
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -475,6 +487,7 @@ fn writer<S: Store>(
                 }
             }
         }
+        heartbeat.idle();
         for (job, result) in batch.drain(..).zip(results) {
             // The asker may have gone away (timeout); the change stands.
             let _ = job.reply.send(result);

@@ -2,8 +2,8 @@
 //! (`[ponte].health_addr`).
 //!
 //! `/healthz` answers 200 only when the Discord gateway is connected and the
-//! store takes a write and a flush; otherwise 503 with a JSON body naming
-//! the check that failed. `/metrics` is [`crate::metrics`] in Prometheus'
+//! store takes a write and a flush (within [`STORE_CHECK_TIMEOUT`]);
+//! otherwise 503 with a JSON body naming the check that failed. `/metrics` is [`crate::metrics`] in Prometheus'
 //! text format. The checks come through a [`Probe`], so this module knows
 //! neither serenity nor sled; the store's checks block, and run on tokio's
 //! blocking pool.
@@ -42,7 +42,15 @@ pub trait Probe: Send + Sync + 'static {
 struct Shared {
     probe: Arc<dyn Probe>,
     metrics: &'static Metrics,
+    /// How long `/healthz` waits for the store's write before it calls the
+    /// store not writable.
+    store_timeout: std::time::Duration,
 }
+
+/// How long `/healthz` waits for the store: a stuck store (sled 0.34 can
+/// deadlock, see [`crate::watchdog`]) answers 503 instead of never, within
+/// the Docker health check's 15 s.
+pub const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The routes, on `metrics` (usually [`crate::metrics::global`]).
 pub fn router(probe: Arc<dyn Probe>, metrics: &'static Metrics) -> Router {
@@ -50,7 +58,11 @@ pub fn router(probe: Arc<dyn Probe>, metrics: &'static Metrics) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/backup", axum::routing::post(backup))
-        .with_state(Shared { probe, metrics })
+        .with_state(Shared {
+            probe,
+            metrics,
+            store_timeout: STORE_CHECK_TIMEOUT,
+        })
 }
 
 async fn blocking<T: Send + 'static>(
@@ -65,7 +77,17 @@ async fn blocking<T: Send + 'static>(
 
 async fn healthz(State(shared): State<Shared>) -> Response {
     let gateway = shared.probe.gateway_connected();
-    let store = blocking(&shared.probe, |p| p.store_writable()).await;
+    let store = tokio::time::timeout(
+        shared.store_timeout,
+        blocking(&shared.probe, |p| p.store_writable()),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "no answer in {} s",
+            shared.store_timeout.as_secs_f64()
+        ))
+    });
     let mut failed = Vec::new();
     if !gateway {
         failed.push("gateway");
@@ -194,6 +216,46 @@ mod tests {
     }
 
     static METRICS: Metrics = Metrics::new();
+
+    /// A store that never answers until released.
+    struct Stuck {
+        release: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Probe for Stuck {
+        fn gateway_connected(&self) -> bool {
+            true
+        }
+        fn store_writable(&self) -> Result<(), String> {
+            let release = self.release.lock().unwrap();
+            let _ = release.recv();
+            Ok(())
+        }
+        fn outbox_depth(&self) -> Result<u64, String> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_does_not_answer_is_reported_not_waited_for() {
+        let (release, rx) = std::sync::mpsc::channel();
+        let shared = Shared {
+            probe: Arc::new(Stuck {
+                release: Mutex::new(rx),
+            }),
+            metrics: &METRICS,
+            store_timeout: std::time::Duration::from_millis(200),
+        };
+        let response = healthz(State(shared)).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["failed"], json!(["store"]));
+        assert_eq!(body["checks"]["store"], "not writable: no answer in 0.2 s");
+        release.send(()).unwrap();
+    }
 
     #[tokio::test]
     async fn healthz_says_which_check_failed_and_metrics_are_served() {

@@ -24,6 +24,7 @@ pub mod sandbox;
 pub mod store;
 pub mod timers;
 pub mod transfer;
+pub mod watchdog;
 // Issue 6, digests: the chart image and personal digests by DM.
 pub mod chart;
 pub mod personal_digests;
