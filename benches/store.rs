@@ -84,8 +84,6 @@ const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
 const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
 /// Set once when the store is created (events in history chunks).
 const META_HISTORY_BUILT: &[u8] = b"history_chunks_v1";
-/// Set once when the store is created (task records).
-const META_RECORDS_BUILT: &[u8] = b"task_records_v1";
 /// Set once when the store is created (`idx_status` holds open tasks only).
 const META_STATUS_OPEN_ONLY: &[u8] = b"status_index_open_v1";
 /// Events per history chunk.
@@ -133,7 +131,7 @@ fn write_set(outcome: &Outcome, request_key: &str, first_outbox_id: u64) -> Vec<
     let task = &outcome.task;
     let id = &task.id;
     let client = id.client().as_str();
-    let mut writes = Vec::new();
+    let mut writes = vec![(TASKS, task_key(id), json(task))];
     if task.status.is_open() {
         writes.push((OPEN_TASKS, task_key(id), json(task)));
     }
@@ -149,20 +147,10 @@ fn write_set(outcome: &Outcome, request_key: &str, first_outbox_id: u64) -> Vec<
         lines.extend_from_slice(&json(event));
         lines.push(b'\n');
     }
-    // The first chunk is in the task record, after the snapshot.
     for (chunk, lines) in chunks {
-        if chunk == 0 {
-            let snapshot = json(task);
-            let mut record = vec![0xFF];
-            record.extend_from_slice(&(snapshot.len() as u32).to_be_bytes());
-            record.extend_from_slice(&snapshot);
-            record.extend_from_slice(&lines);
-            writes.push((TASKS, task_key(id), record));
-        } else {
-            let mut key = task_key(id);
-            key.extend_from_slice(&chunk.to_be_bytes());
-            writes.push((HISTORY, key, lines));
-        }
+        let mut key = task_key(id);
+        key.extend_from_slice(&chunk.to_be_bytes());
+        writes.push((HISTORY, key, lines));
     }
     let open = task.status.is_open();
     if open {
@@ -540,7 +528,6 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
                     || &k[..] == META_CHANGED_BUILT
                     || &k[..] == META_FACTS_BUILT
                     || &k[..] == META_HISTORY_BUILT
-                    || &k[..] == META_RECORDS_BUILT
                     || &k[..] == META_STATUS_OPEN_ONLY)
             {
                 continue;

@@ -1381,38 +1381,12 @@ fn strip_facts(db: &sled::Db) {
         let tree = db.open_tree(name).unwrap();
         for item in tree.iter() {
             let (key, raw) = item.unwrap();
-            let (snapshot, lines) = match name {
-                "tasks" => split_record(&raw),
-                _ => (raw.to_vec(), Vec::new()),
-            };
-            let mut json: serde_json::Value = serde_json::from_slice(&snapshot).unwrap();
+            let mut json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
             assert!(json.as_object_mut().unwrap().remove("facts").is_some());
-            let snapshot = serde_json::to_vec(&json).unwrap();
-            let value = match name {
-                "tasks" => record(&snapshot, &lines),
-                _ => snapshot,
-            };
-            tree.insert(key, value).unwrap();
+            tree.insert(key, serde_json::to_vec(&json).unwrap())
+                .unwrap();
         }
     }
-}
-
-/// A `tasks` value (a task record) as the store writes it: `0xFF`, the
-/// snapshot's length (u32, big-endian), the snapshot, the JSON lines of the
-/// task's first 16 events.
-fn record(snapshot: &[u8], lines: &[u8]) -> Vec<u8> {
-    let mut value = vec![0xFF];
-    value.extend_from_slice(&(snapshot.len() as u32).to_be_bytes());
-    value.extend_from_slice(snapshot);
-    value.extend_from_slice(lines);
-    value
-}
-
-/// A task record's snapshot and lines.
-fn split_record(raw: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    assert_eq!(raw[0], 0xFF, "a task record");
-    let len = u32::from_be_bytes(raw[1..5].try_into().unwrap()) as usize;
-    (raw[5..5 + len].to_vec(), raw[5 + len..].to_vec())
 }
 
 /// ACME's "printer" task, created at `now` by `people[2]` and resolved 50
@@ -1527,61 +1501,26 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
     );
 }
 
-/// How a store written by an older version kept the events.
-#[derive(Clone, Copy, Debug)]
-enum OldLayout {
-    /// One key per event in `events` (`task key` + `seq`), a bare snapshot
-    /// under each `tasks` key, finished tasks in `idx_status` too.
-    EventPerKey,
-    /// History chunks, the first one too, in `history`, a bare snapshot
-    /// under each `tasks` key (an intermediate version of the same day).
-    FirstChunkInHistory,
-}
-
-/// Rewrites a store as an older version left it, with none of the newer
-/// markers. Returns how many events.
-fn downgrade(db: &sled::Db, tasks: &[Task], layout: OldLayout) -> usize {
-    let tasks_tree = db.open_tree("tasks").unwrap();
+/// Rewrites a store as a version before history chunks left it: one key
+/// per event in `events` (`task key` + `seq`), no `history`, finished tasks
+/// in `idx_status` too, and neither marker. Returns how many events.
+fn unchunk(db: &sled::Db, tasks: &[Task]) -> usize {
     let history = db.open_tree("history").unwrap();
-    let mut chunks: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    for item in tasks_tree.iter() {
-        let (key, raw) = item.unwrap();
-        let (snapshot, lines) = split_record(&raw);
-        tasks_tree.insert(&key, snapshot).unwrap();
-        chunks.push(([&key[..], &0u32.to_be_bytes()[..]].concat(), lines));
-    }
+    let events = db.open_tree("events").unwrap();
+    let mut n = 0;
     for item in history.iter() {
         let (key, chunk) = item.unwrap();
-        chunks.push((key.to_vec(), chunk.to_vec()));
-    }
-    let mut n = 0;
-    match layout {
-        OldLayout::FirstChunkInHistory => {
-            for (key, chunk) in chunks {
-                n += chunk.iter().filter(|b| **b == b'\n').count();
-                history.insert(key, chunk).unwrap();
-            }
-        }
-        OldLayout::EventPerKey => {
-            let events = db.open_tree("events").unwrap();
-            for (key, chunk) in chunks {
-                let task_key = &key[..key.len() - 4];
-                for line in chunk.strip_suffix(b"\n").unwrap().split(|b| *b == b'\n') {
-                    let event: Event = serde_json::from_slice(line).unwrap();
-                    let mut event_key = task_key.to_vec();
-                    event_key.extend_from_slice(&event.seq.to_be_bytes());
-                    events.insert(event_key, line).unwrap();
-                    n += 1;
-                }
-            }
-            drop(history);
-            db.drop_tree("history").unwrap();
-            db.open_tree("meta")
-                .unwrap()
-                .remove("history_chunks_v1")
-                .unwrap();
+        let task_key = &key[..key.len() - 4];
+        for line in chunk.strip_suffix(b"\n").unwrap().split(|b| *b == b'\n') {
+            let event: Event = serde_json::from_slice(line).unwrap();
+            let mut event_key = task_key.to_vec();
+            event_key.extend_from_slice(&event.seq.to_be_bytes());
+            events.insert(event_key, line).unwrap();
+            n += 1;
         }
     }
+    drop(history);
+    db.drop_tree("history").unwrap();
     let status = db.open_tree("idx_status").unwrap();
     for task in tasks.iter().filter(|t| !t.status.is_open()) {
         let mut key = task.id.client().as_str().as_bytes().to_vec();
@@ -1591,13 +1530,13 @@ fn downgrade(db: &sled::Db, tasks: &[Task], layout: OldLayout) -> usize {
         status.insert(key, &[] as &[u8]).unwrap();
     }
     let meta = db.open_tree("meta").unwrap();
-    meta.remove("task_records_v1").unwrap();
+    meta.remove("history_chunks_v1").unwrap();
     meta.remove("status_index_open_v1").unwrap();
     n
 }
 
 #[test]
-fn older_layouts_of_the_events_are_converted_once_at_open() {
+fn events_stored_one_per_key_move_into_history_chunks_once_at_open() {
     let dir = tempfile::tempdir().unwrap();
     let options = StoreOptions::new(dir.path());
     let (acme, beta) = (client("ACME"), client("BETA"));
@@ -1639,28 +1578,16 @@ fn older_layouts_of_the_events_are_converted_once_at_open() {
         assert_eq!(h.iter().map(Vec::len).collect::<Vec<_>>(), [37, 4, 3]);
         h
     };
-    let convert_and_check = |layout: OldLayout, partial: bool| {
+    let convert_and_check = |partial: bool| {
         {
             let db = reopen_raw(dir.path());
-            assert_eq!(downgrade(&db, &tasks, layout), 44);
-            let task_1 = b"ACME\0\0\0\0\0\0\0\0\x01".to_vec();
-            let first_chunk = [&task_1[..], &[0u8; 4][..]].concat();
-            let history = db.open_tree("history").unwrap();
-            match (partial, layout) {
-                (false, _) => {}
-                (true, OldLayout::EventPerKey) => {
-                    // A conversion into chunks interrupted halfway left a
-                    // chunk behind.
-                    history.insert(first_chunk, b"{}\n".as_slice()).unwrap();
-                }
-                (true, OldLayout::FirstChunkInHistory) => {
-                    // A conversion into records interrupted between writing
-                    // a record and removing the chunk it took.
-                    let tasks = db.open_tree("tasks").unwrap();
-                    let snapshot = tasks.get(&task_1).unwrap().unwrap();
-                    let lines = history.get(&first_chunk).unwrap().unwrap();
-                    tasks.insert(&task_1, record(&snapshot, &lines)).unwrap();
-                }
+            assert_eq!(unchunk(&db, &tasks), 44);
+            if partial {
+                // A conversion interrupted halfway left a chunk behind.
+                db.open_tree("history")
+                    .unwrap()
+                    .insert(b"ACME\0\0\0\0\0\0\0\0\x01\0\0\0\0", b"{}\n".as_slice())
+                    .unwrap();
             }
             db.flush().unwrap();
         }
@@ -1686,16 +1613,9 @@ fn older_layouts_of_the_events_are_converted_once_at_open() {
         );
         // Only the two open tasks are left in the status index.
         assert_eq!(db.open_tree("idx_status").unwrap().len(), 2);
-        // 37 events in 3 chunks, of which the first is in the task record;
-        // 4 and 3 events in the records.
-        assert_eq!(db.open_tree("history").unwrap().len(), 2);
-        drop(db);
-        // Once only: the markers are set.
-        let store = reopen_store(&options);
-        assert_eq!(history(&store), before);
+        // 37 events in 3 chunks, 4 and 3 in one each.
+        assert_eq!(db.open_tree("history").unwrap().len(), 5);
     };
-    convert_and_check(OldLayout::EventPerKey, false);
-    convert_and_check(OldLayout::EventPerKey, true);
-    convert_and_check(OldLayout::FirstChunkInHistory, false);
-    convert_and_check(OldLayout::FirstChunkInHistory, true);
+    convert_and_check(false);
+    convert_and_check(true);
 }

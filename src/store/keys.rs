@@ -12,8 +12,8 @@
 //! | tree           | key                                        | value            |
 //! |----------------|--------------------------------------------|------------------|
 //! | `meta`         | ASCII name                                 | big-endian int   |
-//! | `tasks`        | client \0 number(u64)                      | task record      |
-//! | `history`      | client \0 number(u64) chunk(u32), chunk ≥ 1 | JSON lines       |
+//! | `history`      | client \0 number(u64) chunk(u32)           | JSON lines       |
+//! | `tasks`        | client \0 number(u64)                      | JSON `Task`      |
 //! | `counters`     | client \0                                  | last number(u64) |
 //! | `idx_status`   | client \0 status(u8) number(u64)           | empty            |
 //! | `idx_side`     | client \0 side(u8) number(u64)             | empty            |
@@ -27,16 +27,13 @@
 //!
 //! A task's history is kept in chunks of [`EVENTS_PER_CHUNK`] consecutive
 //! events: chunk `c` holds the events with sequence numbers `16c + 1` to
-//! `16c + 16`, each as one line of JSON ending in `\n`. The first chunk is
-//! in the task record, after the snapshot (`0xFF`, the snapshot's length as
-//! a big-endian u32, the snapshot, the lines), so a task of up to 16 events
-//! (nearly all) is one key; later chunks are in `history`. sled 0.34 keeps
-//! an in-memory page-table entry for every node of every tree whatever its
+//! `16c + 16`, each as one line of JSON ending in `\n`. sled 0.34 keeps an
+//! in-memory page-table entry for every node of every tree whatever its
 //! cache size, and a leaf node holds at most 16 keys, so its memory grows
 //! with the number of keys, not bytes: one key per event (5.7 per task)
 //! was more than half of all keys. Before history chunks, the `events`
-//! tree held one event per key (`client \0 number(u64) seq(u32)`) and
-//! `tasks` the bare snapshot; such a store is converted when it is opened.
+//! tree held one event per key (`client \0 number(u64) seq(u32)`); such a
+//! store is converted when it is opened.
 //!
 //! `idx_status` holds open tasks only, like the other per-status indexes:
 //! nothing lists finished tasks by status, and they are nearly all tasks.

@@ -4,9 +4,7 @@
 //! # Layout
 //!
 //! One tree per kind of record (see [`super::keys`] for the key encodings):
-//! `meta`, `history` (each task's events after its first 16, in chunks of
-//! 16), `tasks` (task records: the snapshot and the first 16 events),
-//! `counters`, the index trees `idx_status`,
+//! `meta`, `history` (each task's events, in chunks of 16), `tasks`, `counters`, the index trees `idx_status`,
 //! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
 //! open tasks' snapshots again, a covering index of the working set), then
 //! `outbox`, `requests` and the sixth index tree `idx_created` (and `marks`,
@@ -85,10 +83,9 @@ fn is_lock_held(error: &sled::Error) -> bool {
 }
 
 const META: &str = "meta";
-/// Each task's events after the first chunk (which is in its task record),
-/// in chunks of [`keys::EVENTS_PER_CHUNK`]: one key per chunk, not per
-/// event, because sled's memory grows with the number of keys (see
-/// [`super::keys`]).
+/// Each task's events, in chunks of [`keys::EVENTS_PER_CHUNK`]: one key
+/// per chunk, not per event, because sled's memory grows with the number of
+/// keys (see [`super::keys`]).
 const HISTORY: &str = "history";
 /// The tree of one event per key that `history` replaced; a store that still
 /// has it is converted when opened, then the tree is dropped.
@@ -122,10 +119,6 @@ const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
 /// `meta` key set once every event is in `history` (a store written before
 /// history chunks has its `events` tree converted when first opened).
 const META_HISTORY_BUILT: &[u8] = b"history_chunks_v1";
-/// `meta` key set once every `tasks` value is a task record (the snapshot
-/// with the first chunk of the history) and `history` holds the later
-/// chunks only.
-const META_RECORDS_BUILT: &[u8] = b"task_records_v1";
 /// `meta` key set once `idx_status` holds open tasks only (a store written
 /// before has its finished tasks' entries removed when first opened).
 const META_STATUS_OPEN_ONLY: &[u8] = b"status_index_open_v1";
@@ -232,7 +225,6 @@ fn decode_counter(key: &[u8], raw: Option<&IVec>) -> Result<u64, StoreError> {
 /// New events for one history chunk: the chunk must hold exactly `held`
 /// events before (none when they start it), and `lines` is appended.
 struct ChunkAppend {
-    chunk: u32,
     key: Vec<u8>,
     held: usize,
     lines: Vec<u8>,
@@ -252,12 +244,10 @@ fn chunk_appends(id: &TaskId, events: &[Event]) -> Result<Vec<ChunkAppend>, Stor
             )));
         }
         line.push(b'\n');
-        let chunk = keys::chunk_of(event.seq);
-        let key = keys::history_key(id, chunk);
+        let key = keys::history_key(id, keys::chunk_of(event.seq));
         match appends.last_mut() {
             Some(last) if last.key == key => last.lines.extend_from_slice(&line),
             _ => appends.push(ChunkAppend {
-                chunk,
                 key,
                 held: keys::position_in_chunk(event.seq) as usize,
                 lines: line,
@@ -272,44 +262,21 @@ fn chunk_len(chunk: &[u8]) -> usize {
     chunk.iter().filter(|b| **b == b'\n').count()
 }
 
-/// Decodes one chunk of the `history` tree (never the first: that one is
-/// in the task record) into `out`.
+/// Decodes one history chunk into `out`, checking that its events are the
+/// ones its key calls for: consecutive, from the chunk's first sequence
+/// number.
 fn decode_chunk(key: &[u8], chunk: &[u8], out: &mut Vec<Event>) -> Result<(), StoreError> {
     let (_, index) =
         keys::split_history_key(key).ok_or_else(|| corrupt(HISTORY, key, "not a history key"))?;
-    if index == 0 {
-        return Err(corrupt(
-            HISTORY,
-            key,
-            "the first chunk of a history belongs in its task record",
-        ));
-    }
-    decode_lines(HISTORY, key, index, chunk, out)
-}
-
-/// Decodes the lines of chunk `index` of a history (from the tree `tree`,
-/// under `key`) into `out`, checking that its events are the ones its place
-/// calls for: consecutive, from the chunk's first sequence number.
-fn decode_lines(
-    tree: &str,
-    key: &[u8],
-    index: u32,
-    chunk: &[u8],
-    out: &mut Vec<Event>,
-) -> Result<(), StoreError> {
     let Some(body) = chunk.strip_suffix(b"\n") else {
-        return Err(corrupt(
-            tree,
-            key,
-            "a chunk of events must end with a newline",
-        ));
+        return Err(corrupt(HISTORY, key, "a chunk must end with a newline"));
     };
     let first = u64::from(index) * u64::from(keys::EVENTS_PER_CHUNK) + 1;
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
-        let event: Event = decode(tree, key, line)?;
+        let event: Event = decode(HISTORY, key, line)?;
         if u64::from(event.seq) != first + i as u64 {
             return Err(corrupt(
-                tree,
+                HISTORY,
                 key,
                 format!(
                     "line {} is event {}, not {}",
@@ -322,48 +289,6 @@ fn decode_lines(
         out.push(event);
     }
     Ok(())
-}
-
-/// First byte of a `tasks` value: a task record.
-const RECORD: u8 = 0xFF;
-
-/// A `tasks` value, a task record: its snapshot and the first chunk of its
-/// history (events 1 to 16, one JSON line each), so that a task with up to
-/// 16 events (nearly all) is one key: `RECORD`, the snapshot's length (u32,
-/// big-endian), the snapshot, the lines. `open_tasks` holds the snapshot
-/// alone.
-fn record(snapshot: &[u8], lines: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let len = u32::try_from(snapshot.len()).map_err(|_| {
-        StoreError::InvalidCommit(format!("a snapshot of {} bytes", snapshot.len()))
-    })?;
-    let mut value = Vec::with_capacity(5 + snapshot.len() + lines.len());
-    value.push(RECORD);
-    value.extend_from_slice(&len.to_be_bytes());
-    value.extend_from_slice(snapshot);
-    value.extend_from_slice(lines);
-    Ok(value)
-}
-
-/// Splits a task record (the `tasks` value under `key`) into its snapshot's
-/// bytes and the lines of its first history chunk.
-fn split_record<'a>(key: &[u8], raw: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), StoreError> {
-    let Some((&RECORD, rest)) = raw.split_first() else {
-        return Err(corrupt(TASKS, key, "not a task record"));
-    };
-    let (len, body) = rest
-        .split_first_chunk::<4>()
-        .ok_or_else(|| corrupt(TASKS, key, "a task record cut short"))?;
-    let len = u32::from_be_bytes(*len) as usize;
-    if body.len() < len {
-        return Err(corrupt(TASKS, key, "a task record cut short"));
-    }
-    Ok(body.split_at(len))
-}
-
-/// The snapshot in a task record.
-fn record_snapshot(key: &[u8], raw: &[u8]) -> Result<Task, StoreError> {
-    let (snapshot, _) = split_record(key, raw)?;
-    decode(TASKS, key, snapshot)
 }
 
 /// What the store must hold for a commit to apply.
@@ -583,7 +508,6 @@ impl SledStore {
                 meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
                 meta.insert(META_FACTS_BUILT, &[1u8][..])?;
                 meta.insert(META_HISTORY_BUILT, &[1u8][..])?;
-                meta.insert(META_RECORDS_BUILT, &[1u8][..])?;
                 meta.insert(META_STATUS_OPEN_ONLY, &[1u8][..])?;
                 db.flush()?;
             }
@@ -607,9 +531,8 @@ impl SledStore {
             path,
             writes: Arc::default(),
         };
-        store.build_history()?;
-        store.build_records()?;
         store.build_changed_index()?;
+        store.build_history()?;
         store.trim_status_index()?;
         store.refold_snapshots()?;
         Ok(store)
@@ -644,7 +567,7 @@ impl SledStore {
             let mut n = 0;
             for item in self.tasks.iter() {
                 let (key, raw) = item?;
-                let task = record_snapshot(&key, &raw)?;
+                let task: Task = decode(TASKS, &key, &raw)?;
                 let index = IndexKeys::of(&task);
                 if let Some(k) = index.changed {
                     changed.insert(k, &[] as &[u8]);
@@ -653,7 +576,7 @@ impl SledStore {
                     created.insert(k, &[] as &[u8]);
                 }
                 if task.status.is_open() {
-                    open.insert(key.clone(), split_record(&key, &raw)?.0);
+                    open.insert(key, raw);
                 }
                 n += 1;
                 if n % 10_000 == 0 {
@@ -744,50 +667,6 @@ impl SledStore {
         Ok(())
     }
 
-    /// Makes every `tasks` value a task record once: the snapshot with the
-    /// first chunk of its history, moved out of `history` (stores written
-    /// before task records had a bare snapshot under each key). Runs at
-    /// open, after [`Self::build_history`]. Crash-safe: a value that is a
-    /// record already is not wrapped again (its first chunk, if still in
-    /// `history`, is only removed there), and records are written before
-    /// the chunks they took are removed.
-    fn build_records(&self) -> Result<(), StoreError> {
-        if self.meta.get(META_RECORDS_BUILT)?.is_some() {
-            return Ok(());
-        }
-        if !self.tasks.is_empty() {
-            tracing::info!(path = %self.path, "moving each task's first events next to its snapshot (one key per task)");
-            let started = std::time::Instant::now();
-            let (mut tasks, mut history) = (sled::Batch::default(), sled::Batch::default());
-            let (mut pending, mut moved) = (0usize, 0u64);
-            for item in self.tasks.iter() {
-                let (key, raw) = item?;
-                let first = [&key[..], &0u32.to_be_bytes()[..]].concat();
-                let chunk = self.history.get(&first)?;
-                if raw.first() != Some(&RECORD) {
-                    let lines = chunk.as_deref().unwrap_or_default();
-                    tasks.insert(key, record(&raw, lines)?);
-                    moved += 1;
-                }
-                if chunk.is_some() {
-                    history.remove(first);
-                }
-                pending += 1;
-                if pending >= 10_000 {
-                    self.tasks.apply_batch(std::mem::take(&mut tasks))?;
-                    self.history.apply_batch(std::mem::take(&mut history))?;
-                    pending = 0;
-                }
-            }
-            self.tasks.apply_batch(tasks)?;
-            self.history.apply_batch(history)?;
-            tracing::info!(path = %self.path, tasks = moved, elapsed_ms = started.elapsed().as_millis() as u64, "first events moved next to the snapshots");
-        }
-        self.meta.insert(META_RECORDS_BUILT, &[1u8][..])?;
-        self.db.flush()?;
-        Ok(())
-    }
-
     /// Removes the finished tasks' entries from `idx_status` once, for a
     /// store written when it held every task. Runs at open.
     fn trim_status_index(&self) -> Result<(), StoreError> {
@@ -821,7 +700,8 @@ impl SledStore {
     /// Folds every snapshot again from its events once, for a store written
     /// before snapshots carried `Task::facts` (a snapshot without them
     /// reads with empty facts, which are not the fold). One pass over the
-    /// task records; a snapshot that differs from its fold is written again, in
+    /// `history` tree, whose keys keep each task's chunks together and in
+    /// order; a snapshot that differs from its fold is written again, in
     /// `tasks` and, if open, in `open_tasks` (the indexes do not depend on
     /// the facts). A history that does not fold is left as it is, for
     /// `check_integrity` to report. Runs at open, before anything else can
@@ -836,21 +716,46 @@ impl SledStore {
             let (mut tasks, mut open) = (sled::Batch::default(), sled::Batch::default());
             let mut pending = 0usize;
             let mut rewritten = 0u64;
-            for item in self.tasks.iter() {
-                let (key, raw) = item?;
-                if let Some((snapshot, is_open)) = self.refold(&key, &raw)? {
-                    let lines = split_record(&key, &raw)?.1;
-                    tasks.insert(key.clone(), record(&snapshot, lines)?);
-                    if is_open {
-                        open.insert(key, snapshot);
+            let mut current: Option<(Vec<u8>, Vec<Event>)> = None;
+            let mut chunks = self.history.iter();
+            loop {
+                let next = match chunks.next() {
+                    None => None,
+                    Some(item) => {
+                        let (ckey, raw) = item?;
+                        let mut events = Vec::new();
+                        decode_chunk(&ckey, &raw, &mut events)?;
+                        let (task, _) = keys::split_history_key(&ckey)
+                            .ok_or_else(|| corrupt(HISTORY, &ckey, "not a history key"))?;
+                        Some((task.to_vec(), events))
                     }
-                    rewritten += 1;
-                    pending += 1;
+                };
+                let same_task =
+                    matches!((&next, &current), (Some((key, _)), Some((k, _))) if k == key);
+                if same_task {
+                    if let (Some((_, more)), Some((_, events))) = (next, &mut current) {
+                        events.extend(more);
+                    }
+                    continue;
+                }
+                if let Some((key, events)) = current.take() {
+                    if let Some((bytes, is_open)) = self.refold(&key, &events)? {
+                        if is_open {
+                            open.insert(key.clone(), bytes.clone());
+                        }
+                        tasks.insert(key, bytes);
+                        rewritten += 1;
+                        pending += 1;
+                    }
                 }
                 if pending >= 10_000 {
                     self.tasks.apply_batch(std::mem::take(&mut tasks))?;
                     self.open_tasks.apply_batch(std::mem::take(&mut open))?;
                     pending = 0;
+                }
+                match next {
+                    None => break,
+                    Some(next) => current = Some(next),
                 }
             }
             self.tasks.apply_batch(tasks)?;
@@ -862,13 +767,15 @@ impl SledStore {
         Ok(())
     }
 
-    /// The snapshot of the record `raw` (under `key`) folded again from its
-    /// events, encoded, and whether the task is open; `None` when the stored
-    /// one is the fold already (or the events do not fold).
-    fn refold(&self, key: &[u8], raw: &[u8]) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
-        let stored = record_snapshot(key, raw)?;
-        let events = self.events_in(key, raw)?;
-        match Task::fold(&events) {
+    /// The snapshot under `key` folded again from `events`, encoded, and
+    /// whether the task is open; `None` when the stored one is the fold
+    /// already (or the events do not fold, or there is no snapshot).
+    fn refold(&self, key: &[u8], events: &[Event]) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
+        let Some(raw) = self.tasks.get(key)? else {
+            return Ok(None);
+        };
+        let stored: Task = decode(TASKS, key, &raw)?;
+        match Task::fold(events) {
             Ok(folded) if folded != stored => Ok(Some((encode(&folded)?, folded.status.is_open()))),
             Ok(_) => Ok(None),
             Err(e) => {
@@ -878,34 +785,18 @@ impl SledStore {
         }
     }
 
-    /// How many events the store holds, in all: the task records' lines
-    /// and the later chunks'.
+    /// How many events the history holds, in all.
     fn event_count(&self) -> Result<u64, StoreError> {
-        let mut n = 0u64;
-        for item in self.tasks.iter() {
-            let (key, raw) = item?;
-            n += chunk_len(split_record(&key, &raw)?.1) as u64;
-        }
-        for chunk in self.history.iter().values() {
-            n += chunk_len(&chunk?) as u64;
-        }
-        Ok(n)
+        self.history
+            .iter()
+            .values()
+            .try_fold(0u64, |n, chunk| chunk.map(|c| n + chunk_len(&c) as u64))
+            .map_err(Into::into)
     }
 
-    /// The events of the task whose `tasks` key is `key`, in order (none if
-    /// there is no such task).
+    /// The events of the task whose `tasks` key is `key`, in order.
     fn history_of(&self, key: &[u8]) -> Result<Vec<Event>, StoreError> {
-        match self.tasks.get(key)? {
-            None => Ok(Vec::new()),
-            Some(raw) => self.events_in(key, &raw),
-        }
-    }
-
-    /// The events of the task record `raw` (under `key`): its own lines,
-    /// then the later chunks in `history`.
-    fn events_in(&self, key: &[u8], raw: &[u8]) -> Result<Vec<Event>, StoreError> {
         let mut events = Vec::new();
-        decode_lines(TASKS, key, 0, split_record(key, raw)?.1, &mut events)?;
         for item in self.history.scan_prefix(key) {
             let (ckey, chunk) = item?;
             decode_chunk(&ckey, &chunk, &mut events)?;
@@ -923,7 +814,7 @@ impl SledStore {
         }
         match self.tasks.get(&key)? {
             None => Ok(None),
-            Some(raw) => record_snapshot(&key, &raw).map(Some),
+            Some(raw) => decode(TASKS, &key, &raw).map(Some),
         }
     }
 
@@ -1020,7 +911,7 @@ impl SledStore {
             if !key.starts_with(&prefix) {
                 break;
             }
-            let task = record_snapshot(&key, &raw)?;
+            let task: Task = decode(TASKS, &key, &raw)?;
             if finished.contains(&task.status) {
                 numbers.push(task.id.number());
             }
@@ -1077,9 +968,9 @@ impl SledStore {
         let mut event_total: u64 = 0;
         for item in self.tasks.iter() {
             let (key, raw) = item?;
-            let task = record_snapshot(&key, &raw)?;
+            let task: Task = decode(TASKS, &key, &raw)?;
             if task.status.is_open() {
-                open_snapshots.insert(key.to_vec(), split_record(&key, &raw)?.0.to_vec());
+                open_snapshots.insert(key.to_vec(), raw.to_vec());
             }
             if keys::decode_task_key(&key).as_ref() != Some(&task.id) {
                 problems.push(format!(
@@ -1088,7 +979,7 @@ impl SledStore {
                     keys::describe(&key)
                 ));
             }
-            let events = self.events_in(&key, &raw)?;
+            let events = self.history_of(&key)?;
             event_total += events.len() as u64;
             match Task::fold(&events) {
                 Ok(folded) if folded == task => {}
@@ -1306,10 +1197,10 @@ impl Store for SledStore {
                         counters.insert(counter_key.as_slice(), &number.to_be_bytes()[..])?;
                     }
                     Expect::Snapshot(before) => {
-                        let Some(raw) = &stored else {
+                        let Some(raw) = stored else {
                             return refuse(Refusal::Conflict(format!("{} does not exist", p.id)));
                         };
-                        let current = match record_snapshot(&p.task_key, raw) {
+                        let current: Task = match decode(TASKS, &p.task_key, &raw) {
                             Ok(task) => task,
                             Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
                         };
@@ -1330,21 +1221,14 @@ impl Store for SledStore {
                         }
                     }
                 }
-                // The record's first chunk: what it held, and this commit's
-                // events that belong in it.
-                let mut first_chunk = match &stored {
-                    None => Vec::new(),
-                    Some(raw) => match split_record(&p.task_key, raw) {
-                        Ok((_, lines)) => lines.to_vec(),
-                        Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
-                    },
-                };
+                tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                if p.open_after {
+                    open_tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
+                } else if p.open_before {
+                    open_tasks.remove(p.task_key.as_slice())?;
+                }
                 for append in &p.history {
-                    let old = if append.chunk == 0 {
-                        Some(IVec::from(first_chunk.as_slice()))
-                    } else {
-                        history.get(&append.key)?
-                    };
+                    let old = history.get(&append.key)?;
                     let held = old.as_deref().map_or(0, chunk_len);
                     if held != append.held {
                         return refuse(Refusal::Corrupt(format!(
@@ -1353,23 +1237,9 @@ impl Store for SledStore {
                             append.held
                         )));
                     }
-                    if append.chunk == 0 {
-                        first_chunk.extend_from_slice(&append.lines);
-                    } else {
-                        let mut chunk = old.map(|old| old.to_vec()).unwrap_or_default();
-                        chunk.extend_from_slice(&append.lines);
-                        history.insert(append.key.as_slice(), chunk)?;
-                    }
-                }
-                let value = match record(&p.snapshot, &first_chunk) {
-                    Ok(value) => value,
-                    Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
-                };
-                tasks.insert(p.task_key.as_slice(), value)?;
-                if p.open_after {
-                    open_tasks.insert(p.task_key.as_slice(), p.snapshot.as_slice())?;
-                } else if p.open_before {
-                    open_tasks.remove(p.task_key.as_slice())?;
+                    let mut chunk = old.map(|old| old.to_vec()).unwrap_or_default();
+                    chunk.extend_from_slice(&append.lines);
+                    history.insert(append.key.as_slice(), chunk)?;
                 }
                 let index_trees = [
                     idx_status,
@@ -1668,9 +1538,12 @@ impl Store for SledStore {
         &self,
         f: &mut dyn FnMut(Event) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        for item in self.tasks.iter() {
-            let (key, raw) = item?;
-            for event in self.events_in(&key, &raw)? {
+        let mut events = Vec::new();
+        for item in self.history.iter() {
+            let (key, chunk) = item?;
+            events.clear();
+            decode_chunk(&key, &chunk, &mut events)?;
+            for event in events.drain(..) {
                 f(event)?;
             }
         }
@@ -1683,7 +1556,7 @@ impl Store for SledStore {
     ) -> Result<(), StoreError> {
         for item in self.tasks.iter() {
             let (key, raw) = item?;
-            f(record_snapshot(&key, &raw)?)?;
+            f(decode(TASKS, &key, &raw)?)?;
         }
         Ok(())
     }
@@ -1970,34 +1843,29 @@ mod tests {
             .tasks
             .insert(keys::task_key(&id), b"{not json".as_slice())
             .unwrap();
-        // Task records whose events are unreadable: a first chunk cut short
-        // (no final newline), one whose line is not the event its place calls
-        // for, a first chunk left in `history`, a later chunk garbled.
-        let line = |number: u64, seq: u32| {
-            let event = Event {
-                task: TaskId::new(acme.clone(), number),
-                seq,
-                at: Timestamp::UNIX_EPOCH,
-                by: crate::domain::Who::Ponte,
-                kind: crate::domain::EventKind::Unclaimed,
-            };
-            let mut line = serde_json::to_vec(&event).unwrap();
-            line.push(b'\n');
-            line
-        };
-        let ids: Vec<TaskId> = (10..14).map(|n| TaskId::new(acme.clone(), n)).collect();
-        let records = [b"{}".to_vec(), line(11, 2), line(12, 1), line(13, 1)];
-        for (id, lines) in ids.iter().zip(&records) {
-            let value = record(b"{}", lines).unwrap();
-            store.tasks.insert(keys::task_key(id), value).unwrap();
-        }
         store
             .history
-            .insert(keys::history_key(&ids[2], 0), line(12, 1))
+            .insert(keys::history_key(&id, 0), b"[]\n".as_slice())
             .unwrap();
+        // A chunk cut short (no final newline), and one whose line is not
+        // the event its place calls for.
+        let (id2, id3) = (TaskId::new(acme.clone(), 2), TaskId::new(acme.clone(), 3));
         store
             .history
-            .insert(keys::history_key(&ids[3], 1), b"[]\n".as_slice())
+            .insert(keys::history_key(&id2, 0), b"{}".as_slice())
+            .unwrap();
+        let event = Event {
+            task: id3.clone(),
+            seq: 2,
+            at: Timestamp::UNIX_EPOCH,
+            by: crate::domain::Who::Ponte,
+            kind: crate::domain::EventKind::Unclaimed,
+        };
+        let mut line = serde_json::to_vec(&event).unwrap();
+        line.push(b'\n');
+        store
+            .history
+            .insert(keys::history_key(&id3, 0), line)
             .unwrap();
         store
             .counters
@@ -2023,14 +1891,9 @@ mod tests {
             other => panic!("{other:?}"),
         };
         is_corrupt(store.task(&id).map(drop), "tree `tasks`, key `ACME\\x00");
-        is_corrupt(store.events(&id).map(drop), "not a task record");
-        is_corrupt(store.events(&ids[0]).map(drop), "must end with a newline");
-        is_corrupt(store.events(&ids[1]).map(drop), "line 1 is event 2, not 1");
-        is_corrupt(
-            store.events(&ids[2]).map(drop),
-            "belongs in its task record",
-        );
-        is_corrupt(store.events(&ids[3]).map(drop), "tree `history`");
+        is_corrupt(store.events(&id).map(drop), "tree `history`");
+        is_corrupt(store.events(&id2).map(drop), "must end with a newline");
+        is_corrupt(store.events(&id3).map(drop), "line 1 is event 2, not 1");
         is_corrupt(store.next_number(&acme).map(drop), "tree `counters`");
         is_corrupt(
             store.outbox_due(Timestamp::MAX, 10).map(drop),
@@ -2039,7 +1902,7 @@ mod tests {
         is_corrupt(store.outbox_retry(1, Timestamp::MAX, "x"), "tree `outbox`");
         is_corrupt(store.request("r").map(drop), "tree `requests`");
         is_corrupt(store.for_each_task(&mut |_| Ok(())), "tree `tasks`");
-        is_corrupt(store.for_each_event(&mut |_| Ok(())), "tree `tasks`");
+        is_corrupt(store.for_each_event(&mut |_| Ok(())), "tree `history`");
         let query = |filter| TaskQuery {
             client: acme.clone(),
             filter,
