@@ -3,11 +3,11 @@
 //! sled 0.34.7 can deadlock under write load: its segment accountant waits,
 //! holding its lock, for a file truncation queued on sled's thread pool
 //! behind I/O tasks that wait for that same lock (spacejam/sled#1412; fixed
-//! upstream in #1269, which no 0.34 release has). Seen here once while
-//! bulk-loading a million tasks. Nothing can free such a process; but every
-//! change a user was told about is flushed, and the rest is asked again
-//! (Discord re-delivers unanswered interactions, the outbox retries), so a
-//! restart loses nothing. So the writer thread marks when it starts and
+//! upstream in #1269, which no 0.34 release has). Seen here twice while
+//! bulk-loading a million tasks (with a store layout given up for it).
+//! Nothing can free such a process; but every change a user was told about
+//! is flushed, and the rest is asked again (Discord re-delivers unanswered
+//! interactions, the outbox retries), so a restart loses nothing. So the writer thread marks when it starts and
 //! ends each batch, and a watchdog thread ends the process (exit code
 //! [`EXIT_STORE_STUCK`]) when one batch has run for longer than its limit,
 //! for the supervisor (Docker's restart policy, systemd) to start it again.
