@@ -610,9 +610,33 @@ impl SledStore {
             self.db.flush()?;
         }
         if has_events {
-            self.db.drop_tree(EVENTS)?;
-            self.db.flush()?;
+            self.empty_events()?;
         }
+        Ok(())
+    }
+
+    /// Removes the old `events` tree once its events are in `history`.
+    /// `Db::drop_tree` would read every node of the tree under one epoch
+    /// guard and keep them all in memory until it returns (4.4 GB for the
+    /// 5.7M events of 1M tasks), so the keys go in batches first, and the
+    /// empty tree is dropped after.
+    fn empty_events(&self) -> Result<(), StoreError> {
+        let events = self.db.open_tree(EVENTS)?;
+        loop {
+            let mut batch = sled::Batch::default();
+            let mut n = 0;
+            for key in events.iter().keys().take(10_000) {
+                batch.remove(key?);
+                n += 1;
+            }
+            if n == 0 {
+                break;
+            }
+            events.apply_batch(batch)?;
+        }
+        drop(events);
+        self.db.drop_tree(EVENTS)?;
+        self.db.flush()?;
         Ok(())
     }
 
