@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::{IVec, Tree};
 
+use super::codec;
 use super::keys::{self, IndexKeys};
 use super::{
     Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store, StoreError,
@@ -301,7 +302,7 @@ impl<'a> Prepared<'a> {
             open_after: after.status.is_open(),
             open_before: commit.before.as_ref().is_some_and(|b| b.status.is_open()),
             task_key: keys::task_key(&id),
-            snapshot: encode(after)?,
+            snapshot: codec::encode_snapshot(after),
             events: commit
                 .events
                 .iter()
@@ -451,6 +452,12 @@ impl SledStore {
             path,
             writes: Arc::default(),
         };
+        codec::reencode_json_snapshots(
+            &store.db,
+            &store.meta,
+            [(TASKS, &store.tasks), (OPEN_TASKS, &store.open_tasks)],
+            &store.path,
+        )?;
         store.build_changed_index()?;
         store.refold_snapshots()?;
         Ok(store)
@@ -485,7 +492,7 @@ impl SledStore {
             let mut n = 0;
             for item in self.tasks.iter() {
                 let (key, raw) = item?;
-                let task: Task = decode(TASKS, &key, &raw)?;
+                let task = codec::decode_stored(TASKS, &key, &raw)?;
                 let index = IndexKeys::of(&task);
                 if let Some(k) = index.changed {
                     changed.insert(k, &[] as &[u8]);
@@ -586,9 +593,12 @@ impl SledStore {
         let Some(raw) = self.tasks.get(key)? else {
             return Ok(None);
         };
-        let stored: Task = decode(TASKS, key, &raw)?;
+        let stored = codec::decode_stored(TASKS, key, &raw)?;
         match Task::fold(events) {
-            Ok(folded) if folded != stored => Ok(Some((encode(&folded)?, folded.status.is_open()))),
+            Ok(folded) if folded != stored => Ok(Some((
+                codec::encode_snapshot(&folded),
+                folded.status.is_open(),
+            ))),
             Ok(_) => Ok(None),
             Err(e) => {
                 tracing::warn!(task = %stored.id, error = %e, "the events do not fold; snapshot left as it is");
@@ -603,11 +613,11 @@ impl SledStore {
     fn load_task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
         let key = keys::task_key(id);
         if let Some(raw) = self.open_tasks.get(&key)? {
-            return decode(OPEN_TASKS, &key, &raw).map(Some);
+            return codec::decode_stored(OPEN_TASKS, &key, &raw).map(Some);
         }
         match self.tasks.get(&key)? {
             None => Ok(None),
-            Some(raw) => decode(TASKS, &key, &raw).map(Some),
+            Some(raw) => codec::decode_stored(TASKS, &key, &raw).map(Some),
         }
     }
 
@@ -723,7 +733,7 @@ impl SledStore {
         let mut event_total: u64 = 0;
         for item in self.tasks.iter() {
             let (key, raw) = item?;
-            let task: Task = decode(TASKS, &key, &raw)?;
+            let task = codec::decode_stored(TASKS, &key, &raw)?;
             if task.status.is_open() {
                 open_snapshots.insert(key.to_vec(), raw.to_vec());
             }
@@ -963,7 +973,7 @@ impl Store for SledStore {
                         let Some(raw) = stored else {
                             return refuse(Refusal::Conflict(format!("{} does not exist", p.id)));
                         };
-                        let current: Task = match decode(TASKS, &p.task_key, &raw) {
+                        let current = match codec::decode_stored(TASKS, &p.task_key, &raw) {
                             Ok(task) => task,
                             Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
                         };
@@ -1304,7 +1314,7 @@ impl Store for SledStore {
     ) -> Result<(), StoreError> {
         for item in self.tasks.iter() {
             let (key, raw) = item?;
-            f(decode(TASKS, &key, &raw)?)?;
+            f(codec::decode_stored(TASKS, &key, &raw)?)?;
         }
         Ok(())
     }
