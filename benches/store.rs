@@ -83,6 +83,8 @@ const META_SCHEMA_VERSION: &[u8] = b"schema_version";
 const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
 /// Set once when the store is created (snapshots carry their facts).
 const META_FACTS_BUILT: &[u8] = b"snapshot_facts_v1";
+/// `meta` marker of a store whose snapshots are in `store::codec`'s encoding.
+const META_SNAPSHOT_CODEC: &[u8] = b"snapshot_codec_v1";
 
 /// What the store writes as an outbox value (its `OutboxValue`).
 #[derive(Serialize)]
@@ -510,7 +512,8 @@ fn verify_write_set(dir: &Path, now: Timestamp) -> (Outcome, String) {
             if index == META
                 && (&k[..] == META_SCHEMA_VERSION
                     || &k[..] == META_CHANGED_BUILT
-                    || &k[..] == META_FACTS_BUILT)
+                    || &k[..] == META_FACTS_BUILT
+                    || &k[..] == META_SNAPSHOT_CODEC)
             {
                 continue;
             }
