@@ -55,7 +55,7 @@ use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules,
 use raw::{Raw, TREES, Write};
 
 /// Names the cached stores: change it when what is built changes.
-const LAYOUT: &str = "v3";
+const LAYOUT: &str = "v4";
 /// Tasks per flush while building.
 const BATCH: u64 = 20_000;
 /// Up to this size a raw copy of the store is made for the baselines.
@@ -715,10 +715,11 @@ fn main() {
 }
 
 /// `PONTE_SCALE_REFOLD=1`: the one-time cost of opening a store written
-/// before snapshots carried `Task::facts`. A copy of the store has the
-/// `facts` removed from every snapshot and its `snapshot_facts_v1` marker
-/// removed, as an older version left it; opening it folds every snapshot
-/// again from its events (printed: how long the open took, and a second
+/// before snapshots carried `Task::facts` (and before `store::codec`). A
+/// copy of the store has every snapshot rewritten as JSON without `facts`,
+/// and its `snapshot_facts_v1` and `snapshot_codec_v1` markers removed, as
+/// an older version left it; opening it re-encodes every snapshot and folds
+/// it again from its events (printed: how long the open took, and a second
 /// open, which does nothing more).
 fn measure_refold(store_dir: &Path, n: u64) {
     let tmp = tempfile::tempdir().unwrap();
@@ -731,16 +732,16 @@ fn measure_refold(store_dir: &Path, n: u64) {
             let mut batch = sled::Batch::default();
             for item in tree.iter() {
                 let (key, raw) = item.unwrap();
-                let mut json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+                let task = ponte::store::codec::decode_snapshot(&raw).unwrap();
+                let mut json = serde_json::to_value(&task).unwrap();
                 json.as_object_mut().unwrap().remove("facts");
                 batch.insert(key, serde_json::to_vec(&json).unwrap());
             }
             tree.apply_batch(batch).unwrap();
         }
-        db.open_tree("meta")
-            .unwrap()
-            .remove("snapshot_facts_v1")
-            .unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.remove("snapshot_facts_v1").unwrap();
+        meta.remove("snapshot_codec_v1").unwrap();
         db.flush().unwrap();
     }
     std::thread::sleep(Duration::from_millis(300));

@@ -139,9 +139,6 @@ pub(crate) fn due_today(
         .filter(|(date, _)| *date == today)
 }
 
-/// How many tasks a store listing returns at once.
-const PAGE: usize = 500;
-
 /// The tasks a digest of `client` since `since` is built from: the
 /// snapshots of every open task, and of every finished one changed after
 /// `since` (after the last 24 hours before `now` when `None`). The
@@ -155,24 +152,16 @@ pub fn read_client(
     now: Timestamp,
 ) -> Result<Vec<Task>, StoreError> {
     let since = since.unwrap_or_else(|| now - SignedDuration::from_hours(24));
-    let mut out = Vec::new();
-    // Open tasks, by number.
-    let mut after = None;
-    loop {
-        let page = store.list(&TaskQuery {
-            client: client.clone(),
-            filter: TaskFilter::open(),
-            after,
-            limit: PAGE,
-        })?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id.number());
-        let full = page.len() == PAGE;
-        out.extend(page);
-        if !full {
-            break;
-        }
-    }
+    // Open tasks, by number, in one listing: a listing of several statuses
+    // scans up to `limit` entries of each status to merge them, so pages of
+    // a few hundred scanned the index of the open tasks several times over,
+    // and every page was kept anyway.
+    let mut out = store.list(&TaskQuery {
+        client: client.clone(),
+        filter: TaskFilter::open(),
+        after: None,
+        limit: usize::MAX,
+    })?;
     // Finished tasks changed since `since`, by last change. One listing:
     // `after` pages by number, not by change, so it cannot page this one.
     let changed = store.list(&TaskQuery {

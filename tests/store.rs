@@ -12,7 +12,7 @@ use ponte::domain::{
 };
 use ponte::store::{
     Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SledStore, Store, StoreError,
-    StoreOptions, TaskFilter, TaskQuery,
+    StoreOptions, TaskFilter, TaskQuery, codec,
 };
 use proptest::prelude::*;
 
@@ -1374,17 +1374,26 @@ fn reopen_store(options: &StoreOptions) -> SledStore {
     panic!("{} stayed locked", options.path.display());
 }
 
-/// Rewrites every snapshot (in `tasks` and `open_tasks`) as a version
-/// before `Task::facts` existed wrote it: without the `facts` field.
-fn strip_facts(db: &sled::Db) {
+/// Rewrites every snapshot (in `tasks` and `open_tasks`) without its
+/// `Task::facts`: as JSON without the `facts` field when `json` (what a
+/// version before the facts and before `store::codec` wrote), else in the
+/// store's own encoding with empty facts.
+fn strip_facts(db: &sled::Db, json: bool) {
     for name in ["tasks", "open_tasks"] {
         let tree = db.open_tree(name).unwrap();
         for item in tree.iter() {
             let (key, raw) = item.unwrap();
-            let mut json: serde_json::Value = serde_json::from_slice(&raw).unwrap();
-            assert!(json.as_object_mut().unwrap().remove("facts").is_some());
-            tree.insert(key, serde_json::to_vec(&json).unwrap())
-                .unwrap();
+            let mut task = codec::decode_snapshot(&raw).unwrap();
+            assert!(!task.facts.moves.is_empty());
+            task.facts = Default::default();
+            let value = if json {
+                let mut json = serde_json::to_value(&task).unwrap();
+                json.as_object_mut().unwrap().remove("facts");
+                serde_json::to_vec(&json).unwrap()
+            } else {
+                codec::encode_snapshot(&task)
+            };
+            tree.insert(key, value).unwrap();
         }
     }
 }
@@ -1447,15 +1456,14 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
         store.flush().unwrap();
         (open, finished)
     };
-    // What an older version left: snapshots without facts, no marker. The
-    // facts read as empty, which is not the fold.
+    // What an older version left: JSON snapshots without facts, no marker
+    // for either. The facts read as empty, which is not the fold.
     {
         let db = reopen_raw(dir.path());
-        strip_facts(&db);
-        db.open_tree("meta")
-            .unwrap()
-            .remove("snapshot_facts_v1")
-            .unwrap();
+        strip_facts(&db, true);
+        let meta = db.open_tree("meta").unwrap();
+        meta.remove("snapshot_facts_v1").unwrap();
+        meta.remove("snapshot_codec_v1").unwrap();
         db.flush().unwrap();
     }
     let store = reopen_store(&options);
@@ -1471,7 +1479,7 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
     drop(store);
     {
         let db = reopen_raw(dir.path());
-        strip_facts(&db);
+        strip_facts(&db, false);
         db.flush().unwrap();
     }
     let store = reopen_store(&options);
@@ -1618,4 +1626,137 @@ fn events_stored_one_per_key_move_into_history_chunks_once_at_open() {
     };
     convert_and_check(false);
     convert_and_check(true);
+}
+
+/// Every value of `tree` (key and bytes).
+fn raw_values(db: &sled::Db, tree: &str) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    db.open_tree(tree)
+        .unwrap()
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv.unwrap();
+            (k.to_vec(), v.to_vec())
+        })
+        .collect()
+}
+
+/// Rewrites the snapshots of `tree` as JSON, as Ponte wrote them before
+/// `store::codec` (all of them, or only the first `limit`).
+fn to_json(db: &sled::Db, tree: &str, limit: usize) {
+    let tree = db.open_tree(tree).unwrap();
+    for item in tree.iter().take(limit) {
+        let (key, raw) = item.unwrap();
+        let task = codec::decode_snapshot(&raw).unwrap();
+        tree.insert(key, serde_json::to_vec(&task).unwrap())
+            .unwrap();
+    }
+}
+
+#[test]
+fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let acme = client("ACME");
+    let pa = people(&acme, 0);
+    let now = t0();
+    let tasks: Vec<Task> = {
+        let store = SledStore::open(&options).unwrap();
+        let mut tasks = Vec::new();
+        for (i, title) in ["VPN down", "printer", "wifi", "printer toner"]
+            .iter()
+            .enumerate()
+        {
+            let at = now + minutes(i as i64);
+            let task = written(
+                &store,
+                &create(&store, &acme, &pa[2], &new_task(title), at, None).unwrap(),
+            );
+            let task = if i % 2 == 1 {
+                let resolve = Command::SetStatus {
+                    to: Status::Resolved,
+                    reason: None,
+                };
+                written(
+                    &store,
+                    &change(&task, &pa[1], &resolve, at + minutes(5), None).unwrap(),
+                )
+            } else {
+                task
+            };
+            tasks.push(task);
+        }
+        assert_integrity(&store);
+        store.flush().unwrap();
+        tasks
+    };
+    let encoded = {
+        let db = reopen_raw(dir.path());
+        let tasks_tree = raw_values(&db, "tasks");
+        let open_tree = raw_values(&db, "open_tasks");
+        assert_eq!(tasks_tree.len(), 4);
+        assert_eq!(open_tree.len(), 2);
+        for (key, value) in &open_tree {
+            assert_eq!(tasks_tree.get(key), Some(value), "open_tasks = tasks");
+        }
+        assert!(tasks_tree.values().all(|v| v[0] == codec::VERSION));
+        // The store an older Ponte left: every snapshot JSON, no marker.
+        to_json(&db, "tasks", usize::MAX);
+        to_json(&db, "open_tasks", usize::MAX);
+        db.open_tree("meta")
+            .unwrap()
+            .remove("snapshot_codec_v1")
+            .unwrap();
+        db.flush().unwrap();
+        tasks_tree
+    };
+    let store = reopen_store(&options);
+    for task in &tasks {
+        assert_eq!(store.task(&task.id).unwrap().as_ref(), Some(task));
+    }
+    assert_eq!(numbers(&list(&store, &acme, TaskFilter::open())), [1, 3]);
+    assert_integrity(&store);
+    drop(store);
+    {
+        let db = reopen_raw(dir.path());
+        assert_eq!(
+            raw_values(&db, "tasks"),
+            encoded,
+            "the same bytes as written"
+        );
+        // A re-encoding cut short by a crash: part of `tasks` and all of
+        // `open_tasks` still JSON, and no marker.
+        to_json(&db, "tasks", 2);
+        to_json(&db, "open_tasks", usize::MAX);
+        db.open_tree("meta")
+            .unwrap()
+            .remove("snapshot_codec_v1")
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    assert_integrity(&store);
+    drop(store);
+    {
+        let db = reopen_raw(dir.path());
+        assert_eq!(raw_values(&db, "tasks"), encoded);
+        let open_tree = raw_values(&db, "open_tasks");
+        assert_eq!(open_tree.len(), 2);
+        for (key, value) in &open_tree {
+            assert_eq!(encoded.get(key), Some(value), "open_tasks = tasks");
+        }
+        // Once the marker is set, JSON is not read any more: it is reported
+        // as unreadable, naming the tree and key (ACME-2 is finished: it is
+        // read from `tasks`).
+        to_json(&db, "tasks", 2);
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    match store.task(&tasks[1].id) {
+        Err(StoreError::Corrupt(m)) => {
+            assert!(m.contains("tree `tasks`, key `ACME\\x00"), "{m}");
+            assert!(m.contains("JSON"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(store.check_integrity().is_err());
 }

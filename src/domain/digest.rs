@@ -355,7 +355,7 @@ pub struct LeadDigest {
 pub(crate) mod tests;
 
 #[cfg(test)]
-mod snapshot_tests;
+pub(crate) mod snapshot_tests;
 
 /// A person's own digest (issue 6, `/digest subscribe`).
 pub mod personal;

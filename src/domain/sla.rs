@@ -412,6 +412,7 @@ fn measure_clocks(
         now,
         at_risk_percent: targets.at_risk_percent,
         open,
+        measured: Default::default(),
     };
     let mut sides = Vec::new();
     for side in Side::ALL
@@ -472,6 +473,13 @@ struct Measure<'a> {
     now: Timestamp,
     at_risk_percent: u32,
     open: bool,
+    /// The business durations measured so far (from, to, duration): the
+    /// clocks of a task often measure the same span (a task held by one
+    /// side since its creation and not yet answered: first response and
+    /// resolution both run from creation to now), and a span of months
+    /// costs a walk of its days around each change of the time zone's
+    /// offset.
+    measured: std::cell::RefCell<Vec<(Timestamp, Timestamp, SignedDuration)>>,
 }
 
 impl Measure<'_> {
@@ -480,7 +488,18 @@ impl Measure<'_> {
         if to <= from {
             return SignedDuration::ZERO;
         }
-        self.cal.business_duration(from, to)
+        self.duration(from, to)
+    }
+
+    /// `cal.business_duration(from, to)`, measured once per span.
+    fn duration(&self, from: Timestamp, to: Timestamp) -> SignedDuration {
+        let mut measured = self.measured.borrow_mut();
+        if let Some(&(_, _, d)) = measured.iter().find(|(f, t, _)| *f == from && *t == to) {
+            return d;
+        }
+        let d = self.cal.business_duration(from, to);
+        measured.push((from, to, d));
+        d
     }
 
     /// The clock of `side` counting its stretches from `start` until `stop`
@@ -504,7 +523,7 @@ impl Measure<'_> {
             if to <= from {
                 continue;
             }
-            let len = self.cal.business_duration(from, to);
+            let len = self.duration(from, to);
             if reached.is_none() && elapsed + len > target {
                 reached = Some(self.cal.add_business(from, target - elapsed));
             }

@@ -13,14 +13,14 @@
 //! |----------------|--------------------------------------------|------------------|
 //! | `meta`         | ASCII name                                 | big-endian int   |
 //! | `history`      | client \0 number(u64) chunk(u32)           | JSON lines       |
-//! | `tasks`        | client \0 number(u64)                      | JSON `Task`      |
+//! | `tasks`        | client \0 number(u64)                      | `codec` snapshot |
 //! | `counters`     | client \0                                  | last number(u64) |
 //! | `idx_status`   | client \0 status(u8) number(u64)           | empty            |
 //! | `idx_side`     | client \0 side(u8) number(u64)             | empty            |
 //! | `idx_assignee` | person(u64) client \0 number(u64)          | empty            |
 //! | `idx_due`      | client \0 due(16 bytes) number(u64)        | empty            |
 //! | `idx_changed`  | client \0 updated_at(16 bytes) number(u64) | empty            |
-//! | `open_tasks`   | client \0 number(u64) (open tasks only)     | JSON `Task`      |
+//! | `open_tasks`   | client \0 number(u64) (open tasks only)     | `codec` snapshot |
 //! | `outbox`       | id(u64)                                    | JSON entry       |
 //! | `requests`     | the request key's UTF-8 bytes              | JSON record      |
 //! | `idx_created`  | client \0 created_at(16 bytes) number(u64) | empty            |

@@ -7,6 +7,7 @@
 //! flushes (once for a whole batch of commits: group commit) before it tells
 //! anybody the change happened.
 
+pub mod codec;
 mod keys;
 mod sled_store;
 

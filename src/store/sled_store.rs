@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::{IVec, Tree};
 
+use super::codec;
 use super::keys::{self, IndexKeys};
 use super::{
     Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store, StoreError,
@@ -203,16 +204,26 @@ fn corrupt(tree: &str, key: &[u8], what: impl std::fmt::Display) -> StoreError {
     ))
 }
 
-fn decode<T: DeserializeOwned>(tree: &str, key: &[u8], raw: &[u8]) -> Result<T, StoreError> {
+fn decode<T: StoredJson>(tree: &str, key: &[u8], raw: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(raw).map_err(|e| corrupt(tree, key, e))
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+fn encode<T: StoredJson>(value: &T) -> Result<Vec<u8>, StoreError> {
     // Serialising the domain types cannot fail (no maps with non-string
     // keys, no failing `Serialize` impls); should it ever, say so.
     serde_json::to_vec(value)
         .map_err(|e| StoreError::InvalidCommit(format!("cannot serialise a value: {e}")))
 }
+
+/// What the store keeps as JSON: events (the record, in `ponte export`'s
+/// format), outbox entries, request records and marks. Not `Task`:
+/// snapshots go through [`codec`], so a snapshot read or written with
+/// `decode`/`encode` does not compile.
+trait StoredJson: Serialize + DeserializeOwned {}
+impl StoredJson for Event {}
+impl StoredJson for OutboxValue {}
+impl StoredJson for RequestRecord {}
+impl StoredJson for Timestamp {}
 
 fn decode_counter(key: &[u8], raw: Option<&IVec>) -> Result<u64, StoreError> {
     match raw {
@@ -383,7 +394,7 @@ impl<'a> Prepared<'a> {
             open_after: after.status.is_open(),
             open_before: commit.before.as_ref().is_some_and(|b| b.status.is_open()),
             task_key: keys::task_key(&id),
-            snapshot: encode(after)?,
+            snapshot: codec::encode_snapshot(after),
             history: chunk_appends(&id, &commit.events)?,
             index_changes,
             expect,
@@ -531,6 +542,12 @@ impl SledStore {
             path,
             writes: Arc::default(),
         };
+        codec::reencode_json_snapshots(
+            &store.db,
+            &store.meta,
+            [(TASKS, &store.tasks), (OPEN_TASKS, &store.open_tasks)],
+            &store.path,
+        )?;
         store.build_changed_index()?;
         store.build_history()?;
         store.trim_status_index()?;
@@ -567,7 +584,7 @@ impl SledStore {
             let mut n = 0;
             for item in self.tasks.iter() {
                 let (key, raw) = item?;
-                let task: Task = decode(TASKS, &key, &raw)?;
+                let task = codec::decode_stored(TASKS, &key, &raw)?;
                 let index = IndexKeys::of(&task);
                 if let Some(k) = index.changed {
                     changed.insert(k, &[] as &[u8]);
@@ -798,9 +815,12 @@ impl SledStore {
         let Some(raw) = self.tasks.get(key)? else {
             return Ok(None);
         };
-        let stored: Task = decode(TASKS, key, &raw)?;
+        let stored = codec::decode_stored(TASKS, key, &raw)?;
         match Task::fold(events) {
-            Ok(folded) if folded != stored => Ok(Some((encode(&folded)?, folded.status.is_open()))),
+            Ok(folded) if folded != stored => Ok(Some((
+                codec::encode_snapshot(&folded),
+                folded.status.is_open(),
+            ))),
             Ok(_) => Ok(None),
             Err(e) => {
                 tracing::warn!(task = %stored.id, error = %e, "the events do not fold; snapshot left as it is");
@@ -834,11 +854,11 @@ impl SledStore {
     fn load_task(&self, id: &TaskId) -> Result<Option<Task>, StoreError> {
         let key = keys::task_key(id);
         if let Some(raw) = self.open_tasks.get(&key)? {
-            return decode(OPEN_TASKS, &key, &raw).map(Some);
+            return codec::decode_stored(OPEN_TASKS, &key, &raw).map(Some);
         }
         match self.tasks.get(&key)? {
             None => Ok(None),
-            Some(raw) => decode(TASKS, &key, &raw).map(Some),
+            Some(raw) => codec::decode_stored(TASKS, &key, &raw).map(Some),
         }
     }
 
@@ -935,7 +955,7 @@ impl SledStore {
             if !key.starts_with(&prefix) {
                 break;
             }
-            let task: Task = decode(TASKS, &key, &raw)?;
+            let task = codec::decode_stored(TASKS, &key, &raw)?;
             if finished.contains(&task.status) {
                 numbers.push(task.id.number());
             }
@@ -992,7 +1012,7 @@ impl SledStore {
         let mut event_total: u64 = 0;
         for item in self.tasks.iter() {
             let (key, raw) = item?;
-            let task: Task = decode(TASKS, &key, &raw)?;
+            let task = codec::decode_stored(TASKS, &key, &raw)?;
             if task.status.is_open() {
                 open_snapshots.insert(key.to_vec(), raw.to_vec());
             }
@@ -1224,7 +1244,7 @@ impl Store for SledStore {
                         let Some(raw) = stored else {
                             return refuse(Refusal::Conflict(format!("{} does not exist", p.id)));
                         };
-                        let current: Task = match decode(TASKS, &p.task_key, &raw) {
+                        let current = match codec::decode_stored(TASKS, &p.task_key, &raw) {
                             Ok(task) => task,
                             Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
                         };
@@ -1580,7 +1600,7 @@ impl Store for SledStore {
     ) -> Result<(), StoreError> {
         for item in self.tasks.iter() {
             let (key, raw) = item?;
-            f(decode(TASKS, &key, &raw)?)?;
+            f(codec::decode_stored(TASKS, &key, &raw)?)?;
         }
         Ok(())
     }

@@ -79,9 +79,9 @@ fn command(cast: &Cast, which: u8, extra: u8) -> Command {
 /// (minutes after the base), and its steps (who, which command, an extra
 /// choice, minutes after the previous step; negative ones are a writer's
 /// clock behind the other's).
-type Plan = (usize, u8, u8, i64, Vec<(usize, u8, u8, i64)>);
+pub(crate) type Plan = (usize, u8, u8, i64, Vec<(usize, u8, u8, i64)>);
 
-fn plan() -> impl Strategy<Value = Plan> {
+pub(crate) fn plan() -> impl Strategy<Value = Plan> {
     (
         0..TITLES.len(),
         0u8..3,
@@ -93,7 +93,7 @@ fn plan() -> impl Strategy<Value = Plan> {
 
 /// Plays a plan with the real domain (`decide`): refused commands are
 /// skipped. The task's snapshot is grown by `apply`, as the engine does.
-fn play(client: &ClientKey, number: u64, cast: &Cast, plan: &Plan) -> Tracked {
+pub(crate) fn play(client: &ClientKey, number: u64, cast: &Cast, plan: &Plan) -> Tracked {
     let (title, to, priority, start, steps) = plan;
     let people = [&cast.requester, &cast.tech, &cast.manager, &cast.msp];
     let base = local("2026-11-23T07:00");
