@@ -352,6 +352,8 @@ fn proc_status_kib(field: &str) -> u64 {
 /// In the child: open the store, then list, digest and report; print one
 /// line of figures.
 fn child(dir: &str, n: u64) {
+    // As `ponte`'s `main` does.
+    let _ = ponte::heap::return_freed_memory();
     let config = config();
     let now = now_for(n);
     let rss_start = proc_status_kib("VmRSS:");

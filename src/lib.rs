@@ -11,6 +11,7 @@ pub mod engine;
 pub mod escalator;
 pub mod handover;
 pub mod health;
+pub mod heap;
 pub mod i18n;
 pub mod load;
 pub mod maintenance;

@@ -201,6 +201,7 @@ struct StoreArgs {
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
+    let _ = ponte::heap::return_freed_memory();
     let cli = Cli::parse();
     // The sandbox shares the terminal with its user: only warnings by default.
     let quiet = matches!(cli.command, Cmd::Sandbox { .. } | Cmd::Load(_));
