@@ -435,16 +435,7 @@ fn snapshot_trees(path: &Path) -> Vec<std::collections::BTreeMap<Vec<u8>, Vec<u8
     let db = sled::open(path).unwrap();
     TREES
         .iter()
-        .map(|name| {
-            db.open_tree(name)
-                .unwrap()
-                .iter()
-                .map(|kv| {
-                    let (k, v) = kv.unwrap();
-                    (k.to_vec(), v.to_vec())
-                })
-                .collect()
-        })
+        .map(|name| common::tree_contents(&db, name))
         .collect()
 }
 

@@ -17,7 +17,7 @@ use ponte::store::{
 use proptest::prelude::*;
 
 mod common;
-use common::stamp;
+use common::{stamp, tree_contents};
 
 // ---------------------------------------------------------------------------
 // Helpers: people, rules, commits.
@@ -1628,18 +1628,6 @@ fn events_stored_one_per_key_move_into_history_chunks_once_at_open() {
     convert_and_check(true);
 }
 
-/// Every value of `tree` (key and bytes).
-fn raw_values(db: &sled::Db, tree: &str) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    db.open_tree(tree)
-        .unwrap()
-        .iter()
-        .map(|kv| {
-            let (k, v) = kv.unwrap();
-            (k.to_vec(), v.to_vec())
-        })
-        .collect()
-}
-
 /// Rewrites the snapshots of `tree` as JSON, as Ponte wrote them before
 /// `store::codec` (all of them, or only the first `limit`).
 fn to_json(db: &sled::Db, tree: &str, limit: usize) {
@@ -1691,8 +1679,8 @@ fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
     };
     let encoded = {
         let db = reopen_raw(dir.path());
-        let tasks_tree = raw_values(&db, "tasks");
-        let open_tree = raw_values(&db, "open_tasks");
+        let tasks_tree = tree_contents(&db, "tasks");
+        let open_tree = tree_contents(&db, "open_tasks");
         assert_eq!(tasks_tree.len(), 4);
         assert_eq!(open_tree.len(), 2);
         for (key, value) in &open_tree {
@@ -1719,7 +1707,7 @@ fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
     {
         let db = reopen_raw(dir.path());
         assert_eq!(
-            raw_values(&db, "tasks"),
+            tree_contents(&db, "tasks"),
             encoded,
             "the same bytes as written"
         );
@@ -1738,8 +1726,8 @@ fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
     drop(store);
     {
         let db = reopen_raw(dir.path());
-        assert_eq!(raw_values(&db, "tasks"), encoded);
-        let open_tree = raw_values(&db, "open_tasks");
+        assert_eq!(tree_contents(&db, "tasks"), encoded);
+        let open_tree = tree_contents(&db, "open_tasks");
         assert_eq!(open_tree.len(), 2);
         for (key, value) in &open_tree {
             assert_eq!(encoded.get(key), Some(value), "open_tasks = tasks");

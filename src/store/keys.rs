@@ -100,9 +100,13 @@ pub fn position_in_chunk(seq: u32) -> u32 {
 
 /// `client \0 number chunk`: one chunk of a task's history.
 pub fn history_key(id: &TaskId, chunk: u32) -> Vec<u8> {
-    let mut key = task_key(id);
-    key.extend_from_slice(&chunk.to_be_bytes());
-    key
+    chunk_key(&task_key(id), chunk)
+}
+
+/// The `history` key of chunk `chunk` of the task whose `tasks` key is
+/// `task`.
+pub fn chunk_key(task: &[u8], chunk: u32) -> Vec<u8> {
+    [task, &chunk.to_be_bytes()[..]].concat()
 }
 
 /// Splits a `history` key (or a key of the old `events` tree, which has the

@@ -675,7 +675,7 @@ impl SledStore {
             let (key, raw) = item?;
             let (task, seq) = keys::split_history_key(&key)
                 .ok_or_else(|| corrupt(EVENTS, &key, "not an event key"))?;
-            let chunk_key = [task, &keys::chunk_of(seq).to_be_bytes()[..]].concat();
+            let chunk_key = keys::chunk_key(task, keys::chunk_of(seq));
             let line = if raw.contains(&b'\n') {
                 // Not written by serde_json's compact writer: write it again.
                 encode(&decode::<Event>(EVENTS, &key, &raw)?)?
@@ -727,6 +727,9 @@ impl SledStore {
             if !open.contains(&code) {
                 batch.remove(key);
                 removed += 1;
+                if removed % 10_000 == 0 {
+                    self.idx_status.apply_batch(std::mem::take(&mut batch))?;
+                }
             }
         }
         self.idx_status.apply_batch(batch)?;
@@ -741,8 +744,8 @@ impl SledStore {
     /// Folds every snapshot again from its events once, for a store written
     /// before snapshots carried `Task::facts` (a snapshot without them
     /// reads with empty facts, which are not the fold). One pass over the
-    /// `history` tree, whose keys keep each task's chunks together and in
-    /// order; a snapshot that differs from its fold is written again, in
+    /// snapshots, each folded from its history; a snapshot that differs
+    /// from its fold is written again, in
     /// `tasks` and, if open, in `open_tasks` (the indexes do not depend on
     /// the facts). A history that does not fold is left as it is, for
     /// `check_integrity` to report. Runs at open, before anything else can
@@ -757,46 +760,20 @@ impl SledStore {
             let (mut tasks, mut open) = (sled::Batch::default(), sled::Batch::default());
             let mut pending = 0usize;
             let mut rewritten = 0u64;
-            let mut current: Option<(Vec<u8>, Vec<Event>)> = None;
-            let mut chunks = self.history.iter();
-            loop {
-                let next = match chunks.next() {
-                    None => None,
-                    Some(item) => {
-                        let (ckey, raw) = item?;
-                        let mut events = Vec::new();
-                        decode_chunk(&ckey, &raw, &mut events)?;
-                        let (task, _) = keys::split_history_key(&ckey)
-                            .ok_or_else(|| corrupt(HISTORY, &ckey, "not a history key"))?;
-                        Some((task.to_vec(), events))
+            for item in self.tasks.iter() {
+                let (key, raw) = item?;
+                if let Some((bytes, is_open)) = self.refold(&key, &raw)? {
+                    if is_open {
+                        open.insert(key.clone(), bytes.clone());
                     }
-                };
-                let same_task =
-                    matches!((&next, &current), (Some((key, _)), Some((k, _))) if k == key);
-                if same_task {
-                    if let (Some((_, more)), Some((_, events))) = (next, &mut current) {
-                        events.extend(more);
-                    }
-                    continue;
-                }
-                if let Some((key, events)) = current.take() {
-                    if let Some((bytes, is_open)) = self.refold(&key, &events)? {
-                        if is_open {
-                            open.insert(key.clone(), bytes.clone());
-                        }
-                        tasks.insert(key, bytes);
-                        rewritten += 1;
-                        pending += 1;
-                    }
+                    tasks.insert(key, bytes);
+                    rewritten += 1;
+                    pending += 1;
                 }
                 if pending >= 10_000 {
                     self.tasks.apply_batch(std::mem::take(&mut tasks))?;
                     self.open_tasks.apply_batch(std::mem::take(&mut open))?;
                     pending = 0;
-                }
-                match next {
-                    None => break,
-                    Some(next) => current = Some(next),
                 }
             }
             self.tasks.apply_batch(tasks)?;
@@ -808,15 +785,12 @@ impl SledStore {
         Ok(())
     }
 
-    /// The snapshot under `key` folded again from `events`, encoded, and
-    /// whether the task is open; `None` when the stored one is the fold
-    /// already (or the events do not fold, or there is no snapshot).
-    fn refold(&self, key: &[u8], events: &[Event]) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
-        let Some(raw) = self.tasks.get(key)? else {
-            return Ok(None);
-        };
-        let stored = codec::decode_stored(TASKS, key, &raw)?;
-        match Task::fold(events) {
+    /// The snapshot `raw` under `key` folded again from its history,
+    /// encoded, and whether the task is open; `None` when the stored one is
+    /// the fold already (or the events do not fold).
+    fn refold(&self, key: &[u8], raw: &[u8]) -> Result<Option<(Vec<u8>, bool)>, StoreError> {
+        let stored = codec::decode_stored(TASKS, key, raw)?;
+        match Task::fold(&self.history_of(key)?) {
             Ok(folded) if folded != stored => Ok(Some((
                 codec::encode_snapshot(&folded),
                 folded.status.is_open(),

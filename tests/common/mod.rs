@@ -142,3 +142,15 @@ impl Rng {
         &items[self.below(items.len())]
     }
 }
+
+/// Every key and value of the tree `name` of a plain sled database.
+pub fn tree_contents(db: &sled::Db, name: &str) -> std::collections::BTreeMap<Vec<u8>, Vec<u8>> {
+    db.open_tree(name)
+        .unwrap()
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv.unwrap();
+            (k.to_vec(), v.to_vec())
+        })
+        .collect()
+}
