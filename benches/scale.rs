@@ -55,7 +55,7 @@ use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules,
 use raw::{Raw, TREES, Write};
 
 /// Names the cached stores: change it when what is built changes.
-const LAYOUT: &str = "v4";
+const LAYOUT: &str = "v5";
 /// Tasks per flush while building.
 const BATCH: u64 = 20_000;
 /// Up to this size a raw copy of the store is made for the baselines.

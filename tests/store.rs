@@ -829,6 +829,9 @@ enum Op {
     /// Commit an earlier commit again: a duplicate if it had a request key,
     /// stale otherwise.
     Again(usize),
+    /// The clock is set back this many hours: tasks created next come
+    /// before earlier-numbered ones in time.
+    ClockBack(u8),
 }
 
 fn cmd() -> impl Strategy<Value = Cmd> {
@@ -858,6 +861,7 @@ fn op() -> impl Strategy<Value = Op> {
         8 => (0..2usize, 0..4usize, 0..5usize, cmd(), any::<bool>())
             .prop_map(|(client, task, who, cmd, keyed)| Op::Act { client, task, who, cmd, keyed }),
         1 => (0..64usize).prop_map(Op::Again),
+        1 => (1..30u8).prop_map(Op::ClockBack),
     ]
 }
 
@@ -974,6 +978,10 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                 let command = command(cmd, &people[*client], now);
                 let request = keyed.then_some(key.as_str());
                 change(&task, &people[*client][*who], &command, now, request).ok()
+            }
+            Op::ClockBack(hours) => {
+                now -= SignedDuration::from_hours((*hours).into());
+                continue;
             }
             Op::Again(n) => {
                 if model.commits.is_empty() {
@@ -1092,7 +1100,15 @@ fn check(
         }
         // Periods of creation: from is included, to is not.
         let at = |hours| t0() + SignedDuration::from_hours(hours);
-        for (from, to) in [(0, 1), (0, 5), (1, 24), (5, 1000), (24, 0)] {
+        for (from, to) in [
+            (0, 1),
+            (0, 5),
+            (1, 24),
+            (5, 1000),
+            (24, 0),
+            (-30, 2),
+            (-3, 1),
+        ] {
             filters.push(TaskFilter::CreatedIn {
                 from: at(from),
                 to: at(to),
@@ -1106,6 +1122,18 @@ fn check(
             filters.push(TaskFilter::CreatedIn {
                 from: first.created_at,
                 to: last.created_at,
+            });
+        }
+        // Periods that start or end exactly at a creation (with the clock
+        // set back, before or after tasks numbered before it).
+        for t in mine.iter().step_by(3) {
+            filters.push(TaskFilter::CreatedIn {
+                from: t.created_at,
+                to: t.created_at + minutes(30),
+            });
+            filters.push(TaskFilter::CreatedIn {
+                from: t.created_at - minutes(60),
+                to: t.created_at,
             });
         }
         for filter in filters {
@@ -1747,4 +1775,177 @@ fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
         other => panic!("{other:?}"),
     }
     assert!(store.check_integrity().is_err());
+}
+
+/// `client \0 created_at number`, as `idx_created` keys are written.
+fn created_key(task: &Task) -> Vec<u8> {
+    let mut key = task.id.client().as_str().as_bytes().to_vec();
+    key.push(0);
+    let nanos = (task.created_at.as_nanosecond() as u128) ^ (1u128 << 127);
+    key.extend_from_slice(&nanos.to_be_bytes());
+    key.extend_from_slice(&task.id.number().to_be_bytes());
+    key
+}
+
+/// Tasks of ACME created at these minutes after `t0()`, in this order
+/// (numbers 1, 2, ...), and one of BETA.
+fn created_at_minutes(store: &SledStore, minutes_after: &[i64]) -> Vec<Task> {
+    let (acme, beta) = (client("ACME"), client("BETA"));
+    let (pa, pb) = (people(&acme, 0), people(&beta, 10));
+    let mut tasks: Vec<Task> = minutes_after
+        .iter()
+        .map(|m| {
+            let at = t0() + minutes(*m);
+            written(
+                store,
+                &create(store, &acme, &pa[2], &new_task("VPN down"), at, None).unwrap(),
+            )
+        })
+        .collect();
+    tasks.push(written(
+        store,
+        &create(store, &beta, &pb[2], &new_task("file server"), t0(), None).unwrap(),
+    ));
+    tasks
+}
+
+#[test]
+fn tasks_created_while_the_clock_was_set_back_are_listed_in_their_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let acme = client("ACME");
+    let created = |store: &SledStore, from: i64, to: i64| {
+        numbers(&list(
+            store,
+            &acme,
+            TaskFilter::CreatedIn {
+                from: t0() + minutes(from),
+                to: t0() + minutes(to),
+            },
+        ))
+    };
+    {
+        let store = SledStore::open(&options).unwrap();
+        // Task 3 came after the clock went back 25 minutes; task 4 is still
+        // before task 2 in time; task 5 is in order again.
+        let tasks = created_at_minutes(&store, &[0, 20, -5, 10, 30]);
+        assert_eq!(created(&store, -60, 60), [3, 1, 4, 2, 5]);
+        assert_eq!(created(&store, -5, 0), [3]);
+        assert_eq!(created(&store, 0, 10), [1]);
+        assert_eq!(created(&store, 5, 25), [4, 2]);
+        assert_eq!(created(&store, 10, 11), [4]);
+        assert_eq!(created(&store, 21, 30), Vec::<u64>::new());
+        assert_eq!(created(&store, 30, 30), Vec::<u64>::new());
+        assert_eq!(
+            store
+                .list(&TaskQuery {
+                    client: acme.clone(),
+                    filter: TaskFilter::CreatedIn {
+                        from: t0() - minutes(60),
+                        to: t0() + minutes(60),
+                    },
+                    after: Some(1),
+                    limit: 2,
+                })
+                .map(|t| numbers(&t))
+                .unwrap(),
+            [3, 4]
+        );
+        // Only the two out of order are in the index, with the newest
+        // creation before them.
+        let mut out_of_order = vec![created_key(&tasks[2]), created_key(&tasks[3])];
+        out_of_order.sort();
+        assert_integrity(&store);
+        store.flush().unwrap();
+        drop(store);
+        let db = reopen_raw(dir.path());
+        let index = tree_contents(&db, "idx_created");
+        assert_eq!(index.keys().cloned().collect::<Vec<_>>(), out_of_order);
+    }
+    let store = reopen_store(&options);
+    assert_eq!(created(&store, -60, 60), [3, 1, 4, 2, 5]);
+    assert_eq!(created(&store, 5, 25), [4, 2]);
+    assert_integrity(&store);
+    drop(store);
+    // The integrity check sees an out-of-order task missing from the index.
+    {
+        let db = reopen_raw(dir.path());
+        let index = db.open_tree("idx_created").unwrap();
+        let first = index.iter().keys().next().unwrap().unwrap();
+        index.remove(first).unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(&options);
+    let problems = store.check_integrity().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("lacks") && problems[0].contains("out of number order"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn a_creation_index_of_every_task_is_thinned_to_the_out_of_order_ones_once_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::new(dir.path());
+    let (acme, beta) = (client("ACME"), client("BETA"));
+    let (index, counters, tasks) = {
+        let store = SledStore::open(&options).unwrap();
+        let tasks = created_at_minutes(&store, &[0, 20, -5, 10, 30]);
+        store.flush().unwrap();
+        drop(store);
+        let db = reopen_raw(dir.path());
+        (
+            tree_contents(&db, "idx_created"),
+            tree_contents(&db, "counters"),
+            tasks,
+        )
+    };
+    assert_eq!(index.len(), 2);
+    let everything = TaskFilter::CreatedIn {
+        from: Timestamp::MIN,
+        to: Timestamp::MAX,
+    };
+    let convert_and_check = |partial: bool| {
+        {
+            // As Ponte wrote it before: every task in `idx_created`, with
+            // no value, and counters of the last number only.
+            let db = reopen_raw(dir.path());
+            let idx = db.open_tree("idx_created").unwrap();
+            for task in &tasks {
+                idx.insert(created_key(task), &[] as &[u8]).unwrap();
+            }
+            let counter_tree = db.open_tree("counters").unwrap();
+            for (key, value) in &counters {
+                counter_tree.insert(key.as_slice(), &value[..8]).unwrap();
+            }
+            if partial {
+                // A conversion interrupted halfway: one counter and one
+                // index entry already written.
+                let (key, value) = counters.iter().next().unwrap();
+                counter_tree
+                    .insert(key.as_slice(), value.as_slice())
+                    .unwrap();
+                idx.remove(created_key(&tasks[0])).unwrap();
+            }
+            db.open_tree("meta")
+                .unwrap()
+                .remove("created_index_late_only_v1")
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let store = reopen_store(&options);
+        assert_eq!(
+            numbers(&list(&store, &acme, everything.clone())),
+            [3, 1, 4, 2, 5]
+        );
+        assert_eq!(numbers(&list(&store, &beta, everything.clone())), [1]);
+        assert_integrity(&store);
+        drop(store);
+        let db = reopen_raw(dir.path());
+        assert_eq!(tree_contents(&db, "idx_created"), index);
+        assert_eq!(tree_contents(&db, "counters"), counters);
+    };
+    convert_and_check(false);
+    convert_and_check(true);
 }

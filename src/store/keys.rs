@@ -14,7 +14,7 @@
 //! | `meta`         | ASCII name                                 | big-endian int   |
 //! | `history`      | client \0 number(u64) chunk(u32)           | JSON lines       |
 //! | `tasks`        | client \0 number(u64)                      | `codec` snapshot |
-//! | `counters`     | client \0                                  | last number(u64) |
+//! | `counters`     | client \0                                  | see below        |
 //! | `idx_status`   | client \0 status(u8) number(u64)           | empty            |
 //! | `idx_side`     | client \0 side(u8) number(u64)             | empty            |
 //! | `idx_assignee` | person(u64) client \0 number(u64)          | empty            |
@@ -23,7 +23,7 @@
 //! | `open_tasks`   | client \0 number(u64) (open tasks only)     | `codec` snapshot |
 //! | `outbox`       | id(u64)                                    | JSON entry       |
 //! | `requests`     | the request key's UTF-8 bytes              | JSON record      |
-//! | `idx_created`  | client \0 created_at(16 bytes) number(u64) | empty            |
+//! | `idx_created`  | client \0 created_at(16 bytes) number(u64) | newest(16 bytes) |
 //!
 //! A task's history is kept in chunks of [`EVENTS_PER_CHUNK`] consecutive
 //! events: chunk `c` holds the events with sequence numbers `16c + 1` to
@@ -37,6 +37,20 @@
 //!
 //! `idx_status` holds open tasks only, like the other per-status indexes:
 //! nothing lists finished tasks by status, and they are nearly all tasks.
+//!
+//! Tasks are numbered in the order they are created, so the creation times
+//! of a client's tasks nearly always grow with their numbers, and a period
+//! of creation is a range of numbers: `tasks` itself is the index by
+//! creation. The exceptions, tasks created earlier than a task numbered
+//! before them (the clock was set back), are the only entries of
+//! `idx_created`, each with the newest creation time before it as its
+//! value. A client's `counters` value is its last task number (u64) and the
+//! newest creation time of its tasks (16 bytes), which tells a creation
+//! whether it is such an exception. For a number `n`, the newest creation
+//! among tasks `1..=n` never decreases with `n`; it is the task's own
+//! creation time unless `idx_created` holds the task. One index entry per
+//! task was a million keys at a million tasks, and sled's memory grows with
+//! keys.
 
 use jiff::Timestamp;
 
@@ -74,6 +88,36 @@ pub fn client_prefix(client: &ClientKey) -> Vec<u8> {
 /// The `counters` key of a client.
 pub fn counter_key(client: &ClientKey) -> Vec<u8> {
     client_prefix(client)
+}
+
+/// A client's `counters` value: its last task number and the newest
+/// creation time among its tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counter {
+    pub last: u64,
+    pub newest: Timestamp,
+}
+
+/// The bytes of a [`Counter`].
+pub const COUNTER_LEN: usize = 8 + TIMESTAMP_LEN;
+
+impl Counter {
+    pub fn encode(&self) -> [u8; COUNTER_LEN] {
+        let mut raw = [0; COUNTER_LEN];
+        raw[..8].copy_from_slice(&self.last.to_be_bytes());
+        raw[8..].copy_from_slice(&sortable_timestamp(self.newest));
+        raw
+    }
+
+    pub fn decode(raw: &[u8]) -> Option<Self> {
+        if raw.len() != COUNTER_LEN {
+            return None;
+        }
+        Some(Self {
+            last: decode_u64(&raw[..8])?,
+            newest: decode_sortable_timestamp(raw[8..].try_into().ok()?)?,
+        })
+    }
 }
 
 /// `client \0 number`: a task snapshot, and the prefix of its events.
@@ -178,7 +222,8 @@ pub fn changed_lower_bound(client: &ClientKey, at: Timestamp) -> Vec<u8> {
 }
 
 /// `client \0 created_at number`: a task in `idx_created` (same layout as
-/// `idx_changed`).
+/// `idx_changed`), created before the newest creation of the tasks numbered
+/// before it.
 pub fn created_key(client: &ClientKey, at: Timestamp, number: u64) -> Vec<u8> {
     changed_key(client, at, number)
 }
@@ -246,12 +291,10 @@ pub struct IndexKeys {
     pub due: Option<Vec<u8>>,
     /// `idx_changed`: every task, open or not, by its last change.
     pub changed: Option<Vec<u8>>,
-    /// `idx_created`: every task, open or not, by its creation.
-    pub created: Option<Vec<u8>>,
 }
 
 impl IndexKeys {
-    /// Where `task` appears: `idx_changed` and `idx_created` always;
+    /// Where `task` appears: `idx_changed` always;
     /// `idx_status`, `idx_side`, `idx_assignee` and `idx_due` only while the
     /// task is open (the last two when it has an assignee or a due time).
     pub fn of(task: &Task) -> Self {
@@ -272,19 +315,17 @@ impl IndexKeys {
                 key
             }),
             changed: Some(changed_key(client, task.updated_at, number)),
-            created: Some(created_key(client, task.created_at, number)),
         }
     }
 
     /// The entries per index, in the order of [`IndexKeys::slots`].
-    pub fn slots(&self) -> [&Option<Vec<u8>>; 6] {
+    pub fn slots(&self) -> [&Option<Vec<u8>>; 5] {
         [
             &self.status,
             &self.side,
             &self.assignee,
             &self.due,
             &self.changed,
-            &self.created,
         ]
     }
 }
@@ -373,6 +414,20 @@ mod tests {
         for t in times {
             assert_eq!(decode_sortable_timestamp(sortable_timestamp(t)), Some(t));
         }
+    }
+
+    #[test]
+    fn counters_round_trip_and_other_lengths_are_refused() {
+        let counter = Counter {
+            last: 1_000_001,
+            newest: Timestamp::from_second(1_700_000_000).unwrap(),
+        };
+        let raw = counter.encode();
+        assert_eq!(raw[..8], 1_000_001u64.to_be_bytes());
+        assert_eq!(Counter::decode(&raw), Some(counter));
+        // The counters of older stores: the last number only.
+        assert_eq!(Counter::decode(&raw[..8]), None);
+        assert_eq!(Counter::decode(&[raw.as_slice(), &[0]].concat()), None);
     }
 
     #[test]

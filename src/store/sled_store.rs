@@ -7,8 +7,8 @@
 //! `meta`, `history` (each task's events, in chunks of 16), `tasks`, `counters`, the index trees `idx_status`,
 //! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
 //! open tasks' snapshots again, a covering index of the working set), then
-//! `outbox`, `requests` and the sixth index tree `idx_created` (and `marks`,
-//! outside commits). A commit is one transaction over a tuple of thirteen
+//! `outbox`, `requests` and `idx_created` (the few tasks created out of
+//! number order; see [`super::keys`]), and `marks`, outside commits. A commit is one transaction over a tuple of thirteen
 //! trees; sled 0.34.7 implements `Transactional` for tuples of up to
 //! fourteen `&Tree`s.
 //!
@@ -106,13 +106,19 @@ const IDX_CHANGED: &str = "idx_changed";
 /// stays in sled's cache, where the snapshots in `tasks` are spread over
 /// the whole history.
 const OPEN_TASKS: &str = "open_tasks";
-/// Every task by its creation (client, `created_at`, number): the tasks
-/// created in a period (an SLA report) without reading every snapshot.
+/// The tasks created out of number order (client, `created_at`, number;
+/// the newest creation before them as value): with the task numbers, which
+/// follow creation otherwise, the tasks created in a period (an SLA report)
+/// without reading every snapshot (see [`super::keys`]).
 const IDX_CREATED: &str = "idx_created";
-/// `meta` key set once `idx_changed`, `idx_created` and `open_tasks` hold
-/// every task (stores written before they existed get them built when first
-/// opened).
+/// `meta` key set once `idx_changed` and `open_tasks` hold every task
+/// (stores written before they existed get them built when first opened).
 const META_CHANGED_BUILT: &[u8] = b"derived_trees_v3";
+/// `meta` key set once `idx_created` holds only the tasks created out of
+/// number order and the counters hold each client's newest creation (a
+/// store written before, with every task in `idx_created`, is converted
+/// when first opened).
+const META_CREATED_LATE_ONLY: &[u8] = b"created_index_late_only_v1";
 /// `meta` key set once every snapshot carries `Task::facts` (the history
 /// facts the digests read): snapshots written before they existed are
 /// folded again from their events when the store is first opened.
@@ -130,14 +136,7 @@ const REQUESTS: &str = "requests";
 const MARKS: &str = "marks";
 
 /// The index trees in the order of [`IndexKeys::slots`].
-const INDEX_NAMES: [&str; 6] = [
-    IDX_STATUS,
-    IDX_SIDE,
-    IDX_ASSIGNEE,
-    IDX_DUE,
-    IDX_CHANGED,
-    IDX_CREATED,
-];
+const INDEX_NAMES: [&str; 5] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE, IDX_CHANGED];
 
 /// What an outbox entry stores: an [`OutboxEntry`] without its id, which is
 /// the key. The id is only known inside the commit transaction, and values
@@ -225,11 +224,33 @@ impl StoredJson for OutboxValue {}
 impl StoredJson for RequestRecord {}
 impl StoredJson for Timestamp {}
 
+/// The outbox counter in `meta`: the last id handed out, 0 before the first.
 fn decode_counter(key: &[u8], raw: Option<&IVec>) -> Result<u64, StoreError> {
     match raw {
         None => Ok(0),
         Some(raw) => keys::decode_u64(raw)
-            .ok_or_else(|| corrupt(COUNTERS, key, format!("{} bytes, not a u64", raw.len()))),
+            .ok_or_else(|| corrupt(META, key, format!("{} bytes, not a u64", raw.len()))),
+    }
+}
+
+/// A client's counter; `None` before its first task.
+fn decode_client_counter(
+    key: &[u8],
+    raw: Option<&IVec>,
+) -> Result<Option<keys::Counter>, StoreError> {
+    match raw {
+        None => Ok(None),
+        Some(raw) => keys::Counter::decode(raw).map(Some).ok_or_else(|| {
+            corrupt(
+                COUNTERS,
+                key,
+                format!(
+                    "{} bytes, not a task number and a creation time ({} bytes)",
+                    raw.len(),
+                    keys::COUNTER_LEN
+                ),
+            )
+        }),
     }
 }
 
@@ -302,10 +323,48 @@ fn decode_chunk(key: &[u8], chunk: &[u8], out: &mut Vec<Event>) -> Result<(), St
     Ok(())
 }
 
+/// Follows one client's tasks in number order and tells which were created
+/// out of that order: before the newest creation of the tasks numbered
+/// before them. The same rule as a creation's commit, for the conversion of
+/// older stores and the integrity check.
+#[derive(Default)]
+struct CreationOrder {
+    newest: Option<Timestamp>,
+}
+
+impl CreationOrder {
+    /// The newest creation before the next task, if that task (created at
+    /// `created_at`) was created before it; `None` if it is in order.
+    fn next(&mut self, created_at: Timestamp) -> Option<Timestamp> {
+        match self.newest {
+            Some(newest) if newest > created_at => Some(newest),
+            _ => {
+                self.newest = Some(created_at);
+                None
+            }
+        }
+    }
+}
+
+/// The client of a `counters` key.
+fn decode_counter_key(key: &[u8]) -> Result<ClientKey, StoreError> {
+    key.strip_suffix(&[keys::SEP])
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .and_then(|c| ClientKey::new(c).ok())
+        .ok_or_else(|| corrupt(COUNTERS, key, "not a client key"))
+}
+
 /// What the store must hold for a commit to apply.
 enum Expect<'a> {
-    /// No snapshot, and the client's counter one below `number`.
-    Creation { counter_key: Vec<u8>, number: u64 },
+    /// No snapshot, and the client's counter one below `number`. The task
+    /// was created at `created_at`; it goes into `idx_created` under
+    /// `created_key` if a task numbered before it was created later.
+    Creation {
+        counter_key: Vec<u8>,
+        number: u64,
+        created_at: Timestamp,
+        created_key: Vec<u8>,
+    },
     /// Exactly this snapshot.
     Snapshot(&'a Task),
 }
@@ -329,7 +388,7 @@ struct Prepared<'a> {
     open_after: bool,
     open_before: bool,
     /// Per index tree (in [`INDEX_NAMES`] order): keys to remove, key to insert.
-    index_changes: [IndexChange; 6],
+    index_changes: [IndexChange; 5],
     expect: Expect<'a>,
     outbox: Vec<Vec<u8>>,
     request: Option<(Vec<u8>, Vec<u8>)>,
@@ -364,6 +423,8 @@ impl<'a> Prepared<'a> {
             None => Expect::Creation {
                 counter_key: keys::counter_key(id.client()),
                 number: id.number(),
+                created_at: after.created_at,
+                created_key: keys::created_key(id.client(), after.created_at, id.number()),
             },
             Some(before) => Expect::Snapshot(before),
         };
@@ -520,6 +581,7 @@ impl SledStore {
                 meta.insert(META_FACTS_BUILT, &[1u8][..])?;
                 meta.insert(META_HISTORY_BUILT, &[1u8][..])?;
                 meta.insert(META_STATUS_OPEN_ONLY, &[1u8][..])?;
+                meta.insert(META_CREATED_LATE_ONLY, &[1u8][..])?;
                 db.flush()?;
             }
         }
@@ -549,37 +611,35 @@ impl SledStore {
             &store.path,
         )?;
         store.build_changed_index()?;
+        store.thin_created_index()?;
         store.build_history()?;
         store.trim_status_index()?;
         store.refold_snapshots()?;
         Ok(store)
     }
 
-    fn index_trees(&self) -> [&Tree; 6] {
+    fn index_trees(&self) -> [&Tree; 5] {
         [
             &self.idx_status,
             &self.idx_side,
             &self.idx_assignee,
             &self.idx_due,
             &self.idx_changed,
-            &self.idx_created,
         ]
     }
 
-    /// Builds `idx_changed`, `idx_created` and `open_tasks` from the
-    /// snapshots once, for a store written before they existed (same schema
-    /// otherwise). Runs at open, before anything else can write.
+    /// Builds `idx_changed` and `open_tasks` from the snapshots once, for a
+    /// store written before they existed (same schema otherwise). Runs at
+    /// open, before anything else can write.
     fn build_changed_index(&self) -> Result<(), StoreError> {
         if self.meta.get(META_CHANGED_BUILT)?.is_some() {
             return Ok(());
         }
         if !self.tasks.is_empty() {
-            tracing::info!(path = %self.path, "building the indexes of tasks by last change and by creation, and the open tasks' snapshots");
+            tracing::info!(path = %self.path, "building the index of tasks by last change, and the open tasks' snapshots");
             self.idx_changed.clear()?;
-            self.idx_created.clear()?;
             self.open_tasks.clear()?;
             let mut changed = sled::Batch::default();
-            let mut created = sled::Batch::default();
             let mut open = sled::Batch::default();
             let mut n = 0;
             for item in self.tasks.iter() {
@@ -589,24 +649,84 @@ impl SledStore {
                 if let Some(k) = index.changed {
                     changed.insert(k, &[] as &[u8]);
                 }
-                if let Some(k) = index.created {
-                    created.insert(k, &[] as &[u8]);
-                }
                 if task.status.is_open() {
                     open.insert(key, raw);
                 }
                 n += 1;
                 if n % 10_000 == 0 {
                     self.idx_changed.apply_batch(std::mem::take(&mut changed))?;
-                    self.idx_created.apply_batch(std::mem::take(&mut created))?;
                     self.open_tasks.apply_batch(std::mem::take(&mut open))?;
                 }
             }
             self.idx_changed.apply_batch(changed)?;
-            self.idx_created.apply_batch(created)?;
             self.open_tasks.apply_batch(open)?;
         }
         self.meta.insert(META_CHANGED_BUILT, &[1u8][..])?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Keeps in `idx_created` only the tasks created out of number order
+    /// (with the newest creation before them as value) and writes each
+    /// client's newest creation into its counter, once, for a store written
+    /// when `idx_created` held every task and a counter only the last
+    /// number. Runs at open, before anything else can write. One pass over
+    /// the snapshots in number order, writing 10,000 tasks' entries at a
+    /// time; crash-safe: what it writes depends only on the snapshots, so
+    /// an interrupted conversion is done again whole, and the `meta` flag
+    /// is set last.
+    fn thin_created_index(&self) -> Result<(), StoreError> {
+        if self.meta.get(META_CREATED_LATE_ONLY)?.is_some() {
+            return Ok(());
+        }
+        let mut orders: BTreeMap<ClientKey, CreationOrder> = BTreeMap::new();
+        let mut batch = sled::Batch::default();
+        let (mut seen, mut late) = (0u64, 0u64);
+        for item in self.tasks.iter() {
+            let (key, raw) = item?;
+            let task = codec::decode_stored(TASKS, &key, &raw)?;
+            let client = task.id.client();
+            let order = orders.entry(client.clone()).or_default();
+            let entry = keys::created_key(client, task.created_at, task.id.number());
+            match order.next(task.created_at) {
+                Some(newest) => {
+                    batch.insert(entry, &keys::sortable_timestamp(newest)[..]);
+                    late += 1;
+                }
+                None => batch.remove(entry),
+            }
+            seen += 1;
+            if seen % 10_000 == 0 {
+                self.idx_created.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        self.idx_created.apply_batch(batch)?;
+        let mut counters = sled::Batch::default();
+        for item in self.counters.iter() {
+            let (key, raw) = item?;
+            // The last number, as written before (8 bytes) or by an
+            // interrupted conversion (a whole counter).
+            let last = match raw.len() {
+                8 | keys::COUNTER_LEN => keys::decode_u64(&raw[..8]),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                corrupt(
+                    COUNTERS,
+                    &key,
+                    format!("{} bytes, not a counter", raw.len()),
+                )
+            })?;
+            let client = decode_counter_key(&key)?;
+            let newest = orders
+                .get(&client)
+                .and_then(|o| o.newest)
+                .unwrap_or(Timestamp::MIN);
+            counters.insert(key, &keys::Counter { last, newest }.encode()[..]);
+        }
+        self.counters.apply_batch(counters)?;
+        tracing::info!(path = %self.path, tasks = seen, late, "the index by creation now holds only the tasks created out of number order");
+        self.meta.insert(META_CREATED_LATE_ONLY, &[1u8][..])?;
         self.db.flush()?;
         Ok(())
     }
@@ -837,7 +957,7 @@ impl SledStore {
     }
 
     /// The task numbers in `range` of an index ordered by time (`idx_due`,
-    /// `idx_changed`, `idx_created`: keys `prefix time number`), in key
+    /// `idx_changed`: keys `prefix time number`), in key
     /// order: those greater than `after` (numbers, not times), at most
     /// `limit`.
     fn scan_timed(
@@ -904,7 +1024,7 @@ impl SledStore {
     /// open tasks only (finished ones are nearly all tasks, and would cost
     /// sled memory for a listing nothing asks for), so this reads the
     /// client's snapshots in number order: slow on a big store, and used by
-    /// no command (they list open tasks; reports read `idx_created`).
+    /// no command (they list open tasks; reports list by creation).
     fn scan_finished(
         &self,
         client: &ClientKey,
@@ -935,6 +1055,117 @@ impl SledStore {
             }
         }
         Ok(numbers)
+    }
+
+    /// A client's tasks created at or after `from` and before `to`,
+    /// numbered above `after`, in no particular order.
+    ///
+    /// With `newest(n)` the newest creation among tasks `1..=n`, which never
+    /// decreases with `n`: the tasks with `newest(n)` in the period are a
+    /// range of numbers, found by binary search; each of them was created
+    /// in the period unless it is in `idx_created` (created out of order),
+    /// and any task created in the period outside that range is in
+    /// `idx_created`. So this reads about 40 snapshots for the search, then
+    /// the period's tasks and the period's few exceptions.
+    fn created_in(
+        &self,
+        client: &ClientKey,
+        from: Timestamp,
+        to: Timestamp,
+        after: Option<u64>,
+    ) -> Result<Vec<Task>, StoreError> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let prefix = keys::client_prefix(client);
+        // The client's last task that exists (a creation committing now is
+        // either wholly seen or not at all, whatever its counter says).
+        let Some(item) = self
+            .tasks
+            .range(prefix.clone()..keys::with_number(&prefix, u64::MAX))
+            .next_back()
+        else {
+            return Ok(Vec::new());
+        };
+        let (last_key, _) = item?;
+        let last = keys::trailing_number(&last_key)
+            .ok_or_else(|| corrupt(TASKS, &last_key, "not a task key"))?;
+        let lo = self.first_newest_from(client, from, 1, last + 1)?;
+        let hi = self.first_newest_from(client, to, lo, last + 1)?;
+        let first = after.map_or(lo, |after| lo.max(after.saturating_add(1)));
+        let in_period = |t: &Task| t.created_at >= from && t.created_at < to;
+        let mut tasks = Vec::new();
+        if first < hi {
+            let range = keys::with_number(&prefix, first)..keys::with_number(&prefix, hi);
+            for item in self.tasks.range(range) {
+                let (key, raw) = item?;
+                let task = codec::decode_stored(TASKS, &key, &raw)?;
+                if in_period(&task) {
+                    tasks.push(task);
+                }
+            }
+        }
+        let range = keys::created_key(client, from, 0)..keys::created_key(client, to, 0);
+        for item in self.idx_created.range(range) {
+            let (key, _) = item?;
+            let number = keys::trailing_number(&key)
+                .filter(|_| key.len() == prefix.len() + keys::TIMESTAMP_LEN + 8)
+                .ok_or_else(|| corrupt(IDX_CREATED, &key, "not a time index key"))?;
+            if (lo..hi).contains(&number) || after.is_some_and(|after| number <= after) {
+                continue;
+            }
+            let id = TaskId::new(client.clone(), number);
+            let task = self.load_task(&id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "index `{IDX_CREATED}` lists {id}, which does not exist"
+                ))
+            })?;
+            if in_period(&task) {
+                tasks.push(task);
+            }
+        }
+        Ok(tasks)
+    }
+
+    /// The first number `n` in `lo..hi` with `newest(n) >= at` (see
+    /// [`Self::created_in`]), or `hi` if there is none; every number in
+    /// `lo..hi` must be a task.
+    fn first_newest_from(
+        &self,
+        client: &ClientKey,
+        at: Timestamp,
+        mut lo: u64,
+        mut hi: u64,
+    ) -> Result<u64, StoreError> {
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.newest_creation(client, mid)? >= at {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Ok(lo)
+    }
+
+    /// The newest creation among a client's tasks `1..=number`.
+    fn newest_creation(&self, client: &ClientKey, number: u64) -> Result<Timestamp, StoreError> {
+        let id = TaskId::new(client.clone(), number);
+        let key = keys::task_key(&id);
+        let raw = self.tasks.get(&key)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{id} does not exist, but {client} has tasks numbered after it"
+            ))
+        })?;
+        let created_at = codec::decode_stored(TASKS, &key, &raw)?.created_at;
+        let entry = keys::created_key(client, created_at, number);
+        match self.idx_created.get(&entry)? {
+            None => Ok(created_at),
+            Some(raw) => <[u8; keys::TIMESTAMP_LEN]>::try_from(&raw[..])
+                .ok()
+                .and_then(keys::decode_sortable_timestamp)
+                .ok_or_else(|| corrupt(IDX_CREATED, &entry, "the value is not a time")),
+        }
     }
 
     /// Loads the tasks an index named, leaving out any that no longer match
@@ -983,6 +1214,8 @@ impl SledStore {
         let mut numbers: BTreeMap<ClientKey, Vec<u64>> = BTreeMap::new();
         let mut versions: BTreeMap<TaskId, u32> = BTreeMap::new();
         let mut open_snapshots: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        let mut orders: BTreeMap<ClientKey, CreationOrder> = BTreeMap::new();
+        let mut expected_created: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut event_total: u64 = 0;
         for item in self.tasks.iter() {
             let (key, raw) = item?;
@@ -1013,8 +1246,17 @@ impl SledStore {
                     expected.insert(k.clone());
                 }
             }
+            // In key order: each client's tasks by number.
+            let client = task.id.client();
+            let order = orders.entry(client.clone()).or_default();
+            if let Some(newest) = order.next(task.created_at) {
+                expected_created.insert(
+                    keys::created_key(client, task.created_at, task.id.number()),
+                    keys::sortable_timestamp(newest).to_vec(),
+                );
+            }
             numbers
-                .entry(task.id.client().clone())
+                .entry(client.clone())
                 .or_default()
                 .push(task.id.number());
             versions.insert(task.id.clone(), task.version);
@@ -1033,16 +1275,23 @@ impl SledStore {
         }
         for item in self.counters.iter() {
             let (key, raw) = item?;
-            let last = decode_counter(&key, Some(&raw))?;
-            let client = key
-                .strip_suffix(&[keys::SEP])
-                .and_then(|c| std::str::from_utf8(c).ok())
-                .and_then(|c| ClientKey::new(c).ok())
-                .ok_or_else(|| corrupt(COUNTERS, &key, "not a client key"))?;
+            let client = decode_counter_key(&key)?;
+            let Some(counter) = decode_client_counter(&key, Some(&raw))? else {
+                continue;
+            };
             let count = numbers.get(&client).map_or(0, |n| n.len() as u64);
-            if last != count {
+            if counter.last != count {
                 problems.push(format!(
-                    "the counter of {client} is {last} but it has {count} tasks"
+                    "the counter of {client} is {} but it has {count} tasks",
+                    counter.last
+                ));
+            }
+            let newest = orders.get(&client).and_then(|o| o.newest);
+            if newest.is_some_and(|newest| newest != counter.newest) {
+                problems.push(format!(
+                    "the counter of {client} has {} as the newest creation, its tasks {}",
+                    counter.newest,
+                    newest.map_or_else(|| "none".to_string(), |n| n.to_string())
                 ));
             }
         }
@@ -1075,32 +1324,36 @@ impl SledStore {
                 ));
             }
         }
-        let mut open_stored = BTreeMap::new();
-        for item in self.open_tasks.iter() {
-            let (key, raw) = item?;
-            open_stored.insert(key.to_vec(), raw.to_vec());
-        }
-        for (key, raw) in &open_snapshots {
-            match open_stored.get(key) {
-                None => problems.push(format!(
-                    "`{OPEN_TASKS}` lacks the open task `{}`",
-                    keys::describe(key)
-                )),
-                Some(stored) if stored != raw => problems.push(format!(
-                    "`{OPEN_TASKS}` holds another snapshot of `{}` than `{TASKS}`",
-                    keys::describe(key)
-                )),
-                Some(_) => {}
-            }
-        }
-        for key in open_stored.keys() {
-            if !open_snapshots.contains_key(key) {
-                problems.push(format!(
-                    "`{OPEN_TASKS}` holds `{}`, which is not an open task",
-                    keys::describe(key)
-                ));
-            }
-        }
+        compare_contents(
+            &self.idx_created,
+            &expected_created,
+            &mut problems,
+            Messages {
+                lacks: &|key| {
+                    format!("index `{IDX_CREATED}` lacks `{key}`, created out of number order")
+                },
+                differs: &|key| {
+                    format!("index `{IDX_CREATED}` has another newest creation for `{key}`")
+                },
+                extra: &|key| {
+                    format!(
+                        "index `{IDX_CREATED}` has `{key}`, which is not a task created out of number order"
+                    )
+                },
+            },
+        )?;
+        compare_contents(
+            &self.open_tasks,
+            &open_snapshots,
+            &mut problems,
+            Messages {
+                lacks: &|key| format!("`{OPEN_TASKS}` lacks the open task `{key}`"),
+                differs: &|key| {
+                    format!("`{OPEN_TASKS}` holds another snapshot of `{key}` than `{TASKS}`")
+                },
+                extra: &|key| format!("`{OPEN_TASKS}` holds `{key}`, which is not an open task"),
+            },
+        )?;
         for item in self.requests.iter() {
             let (key, raw) = item?;
             let record: RequestRecord = decode(REQUESTS, &key, &raw)?;
@@ -1130,6 +1383,41 @@ impl SledStore {
         }
         Ok(problems)
     }
+}
+
+/// What [`compare_contents`] reports, given the key (as text).
+struct Messages<'a> {
+    lacks: &'a dyn Fn(&str) -> String,
+    differs: &'a dyn Fn(&str) -> String,
+    extra: &'a dyn Fn(&str) -> String,
+}
+
+/// Compares a derived tree with what the snapshots call for, key by key and
+/// value by value, adding one problem per difference.
+fn compare_contents(
+    tree: &Tree,
+    expected: &BTreeMap<Vec<u8>, Vec<u8>>,
+    problems: &mut Vec<String>,
+    say: Messages<'_>,
+) -> Result<(), StoreError> {
+    let mut stored = BTreeMap::new();
+    for item in tree.iter() {
+        let (key, value) = item?;
+        stored.insert(key.to_vec(), value.to_vec());
+    }
+    for (key, value) in expected {
+        match stored.get(key) {
+            None => problems.push((say.lacks)(&keys::describe(key))),
+            Some(found) if found != value => problems.push((say.differs)(&keys::describe(key))),
+            Some(_) => {}
+        }
+    }
+    for key in stored.keys() {
+        if !expected.contains_key(key) {
+            problems.push((say.extra)(&keys::describe(key)));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a task belongs in a listing: the same rules as the indexes.
@@ -1194,17 +1482,20 @@ impl Store for SledStore {
                     Expect::Creation {
                         counter_key,
                         number,
+                        created_at,
+                        created_key,
                     } => {
                         if stored.is_some() {
                             return refuse(Refusal::Conflict(format!("{} already exists", p.id)));
                         }
-                        let last = match decode_counter(
+                        let counter = match decode_client_counter(
                             counter_key,
                             counters.get(counter_key)?.as_ref(),
                         ) {
-                            Ok(last) => last,
+                            Ok(counter) => counter,
                             Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
                         };
+                        let last = counter.map_or(0, |c| c.last);
                         if last.checked_add(1) != Some(*number) {
                             return refuse(Refusal::Conflict(format!(
                                 "the next task of {} is number {}, not {number}",
@@ -1212,7 +1503,24 @@ impl Store for SledStore {
                                 last.saturating_add(1)
                             )));
                         }
-                        counters.insert(counter_key.as_slice(), &number.to_be_bytes()[..])?;
+                        let newest = match counter {
+                            Some(c) if c.newest > *created_at => {
+                                // Created before a task numbered before it
+                                // (the clock went back): an exception to
+                                // the creation order of the numbers.
+                                idx_created.insert(
+                                    created_key.as_slice(),
+                                    &keys::sortable_timestamp(c.newest)[..],
+                                )?;
+                                c.newest
+                            }
+                            _ => *created_at,
+                        };
+                        let counter = keys::Counter {
+                            last: *number,
+                            newest,
+                        };
+                        counters.insert(counter_key.as_slice(), &counter.encode()[..])?;
                     }
                     Expect::Snapshot(before) => {
                         let Some(raw) = stored else {
@@ -1259,14 +1567,7 @@ impl Store for SledStore {
                     chunk.extend_from_slice(&append.lines);
                     history.insert(append.key.as_slice(), chunk)?;
                 }
-                let index_trees = [
-                    idx_status,
-                    idx_side,
-                    idx_assignee,
-                    idx_due,
-                    idx_changed,
-                    idx_created,
-                ];
+                let index_trees = [idx_status, idx_side, idx_assignee, idx_due, idx_changed];
                 for (tree, change) in index_trees.into_iter().zip(&p.index_changes) {
                     if let Some(key) = &change.remove {
                         tree.remove(key.as_slice())?;
@@ -1401,8 +1702,10 @@ impl Store for SledStore {
 
     fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError> {
         let key = keys::counter_key(client);
-        let last = decode_counter(&key, self.counters.get(&key)?.as_ref())?;
-        last.checked_add(1)
+        let counter = decode_client_counter(&key, self.counters.get(&key)?.as_ref())?;
+        counter
+            .map_or(0, |c| c.last)
+            .checked_add(1)
             .ok_or_else(|| corrupt(COUNTERS, &key, "the counter is at its maximum"))
     }
 
@@ -1479,15 +1782,11 @@ impl Store for SledStore {
                 self.load_listed(IDX_CHANGED, query, numbers)
             }
             TaskFilter::CreatedIn { from, to } => {
+                let mut tasks = self.created_in(client, *from, *to, after)?;
                 // Ordered by creation, then number.
-                let prefix = keys::client_prefix(client);
-                let range = (
-                    Bound::Included(keys::created_key(client, *from, 0)),
-                    Bound::Excluded(keys::created_key(client, *to, 0)),
-                );
-                let numbers =
-                    Self::scan_timed(&self.idx_created, IDX_CREATED, &prefix, range, after, limit)?;
-                self.load_listed(IDX_CREATED, query, numbers)
+                tasks.sort_unstable_by_key(|t| (t.created_at, t.id.number()));
+                tasks.truncate(limit);
+                Ok(tasks)
             }
         }
     }
