@@ -2,6 +2,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
+# sled 0.34.7 with a deadlock fix (vendor/sled/PONTE-PATCH.md).
+COPY vendor ./vendor
 COPY src ./src
 COPY benches ./benches
 COPY commands ./commands

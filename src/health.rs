@@ -47,9 +47,9 @@ struct Shared {
     store_timeout: std::time::Duration,
 }
 
-/// How long `/healthz` waits for the store: a stuck store (sled 0.34 can
-/// deadlock, see [`crate::watchdog`]) answers 503 instead of never, within
-/// the Docker health check's 15 s.
+/// How long `/healthz` waits for the store: a stuck store (a hung write,
+/// see [`crate::watchdog`]) answers 503 instead of never, within the Docker
+/// health check's 15 s.
 pub const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The routes, on `metrics` (usually [`crate::metrics::global`]).

@@ -1,16 +1,18 @@
 //! The store watchdog: ends the process when the store stops answering.
 //!
-//! sled 0.34.7 can deadlock under write load: its segment accountant waits,
-//! holding its lock, for a file truncation queued on sled's thread pool
-//! behind I/O tasks that wait for that same lock (spacejam/sled#1412; fixed
-//! upstream in #1269, which no 0.34 release has). Seen here twice while
-//! bulk-loading a million tasks (with a store layout given up for it).
-//! Nothing can free such a process; but every change a user was told about
-//! is flushed, and the rest is asked again (Discord re-delivers unanswered
-//! interactions, the outbox retries), so a restart loses nothing. So the writer thread marks when it starts and
-//! ends each batch, and a watchdog thread ends the process (exit code
-//! [`EXIT_STORE_STUCK`]) when one batch has run for longer than its limit,
-//! for the supervisor (Docker's restart policy, systemd) to start it again.
+//! sled 0.34.7 deadlocks under sustained writes: its segment accountant
+//! waits, holding its lock, for a file truncation queued on sled's thread
+//! pool behind I/O tasks that wait for that same lock (spacejam/sled#1412;
+//! fixed upstream in #1269, which no 0.34 release has). Ponte builds sled
+//! with that fixed (`vendor/sled/PONTE-PATCH.md`), and this watchdog stays
+//! for whatever else could hang a write. Nothing can free such a process;
+//! but every change a user was told about is flushed, and the rest is
+//! asked again (Discord re-delivers unanswered interactions, the outbox
+//! retries), so a restart loses nothing. So the writer thread marks when
+//! it starts and ends each batch, and a watchdog thread ends the process
+//! (exit code [`EXIT_STORE_STUCK`]) when one batch has run for longer than
+//! its limit, for the supervisor (Docker's restart policy, systemd) to
+//! start it again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,9 +100,8 @@ pub fn exit_stuck(running: Duration) {
     tracing::error!(
         running_s = running.as_secs(),
         exit_code = EXIT_STORE_STUCK,
-        "the store has not finished a write for {} s; sled 0.34 can deadlock \
-         (spacejam/sled#1412): exiting so that the supervisor restarts Ponte \
-         (every change users were told about is on disk)",
+        "the store has not finished a write for {} s: exiting so that the \
+         supervisor restarts Ponte (every change users were told about is on disk)",
         running.as_secs()
     );
     std::process::exit(EXIT_STORE_STUCK);
