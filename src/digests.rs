@@ -26,7 +26,7 @@ use crate::domain::effect::{
     Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
 };
 use crate::domain::{BusinessCalendar, ClientKey, Side, Task};
-use crate::store::{Mark, Store, StoreError, TaskFilter, TaskQuery};
+use crate::store::{self, Mark, Pages, Store, StoreError, TaskFilter, TaskQuery};
 use crate::timers::{BoxFuture, Timer, TimerError};
 
 /// A digest recorded this long after its time is late.
@@ -141,36 +141,52 @@ pub(crate) fn due_today(
 
 /// The tasks a digest of `client` since `since` is built from: the
 /// snapshots of every open task, and of every finished one changed after
-/// `since` (after the last 24 hours before `now` when `None`). The
-/// finished ones come from the index by last change, so a digest reads
-/// only what changed, not every task the client ever had; no history is
-/// read. Blocking (sled).
-pub fn read_client(
+/// `since` (after the last 24 hours before `now` when `None`), given to `f`
+/// one at a time: open ones status by status, then finished ones by last
+/// change. The open ones come a page ([`store::PAGE`]) at a time, so
+/// memory does not grow with their number; the finished ones come from the
+/// index by last change, so a digest reads only what changed, not every
+/// task the client ever had. No history is read. Blocking (sled).
+pub fn for_each_client_task(
     store: &dyn Store,
     client: &ClientKey,
     since: Option<Timestamp>,
     now: Timestamp,
-) -> Result<Vec<Task>, StoreError> {
+    mut f: impl FnMut(Task),
+) -> Result<(), StoreError> {
     let since = since.unwrap_or_else(|| now - SignedDuration::from_hours(24));
-    // Open tasks, by number, in one listing: a listing of several statuses
-    // scans up to `limit` entries of each status to merge them, so pages of
-    // a few hundred scanned the index of the open tasks several times over,
-    // and every page was kept anyway.
-    let mut out = store.list(&TaskQuery {
-        client: client.clone(),
-        filter: TaskFilter::open(),
-        after: None,
-        limit: usize::MAX,
+    Pages::open(client, store::PAGE).for_each(store, |tasks| {
+        tasks.into_iter().for_each(&mut f);
+        Ok(())
     })?;
     // Finished tasks changed since `since`, by last change. One listing:
-    // `after` pages by number, not by change, so it cannot page this one.
+    // `after` pages by number, not by change, so it cannot page this one;
+    // it holds a day's changes.
     let changed = store.list(&TaskQuery {
         client: client.clone(),
         filter: TaskFilter::ChangedAfter(since),
         after: None,
         limit: usize::MAX,
     })?;
-    out.extend(changed.into_iter().filter(|task| !task.status.is_open()));
+    changed
+        .into_iter()
+        .filter(|task| !task.status.is_open())
+        .for_each(f);
+    Ok(())
+}
+
+/// [`for_each_client_task`] as a list: the open tasks by number, then the
+/// finished ones by last change. Blocking (sled).
+pub fn read_client(
+    store: &dyn Store,
+    client: &ClientKey,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Vec<Task>, StoreError> {
+    let mut out = Vec::new();
+    for_each_client_task(store, client, since, now, |task| out.push(task))?;
+    let open = out.iter().take_while(|t| t.status.is_open()).count();
+    out[..open].sort_unstable_by_key(|t| t.id.number());
     Ok(out)
 }
 
@@ -209,7 +225,6 @@ pub fn client_digest(
     let Some(conf) = config.client(client) else {
         return Ok(None);
     };
-    let tasks = read_client(store, client, since, now)?;
     let spec = DigestSpec {
         client,
         side,
@@ -218,7 +233,10 @@ pub fn client_digest(
         targets: &conf.sla,
         calendar: &conf.calendar,
     };
-    Ok(Some(digest::build(&spec, &tasks)))
+    // Built as the tasks come, a page at a time.
+    let mut builder = digest::Builder::new(spec);
+    for_each_client_task(store, client, since, now, |task| builder.add(&task))?;
+    Ok(Some(builder.finish()))
 }
 
 /// The MSP lead's digest: the MSP side of every client (blocking).

@@ -3,7 +3,7 @@
 //!
 //! At each firing, for every client with a policy, it lists the MSP's open
 //! tasks through the store's `handled_by` index (never a scan of every
-//! task), reads the history of those waiting for a pick-up, and asks the
+//! task; a page at a time, all of them whatever their number), reads the history of those waiting for a pick-up, and asks the
 //! domain ([`escalation::plan`]) which pages are due. The due pages of a
 //! task are submitted as one `Command::Page`, keyed by its first page's key
 //! and bound to the task's version: the `paged` events and their `Page`
@@ -27,15 +27,14 @@ use crate::domain::{
     Actor, ClientScope, Command, PersonId, Role, RoleSet, Side, Status, UserError, Who,
 };
 use crate::engine::{Ledger, Op, PonteError, Request};
-use crate::store::{Store, TaskFilter, TaskQuery};
+use crate::store::{self, Pages, Store};
 use crate::timers::{BoxFuture, Timer, TimerError};
-
-/// The most open tasks of one client the timer looks at per firing.
-const MAX_OPEN: usize = 10_000;
 
 pub struct Escalator<S: Store> {
     pub ledger: Ledger<S>,
     pub config: Arc<Config>,
+    /// How many open tasks one listing holds ([`store::PAGE`]).
+    page: usize,
 }
 
 /// Ponte's timers, acting for the MSP (escalations, handovers).
@@ -53,6 +52,20 @@ fn failed(what: &str) -> impl Fn(PonteError) -> TimerError + '_ {
 }
 
 impl<S: Store> Escalator<S> {
+    pub fn new(ledger: Ledger<S>, config: Arc<Config>) -> Self {
+        Self {
+            ledger,
+            config,
+            page: store::PAGE,
+        }
+    }
+
+    /// Lists the open tasks `page` at a time (tests use small pages).
+    pub fn with_page(mut self, page: usize) -> Self {
+        self.page = page;
+        self
+    }
+
     async fn run(&self, now: Timestamp) -> Result<Option<Timestamp>, TimerError> {
         let oncall = self.config.oncall();
         let schedules = {
@@ -85,77 +98,76 @@ impl<S: Store> Escalator<S> {
                     .map_err(|e| TimerError(format!("reading maintenance windows: {e}")))?
                     .map_err(|e| TimerError(format!("reading maintenance windows: {e}")))?
             };
-            let query = TaskQuery {
-                client: client.key.clone(),
-                filter: TaskFilter::HandledBy(Side::Msp),
-                after: None,
-                limit: MAX_OPEN,
-            };
-            let tasks = self
-                .ledger
-                .list(ponte(), query)
-                .await
-                .map_err(failed("listing open tasks"))?;
-            for task in tasks {
-                let waiting = task.status == Status::New
-                    && task.assignee.is_none()
-                    && rules.escalates(task.priority);
-                let Some(rule) = oncall.policy_for(&client.key, task.priority) else {
-                    continue;
-                };
-                if !waiting {
-                    continue;
-                }
-                let Some((task, events)) = self
+            // Every open MSP task, a page at a time.
+            let mut pages = Pages::handled_by(&client.key, Side::Msp, self.page);
+            while let Some(query) = pages.next_query() {
+                let tasks = self
                     .ledger
-                    .history(task.id.clone())
+                    .list(ponte(), query)
                     .await
-                    .map_err(failed("reading a task's history"))?
-                else {
-                    continue;
-                };
-                let plan = escalation::plan(
-                    &events,
-                    PlanRules {
-                        policy: &rule.policy,
-                        rules: &rules,
-                        calendar: &client.calendar,
-                        maintenance: &windows,
-                    },
-                    &on_call,
-                    now,
-                );
-                if let Some(at) = plan.next {
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
-                let Some(first) = plan.orders.first() else {
-                    continue;
-                };
-                let key = first.key.to_string();
-                let request = Request {
-                    actor: ponte(),
-                    by: Who::Ponte,
-                    op: Op::Change {
-                        task: task.id.clone(),
-                        command: Command::Page {
-                            as_of: task.version,
-                            pages: plan.orders.clone(),
+                    .map_err(failed("listing open tasks"))?;
+                pages.advance(&tasks);
+                for task in tasks {
+                    let waiting = task.status == Status::New
+                        && task.assignee.is_none()
+                        && rules.escalates(task.priority);
+                    let Some(rule) = oncall.policy_for(&client.key, task.priority) else {
+                        continue;
+                    };
+                    if !waiting {
+                        continue;
+                    }
+                    let Some((task, events)) = self
+                        .ledger
+                        .history(task.id.clone())
+                        .await
+                        .map_err(failed("reading a task's history"))?
+                    else {
+                        continue;
+                    };
+                    let plan = escalation::plan(
+                        &events,
+                        PlanRules {
+                            policy: &rule.policy,
+                            rules: &rules,
+                            calendar: &client.calendar,
+                            maintenance: &windows,
                         },
-                    },
-                    key: Some(key),
-                };
-                match self.ledger.submit(request).await {
-                    Ok(_) => {
-                        tracing::info!(task = %task.id, pages = plan.orders.len(), "paged");
+                        &on_call,
+                        now,
+                    );
+                    if let Some(at) = plan.next {
+                        next = Some(next.map_or(at, |n| n.min(at)));
                     }
-                    // The task changed since it was read: plan again soon.
-                    Err(PonteError::User(UserError::Unchanged)) => {
-                        let soon = now
-                            .checked_add(jiff::SignedDuration::from_secs(1))
-                            .unwrap_or(now);
-                        next = Some(next.map_or(soon, |n| n.min(soon)));
+                    let Some(first) = plan.orders.first() else {
+                        continue;
+                    };
+                    let key = first.key.to_string();
+                    let request = Request {
+                        actor: ponte(),
+                        by: Who::Ponte,
+                        op: Op::Change {
+                            task: task.id.clone(),
+                            command: Command::Page {
+                                as_of: task.version,
+                                pages: plan.orders.clone(),
+                            },
+                        },
+                        key: Some(key),
+                    };
+                    match self.ledger.submit(request).await {
+                        Ok(_) => {
+                            tracing::info!(task = %task.id, pages = plan.orders.len(), "paged");
+                        }
+                        // The task changed since it was read: plan again soon.
+                        Err(PonteError::User(UserError::Unchanged)) => {
+                            let soon = now
+                                .checked_add(jiff::SignedDuration::from_secs(1))
+                                .unwrap_or(now);
+                            next = Some(next.map_or(soon, |n| n.min(soon)));
+                        }
+                        Err(e) => return Err(failed("recording pages")(e)),
                     }
-                    Err(e) => return Err(failed("recording pages")(e)),
                 }
             }
         }

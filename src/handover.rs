@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::domain::effect::Effect;
 use crate::domain::{Side, Status, TaskId};
 use crate::engine::Ledger;
-use crate::store::{Mark, Store, TaskFilter, TaskQuery};
+use crate::store::{self, Mark, Pages, Store};
 use crate::timers::{BoxFuture, Timer, TimerError};
 
 /// How late a handover message may still be posted.
@@ -39,24 +39,23 @@ impl<S: Store> Handovers<S> {
         let mut out = Vec::new();
         for client in self.config.clients() {
             let rules = oncall.paging_rules(&client.key);
-            let query = TaskQuery {
-                client: client.key.clone(),
-                filter: TaskFilter::HandledBy(Side::Msp),
-                after: None,
-                limit: 10_000,
-            };
-            let tasks = self
-                .ledger
-                .list(ponte(), query)
-                .await
-                .map_err(|e| failed("listing open tasks")(e.to_string()))?;
-            out.extend(
-                tasks
-                    .into_iter()
-                    .filter(|t| t.status.is_open() && t.status != Status::Resolved)
-                    .filter(|t| rules.escalates(t.priority))
-                    .map(|t| t.id),
-            );
+            // Every open MSP task, a page at a time.
+            let mut pages = Pages::handled_by(&client.key, Side::Msp, store::PAGE);
+            while let Some(query) = pages.next_query() {
+                let tasks = self
+                    .ledger
+                    .list(ponte(), query)
+                    .await
+                    .map_err(|e| failed("listing open tasks")(e.to_string()))?;
+                pages.advance(&tasks);
+                out.extend(
+                    tasks
+                        .into_iter()
+                        .filter(|t| t.status.is_open() && t.status != Status::Resolved)
+                        .filter(|t| rules.escalates(t.priority))
+                        .map(|t| t.id),
+                );
+            }
         }
         Ok(out)
     }

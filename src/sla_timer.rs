@@ -1,10 +1,12 @@
 //! The SLA timer (issue 6): records SLA warnings and breaches as events.
 //!
 //! At each firing, for every client, it lists the open tasks through the
-//! store's status index and asks the domain ([`sla::sla_alerts`]) which
-//! alerts are due (in the client's business calendar, around the clock for
-//! 24/7 priorities, each side's clock running only while it is that side's
-//! move). The due alerts of a task are submitted as one
+//! store's status index, a page at a time (all of them, whatever their
+//! number, holding [`crate::store::PAGE`] at once), and asks the domain
+//! ([`sla::sla_alerts`]) which alerts are due (in the client's business
+//! calendar, around the clock for 24/7 priorities, each side's clock
+//! running only while it is that side's move). The due alerts of a task are
+//! submitted as one
 //! `Command::RecordSla`, keyed by its first alert's key
 //! (`sla:ACME-42:msp:first_response:warned`) and bound to the task's
 //! version: the `sla_warned` / `sla_breached` events and their `Announce`
@@ -36,11 +38,8 @@ use crate::domain::sla::{self, AlertLevel};
 use crate::domain::{Command, EventKind, Side, Status, TaskId, UserError, Who};
 use crate::engine::{Ledger, Op, PonteError, Request};
 use crate::escalator::ponte;
-use crate::store::{Store, TaskFilter, TaskQuery};
+use crate::store::{self, Pages, Store};
 use crate::timers::{BoxFuture, Timer, TimerError};
-
-/// The most open tasks of one client the timer looks at per firing.
-const MAX_OPEN: usize = 10_000;
 
 /// What the timer remembers of a task: the version it planned from and the
 /// next moment an alert falls due.
@@ -50,6 +49,8 @@ pub struct SlaTimer<S: Store> {
     pub ledger: Ledger<S>,
     pub config: Arc<Config>,
     seen: Mutex<Seen>,
+    /// How many open tasks one listing holds ([`store::PAGE`]).
+    page: usize,
 }
 
 impl<S: Store> SlaTimer<S> {
@@ -58,7 +59,14 @@ impl<S: Store> SlaTimer<S> {
             ledger,
             config,
             seen: Mutex::new(HashMap::new()),
+            page: store::PAGE,
         }
+    }
+
+    /// Lists the open tasks `page` at a time (tests use small pages).
+    pub fn with_page(mut self, page: usize) -> Self {
+        self.page = page;
+        self
     }
 
     fn remembered(&self, task: &TaskId, version: u32, now: Timestamp) -> Option<Option<Timestamp>> {
@@ -84,66 +92,65 @@ impl<S: Store> SlaTimer<S> {
         };
         let mut open_now: std::collections::HashSet<TaskId> = std::collections::HashSet::new();
         for client in self.config.clients() {
-            let query = TaskQuery {
-                client: client.key.clone(),
-                filter: TaskFilter::open(),
-                after: None,
-                limit: MAX_OPEN,
-            };
-            let tasks = self
-                .ledger
-                .list(ponte(), query)
-                .await
-                .map_err(failed("listing open tasks"))?;
-            for task in tasks {
-                open_now.insert(task.id.clone());
-                if let Some(at) = self.remembered(&task.id, task.version, now) {
-                    soonest(at);
-                    continue;
-                }
-                let Some((task, events)) = self
+            // Every open task, a page at a time.
+            let mut pages = Pages::open(&client.key, self.page);
+            while let Some(query) = pages.next_query() {
+                let tasks = self
                     .ledger
-                    .history(task.id.clone())
+                    .list(ponte(), query)
                     .await
-                    .map_err(failed("reading a task's history"))?
-                else {
-                    continue;
-                };
-                let plan = sla::sla_alerts(&events, &client.sla, &client.calendar, now);
-                let Some(first) = plan.due.first() else {
-                    self.remember(task.id.clone(), task.version, plan.next);
-                    soonest(plan.next);
-                    continue;
-                };
-                let key = first.key(&task.id);
-                let pages = self
-                    .pages_on_warning(&task, &events, &plan.due, now)
-                    .await?;
-                let command = Command::RecordSla {
-                    as_of: task.version,
-                    alerts: plan.due.clone(),
-                    pages,
-                };
-                let request = Request {
-                    actor: ponte(),
-                    by: Who::Ponte,
-                    op: Op::Change {
-                        task: task.id.clone(),
-                        command,
-                    },
-                    key: Some(key),
-                };
-                match self.ledger.submit(request).await {
-                    Ok(outcome) => {
-                        tracing::info!(task = %task.id, alerts = plan.due.len(), "SLA alerts recorded");
-                        self.remember(task.id.clone(), outcome.task.version, plan.next);
+                    .map_err(failed("listing open tasks"))?;
+                pages.advance(&tasks);
+                for task in tasks {
+                    open_now.insert(task.id.clone());
+                    if let Some(at) = self.remembered(&task.id, task.version, now) {
+                        soonest(at);
+                        continue;
+                    }
+                    let Some((task, events)) = self
+                        .ledger
+                        .history(task.id.clone())
+                        .await
+                        .map_err(failed("reading a task's history"))?
+                    else {
+                        continue;
+                    };
+                    let plan = sla::sla_alerts(&events, &client.sla, &client.calendar, now);
+                    let Some(first) = plan.due.first() else {
+                        self.remember(task.id.clone(), task.version, plan.next);
                         soonest(plan.next);
+                        continue;
+                    };
+                    let key = first.key(&task.id);
+                    let pages = self
+                        .pages_on_warning(&task, &events, &plan.due, now)
+                        .await?;
+                    let command = Command::RecordSla {
+                        as_of: task.version,
+                        alerts: plan.due.clone(),
+                        pages,
+                    };
+                    let request = Request {
+                        actor: ponte(),
+                        by: Who::Ponte,
+                        op: Op::Change {
+                            task: task.id.clone(),
+                            command,
+                        },
+                        key: Some(key),
+                    };
+                    match self.ledger.submit(request).await {
+                        Ok(outcome) => {
+                            tracing::info!(task = %task.id, alerts = plan.due.len(), "SLA alerts recorded");
+                            self.remember(task.id.clone(), outcome.task.version, plan.next);
+                            soonest(plan.next);
+                        }
+                        // The task changed since it was read: plan again soon.
+                        Err(PonteError::User(UserError::Unchanged)) => {
+                            soonest(now.checked_add(jiff::SignedDuration::from_secs(1)).ok());
+                        }
+                        Err(e) => return Err(failed("recording SLA alerts")(e)),
                     }
-                    // The task changed since it was read: plan again soon.
-                    Err(PonteError::User(UserError::Unchanged)) => {
-                        soonest(now.checked_add(jiff::SignedDuration::from_secs(1)).ok());
-                    }
-                    Err(e) => return Err(failed("recording SLA alerts")(e)),
                 }
             }
         }

@@ -148,6 +148,46 @@ async fn warned_and_breached_once_even_by_a_new_timer() {
     assert_eq!(alerts(&w.events().await), ["sla_warned", "sla_breached"]);
 }
 
+/// Four more P3 requests like the world's, at the same time; their ids.
+async fn more_requests(w: &World) -> Vec<TaskId> {
+    let mut ids = vec![w.task.clone()];
+    for n in 0..4 {
+        let giulia = Actor::employee(PersonId(9001), ClientKey::new("ACME").unwrap());
+        let outcome = w
+            .ledger
+            .submit(Request::by(
+                giulia,
+                Op::Create {
+                    client: ClientKey::new("ACME").unwrap(),
+                    new: NewTask {
+                        title: format!("La stampante {n} non stampa"),
+                        priority: Some(Priority::P3),
+                        to: SideChoice::To(Side::Msp),
+                        ..NewTask::default()
+                    },
+                },
+            ))
+            .await
+            .unwrap();
+        ids.push(outcome.task.id);
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_open_task_is_checked_however_many_pages_they_take() {
+    let (_dir, w) = world("").await;
+    let ids = more_requests(&w).await;
+    // Two tasks per listing: five tasks take three pages.
+    let timer = SlaTimer::new(w.ledger.clone(), w.config.clone()).with_page(2);
+    timer.fire(at("2026-11-27T13:30:00Z")).await.unwrap();
+    for id in &ids {
+        let (_, events) = w.ledger.history(id.clone()).await.unwrap().unwrap();
+        let kinds: Vec<EventKind> = events.into_iter().map(|e| e.kind).collect();
+        assert_eq!(alerts(&kinds), ["sla_warned"], "{id}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_on_sla_warning_a_warning_pages_the_top_of_the_policy_once() {
     let policy = r#"
@@ -163,10 +203,7 @@ oncall = "msp-secondary"
 "#;
     let (_dir, w) = world(policy).await;
     let timer = SlaTimer::new(w.ledger.clone(), w.config.clone());
-    let escalator = Escalator {
-        ledger: w.ledger.clone(),
-        config: w.config.clone(),
-    };
+    let escalator = Escalator::new(w.ledger.clone(), w.config.clone());
     let warn = at("2026-11-27T13:30:00Z");
     escalator.fire(warn).await.unwrap();
     assert!(
@@ -197,4 +234,27 @@ oncall = "msp-secondary"
     timer.fire(at("2026-11-30T12:00:00Z")).await.unwrap();
     let after = pages(&w.events().await);
     assert_eq!(after, paged);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_escalator_pages_every_waiting_task_however_many_pages_they_take() {
+    let policy = r#"
+[[escalation]]
+priority = "P3"
+[[escalation.steps]]
+after_minutes = 600
+oncall = "msp-primary"
+"#;
+    let (_dir, w) = world(policy).await;
+    let ids = more_requests(&w).await;
+    let escalator = Escalator::new(w.ledger.clone(), w.config.clone()).with_page(2);
+    escalator.fire(at("2026-11-30T12:00:00Z")).await.unwrap();
+    for id in &ids {
+        let (_, events) = w.ledger.history(id.clone()).await.unwrap().unwrap();
+        let kinds: Vec<EventKind> = events.into_iter().map(|e| e.kind).collect();
+        let paged = pages(&kinds);
+        assert_eq!(paged.len(), 1, "{id}: {paged:?}");
+        let first_step = format!(":r0:s0 {:?}", Target::OnCall("msp-primary".into()));
+        assert!(paged[0].ends_with(&first_step), "{id}: {paged:?}");
+    }
 }

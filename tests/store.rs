@@ -11,7 +11,7 @@ use ponte::domain::{
     Visibility, decide, decide_create,
 };
 use ponte::store::{
-    Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SledStore, Store, StoreError,
+    Commit, CommitOutcome, Mark, OutboxEntry, Pages, RequestRecord, SledStore, Store, StoreError,
     StoreOptions, TaskFilter, TaskQuery, codec,
 };
 use proptest::prelude::*;
@@ -1159,6 +1159,33 @@ fn check(
                     .cloned()
                     .collect();
                 prop_assert_eq!(store.list(&query).unwrap(), want, "{:?}", query);
+            }
+        }
+    }
+    // Walking the open tasks a page at a time sees each exactly once.
+    for client in clients.iter() {
+        for page in [1, 2, 1000] {
+            let walked = |pages: Pages| {
+                let (mut seen, mut largest) = (Vec::new(), 0);
+                pages
+                    .for_each(store, |tasks| {
+                        largest = largest.max(tasks.len());
+                        seen.extend(tasks);
+                        Ok(())
+                    })
+                    .unwrap();
+                seen.sort_by_key(|t| t.id.number());
+                (seen, largest <= page)
+            };
+            prop_assert_eq!(
+                walked(Pages::open(client, page)),
+                (list(store, client, TaskFilter::open()), true)
+            );
+            for side in [Side::Internal, Side::Msp] {
+                prop_assert_eq!(
+                    walked(Pages::handled_by(client, side, page)),
+                    (list(store, client, TaskFilter::HandledBy(side)), true)
+                );
             }
         }
     }

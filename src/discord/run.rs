@@ -131,10 +131,10 @@ pub async fn start<S: Store>(
     let (stop, stopped) = watch::channel(false);
     // Timers register here; each submits its changes through the ledger.
     let mut timers = Timers::new();
-    timers.add(Arc::new(crate::escalator::Escalator {
-        ledger: ledger.clone(),
-        config: config.clone(),
-    }));
+    timers.add(Arc::new(crate::escalator::Escalator::new(
+        ledger.clone(),
+        config.clone(),
+    )));
     timers.add(Arc::new(crate::handover::Handovers {
         ledger: ledger.clone(),
         config: config.clone(),

@@ -193,6 +193,7 @@ impl Digest {
 }
 
 /// What a digest is built with.
+#[derive(Clone, Copy)]
 pub struct DigestSpec<'a> {
     pub client: &'a ClientKey,
     pub side: Side,
@@ -211,51 +212,80 @@ pub fn build<'t, T: Source + 't>(
     spec: &DigestSpec<'_>,
     tasks: impl IntoIterator<Item = &'t T>,
 ) -> Digest {
-    let since = spec
-        .since
-        .unwrap_or_else(|| spec.now - SignedDuration::from_hours(24));
-    let mut digest = Digest {
-        client: spec.client.clone(),
-        side: spec.side,
-        since: spec.since,
-        now: spec.now,
-        new: Vec::new(),
-        closed: Vec::new(),
-        open: Vec::new(),
-        at_risk: Vec::new(),
-        breached: Vec::new(),
-        escalations: Vec::new(),
-        approvals: Vec::new(),
-        waiting_on: Vec::new(),
-    };
-    let mut open: BTreeMap<u8, (Holder, Vec<Line>)> = BTreeMap::new();
-    let mut waiting: BTreeMap<Option<u64>, Vec<TaskId>> = BTreeMap::new();
+    let mut builder = Builder::new(*spec);
     for tracked in tasks {
-        let task = tracked.task();
-        if task.id.client() != spec.client {
-            continue;
+        builder.add(tracked);
+    }
+    builder.finish()
+}
+
+/// A digest built a task at a time, in any order: [`build`] for a list;
+/// the store's pages feed it so that no more than a page of snapshots is
+/// held at once (`crate::digests::client_digest`).
+pub struct Builder<'a> {
+    spec: DigestSpec<'a>,
+    /// Tasks created after this are new.
+    since: Timestamp,
+    digest: Digest,
+    open: BTreeMap<u8, (Holder, Vec<Line>)>,
+    waiting: BTreeMap<Option<u64>, Vec<TaskId>>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(spec: DigestSpec<'a>) -> Self {
+        let since = spec
+            .since
+            .unwrap_or_else(|| spec.now - SignedDuration::from_hours(24));
+        Self {
+            digest: Digest {
+                client: spec.client.clone(),
+                side: spec.side,
+                since: spec.since,
+                now: spec.now,
+                new: Vec::new(),
+                closed: Vec::new(),
+                open: Vec::new(),
+                at_risk: Vec::new(),
+                breached: Vec::new(),
+                escalations: Vec::new(),
+                approvals: Vec::new(),
+                waiting_on: Vec::new(),
+            },
+            spec,
+            since,
+            open: BTreeMap::new(),
+            waiting: BTreeMap::new(),
         }
-        let line = line(tracked, spec.side, spec.now);
-        let involved = task.handling_side == spec.side || task.asking_side == spec.side;
-        if task.created_at > since && task.created_at <= spec.now && involved {
-            digest.new.push(line.clone());
+    }
+
+    /// Counts one task in (another client's is ignored).
+    pub fn add(&mut self, tracked: &impl Source) {
+        let task = tracked.task();
+        if task.id.client() != self.spec.client {
+            return;
+        }
+        let line = line(tracked, self.spec.side, self.spec.now);
+        let involved = task.handling_side == self.spec.side || task.asking_side == self.spec.side;
+        if task.created_at > self.since && task.created_at <= self.spec.now && involved {
+            self.digest.new.push(line.clone());
         }
         if !task.status.is_open() {
-            if involved && tracked.finished_after(since) {
-                digest.closed.push(line);
+            if involved && tracked.finished_after(self.since) {
+                self.digest.closed.push(line);
             }
-            continue;
+            return;
         }
         let holder = Holder::of(task);
-        let mine = holder == Holder::Side(spec.side);
+        let mine = holder == Holder::Side(self.spec.side);
         if involved || mine {
             let rank = match holder {
-                Holder::Side(s) if s == spec.side => 0,
+                Holder::Side(s) if s == self.spec.side => 0,
                 Holder::Side(_) => 1,
                 Holder::Requester => 2,
                 Holder::Nobody => 3,
             };
-            open.entry(rank)
+            self.open
+                .entry(rank)
                 .or_insert_with(|| (holder, Vec::new()))
                 .1
                 .push(line.clone());
@@ -263,24 +293,31 @@ pub fn build<'t, T: Source + 't>(
         if mine {
             // The assignee is the handling side's: while the other side is
             // waited on (or asked for approval), nobody there is named yet.
-            let who = task.assignee.filter(|_| task.handling_side == spec.side);
-            waiting
+            let who = task
+                .assignee
+                .filter(|_| task.handling_side == self.spec.side);
+            self.waiting
                 .entry(who.map(|p| p.0))
                 .or_default()
                 .push(task.id.clone());
-        } else if holder == Holder::Requester && task.asking_side == spec.side {
-            waiting
+        } else if holder == Holder::Requester && task.asking_side == self.spec.side {
+            self.waiting
                 .entry(Some(task.requester.0))
                 .or_default()
                 .push(task.id.clone());
         }
         if matches!(task.approval, Approval::Pending { .. }) && involved {
-            digest.approvals.push(line.clone());
+            self.digest.approvals.push(line.clone());
         }
-        if involved && tracked.acknowledged_within(since, spec.now) {
-            digest.escalations.push(line.clone());
+        if involved && tracked.acknowledged_within(self.since, self.spec.now) {
+            self.digest.escalations.push(line.clone());
         }
-        if let Some(sla) = tracked.side_clocks(spec.side, spec.targets, spec.calendar, spec.now) {
+        if let Some(sla) = tracked.side_clocks(
+            self.spec.side,
+            self.spec.targets,
+            self.spec.calendar,
+            self.spec.now,
+        ) {
             let candidates = sla
                 .first_response
                 .iter()
@@ -297,38 +334,48 @@ pub fn build<'t, T: Source + 't>(
                     breach_at: clock.breach_at,
                 };
                 match clock.state {
-                    ClockState::Breached => digest.breached.push(entry),
-                    ClockState::AtRisk => digest.at_risk.push(entry),
+                    ClockState::Breached => self.digest.breached.push(entry),
+                    ClockState::AtRisk => self.digest.at_risk.push(entry),
                     ClockState::Ok => {}
                 }
             }
         }
     }
-    digest.open = open.into_values().collect();
-    for (_, lines) in &mut digest.open {
-        lines.sort_by(|a, b| (a.priority, b.age).cmp(&(b.priority, a.age)));
+
+    /// The digest, each list in its order (whatever the order of the tasks).
+    pub fn finish(self) -> Digest {
+        let mut digest = self.digest;
+        digest.open = self.open.into_values().collect();
+        for (_, lines) in &mut digest.open {
+            // Most urgent, then oldest; then by number, so that the order
+            // of the tasks given does not matter.
+            lines.sort_by(|a, b| {
+                (a.priority, b.age, a.id.number()).cmp(&(b.priority, a.age, b.id.number()))
+            });
+        }
+        for list in [
+            &mut digest.new,
+            &mut digest.closed,
+            &mut digest.escalations,
+            &mut digest.approvals,
+        ] {
+            list.sort_by_key(|l| l.id.number());
+        }
+        for list in [&mut digest.at_risk, &mut digest.breached] {
+            list.sort_by(|a, b| {
+                (a.breach_at, a.line.id.number()).cmp(&(b.breach_at, b.line.id.number()))
+            });
+        }
+        digest.waiting_on = self
+            .waiting
+            .into_iter()
+            .map(|(who, mut ids)| {
+                ids.sort_by_key(TaskId::number);
+                (who.map(PersonId), ids)
+            })
+            .collect();
+        digest
     }
-    for list in [
-        &mut digest.new,
-        &mut digest.closed,
-        &mut digest.escalations,
-        &mut digest.approvals,
-    ] {
-        list.sort_by_key(|l| l.id.number());
-    }
-    for list in [&mut digest.at_risk, &mut digest.breached] {
-        list.sort_by(|a, b| {
-            (a.breach_at, a.line.id.number()).cmp(&(b.breach_at, b.line.id.number()))
-        });
-    }
-    digest.waiting_on = waiting
-        .into_iter()
-        .map(|(who, mut ids)| {
-            ids.sort_by_key(TaskId::number);
-            (who.map(PersonId), ids)
-        })
-        .collect();
-    digest
 }
 
 fn line(tracked: &impl Source, side: Side, now: Timestamp) -> Line {

@@ -116,6 +116,93 @@ impl TaskFilter {
     }
 }
 
+/// How many tasks work over every open task of a client (the SLA timer,
+/// the escalator, digests) holds at once: listings go a page at a time, so
+/// memory does not grow with the number of open tasks, and none is left
+/// out however many there are.
+pub const PAGE: usize = 1_000;
+
+/// The listings that walk all of a client's tasks matching a filter a page
+/// at a time, by number; each page's query comes from [`Pages::next_query`]
+/// and its answer goes back through [`Pages::advance`]. Only filters
+/// listed by number page this way, so the constructors pick them: the open
+/// tasks go status by status (a listing of several statuses scans a page
+/// of each status for every page it returns). A task that changes between
+/// two pages may be seen twice or not at all in one walk; the next walk
+/// sees it.
+#[derive(Clone, Debug)]
+pub struct Pages {
+    client: ClientKey,
+    /// The filters still to walk, the current one last.
+    filters: Vec<TaskFilter>,
+    after: Option<u64>,
+    page: usize,
+}
+
+impl Pages {
+    /// Every open task of `client`.
+    pub fn open(client: &ClientKey, page: usize) -> Self {
+        let filters = Status::OPEN
+            .iter()
+            .rev()
+            .map(|s| TaskFilter::Status(vec![*s]))
+            .collect();
+        Self::walk(client, filters, page)
+    }
+
+    /// The open tasks of `client` handled by `side`.
+    pub fn handled_by(client: &ClientKey, side: Side, page: usize) -> Self {
+        Self::walk(client, vec![TaskFilter::HandledBy(side)], page)
+    }
+
+    fn walk(client: &ClientKey, filters: Vec<TaskFilter>, page: usize) -> Self {
+        Self {
+            client: client.clone(),
+            filters,
+            after: None,
+            page: page.max(1),
+        }
+    }
+
+    /// The query of the next page; `None` once the walk is over.
+    pub fn next_query(&self) -> Option<TaskQuery> {
+        Some(TaskQuery {
+            client: self.client.clone(),
+            filter: self.filters.last()?.clone(),
+            after: self.after,
+            limit: self.page,
+        })
+    }
+
+    /// Takes the answer to [`Pages::next_query`]: an empty page ends the
+    /// current filter. (A short one does not: a listing leaves out a task
+    /// that changed between its index scan and its read, so a page can be
+    /// short with more to come.)
+    pub fn advance(&mut self, page: &[Task]) {
+        match page.last() {
+            Some(last) => self.after = Some(last.id.number()),
+            None => {
+                self.filters.pop();
+                self.after = None;
+            }
+        }
+    }
+
+    /// Walks the pages on `store`, calling `f` with each (blocking).
+    pub fn for_each(
+        mut self,
+        store: &dyn Store,
+        mut f: impl FnMut(Vec<Task>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        while let Some(query) = self.next_query() {
+            let tasks = store.list(&query)?;
+            self.advance(&tasks);
+            f(tasks)?;
+        }
+        Ok(())
+    }
+}
+
 /// Why the store failed. None of these is the user's fault.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
