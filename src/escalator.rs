@@ -3,8 +3,9 @@
 //!
 //! At each firing, for every client with a policy, it lists the MSP's open
 //! tasks through the store's `handled_by` index (never a scan of every
-//! task; a page at a time, all of them whatever their number), reads the history of those waiting for a pick-up, and asks the
-//! domain ([`escalation::plan`]) which pages are due. The due pages of a
+//! task; a page at a time, all of them whatever their number), reads the
+//! history of those waiting for a pick-up, and asks the domain
+//! ([`escalation::plan`]) which pages are due. The due pages of a
 //! task are submitted as one `Command::Page`, keyed by its first page's key
 //! and bound to the task's version: the `paged` events and their `Page`
 //! effects are written in one transaction, and if anything changed the task

@@ -210,6 +210,13 @@ proptest! {
                     calendar: &o,
                 };
                 prop_assert_eq!(build(&spec, &snapshots), build(&spec, &tracked));
+                // In any order (the store feeds the builder status by
+                // status, a page at a time).
+                let mut builder = Builder::new(spec);
+                for task in snapshots.iter().rev() {
+                    builder.add(task);
+                }
+                prop_assert_eq!(builder.finish(), build(&spec, &snapshots));
             }
             for person in [&cast.requester, &cast.tech, &cast.manager, &cast.msp] {
                 let spec = PersonalSpec {
@@ -257,4 +264,36 @@ fn the_realistic_morning_is_the_same_from_snapshots() {
         .max()
         .unwrap_or(0);
     assert!(fresh >= 2, "some task changed hands");
+}
+
+/// Two open tasks alike but for their number (same priority, same
+/// creation): listed by number whatever order the builder gets them in.
+#[test]
+fn open_tasks_alike_are_listed_by_number_in_any_order() {
+    let acme = ClientKey::new("ACME").unwrap();
+    let cast = Cast::of(&acme, 0);
+    let plan: Plan = (0, 1, 2, 60, Vec::new());
+    let tasks: Vec<Task> = (1..=3).map(|n| play(&acme, n, &cast, &plan).task).collect();
+    let (t, o) = (targets(), office());
+    let spec = DigestSpec {
+        client: &acme,
+        side: Side::Msp,
+        since: None,
+        now: local("2026-11-23T09:00"),
+        targets: &t,
+        calendar: &o,
+    };
+    for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+        let mut builder = Builder::new(spec);
+        for i in order {
+            builder.add(&tasks[i]);
+        }
+        let digest = builder.finish();
+        let numbers: Vec<Vec<u64>> = digest
+            .open
+            .iter()
+            .map(|(_, lines)| lines.iter().map(|l| l.id.number()).collect())
+            .collect();
+        assert_eq!(numbers, [[1, 2, 3]], "{order:?}");
+    }
 }
