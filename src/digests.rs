@@ -8,12 +8,12 @@
 //! caught up: the next day's digest covers their time (`since` is the last
 //! digest that was recorded).
 //!
-//! [`read_client`] reads what a digest is built from: the snapshots of the
-//! open tasks of a client, and of the finished ones that changed since the
-//! last digest. No history is read: what the digest needs of it (whose move
+//! [`for_each_client_task`] reads what a digest is built from, a page at a
+//! time: the snapshots of the open tasks of a client, and of the finished
+//! ones that changed since the last digest. No history is read: what the digest needs of it (whose move
 //! since when, responses, acknowledgements, latest comments) the fold keeps
 //! in the snapshot (`Task::facts`). The chart reads the history of a task
-//! only when it changed after the chart's `now` ([`read_client_for_chart`]).
+//! only when it changed after the chart's `now` ([`for_chart`]).
 
 use std::sync::Arc;
 
@@ -152,13 +152,11 @@ pub fn for_each_client_task(
     client: &ClientKey,
     since: Option<Timestamp>,
     now: Timestamp,
-    mut f: impl FnMut(Task),
+    mut f: impl FnMut(Task) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let since = since.unwrap_or_else(|| now - SignedDuration::from_hours(24));
-    Pages::open(client, store::PAGE).for_each(store, |tasks| {
-        tasks.into_iter().for_each(&mut f);
-        Ok(())
-    })?;
+    Pages::open(client, store::PAGE)
+        .for_each(store, |tasks| tasks.into_iter().try_for_each(&mut f))?;
     // Finished tasks changed since `since`, by last change. One listing:
     // `after` pages by number, not by change, so it cannot page this one;
     // it holds a day's changes.
@@ -171,46 +169,19 @@ pub fn for_each_client_task(
     changed
         .into_iter()
         .filter(|task| !task.status.is_open())
-        .for_each(f);
-    Ok(())
+        .try_for_each(f)
 }
 
-/// [`for_each_client_task`] as a list: the open tasks by number, then the
-/// finished ones by last change. Blocking (sled).
-pub fn read_client(
-    store: &dyn Store,
-    client: &ClientKey,
-    since: Option<Timestamp>,
-    now: Timestamp,
-) -> Result<Vec<Task>, StoreError> {
-    let mut out = Vec::new();
-    for_each_client_task(store, client, since, now, |task| out.push(task))?;
-    let open = out.iter().take_while(|t| t.status.is_open()).count();
-    out[..open].sort_unstable_by_key(|t| t.id.number());
-    Ok(out)
-}
-
-/// [`read_client`] for the chart, which counts what happened as of `now`:
-/// the snapshots, and the history of a task only when one of its events is
-/// later than `now` (a digest built as of its due time after a later
-/// change). Blocking (sled).
-pub fn read_client_for_chart(
-    store: &dyn Store,
-    client: &ClientKey,
-    since: Option<Timestamp>,
-    now: Timestamp,
-) -> Result<Vec<ChartTask>, StoreError> {
-    read_client(store, client, since, now)?
-        .into_iter()
-        .map(|task| {
-            if ChartTask::needs_history(&task, now) {
-                let events = store.events(&task.id)?;
-                Ok(ChartTask::History(Tracked { task, events }))
-            } else {
-                Ok(ChartTask::Snapshot(task))
-            }
-        })
-        .collect()
+/// A task as the chart counts what happened as of `now`: its snapshot, or
+/// its history when one of its events is later than `now` (a digest built
+/// as of its due time after a later change). Blocking (sled).
+pub fn for_chart(store: &dyn Store, task: Task, now: Timestamp) -> Result<ChartTask, StoreError> {
+    if ChartTask::needs_history(&task, now) {
+        let events = store.events(&task.id)?;
+        Ok(ChartTask::History(Tracked { task, events }))
+    } else {
+        Ok(ChartTask::Snapshot(task))
+    }
 }
 
 /// Builds the digest of one side of one client from the store (blocking).
@@ -235,7 +206,10 @@ pub fn client_digest(
     };
     // Built as the tasks come, a page at a time.
     let mut builder = digest::Builder::new(spec);
-    for_each_client_task(store, client, since, now, |task| builder.add(&task))?;
+    for_each_client_task(store, client, since, now, |task| {
+        builder.add(&task);
+        Ok(())
+    })?;
     Ok(Some(builder.finish()))
 }
 
@@ -299,9 +273,12 @@ fn add_to_chart(
     };
     // A day more than the window, for time zones east of the client's.
     let window = SignedDuration::from_hours(24 * (CHART_DAYS as i64 + 1));
-    let tasks = read_client_for_chart(store, client, Some(now - window), now)?;
-    chart.add(tz, now, &conf.sla, &conf.calendar, &tasks);
-    Ok(())
+    // Counted as the tasks come, a page at a time.
+    for_each_client_task(store, client, Some(now - window), now, |task| {
+        let counted = for_chart(store, task, now)?;
+        chart.add(tz, now, &conf.sla, &conf.calendar, [&counted]);
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use jiff::civil::Time;
 use jiff::tz::TimeZone;
 
 use crate::config::{Config, DEFAULT_DIGEST_TIME, DigestSchedule};
-use crate::digests::{due_today, read_client};
+use crate::digests::{due_today, for_each_client_task};
 use crate::domain::Task;
 use crate::domain::digest::personal::{self, PersonalDigest, PersonalSpec};
 use crate::domain::effect::{Effect, personal_digest_key, personal_digest_prefix};
@@ -299,7 +299,15 @@ pub fn build(
     let mut tasks: Vec<Task> = Vec::new();
     for key in &keys {
         // Open tasks only: finished ones changed after `now` are none.
-        tasks.extend(read_client(store, key, Some(now), now)?);
+        // Only the person's (assigned to them or asked by them) are kept:
+        // the digest lists no other, and the client's open tasks come a
+        // page at a time.
+        for_each_client_task(store, key, Some(now), now, |task| {
+            if task.assignee == Some(person) || task.requester == person {
+                tasks.push(task);
+            }
+            Ok(())
+        })?;
     }
     let spec = PersonalSpec {
         person,
