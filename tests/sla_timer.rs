@@ -76,12 +76,11 @@ async fn world(extra: &str) -> (tempfile::TempDir, World) {
 
 impl World {
     async fn events(&self) -> Vec<EventKind> {
-        let (_, events) = self
-            .ledger
-            .history(self.task.clone())
-            .await
-            .unwrap()
-            .unwrap();
+        self.events_of(&self.task).await
+    }
+
+    async fn events_of(&self, task: &TaskId) -> Vec<EventKind> {
+        let (_, events) = self.ledger.history(task.clone()).await.unwrap().unwrap();
         events.into_iter().map(|e| e.kind).collect()
     }
 }
@@ -182,8 +181,7 @@ async fn every_open_task_is_checked_however_many_pages_they_take() {
     let timer = SlaTimer::new(w.ledger.clone(), w.config.clone()).with_page(2);
     timer.fire(at("2026-11-27T13:30:00Z")).await.unwrap();
     for id in &ids {
-        let (_, events) = w.ledger.history(id.clone()).await.unwrap().unwrap();
-        let kinds: Vec<EventKind> = events.into_iter().map(|e| e.kind).collect();
+        let kinds = w.events_of(id).await;
         assert_eq!(alerts(&kinds), ["sla_warned"], "{id}");
     }
 }
@@ -250,8 +248,7 @@ oncall = "msp-primary"
     let escalator = Escalator::new(w.ledger.clone(), w.config.clone()).with_page(2);
     escalator.fire(at("2026-11-30T12:00:00Z")).await.unwrap();
     for id in &ids {
-        let (_, events) = w.ledger.history(id.clone()).await.unwrap().unwrap();
-        let kinds: Vec<EventKind> = events.into_iter().map(|e| e.kind).collect();
+        let kinds = w.events_of(id).await;
         let paged = pages(&kinds);
         assert_eq!(paged.len(), 1, "{id}: {paged:?}");
         let first_step = format!(":r0:s0 {:?}", Target::OnCall("msp-primary".into()));
