@@ -24,7 +24,7 @@ use crate::domain::{
     Actor, ClientKey, ClientRouting, Command, Event, EventKind, NewTask, Task, TaskId, UserError,
     Who, decide, decide_create,
 };
-use crate::store::{Commit, CommitOutcome, Store, StoreError, TaskQuery};
+use crate::store::{Commit, CommitOutcome, Store, StoreError, TaskFilter, TaskQuery};
 
 /// The routing rules of every client, by client key.
 pub type Rules = BTreeMap<ClientKey, ClientRouting>;
@@ -438,6 +438,42 @@ impl<S: Store> Ledger<S> {
             store
                 .list(&query)
                 .map_err(|e| PonteError::store("listing tasks", e))
+        })
+        .await
+    }
+
+    /// The open tasks of `client` created at or after `since`, among its
+    /// `limit` most recently numbered tasks, by creation (what a new report
+    /// may be a duplicate of). Through the index by creation: it reads those
+    /// tasks only, however many tasks and open tasks the client has.
+    pub async fn recent_open(
+        &self,
+        actor: Actor,
+        client: ClientKey,
+        since: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Task>, PonteError> {
+        self.blocking(move |store| {
+            if !actor.serves(&client) {
+                return Err(UserError::NotForClient.into());
+            }
+            let failed = |e| PonteError::store("listing recent tasks", e);
+            let last = store
+                .next_number(&client)
+                .map_err(failed)?
+                .saturating_sub(1);
+            let query = TaskQuery {
+                client,
+                filter: TaskFilter::CreatedIn {
+                    from: since,
+                    to: jiff::Timestamp::MAX,
+                },
+                after: Some(last.saturating_sub(limit as u64)),
+                limit,
+            };
+            let mut tasks = store.list(&query).map_err(failed)?;
+            tasks.retain(|t| t.status.is_open());
+            Ok(tasks)
         })
         .await
     }

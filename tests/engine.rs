@@ -400,3 +400,46 @@ async fn a_refused_change_records_nothing() {
     assert_eq!(store.task(&task.id).unwrap().unwrap(), task);
     assert_eq!(store.events(&task.id).unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_open_tasks_are_found_behind_any_backlog_of_open_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let ledger = ledger(open(dir.path()), &clock);
+    let alice = employee(1, ACME);
+    // A backlog of open tasks, then, five hours later, three new ones.
+    for n in 0..120 {
+        ledger
+            .submit(create(&alice, ACME, &format!("old problem {n}")))
+            .await
+            .unwrap();
+    }
+    clock.advance(SignedDuration::from_hours(5));
+    for n in 0..3 {
+        ledger
+            .submit(create(&alice, ACME, &format!("new problem {n}")))
+            .await
+            .unwrap();
+    }
+    let since = clock.now() - SignedDuration::from_hours(4);
+    let recent = |limit| {
+        let (ledger, alice) = (ledger.clone(), alice.clone());
+        async move {
+            let tasks = ledger
+                .recent_open(alice, key(ACME), since, limit)
+                .await
+                .unwrap();
+            tasks.iter().map(|t| t.id.number()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(recent(1_000).await, [121, 122, 123]);
+    // Only among the latest `limit` numbers.
+    assert_eq!(recent(2).await, [122, 123]);
+    // Another client's person sees none of them.
+    assert!(matches!(
+        ledger
+            .recent_open(employee(9, BRIGHT), key(ACME), since, 1_000)
+            .await,
+        Err(PonteError::User(UserError::NotForClient))
+    ));
+}
