@@ -894,14 +894,19 @@ impl<S: Store> Bot<S> {
                 priority: None,
             },
         )?;
-        // The open tasks created within the window (the client's latest
-        // 1,000 at most), not the first page of every open task: with many
-        // open tasks, the recent ones would not be on it.
+        // The open tasks created within the window among the client's
+        // latest, not the first page of every open task: with many open
+        // tasks, the recent ones would not be on it.
         let now = self.clock.now();
         let since = now - crate::domain::duplicate::WINDOW;
         let recent = self
             .ledger
-            .recent_open(who.actor.clone(), client, since, crate::store::PAGE)
+            .recent_open(
+                who.actor.clone(),
+                client,
+                since,
+                crate::domain::duplicate::CANDIDATES,
+            )
             .await?;
         Ok(
             crate::domain::duplicate::find(&text, decision.category.as_ref(), &recent, now)

@@ -12,6 +12,11 @@ use super::text;
 
 /// How far back a task counts as "the same problem, just reported".
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(4);
+/// How many of a client's latest tasks a new report is compared with (those
+/// of them open and created within [`WINDOW`]): during an outage the
+/// latest reports are the likeliest to match, and each comparison reads a
+/// snapshot while someone waits for the preview.
+pub const CANDIDATES: usize = 200;
 /// The share of words two reports must have in common (Jaccard index of
 /// their meaningful words) to be the same problem.
 pub const THRESHOLD: f64 = 0.3;
