@@ -24,7 +24,7 @@ use crate::domain::{
     Actor, ClientKey, ClientRouting, Command, Event, EventKind, NewTask, Task, TaskId, UserError,
     Who, decide, decide_create,
 };
-use crate::store::{Commit, CommitOutcome, Store, StoreError, TaskFilter, TaskQuery};
+use crate::store::{Commit, CommitOutcome, Pages, Store, StoreError, TaskFilter, TaskQuery};
 
 /// The routing rules of every client, by client key.
 pub type Rules = BTreeMap<ClientKey, ClientRouting>;
@@ -440,6 +440,21 @@ impl<S: Store> Ledger<S> {
                 .map_err(|e| PonteError::store("listing tasks", e))
         })
         .await
+    }
+
+    /// The next page of a walk over a client's tasks ([`Pages`]); `None`
+    /// once the walk is over.
+    pub async fn next_page(
+        &self,
+        actor: Actor,
+        pages: &mut Pages,
+    ) -> Result<Option<Vec<Task>>, PonteError> {
+        let Some(query) = pages.next_query() else {
+            return Ok(None);
+        };
+        let tasks = self.list(actor, query).await?;
+        pages.advance(&tasks);
+        Ok(Some(tasks))
     }
 
     /// The open tasks of `client` created at or after `since`, among its

@@ -101,13 +101,12 @@ impl<S: Store> Escalator<S> {
             };
             // Every open MSP task, a page at a time.
             let mut pages = Pages::handled_by(&client.key, Side::Msp, self.page);
-            while let Some(query) = pages.next_query() {
-                let tasks = self
-                    .ledger
-                    .list(ponte(), query)
-                    .await
-                    .map_err(failed("listing open tasks"))?;
-                pages.advance(&tasks);
+            while let Some(tasks) = self
+                .ledger
+                .next_page(ponte(), &mut pages)
+                .await
+                .map_err(failed("listing open tasks"))?
+            {
                 for task in tasks {
                     let waiting = task.status == Status::New
                         && task.assignee.is_none()

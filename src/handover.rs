@@ -41,13 +41,12 @@ impl<S: Store> Handovers<S> {
             let rules = oncall.paging_rules(&client.key);
             // Every open MSP task, a page at a time.
             let mut pages = Pages::handled_by(&client.key, Side::Msp, store::PAGE);
-            while let Some(query) = pages.next_query() {
-                let tasks = self
-                    .ledger
-                    .list(ponte(), query)
-                    .await
-                    .map_err(|e| failed("listing open tasks")(e.to_string()))?;
-                pages.advance(&tasks);
+            while let Some(tasks) = self
+                .ledger
+                .next_page(ponte(), &mut pages)
+                .await
+                .map_err(|e| failed("listing open tasks")(e.to_string()))?
+            {
                 out.extend(
                     tasks
                         .into_iter()

@@ -3,10 +3,10 @@
 //!
 //! `/healthz` answers 200 only when the Discord gateway is connected and the
 //! store takes a write and a flush (within [`STORE_CHECK_TIMEOUT`]);
-//! otherwise 503 with a JSON body naming the check that failed. `/metrics` is [`crate::metrics`] in Prometheus'
-//! text format. The checks come through a [`Probe`], so this module knows
-//! neither serenity nor sled; the store's checks block, and run on tokio's
-//! blocking pool.
+//! otherwise 503 with a JSON body naming the check that failed. `/metrics`
+//! is [`crate::metrics`] in Prometheus' text format. The checks come
+//! through a [`Probe`], so this module knows neither serenity nor sled; the
+//! store's checks block, and run on tokio's blocking pool.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -94,13 +94,12 @@ impl<S: Store> SlaTimer<S> {
         for client in self.config.clients() {
             // Every open task, a page at a time.
             let mut pages = Pages::open(&client.key, self.page);
-            while let Some(query) = pages.next_query() {
-                let tasks = self
-                    .ledger
-                    .list(ponte(), query)
-                    .await
-                    .map_err(failed("listing open tasks"))?;
-                pages.advance(&tasks);
+            while let Some(tasks) = self
+                .ledger
+                .next_page(ponte(), &mut pages)
+                .await
+                .map_err(failed("listing open tasks"))?
+            {
                 for task in tasks {
                     open_now.insert(task.id.clone());
                     if let Some(at) = self.remembered(&task.id, task.version, now) {

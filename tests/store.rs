@@ -1352,10 +1352,7 @@ fn tasks_are_listed_by_last_change_and_derived_trees_are_built_for_older_stores(
         db.drop_tree("idx_changed").unwrap();
         db.drop_tree("idx_created").unwrap();
         db.drop_tree("open_tasks").unwrap();
-        db.open_tree("meta")
-            .unwrap()
-            .remove("derived_trees_v3")
-            .unwrap();
+        forget_conversions(&db, &["derived_trees_v3"]);
         db.flush().unwrap();
     }
     let store = reopen_store(&options);
@@ -1409,6 +1406,15 @@ fn tasks_are_listed_by_last_change_and_derived_trees_are_built_for_older_stores(
 
 /// Opens a directory with plain sled once the store dropped before has
 /// released it.
+/// Removes the `meta` flags of these conversions, as in a store written
+/// before them, so that the next open runs them.
+fn forget_conversions(db: &sled::Db, flags: &[&str]) {
+    let meta = db.open_tree("meta").unwrap();
+    for flag in flags {
+        meta.remove(flag).unwrap();
+    }
+}
+
 fn reopen_raw(path: &std::path::Path) -> sled::Db {
     for _ in 0..250 {
         if let Ok(db) = sled::open(path) {
@@ -1516,9 +1522,7 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
     {
         let db = reopen_raw(dir.path());
         strip_facts(&db, true);
-        let meta = db.open_tree("meta").unwrap();
-        meta.remove("snapshot_facts_v1").unwrap();
-        meta.remove("snapshot_codec_v1").unwrap();
+        forget_conversions(&db, &["snapshot_facts_v1", "snapshot_codec_v1"]);
         db.flush().unwrap();
     }
     let store = reopen_store(&options);
@@ -1592,9 +1596,7 @@ fn unchunk(db: &sled::Db, tasks: &[Task]) -> usize {
         key.extend_from_slice(&task.id.number().to_be_bytes());
         status.insert(key, &[] as &[u8]).unwrap();
     }
-    let meta = db.open_tree("meta").unwrap();
-    meta.remove("history_chunks_v1").unwrap();
-    meta.remove("status_index_open_v1").unwrap();
+    forget_conversions(db, &["history_chunks_v1", "status_index_open_v1"]);
     n
 }
 
@@ -1745,10 +1747,7 @@ fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
         // The store an older Ponte left: every snapshot JSON, no marker.
         to_json(&db, "tasks", usize::MAX);
         to_json(&db, "open_tasks", usize::MAX);
-        db.open_tree("meta")
-            .unwrap()
-            .remove("snapshot_codec_v1")
-            .unwrap();
+        forget_conversions(&db, &["snapshot_codec_v1"]);
         db.flush().unwrap();
         tasks_tree
     };
@@ -1770,10 +1769,7 @@ fn json_snapshots_of_an_older_store_are_reencoded_once_at_open() {
         // `open_tasks` still JSON, and no marker.
         to_json(&db, "tasks", 2);
         to_json(&db, "open_tasks", usize::MAX);
-        db.open_tree("meta")
-            .unwrap()
-            .remove("snapshot_codec_v1")
-            .unwrap();
+        forget_conversions(&db, &["snapshot_codec_v1"]);
         db.flush().unwrap();
     }
     let store = reopen_store(&options);
@@ -1955,10 +1951,7 @@ fn a_creation_index_of_every_task_is_thinned_to_the_out_of_order_ones_once_at_op
                     .unwrap();
                 idx.remove(created_key(&tasks[0])).unwrap();
             }
-            db.open_tree("meta")
-                .unwrap()
-                .remove("created_index_late_only_v1")
-                .unwrap();
+            forget_conversions(&db, &["created_index_late_only_v1"]);
             db.flush().unwrap();
         }
         let store = reopen_store(&options);
