@@ -44,11 +44,11 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
+use ponte::app::engine::{Engine, Op, Request};
 use ponte::domain::{
     Actor, Command, Event, NewTask, Side, SideChoice, Status, Task, TaskId, Visibility, decide,
     decide_create,
 };
-use ponte::engine::{Engine, Op, Request};
 use ponte::store::{Commit, SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
 
 use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, routing, rules, stamp};
@@ -318,7 +318,7 @@ fn list_open(store: &dyn Store) -> usize {
 
 fn digest(store: &dyn Store, config: &ponte::config::Config, now: Timestamp) -> usize {
     let since = now - SignedDuration::from_hours(24);
-    ponte::digests::client_digest(store, config, &key(ACME), Side::Msp, Some(since), now)
+    ponte::app::digests::client_digest(store, config, &key(ACME), Side::Msp, Some(since), now)
         .unwrap()
         .expect("ACME is configured")
         .open_count()
@@ -329,8 +329,8 @@ fn sla_report(store: &dyn Store, config: &ponte::config::Config, now: Timestamp)
     let client = config.client(&key(ACME)).expect("ACME is configured");
     let to: Date = client.calendar.tz().to_datetime(now).date();
     let from = to.checked_sub(jiff::Span::new().days(6)).unwrap();
-    let report = ponte::report::client_report(store, client, from, to, now).unwrap();
-    ponte::report::rows(&report).len()
+    let report = ponte::app::report::client_report(store, client, from, to, now).unwrap();
+    ponte::app::report::rows(&report).len()
 }
 
 // ---------------------------------------------------------------------------
@@ -356,7 +356,7 @@ fn proc_status_kib(field: &str) -> u64 {
 /// does (it lists a page at a time), so it does not hide the others' peaks.
 fn child(dir: &str, n: u64) {
     // As `ponte`'s `main` does.
-    let _ = ponte::heap::return_freed_memory();
+    let _ = ponte::ops::heap::return_freed_memory();
     let config = config();
     let now = now_for(n);
     let rss_start = proc_status_kib("VmRSS:");

@@ -50,11 +50,11 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use common::{ACME, BRIGHT, employee, it_tech, key, msp_engineer, rules};
+use ponte::app::engine::{Engine, Op, Outcome, Request};
 use ponte::domain::effect::{Effect, effects_of};
 use ponte::domain::{
     Actor, Command, NewTask, PersonId, Side, SideChoice, Status, Task, TaskId, Visibility,
 };
-use ponte::engine::{Engine, Op, Outcome, Request};
 use ponte::store::codec::{decode_snapshot, encode_snapshot};
 use ponte::store::{RequestRecord, SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
 use raw::{Raw, TREES, Write};
@@ -946,10 +946,16 @@ fn store_benches(c: &mut Criterion) {
             let f = fixture();
             let since = f.now.checked_sub(SignedDuration::from_hours(24)).unwrap();
             let acme = key(ACME);
-            let built =
-                ponte::digests::client_digest(&*f.store, &config, &acme, side, Some(since), f.now)
-                    .unwrap()
-                    .expect("ACME is configured");
+            let built = ponte::app::digests::client_digest(
+                &*f.store,
+                &config,
+                &acme,
+                side,
+                Some(since),
+                f.now,
+            )
+            .unwrap()
+            .expect("ACME is configured");
             eprintln!(
                 "digest of ACME for {side}: {} open, {} new, {} closed, {} breached",
                 built.open_count(),
@@ -959,7 +965,7 @@ fn store_benches(c: &mut Criterion) {
             );
             b.iter(|| {
                 black_box(
-                    ponte::digests::client_digest(
+                    ponte::app::digests::client_digest(
                         &*f.store,
                         &config,
                         &acme,

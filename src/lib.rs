@@ -1,33 +1,21 @@
 //! Ponte: a chat-ops bridge between a company's internal IT team and its
 //! Managed Service Provider. See ARCHITECTURE.md for the map.
+//!
+//! The folders are the layers, from the inside out: [`domain`] (pure),
+//! [`store`] (sled), [`app`] (every use case, no chat in it), then the
+//! edges: [`discord`] (serenity), [`notify`] (outside pagers), [`ops`]
+//! (health, metrics, watchdog), [`cli`]; [`run`] puts them together.
+//! `tests/layers.rs` checks who may import whom.
 
-pub mod clock;
+pub mod app;
+pub mod cli;
 pub mod config;
-pub mod digests;
 pub mod discord;
 pub mod domain;
 pub mod emulator;
-pub mod engine;
-pub mod escalator;
-pub mod handover;
-pub mod health;
-pub mod heap;
 pub mod i18n;
-pub mod load;
-pub mod maintenance;
-pub mod metrics;
-pub mod outbox;
-pub mod overrides;
-pub mod pager;
-pub mod redact;
-pub mod report;
+pub mod notify;
+pub mod ops;
+pub mod run;
 pub mod sandbox;
 pub mod store;
-pub mod timers;
-pub mod transfer;
-pub mod watchdog;
-// Issue 6, digests: the chart image and personal digests by DM.
-pub mod chart;
-pub mod personal_digests;
-// SLA warnings and breaches (issue 6).
-pub mod sla_timer;

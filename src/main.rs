@@ -9,11 +9,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
-use ponte::clock::SystemClock;
+use ponte::app::clock::SystemClock;
+use ponte::app::transfer;
 use ponte::config::{Config, Secrets};
 use ponte::discord;
 use ponte::store::{SledStore, StoreOptions};
-use ponte::transfer;
 use tracing_subscriber::EnvFilter;
 
 /// Ponte: a chat-ops bridge between a company's internal IT team and its
@@ -160,7 +160,7 @@ struct LoadArgs {
     duration: Option<f64>,
     /// Weights of /request commands, Claim clicks and mentions.
     #[arg(long, default_value = "7:2:1")]
-    mix: ponte::load::Mix,
+    mix: ponte::cli::load::Mix,
     /// Against a bot that answers everything at once, with no Ponte: the
     /// emulator's and serenity's share of the latency.
     #[arg(long)]
@@ -201,7 +201,7 @@ struct StoreArgs {
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
-    let _ = ponte::heap::return_freed_memory();
+    let _ = ponte::ops::heap::return_freed_memory();
     let cli = Cli::parse();
     // The sandbox shares the terminal with its user: only warnings by default.
     let quiet = matches!(cli.command, Cmd::Sandbox { .. } | Cmd::Load(_));
@@ -209,7 +209,10 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {}", ponte::redact::redact(&format!("{error:#}")));
+            eprintln!(
+                "error: {}",
+                ponte::ops::redact::redact(&format!("{error:#}"))
+            );
             ExitCode::FAILURE
         }
     }
@@ -221,10 +224,10 @@ fn init_tracing(format: LogFormat, default: &str) {
         .unwrap_or_else(|_| EnvFilter::new(default));
     // Log lines and panics go through the redactor: a secret read from the
     // environment is never written out, whoever tries to print it.
-    ponte::redact::install_panic_hook();
+    ponte::ops::redact::install_panic_hook();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(ponte::redact::Redacting(io::stderr));
+        .with_writer(ponte::ops::redact::Redacting(io::stderr));
     match format {
         LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().init(),
@@ -339,7 +342,7 @@ fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
             let answer = runtime.block_on(async {
                 let response = reqwest::Client::new()
                     .post(format!("http://{addr}/backup"))
-                    .json(&ponte::health::BackupRequest { dir: dir.clone() })
+                    .json(&ponte::ops::health::BackupRequest { dir: dir.clone() })
                     .send()
                     .await?;
                 let status = response.status();
@@ -400,7 +403,7 @@ fn check_store(args: &StoreArgs) -> ExitCode {
     };
     // Issue 6: personal digest subscriptions (marks) read back too.
     let checked = store.check_integrity().and_then(|mut problems| {
-        problems.extend(ponte::personal_digests::check(&store)?);
+        problems.extend(ponte::app::personal_digests::check(&store)?);
         Ok(problems)
     });
     match checked {
@@ -453,11 +456,11 @@ fn sla_report(
         config: Some(path.to_owned()),
         data_dir,
     })?;
-    let report = ponte::report::client_report(&store, conf, from, to, jiff::Timestamp::now())?;
+    let report = ponte::app::report::client_report(&store, conf, from, to, jiff::Timestamp::now())?;
     let out = match format {
-        ReportFormat::Text => ponte::report::text(&report),
-        ReportFormat::Csv => ponte::report::csv(&report),
-        ReportFormat::Json => ponte::report::json(&report, conf.key.as_str(), from, to) + "\n",
+        ReportFormat::Text => ponte::app::report::text(&report),
+        ReportFormat::Csv => ponte::app::report::csv(&report),
+        ReportFormat::Json => ponte::app::report::json(&report, conf.key.as_str(), from, to) + "\n",
     };
     io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -469,7 +472,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         Some(_) => anyhow::bail!("--duration must be a positive number of seconds"),
         None => None,
     };
-    let options = ponte::load::Options {
+    let options = ponte::cli::load::Options {
         people: args.people,
         rate: args.rate,
         concurrency: args.concurrency,
@@ -481,7 +484,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let report = runtime.block_on(ponte::load::run(options))?;
+    let report = runtime.block_on(ponte::cli::load::run(options))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -661,30 +664,31 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
         let connect = match emulated {
             Some(http) => {
                 tracing::warn!("connecting to a local Discord emulator, not to Discord");
-                discord::run::Connect::Http(http)
+                ponte::run::Connect::Http(http)
             }
-            None => discord::run::Connect::Discord {
+            None => ponte::run::Connect::Discord {
                 token: secrets.discord_token().to_owned(),
             },
         };
         let health = match config.health_addr() {
             Some(addr) => Some(
-                ponte::health::bind(addr)
+                ponte::ops::health::bind(addr)
                     .await
                     .with_context(|| format!("cannot serve /healthz on {addr}"))?,
             ),
             None => None,
         };
-        let mut bot = discord::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
+        let mut bot = ponte::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
             .await
             .context("cannot start the bot")?;
         let (_health_stop, health_stopped) = tokio::sync::watch::channel(false);
         if let Some(listener) = health {
-            let probe: Arc<dyn ponte::health::Probe> = Arc::new(bot.probe());
-            let metrics = ponte::metrics::global();
+            let probe: Arc<dyn ponte::ops::health::Probe> = Arc::new(bot.probe());
+            let metrics = ponte::ops::metrics::global();
             tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
             tokio::spawn(async move {
-                if let Err(e) = ponte::health::serve(listener, probe, metrics, health_stopped).await
+                if let Err(e) =
+                    ponte::ops::health::serve(listener, probe, metrics, health_stopped).await
                 {
                     tracing::error!(error = %e, "the health server stopped");
                 }

@@ -32,7 +32,7 @@ use ponte::domain::escalation::Target;
 use ponte::domain::event::EventKind;
 use ponte::domain::{ClientKey, TaskId};
 use ponte::emulator::{Emulator, Message};
-use ponte::pager::{Secret, verify};
+use ponte::notify::pager::{Secret, verify};
 use ponte::sandbox::cast;
 use ponte::store::{SledStore, Store, StoreOptions};
 

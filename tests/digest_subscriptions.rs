@@ -27,9 +27,9 @@ fn check_store_reads_subscriptions_back() {
         let store = SledStore::open(&StoreOptions::new(&data)).unwrap();
         let acme = ClientKey::new("ACME").unwrap();
         let want = Some((Side::Internal, Some(acme), Lang::It));
-        ponte::personal_digests::set(&store, PersonId(7), want.clone(), at).unwrap();
-        ponte::personal_digests::set(&store, PersonId(7), None, at).unwrap();
-        ponte::personal_digests::set(&store, PersonId(8), want, at).unwrap();
+        ponte::app::personal_digests::set(&store, PersonId(7), want.clone(), at).unwrap();
+        ponte::app::personal_digests::set(&store, PersonId(7), None, at).unwrap();
+        ponte::app::personal_digests::set(&store, PersonId(8), want, at).unwrap();
         store.flush().unwrap();
     }
     let path = data.to_string_lossy().into_owned();

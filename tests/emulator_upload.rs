@@ -24,7 +24,7 @@ fn png() -> Vec<u8> {
         &jiff::tz::TimeZone::UTC,
         "2026-12-01T08:30:00Z".parse().unwrap(),
     );
-    ponte::chart::render_png(&data).unwrap()
+    ponte::app::chart::render_png(&data).unwrap()
 }
 
 fn status(err: &serenity::Error) -> u16 {

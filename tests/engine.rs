@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use jiff::SignedDuration;
-use ponte::clock::{Clock, ManualClock};
+use ponte::app::clock::{Clock, ManualClock};
+use ponte::app::engine::{Ledger, Op, PonteError, Request};
+use ponte::app::outbox::{Backoff, Deliverer, DeliveryError, Sink};
 use ponte::domain::effect::Effect;
 use ponte::domain::{Command, EventKind, Side, Status, TaskId, UserError, Visibility};
-use ponte::engine::{Ledger, Op, PonteError, Request};
-use ponte::outbox::{Backoff, Deliverer, DeliveryError, Sink};
 use ponte::store::{SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
 
 fn open(dir: &std::path::Path) -> Arc<SledStore> {
@@ -34,7 +34,7 @@ fn change(actor: &ponte::domain::Actor, task: &TaskId, command: Command) -> Requ
     )
 }
 
-fn user_error(result: Result<ponte::engine::Outcome, PonteError>) -> UserError {
+fn user_error(result: Result<ponte::app::engine::Outcome, PonteError>) -> UserError {
     match result {
         Err(PonteError::User(e)) => e,
         other => panic!("expected a refusal, got {other:?}"),

@@ -9,9 +9,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use ponte::app::desk::parse::{Parsed, parse};
+use ponte::app::desk::request::{Interaction, OptionValue, TargetMessage};
 use ponte::config::Config;
-use ponte::discord::invocation::{Interaction, OptionValue, TargetMessage};
-use ponte::discord::parse::{Parsed, parse};
 use ponte::domain::understand::understand;
 use ponte::sandbox::script::{parse_line, parse_script};
 use ponte::store::{SledStore, Store};
@@ -219,7 +219,7 @@ impl Edit {
 /// A real export of a few tasks of two clients.
 fn export() -> String {
     let store = Arc::new(SledStore::open_temporary().unwrap());
-    let engine = ponte::engine::Engine::new(store.clone(), rules());
+    let engine = ponte::app::engine::Engine::new(store.clone(), rules());
     for (i, client) in [ACME, BRIGHT, ACME].into_iter().enumerate() {
         engine
             .execute(
@@ -229,7 +229,7 @@ fn export() -> String {
             .unwrap();
     }
     let mut out = Vec::new();
-    ponte::transfer::export(store.as_ref(), &mut out).unwrap();
+    ponte::app::transfer::export(store.as_ref(), &mut out).unwrap();
     String::from_utf8(out).unwrap()
 }
 
@@ -334,7 +334,7 @@ proptest! {
             text = edit.apply(&text);
         }
         let store = SledStore::open_temporary().unwrap();
-        match ponte::transfer::import(&store, &mut text.as_bytes()) {
+        match ponte::app::transfer::import(&store, &mut text.as_bytes()) {
             Ok(counts) => {
                 prop_assert_eq!(store.check_integrity().unwrap(), Vec::<String>::new());
                 prop_assert_eq!(store.task_count().unwrap(), counts.tasks);

@@ -309,11 +309,11 @@ fn records_separated(store: &SledStore, config: &Config, now: Timestamp, log: &s
         };
         // The digests, for both sides, in both languages.
         for side in [Side::Internal, Side::Msp] {
-            let digest = ponte::digests::client_digest(store, config, &key, side, None, now)
+            let digest = ponte::app::digests::client_digest(store, config, &key, side, None, now)
                 .unwrap()
                 .expect("a configured client");
             for lang in [ponte::i18n::Lang::En, ponte::i18n::Lang::It] {
-                let renderer = ponte::discord::render::Renderer {
+                let renderer = ponte::app::reply::render::Renderer {
                     messages: &messages,
                     lang,
                 };
@@ -328,7 +328,7 @@ fn records_separated(store: &SledStore, config: &Config, now: Timestamp, log: &s
         }
         // The per-client export: only its own tasks, all of them.
         let mut export = Vec::new();
-        let counts = ponte::transfer::export_client(store, Some(&key), &mut export).unwrap();
+        let counts = ponte::app::transfer::export_client(store, Some(&key), &mut export).unwrap();
         let export = String::from_utf8(export).unwrap();
         clean("the export", &export);
         assert!(
@@ -350,22 +350,22 @@ fn records_separated(store: &SledStore, config: &Config, now: Timestamp, log: &s
         // same as the report of a store holding only this client's export
         // (so no task of the other client is counted).
         let conf = config.client(&key).unwrap();
-        let report = ponte::report::client_report(store, conf, from, to, now).unwrap();
-        let json = ponte::report::json(&report, client.prefix(), from, to);
+        let report = ponte::app::report::client_report(store, conf, from, to, now).unwrap();
+        let json = ponte::app::report::json(&report, client.prefix(), from, to);
         for (what, text) in [
-            ("the report", ponte::report::text(&report)),
-            ("the CSV report", ponte::report::csv(&report)),
+            ("the report", ponte::app::report::text(&report)),
+            ("the CSV report", ponte::app::report::csv(&report)),
             ("the JSON report", json.clone()),
         ] {
             clean(what, &text);
         }
         let alone = SledStore::open_temporary().unwrap();
-        ponte::transfer::import(&alone, &mut export.as_bytes()).unwrap();
+        ponte::app::transfer::import(&alone, &mut export.as_bytes()).unwrap();
         assert_eq!(alone.check_integrity().unwrap(), Vec::<String>::new());
-        let report_alone = ponte::report::client_report(&alone, conf, from, to, now).unwrap();
+        let report_alone = ponte::app::report::client_report(&alone, conf, from, to, now).unwrap();
         assert_eq!(
             json,
-            ponte::report::json(&report_alone, client.prefix(), from, to),
+            ponte::app::report::json(&report_alone, client.prefix(), from, to),
             "the report of {} counts something that is not its own",
             client.prefix()
         );

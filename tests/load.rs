@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ponte::load::{Mix, Options, run};
+use ponte::cli::load::{Mix, Options, run};
 
 fn small(baseline: bool) -> Options {
     Options {

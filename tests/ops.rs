@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use ponte::clock::ManualClock;
+use ponte::app::clock::ManualClock;
+use ponte::app::engine::{Ledger, Op, Request};
 use ponte::domain::Command;
-use ponte::engine::{Ledger, Op, Request};
-use ponte::health::{self, Probe};
+use ponte::ops::health::{self, Probe};
 use ponte::store::{SledStore, Store, StoreOptions};
 use tokio::sync::watch;
 
@@ -144,7 +144,7 @@ fn check_store_exits_non_zero_on_a_damaged_store_and_says_how_to_recover() {
     let data = dir.path().join("data");
     {
         let store = SledStore::open(&StoreOptions::new(&data)).unwrap();
-        let engine = ponte::engine::Engine::new(Arc::new(store.clone()), rules());
+        let engine = ponte::app::engine::Engine::new(Arc::new(store.clone()), rules());
         for i in 0..3 {
             engine
                 .execute(&create(&employee(1, ACME), ACME, &format!("t{i}")), start())
@@ -195,7 +195,7 @@ fn backup_of_a_stopped_store_is_restorable() {
     let data = dir.path().join("data");
     {
         let store = SledStore::open(&StoreOptions::new(&data)).unwrap();
-        let engine = ponte::engine::Engine::new(Arc::new(store.clone()), rules());
+        let engine = ponte::app::engine::Engine::new(Arc::new(store.clone()), rules());
         engine
             .execute(&create(&employee(1, ACME), ACME, "printer"), start())
             .unwrap();
@@ -250,7 +250,7 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
     let server = tokio::spawn(health::serve(
         listener,
         Arc::new(StoreProbe(store.clone())),
-        ponte::metrics::global(),
+        ponte::ops::metrics::global(),
         stopped,
     ));
     let example = std::fs::read_to_string(EXAMPLE).unwrap();
@@ -295,8 +295,8 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
-    use ponte::discord::run::{Connect, start as start_bot};
     use ponte::emulator::Emulator;
+    use ponte::run::{Connect, start as start_bot};
     use ponte::sandbox::cast;
 
     let dir = tempfile::tempdir().unwrap();
@@ -329,7 +329,7 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
     let server = tokio::spawn(health::serve(
         listener,
         Arc::new(bot.probe()),
-        ponte::metrics::global(),
+        ponte::ops::metrics::global(),
         stopped,
     ));
     let http = reqwest::Client::new();

@@ -13,7 +13,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use jiff::{SignedDuration, Timestamp};
-use ponte::clock::{Clock, ManualClock};
+use ponte::app::clock::{Clock, ManualClock};
+use ponte::app::outbox::{Deliverer, DeliveryError, Sink};
 use ponte::config::Config;
 use ponte::domain::effect::Effect;
 use ponte::domain::effect::effects_with_history;
@@ -22,8 +23,7 @@ use ponte::domain::event::{Event, EventKind};
 use ponte::domain::task::{Status, Task};
 use ponte::domain::{ClientKey, TaskId};
 use ponte::domain::{PersonId, Priority, Side, Who};
-use ponte::outbox::{Deliverer, DeliveryError, Sink};
-use ponte::pager::{Delivered, OutsidePage, PagerClient, Pagers, Secret, verify};
+use ponte::notify::pager::{Delivered, OutsidePage, PagerClient, Pagers, Secret, verify};
 use ponte::store::{Mark, SledStore, Store};
 use serde_json::Value;
 
@@ -173,7 +173,7 @@ async fn pagerduty_and_webhook_requests_have_the_right_bodies_and_signatures() {
 fn the_signature_is_hmac_sha256_over_timestamp_dot_body() {
     // The value computed independently (Python's hmac module):
     // hmac.new(b"key", b"1700000000.{}", hashlib.sha256).hexdigest()
-    let sig = ponte::pager::signature(&Secret::new("key"), 1_700_000_000, b"{}");
+    let sig = ponte::notify::pager::signature(&Secret::new("key"), 1_700_000_000, b"{}");
     assert_eq!(
         sig,
         "sha256=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
@@ -555,7 +555,7 @@ async fn pager_secrets_never_appear_in_the_logs_when_a_page_fails() {
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
-        .with_writer(ponte::redact::Redacting(move || writer.clone()))
+        .with_writer(ponte::ops::redact::Redacting(move || writer.clone()))
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 

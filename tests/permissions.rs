@@ -15,13 +15,14 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use ponte::clock::{Clock, ManualClock};
+use ponte::app::clock::{Clock, ManualClock};
+use ponte::app::desk::Bot;
+use ponte::app::desk::parse::{ApprovalButton, ButtonAction, DraftRef, DraftVerb, REQUEST_FORM};
+use ponte::app::desk::request::{Interaction, OptionValue, Origin, TargetMessage};
+use ponte::app::engine::{Ledger, PonteError};
+use ponte::app::reply::Answer;
 use ponte::config::Config;
-use ponte::discord::bot::{Answer, Bot};
-use ponte::discord::invocation::{Interaction, OptionValue, Origin, TargetMessage};
-use ponte::discord::parse::{ApprovalButton, ButtonAction, DraftRef, DraftVerb, REQUEST_FORM};
 use ponte::domain::{Priority, SideChoice, TaskId};
-use ponte::engine::{Ledger, PonteError};
 use ponte::i18n::Messages;
 use ponte::sandbox::cast;
 use ponte::store::SledStore;
@@ -371,7 +372,7 @@ const CASES: &[Case] = &[
         name: "refuse form submit",
         target: Target::Approval,
         build: |id, _| Interaction::Modal {
-            custom_id: ponte::discord::parse::refuse_form_id(&tid(id)),
+            custom_id: ponte::app::desk::parse::refuse_form_id(&tid(id)),
             fields: vec![("reason".into(), "too expensive".into())],
         },
     },
@@ -379,7 +380,7 @@ const CASES: &[Case] = &[
         name: "Track as task",
         target: Target::Draft,
         build: |_, d| Interaction::MessageMenu {
-            name: ponte::discord::parse::TRACK_AS_TASK.into(),
+            name: ponte::app::desk::parse::TRACK_AS_TASK.into(),
             target: d.source.clone(),
         },
     },

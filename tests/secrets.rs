@@ -10,9 +10,9 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ponte::clock::SystemClock;
-use ponte::discord::run::{Connect, start};
+use ponte::app::clock::SystemClock;
 use ponte::emulator::{Emulator, RouteMatch};
+use ponte::run::{Connect, start};
 use ponte::sandbox::cast;
 use ponte::store::{SledStore, StoreOptions};
 
@@ -40,7 +40,7 @@ async fn the_token_appears_in_no_log_line_while_the_bot_connects_works_and_fails
         .with_env_filter("trace,sled=info")
         .with_ansi(false)
         // As the binary does: every line through the redactor.
-        .with_writer(ponte::redact::Redacting(move || writer.clone()))
+        .with_writer(ponte::ops::redact::Redacting(move || writer.clone()))
         .init();
     // Read from the environment, the token becomes a `Secret`.
     let secret = ponte::config::Secret::new(MARKER);

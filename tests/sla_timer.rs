@@ -5,18 +5,18 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use ponte::clock::ManualClock;
+use ponte::app::clock::ManualClock;
+use ponte::app::engine::{Ledger, Op, Request};
+use ponte::app::escalator::Escalator;
+use ponte::app::sla_timer::SlaTimer;
+use ponte::app::timers::Timer;
 use ponte::config::Config;
 use ponte::domain::escalation::Target;
 use ponte::domain::sla::SlaClock;
 use ponte::domain::{
     Actor, ClientKey, EventKind, NewTask, PersonId, Priority, Side, SideChoice, TaskId,
 };
-use ponte::engine::{Ledger, Op, Request};
-use ponte::escalator::Escalator;
-use ponte::sla_timer::SlaTimer;
 use ponte::store::SledStore;
-use ponte::timers::Timer;
 
 fn at(s: &str) -> Timestamp {
     s.parse().unwrap()

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use common::*;
 use jiff::SignedDuration;
+use ponte::app::engine::{Engine, Op, Request};
+use ponte::app::transfer;
 use ponte::domain::{Command, Status, TaskId, Visibility};
-use ponte::engine::{Engine, Op, Request};
 use ponte::store::{SledStore, Store, StoreError, StoreOptions, TaskFilter, TaskQuery};
-use ponte::transfer;
 
 fn store(dir: &std::path::Path) -> Arc<SledStore> {
     Arc::new(SledStore::open(&StoreOptions::new(dir)).unwrap())

@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::app::timers::{BoxFuture, Timer, TimerError};
 use crate::config::{Config, DigestSchedule};
 use crate::domain::chart::{CHART_DAYS, ChartData, ChartTask};
 use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
@@ -27,7 +28,6 @@ use crate::domain::effect::{
 };
 use crate::domain::{BusinessCalendar, ClientKey, Side, Task};
 use crate::store::{self, Mark, Pages, Store, StoreError, TaskFilter, TaskQuery};
-use crate::timers::{BoxFuture, Timer, TimerError};
 
 /// A digest recorded this long after its time is late.
 const LATE_AFTER: SignedDuration = SignedDuration::from_mins(2);
@@ -46,9 +46,10 @@ impl<S: Store> Timer for DigestTimer<S> {
     fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
         let store = self.store.clone();
         let config = self.config.clone();
-        Box::pin(crate::timers::off_runtime("the digest timer", move || {
-            fire(&*store, &config, now)
-        }))
+        Box::pin(crate::app::timers::off_runtime(
+            "the digest timer",
+            move || fire(&*store, &config, now),
+        ))
     }
 }
 

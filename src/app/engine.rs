@@ -17,7 +17,7 @@ use std::thread;
 
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::clock::Clock;
+use crate::app::clock::Clock;
 use crate::domain::effect::effects_with_history;
 use crate::domain::permission::{Action, authorize};
 use crate::domain::{
@@ -329,8 +329,8 @@ impl<S: Store> Clone for Ledger<S> {
 
 impl<S: Store> Ledger<S> {
     /// Starts the writer thread. It stops when every `Ledger` clone is
-    /// dropped. A [`crate::watchdog`] ends the process if one batch of the
-    /// writer's runs for longer than [`crate::watchdog::STUCK_AFTER`] (a
+    /// dropped. A [`crate::ops::watchdog`] ends the process if one batch of the
+    /// writer's runs for longer than [`crate::ops::watchdog::STUCK_AFTER`] (a
     /// deadlocked store).
     pub fn start(store: Arc<S>, rules: Arc<Rules>, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
@@ -338,12 +338,12 @@ impl<S: Store> Ledger<S> {
         let timers = Arc::new(Notify::new());
         let engine = Engine::new(store.clone(), rules);
         let notify = [changed.clone(), timers.clone()];
-        let heartbeat = Arc::new(crate::watchdog::Heartbeat::default());
-        crate::watchdog::spawn(
+        let heartbeat = Arc::new(crate::ops::watchdog::Heartbeat::default());
+        crate::ops::watchdog::spawn(
             heartbeat.clone(),
-            crate::watchdog::STUCK_AFTER,
+            crate::ops::watchdog::STUCK_AFTER,
             std::time::Duration::from_secs(5),
-            crate::watchdog::exit_stuck,
+            crate::ops::watchdog::exit_stuck,
         )?;
         thread::Builder::new()
             .name("ponte-writer".into())
@@ -509,7 +509,7 @@ fn writer<S: Store>(
     mut rx: mpsc::Receiver<Job>,
     clock: Arc<dyn Clock>,
     changed: [Arc<Notify>; 2],
-    heartbeat: &crate::watchdog::Heartbeat,
+    heartbeat: &crate::ops::watchdog::Heartbeat,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {

@@ -22,14 +22,14 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::app::engine::{Ledger, Op, PonteError, Request};
+use crate::app::timers::{BoxFuture, Timer, TimerError};
 use crate::config::Config;
 use crate::domain::escalation::{self, PlanRules};
 use crate::domain::{
     Actor, ClientScope, Command, PersonId, Role, RoleSet, Side, Status, UserError, Who,
 };
-use crate::engine::{Ledger, Op, PonteError, Request};
 use crate::store::{self, Pages, Store};
-use crate::timers::{BoxFuture, Timer, TimerError};
 
 pub struct Escalator<S: Store> {
     pub ledger: Ledger<S>,
@@ -73,7 +73,7 @@ impl<S: Store> Escalator<S> {
             let store = self.ledger.store().clone();
             let config = self.config.clone();
             tokio::task::spawn_blocking(move || {
-                crate::overrides::schedules(&*store, config.oncall())
+                crate::app::overrides::schedules(&*store, config.oncall())
             })
             .await
             .map_err(|e| TimerError(format!("reading overrides: {e}")))?
@@ -94,7 +94,7 @@ impl<S: Store> Escalator<S> {
             let windows: Vec<escalation::Maintenance> = {
                 let store = self.ledger.store().clone();
                 let key = client.key.clone();
-                tokio::task::spawn_blocking(move || crate::maintenance::recent(&*store, &key))
+                tokio::task::spawn_blocking(move || crate::app::maintenance::recent(&*store, &key))
                     .await
                     .map_err(|e| TimerError(format!("reading maintenance windows: {e}")))?
                     .map_err(|e| TimerError(format!("reading maintenance windows: {e}")))?

@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::app::engine::Ledger;
+use crate::app::timers::{BoxFuture, Timer, TimerError};
 use crate::config::Config;
 use crate::domain::effect::Effect;
 use crate::domain::{Side, Status, TaskId};
-use crate::engine::Ledger;
 use crate::store::{self, Mark, Pages, Store};
-use crate::timers::{BoxFuture, Timer, TimerError};
 
 /// How late a handover message may still be posted.
 pub const CATCH_UP: SignedDuration = SignedDuration::from_mins(60);
@@ -27,7 +27,7 @@ pub struct Handovers<S: Store> {
     pub config: Arc<Config>,
 }
 
-use crate::escalator::ponte;
+use crate::app::escalator::ponte;
 
 fn failed(what: &'static str) -> impl Fn(String) -> TimerError {
     move |e| TimerError(format!("{what}: {e}"))
@@ -68,7 +68,7 @@ impl<S: Store> Handovers<S> {
             let store = self.ledger.store().clone();
             let config = self.config.clone();
             tokio::task::spawn_blocking(move || {
-                crate::overrides::schedules(&*store, config.oncall())
+                crate::app::overrides::schedules(&*store, config.oncall())
             })
             .await
             .map_err(|e| failed("reading overrides")(e.to_string()))?

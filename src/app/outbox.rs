@@ -11,7 +11,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, watch};
 
-use crate::clock::Clock;
+use crate::app::clock::Clock;
 use crate::domain::effect::Effect;
 use crate::store::{OutboxEntry, Store, StoreError};
 
@@ -119,11 +119,11 @@ impl<S: Store, K: Sink> Deliverer<S, K> {
                     let id = entry.id;
                     self.blocking(move |s| s.outbox_done(id)).await?;
                     pass.delivered += 1;
-                    crate::metrics::global().deliveries_sent.inc();
+                    crate::ops::metrics::global().deliveries_sent.inc();
                 }
                 Err(error) => {
                     pass.failed += 1;
-                    crate::metrics::global().deliveries_failed.inc();
+                    crate::ops::metrics::global().deliveries_failed.inc();
                     held.push(lane);
                     self.failed(&entry, &error, now).await?;
                 }

@@ -12,7 +12,7 @@
 //! `digest:person:<id>:<date>` with its `Effect::PersonalDigest` at the
 //! person's client's digest time on its digest days (the MSP's people: the
 //! MSP lead's digest time, or 08:30 UTC Monday to Friday without one), late
-//! after downtime, like the side digests (`crate::digests`).
+//! after downtime, like the side digests (`crate::app::digests`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -21,15 +21,15 @@ use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 
+use crate::app::digests::{due_today, for_each_client_task};
+use crate::app::timers::{BoxFuture, Timer, TimerError};
 use crate::config::{Config, DEFAULT_DIGEST_TIME, DigestSchedule};
-use crate::digests::{due_today, for_each_client_task};
 use crate::domain::Task;
 use crate::domain::digest::personal::{self, PersonalDigest, PersonalSpec};
 use crate::domain::effect::{Effect, personal_digest_key, personal_digest_prefix};
 use crate::domain::{BusinessCalendar, ClientKey, PersonId, Side};
 use crate::i18n::Lang;
 use crate::store::{Mark, Store, StoreError};
-use crate::timers::{BoxFuture, Timer, TimerError};
 
 const PREFIX: &str = "digest-sub:";
 
@@ -225,7 +225,7 @@ pub fn fire(
                 .last_mark(&personal_digest_prefix(sub.person))?
                 .map(|m| m.at);
             // Not for a day whose time had passed when they subscribed.
-            if let Some(late) = crate::digests::to_record(due, now, since)
+            if let Some(late) = crate::app::digests::to_record(due, now, since)
                 && sub.at <= due
                 && store.mark(&key)?.is_none()
             {
@@ -275,7 +275,7 @@ impl<S: Store> Timer for PersonalDigestTimer<S> {
     fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
         let store = self.store.clone();
         let config = self.config.clone();
-        Box::pin(crate::timers::off_runtime(
+        Box::pin(crate::app::timers::off_runtime(
             "the personal digest timer",
             move || fire(&*store, &config, now),
         ))

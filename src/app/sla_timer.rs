@@ -32,14 +32,14 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 
+use crate::app::engine::{Ledger, Op, PonteError, Request};
+use crate::app::escalator::ponte;
+use crate::app::timers::{BoxFuture, Timer, TimerError};
 use crate::config::Config;
 use crate::domain::escalation::{self, PageKey, PageOrder, Target};
 use crate::domain::sla::{self, AlertLevel};
 use crate::domain::{Command, EventKind, Side, Status, TaskId, UserError, Who};
-use crate::engine::{Ledger, Op, PonteError, Request};
-use crate::escalator::ponte;
 use crate::store::{self, Pages, Store};
-use crate::timers::{BoxFuture, Timer, TimerError};
 
 /// What the timer remembers of a task: the version it planned from and the
 /// next moment an alert falls due.
@@ -206,7 +206,7 @@ impl<S: Store> SlaTimer<S> {
                 let store = self.ledger.store().clone();
                 let config = self.config.clone();
                 let schedules = tokio::task::spawn_blocking(move || {
-                    crate::overrides::schedules(&*store, config.oncall())
+                    crate::app::overrides::schedules(&*store, config.oncall())
                 })
                 .await
                 .map_err(|e| TimerError(format!("reading overrides: {e}")))?

@@ -22,7 +22,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::{Notify, watch};
 
-use crate::clock::Clock;
+use crate::app::clock::Clock;
 
 /// A boxed future, so timers of different types share one list.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -251,7 +251,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stream_of_changes_fires_the_timers_at_most_once_per_gap() {
-        use crate::clock::ManualClock;
+        use crate::app::clock::ManualClock;
         let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
         let clock = Arc::new(ManualClock::new(start));
         let counter = Arc::new(Counter::default());

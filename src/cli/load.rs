@@ -25,11 +25,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::oneshot;
 
-use crate::clock::SystemClock;
+use crate::app::clock::SystemClock;
 use crate::config::Config;
 use crate::discord::echo::Echo;
-use crate::discord::run::{Connect, Running, start};
 use crate::emulator::{Emulator, MemberSpec, Observed, UserSpec, opt};
+use crate::run::{Connect, Running, start};
 use crate::sandbox::cast;
 use crate::store::{SledStore, Store, StoreOptions};
 
@@ -176,7 +176,7 @@ pub enum LoadError {
     #[error("cannot start the emulator: {0}")]
     Emulator(std::io::Error),
     #[error("cannot start the bot: {0}")]
-    Start(#[from] crate::discord::run::StartError),
+    Start(#[from] crate::run::StartError),
     #[error("{0}")]
     Setup(String),
 }

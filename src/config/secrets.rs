@@ -56,7 +56,7 @@ impl fmt::Debug for Secrets {
 
 /// A secret value (a token, a pager key). `Debug` and `Display` never show
 /// it; [`Secret::expose`] is the one way to read it, where it is used.
-/// Creating one registers it with [`crate::redact`], so it is also cut out
+/// Creating one registers it with [`crate::ops::redact`], so it is also cut out
 /// of anything written to standard error.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -64,7 +64,7 @@ pub struct Secret(String);
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
-        crate::redact::register(&value);
+        crate::ops::redact::register(&value);
         Self(value)
     }
 
@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(format!("{:?}", Some(&secret)), "Some(Secret(<redacted>))");
         assert_eq!(secret.expose(), "pager-key-0123456789");
         assert_eq!(
-            crate::redact::redact("error: key pager-key-0123456789 refused"),
+            crate::ops::redact::redact("error: key pager-key-0123456789 refused"),
             "error: key <redacted> refused"
         );
     }

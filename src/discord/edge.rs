@@ -1,5 +1,6 @@
-//! The serenity edge: converts Discord interactions into Ponte's own
-//! [`Interaction`]s, and Ponte's answers into Discord builders. Every
+//! The serenity edge: converts Discord interactions into the app's own
+//! [`Interaction`]s, and the app's answers into Discord builders. It talks
+//! to the app through the [`Desk`] trait only. Every
 //! message sets `allowed_mentions` explicitly: user text never pings
 //! @everyone, @here or roles.
 
@@ -19,14 +20,11 @@ use serenity::all::{ConnectionStage, ResumedEvent, ShardStageUpdateEvent};
 use serenity::async_trait;
 use std::sync::atomic::Ordering;
 
-use crate::metrics::{self, InteractionKind, InteractionOutcome};
-
-use crate::store::Store;
-
-use super::bot::{Answer, Bot, Form};
-use super::invocation::{Interaction, OptionValue, Origin, TargetMessage};
-use super::parse::DraftRef;
-use super::render::{Button, ButtonStyle, Embed, Reply};
+use crate::app::desk::Desk;
+use crate::app::desk::parse::DraftRef;
+use crate::app::desk::request::{Interaction, OptionValue, Origin, TargetMessage};
+use crate::app::reply::{Answer, Button, ButtonStyle, Embed, Form, Reply};
+use crate::ops::metrics::{self, InteractionKind, InteractionOutcome};
 
 /// How long Ponte works on an answer before it tells Discord it needs more
 /// time (Discord allows 3 seconds for the first answer).
@@ -107,7 +105,7 @@ fn modal(form: &Form) -> CreateModal {
                 CreateActionRow::InputText(
                     CreateInputText::new(
                         style,
-                        super::render::fit(&i.label, 45, "…"),
+                        crate::app::reply::fit(&i.label, 45, "…"),
                         &i.custom_id,
                     )
                     .required(i.required)
@@ -285,24 +283,25 @@ pub fn from_modal(m: &ModalInteraction) -> (Origin, Interaction) {
 }
 
 /// The serenity event handler.
-pub struct Handler<S: Store> {
-    pub bot: Bot<S>,
+pub struct Handler<D: Desk> {
+    /// The app's desk, which answers.
+    pub bot: D,
     /// The slash-command manifest, registered in every configured server.
     pub manifest: Arc<serde_json::Value>,
     /// Whether the gateway is connected now (for `/healthz`).
     pub connected: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl<S: Store> Handler<S> {
+impl<D: Desk> Handler<D> {
     async fn register(&self, ctx: &Context) {
         let mut guilds: Vec<u64> = self
             .bot
-            .config
+            .config()
             .clients()
             .iter()
             .map(|c| c.guild_id.get())
             .collect();
-        if let Some(server) = self.bot.config.msp().server {
+        if let Some(server) = self.bot.config().msp().server {
             guilds.push(server.guild_id.get());
         }
         for guild in guilds {
@@ -377,10 +376,10 @@ impl<S: Store> Handler<S> {
 }
 
 // Requests by DM: who the person is, from the servers they are in.
-impl<S: Store> Handler<S> {
+impl<D: Desk> Handler<D> {
     /// The configured servers `user` is a member of, with their roles.
     async fn memberships(&self, ctx: &Context, user: u64) -> Vec<(u64, Vec<u64>)> {
-        let config = &self.bot.config;
+        let config = self.bot.config();
         let guilds = config
             .clients()
             .iter()
@@ -400,7 +399,7 @@ impl<S: Store> Handler<S> {
 }
 
 // The bridge: messages people write in a task's thread.
-impl<S: Store> Handler<S> {
+impl<D: Desk> Handler<D> {
     /// Records a message (or its edit) written in a task's thread; the
     /// thread's name starts with the task's id, and the bot checks the
     /// thread really is that task's.
@@ -432,7 +431,7 @@ impl<S: Store> Handler<S> {
             resolved: Vec::new(),
             memberships: Vec::new(),
         };
-        let said = super::bot::ThreadMessage {
+        let said = crate::app::desk::ThreadMessage {
             thread: msg.channel_id.get(),
             message: msg.id.get(),
             author: msg
@@ -499,11 +498,11 @@ impl Kind<'_> {
 }
 
 #[async_trait]
-impl<S: Store> EventHandler for Handler<S> {
+impl<D: Desk> EventHandler for Handler<D> {
     async fn ready(&self, ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
         self.connected.store(true, Ordering::SeqCst);
-        let _ = self.bot.me.set(ready.user.id.get());
+        let _ = self.bot.me().set(ready.user.id.get());
         self.register(&ctx).await;
     }
 
@@ -517,7 +516,7 @@ impl<S: Store> EventHandler for Handler<S> {
     }
 
     async fn message(&self, ctx: Context, msg: DiscordMessage) {
-        let Some(&bot_id) = self.bot.me.get() else {
+        let Some(&bot_id) = self.bot.me().get() else {
             return;
         };
         if msg.author.bot || msg.author.id.get() == bot_id {
@@ -587,7 +586,7 @@ impl<S: Store> EventHandler for Handler<S> {
         let Ok(msg) = event.channel_id.message(&ctx.http, event.id).await else {
             return;
         };
-        if msg.author.bot || Some(msg.author.id.get()) == self.bot.me.get().copied() {
+        if msg.author.bot || Some(msg.author.id.get()) == self.bot.me().get().copied() {
             return;
         }
         let roles = match event.guild_id {

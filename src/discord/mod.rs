@@ -1,23 +1,18 @@
-//! The Discord adapter: the only code that knows serenity. It turns
-//! interactions into Ponte's own requests at the edge and renders Ponte's
-//! answers (embeds, buttons, threads) back.
+//! The Discord adapter: the only code that knows serenity, and it only
+//! converts and renders. [`edge`] turns gateway events into the app's
+//! requests and the app's answers into interaction responses and messages;
+//! [`chat`] implements the app's `Chat` port (what the outbox posts) over
+//! Discord's REST API; [`run`] builds the serenity client. It never reads
+//! the store: the app's [`crate::app::desk::Desk`] answers, and the app's
+//! deliveries call [`chat::DiscordChat`]. [`echo`] is the minimal bot the
+//! benchmarks measure Ponte against; [`emulated`] points serenity at the
+//! local emulator.
 
-pub mod bot;
-mod bot_digest;
-// `/sla report` (issue 6).
-mod bot_sla;
-pub mod digest;
+pub mod chat;
 pub mod echo;
 pub mod edge;
 pub mod emulated;
-pub mod identity;
-pub mod invocation;
-mod page;
-pub mod parse;
-pub mod render;
 pub mod run;
-pub mod sink;
-mod sink_digest;
 
 #[cfg(test)]
 mod manifest_tests {
@@ -25,8 +20,8 @@ mod manifest_tests {
 
     use serde_json::Value;
 
-    use super::parse::{HANDLED, TRACK_AS_TASK};
     use super::run::MANIFEST;
+    use crate::app::desk::parse::{HANDLED, TRACK_AS_TASK};
 
     fn manifest() -> Vec<Value> {
         serde_json::from_str(MANIFEST).unwrap()

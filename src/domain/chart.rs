@@ -2,7 +2,7 @@
 //! local days, the tasks opened and closed per handling side, and the SLA
 //! attainment (the share of tasks resolved that day within their
 //! resolution target). Pure: built from tasks and their events at `now`;
-//! drawn elsewhere (`crate::chart`).
+//! drawn elsewhere (`crate::app::chart`).
 
 use jiff::Timestamp;
 use jiff::civil::Date;

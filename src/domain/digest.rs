@@ -221,7 +221,7 @@ pub fn build<'t, T: Source + 't>(
 
 /// A digest built a task at a time, in any order: [`build`] for a list;
 /// the store's pages feed it so that no more than a page of snapshots is
-/// held at once (`crate::digests::client_digest`).
+/// held at once (`crate::app::digests::client_digest`).
 pub struct Builder<'a> {
     spec: DigestSpec<'a>,
     /// Tasks created after this are new.

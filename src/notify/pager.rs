@@ -46,11 +46,11 @@ use crate::config::oncall::{OnCallConfig, PagerConfig, PagerKind};
 pub struct Secret(String);
 
 impl Secret {
-    /// A secret, registered with [`crate::redact`] so that it is cut out
+    /// A secret, registered with [`crate::ops::redact`] so that it is cut out
     /// of anything written to standard error.
     pub fn new(value: impl Into<String>) -> Self {
         let value = value.into();
-        crate::redact::register(&value);
+        crate::ops::redact::register(&value);
         Self(value)
     }
     fn expose(&self) -> &str {

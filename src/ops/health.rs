@@ -4,7 +4,7 @@
 //! `/healthz` answers 200 only when the Discord gateway is connected and the
 //! store takes a write and a flush (within [`STORE_CHECK_TIMEOUT`]);
 //! otherwise 503 with a JSON body naming the check that failed. `/metrics`
-//! is [`crate::metrics`] in Prometheus' text format. The checks come
+//! is [`crate::ops::metrics`] in Prometheus' text format. The checks come
 //! through a [`Probe`], so this module knows neither serenity nor sled; the
 //! store's checks block, and run on tokio's blocking pool.
 
@@ -20,7 +20,7 @@ use axum::routing::get;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::metrics::{Gauges, Metrics};
+use crate::ops::metrics::{Gauges, Metrics};
 
 /// What the health server asks of the running bot.
 pub trait Probe: Send + Sync + 'static {
@@ -48,11 +48,11 @@ struct Shared {
 }
 
 /// How long `/healthz` waits for the store: a stuck store (a hung write,
-/// see [`crate::watchdog`]) answers 503 instead of never, within the Docker
+/// see [`crate::ops::watchdog`]) answers 503 instead of never, within the Docker
 /// health check's 15 s.
 pub const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The routes, on `metrics` (usually [`crate::metrics::global`]).
+/// The routes, on `metrics` (usually [`crate::ops::metrics::global`]).
 pub fn router(probe: Arc<dyn Probe>, metrics: &'static Metrics) -> Router {
     Router::new()
         .route("/healthz", get(healthz))

@@ -1,5 +1,5 @@
 //! What Ponte counts while it runs, written in Prometheus' text format for
-//! `/metrics` (see [`crate::health`]).
+//! `/metrics` (see [`crate::ops::health`]).
 //!
 //! Plain atomics, no serenity and no sled: any part of Ponte increments a
 //! counter of [`global()`] (e.g. `metrics::global().pages_sent.inc()`), and

@@ -8,13 +8,13 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use crate::clock::{Clock, ManualClock};
+use crate::app::clock::{Clock, ManualClock};
 use crate::config::Config;
-use crate::discord::run::{Connect, Running, start};
 use crate::domain::TaskId;
 use crate::emulator::{
     CommandOption, Emulator, InteractionHandle, Message, OptionValue, RouteMatch, opt, sub,
 };
+use crate::run::{Connect, Running, start};
 use crate::store::{SledStore, Store, StoreOptions};
 
 use super::cast::{self, Person};
@@ -295,7 +295,11 @@ impl Sandbox {
                 };
                 let handle = self
                     .emulator
-                    .message_command(self.me.id, target.id, crate::discord::parse::TRACK_AS_TASK)
+                    .message_command(
+                        self.me.id,
+                        target.id,
+                        crate::app::desk::parse::TRACK_AS_TASK,
+                    )
                     .map_err(|e| Failure(e.to_string()))?;
                 self.answered(handle).await
             }

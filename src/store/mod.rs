@@ -243,7 +243,7 @@ pub enum StoreError {
 }
 
 /// Everything Ponte asks of its storage. Calls block: async code runs them
-/// on a blocking thread (see `crate::engine`).
+/// on a blocking thread (see `crate::app::engine`).
 pub trait Store: Send + Sync + 'static {
     /// Writes one change atomically (not flushed).
     ///

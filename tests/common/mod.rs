@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use ponte::app::engine::{Op, Request, Rules};
 use ponte::domain::{
     Actor, Category, CategoryRule, ClientKey, ClientRouting, ClientScope, Event, EventKind,
     NewTask, PersonId, Priority, Role, Side, SideChoice, TaskId, Who,
 };
-use ponte::engine::{Op, Request, Rules};
 
 pub const ACME: &str = "ACME";
 pub const BRIGHT: &str = "BRIGHT";

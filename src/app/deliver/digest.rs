@@ -6,24 +6,24 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use serenity::all::{ChannelId, CreateAttachment, CreateMessage, Nonce, UserId};
 
-use super::edge::allowed_mentions;
-use super::render::{Renderer, Reply, limits};
-use super::sink::{ChatSink, nonce};
+use super::Chat;
+use super::sink::ChatSink;
+use crate::app::outbox::DeliveryError;
+use crate::app::reply::Attachment;
+use crate::app::reply::render::{Renderer, Reply, limits};
 use crate::config::LeadTarget;
 use crate::domain::chart::ChartData;
 use crate::domain::effect::Effect;
 use crate::domain::{ClientKey, Side};
 use crate::i18n::Lang;
-use crate::outbox::DeliveryError;
 use crate::store::Store;
 
 fn blocking_failed(e: impl std::fmt::Display) -> DeliveryError {
     DeliveryError(format!("building the digest: {e}"))
 }
 
-impl<S: Store> ChatSink<S> {
+impl<S: Store, C: Chat> ChatSink<S, C> {
     pub(super) async fn deliver_digest(
         &self,
         effect: &Effect,
@@ -44,8 +44,9 @@ impl<S: Store> ChatSink<S> {
         let config = self.config.clone();
         let key = client.clone();
         let (digest, chart) = tokio::task::spawn_blocking(move || {
-            let digest = crate::digests::client_digest(&*store, &config, &key, side, since, due)?;
-            let chart = crate::digests::client_chart(&*store, &config, &key, due)?;
+            let digest =
+                crate::app::digests::client_digest(&*store, &config, &key, side, since, due)?;
+            let chart = crate::app::digests::client_chart(&*store, &config, &key, due)?;
             Ok::<_, crate::store::StoreError>((digest, chart))
         })
         .await
@@ -81,8 +82,8 @@ impl<S: Store> ChatSink<S> {
         let config = self.config.clone();
         let tz = lead.calendar.tz().clone();
         let (digest, chart) = tokio::task::spawn_blocking(move || {
-            let digest = crate::digests::lead_digest(&*store, &config, since, due)?;
-            let chart = crate::digests::lead_chart(&*store, &config, &tz, due)?;
+            let digest = crate::app::digests::lead_digest(&*store, &config, since, due)?;
+            let chart = crate::app::digests::lead_chart(&*store, &config, &tz, due)?;
             Ok::<_, crate::store::StoreError>((digest, chart))
         })
         .await
@@ -101,12 +102,11 @@ impl<S: Store> ChatSink<S> {
         let messages = renderer.lead_digest(&digest, name, late.then_some(due));
         let channel = match lead.target {
             LeadTarget::Channel(c) => c.get(),
-            LeadTarget::User(user) => UserId::new(user)
-                .create_dm_channel(&self.http)
+            LeadTarget::User(user) => self
+                .chat
+                .direct(user)
                 .await
-                .map_err(|e| DeliveryError(format!("opening the lead's DM: {e}")))?
-                .id
-                .get(),
+                .map_err(|e| e.context("opening the lead's DM"))?,
         };
         self.post_all_with_chart(channel, messages, &effect.key(), chart, &renderer)
             .await
@@ -139,7 +139,8 @@ impl<S: Store> ChatSink<S> {
         chart: ChartData,
         renderer: &Renderer<'_>,
     ) -> Result<(), DeliveryError> {
-        let png = match tokio::task::spawn_blocking(move || crate::chart::render_png(&chart)).await
+        let png = match tokio::task::spawn_blocking(move || crate::app::chart::render_png(&chart))
+            .await
         {
             Ok(Ok(png)) => png,
             Ok(Err(e)) => {
@@ -163,16 +164,18 @@ impl<S: Store> ChatSink<S> {
         }
         let mut rest = messages.into_iter().enumerate();
         if let Some((i, content)) = rest.next() {
-            let message = CreateMessage::new()
-                .content(content)
-                .allowed_mentions(allowed_mentions(&[]))
-                .nonce(Nonce::String(nonce(&format!("{key}#{i}"))))
-                .enforce_nonce(true)
-                .add_file(CreateAttachment::bytes(png, crate::chart::FILE_NAME));
-            ChannelId::new(channel)
-                .send_message(&self.http, message)
+            let reply = Reply {
+                content,
+                file: Some(Attachment {
+                    name: crate::app::chart::FILE_NAME.to_owned(),
+                    bytes: png,
+                }),
+                ..Reply::default()
+            };
+            self.chat
+                .post(channel, &reply, &format!("{key}#{i}"))
                 .await
-                .map_err(|e| DeliveryError(format!("posting a digest with its chart: {e}")))?;
+                .map_err(|e| e.context("posting a digest with its chart"))?;
         }
         for (i, content) in rest {
             let reply = Reply {
@@ -207,10 +210,10 @@ impl<S: Store> ChatSink<S> {
         let key = client.clone();
         let digest = tokio::task::spawn_blocking(move || {
             // Unsubscribed since it was recorded: nothing to send.
-            if crate::personal_digests::current(&*store, person)?.is_none() {
+            if crate::app::personal_digests::current(&*store, person)?.is_none() {
                 return Ok(None);
             }
-            crate::personal_digests::build(&*store, &config, person, side, key.as_ref(), due)
+            crate::app::personal_digests::build(&*store, &config, person, side, key.as_ref(), due)
                 .map(Some)
         })
         .await
@@ -222,12 +225,11 @@ impl<S: Store> ChatSink<S> {
             lang: Lang::from_locale(lang).unwrap_or(self.config.msp().language),
         };
         let messages = renderer.personal_digest(&digest, late.then_some(due));
-        let channel = UserId::new(person.0)
-            .create_dm_channel(&self.http)
+        let channel = self
+            .chat
+            .direct(person.0)
             .await
-            .map_err(|e| DeliveryError(format!("opening a personal digest's DM: {e}")))?
-            .id
-            .get();
+            .map_err(|e| e.context("opening a personal digest's DM"))?;
         self.post_all(channel, messages, &effect.key()).await
     }
 }

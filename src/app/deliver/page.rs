@@ -1,27 +1,23 @@
 //! Delivering a page (issue 5): a DM to the person paged with the task's
 //! card and Acknowledge / Resolve / Snooze buttons; a post in the client's
 //! MSP channel for a role (which it pings) or in the step's channel.
-//! Outside pagers are called through `crate::pager`; a page that fails
+//! Outside pagers are called through `crate::notify::pager`; a page that fails
 //! `max_attempts` times (or whose pager has no secret in the environment)
 //! goes to the client's MSP channel with a visible warning. Every message
 //! carries a nonce from the page's key, so a repeated delivery shows nothing
 //! twice.
 
-use serenity::all::{
-    ChannelId, CreateAllowedMentions, CreateMessage, Nonce, RoleId as SerenityRole, UserId,
-};
-
+use crate::app::outbox::DeliveryError;
+use crate::app::reply::render::{Renderer, Reply};
 use crate::domain::effect::Effect;
 use crate::domain::escalation::Target;
 use crate::domain::{PersonId, TaskId};
-use crate::outbox::DeliveryError;
 use crate::store::Store;
 
-use super::edge::{allowed_mentions, components, embed};
-use super::render::{Renderer, Reply};
-use super::sink::{ChatSink, nonce};
+use super::Chat;
+use super::sink::ChatSink;
 
-impl<S: Store> ChatSink<S> {
+impl<S: Store, C: Chat> ChatSink<S, C> {
     pub(super) async fn page(&self, effect: &Effect) -> Result<(), DeliveryError> {
         let Effect::Page {
             task,
@@ -49,29 +45,28 @@ impl<S: Store> ChatSink<S> {
         match (target, to) {
             (Target::OnCall(_) | Target::Person(_), Some(PersonId(person))) => {
                 let reply = renderer.page_message(&task, *late, None);
-                let dm = UserId::new(*person)
-                    .create_dm_channel(&self.http)
+                let dm = self
+                    .chat
+                    .direct(*person)
                     .await
-                    .map_err(|e| DeliveryError(format!("opening a DM: {e}")))?;
-                self.send(dm.id, &reply, key, allowed_mentions(&[])).await
+                    .map_err(|e| e.context("opening a DM"))?;
+                self.send(dm, &reply, key).await
             }
             (Target::Role(role), _) => {
                 let mut reply = renderer.page_message(&task, *late, None);
                 reply.content = format!("<@&{role}> {}", reply.content);
-                let mentions = CreateAllowedMentions::new()
-                    .empty_users()
-                    .everyone(false)
-                    .roles([SerenityRole::new(*role)]);
+                // The one mention a page may ping: the on-call role.
+                reply.ping = Vec::new();
+                reply.ping_roles = vec![*role];
                 let channel = self.msp_channel(&task.id)?;
-                self.send(channel, &reply, key, mentions).await
+                self.send(channel, &reply, key).await
             }
             (Target::Channel(channel), _) => {
                 let reply = renderer.page_message(&task, *late, None);
-                self.send(ChannelId::new(*channel), &reply, key, allowed_mentions(&[]))
-                    .await
+                self.send(*channel, &reply, key).await
             }
             (Target::Pager(name), _) => {
-                let page = crate::pager::OutsidePage {
+                let page = crate::notify::pager::OutsidePage {
                     key: key.clone(),
                     task: task.id.to_string(),
                     priority: task.priority.as_str().to_owned(),
@@ -85,8 +80,8 @@ impl<S: Store> ChatSink<S> {
                     .deliver(name, &page, jiff::Timestamp::now())
                     .await
                 {
-                    Ok(crate::pager::Delivered::Sent) => return Ok(()),
-                    Ok(crate::pager::Delivered::Fallback(_)) => {}
+                    Ok(crate::notify::pager::Delivered::Sent) => return Ok(()),
+                    Ok(crate::notify::pager::Delivered::Fallback(_)) => {}
                     Err(e) => return Err(DeliveryError(e.to_string())),
                 }
                 let mut reply = renderer.page_message(&task, *late, None);
@@ -97,14 +92,14 @@ impl<S: Store> ChatSink<S> {
                 );
                 reply.content = format!("{warning}\n{}", reply.content);
                 let channel = self.msp_channel(&task.id)?;
-                self.send(channel, &reply, key, allowed_mentions(&[])).await
+                self.send(channel, &reply, key).await
             }
             // Nobody on call in the schedule (cannot happen with a valid
             // configuration): the MSP channel hears of it.
             (Target::OnCall(_) | Target::Person(_), None) => {
                 let reply = renderer.page_message(&task, *late, None);
                 let channel = self.msp_channel(&task.id)?;
-                self.send(channel, &reply, key, allowed_mentions(&[])).await
+                self.send(channel, &reply, key).await
             }
         }
     }
@@ -143,42 +138,24 @@ impl<S: Store> ChatSink<S> {
             }
         };
         for channel in channels {
-            self.send(
-                ChannelId::new(channel),
-                &reply,
-                &format!("{key}#{channel}"),
-                allowed_mentions(&reply.ping),
-            )
-            .await?;
+            self.send(channel, &reply, &format!("{key}#{channel}"))
+                .await?;
         }
         Ok(())
     }
 
-    fn msp_channel(&self, task: &TaskId) -> Result<ChannelId, DeliveryError> {
+    fn msp_channel(&self, task: &TaskId) -> Result<u64, DeliveryError> {
         self.config
             .msp_channel(task.client())
-            .map(|c| ChannelId::new(c.get()))
+            .map(|c| c.get())
             .ok_or_else(|| DeliveryError(format!("no MSP channel for {}", task.client())))
     }
 
-    async fn send(
-        &self,
-        channel: ChannelId,
-        reply: &Reply,
-        key: &str,
-        mentions: CreateAllowedMentions,
-    ) -> Result<(), DeliveryError> {
-        let message = CreateMessage::new()
-            .content(&reply.content)
-            .embeds(reply.embeds.iter().map(embed).collect())
-            .components(components(&reply.buttons))
-            .allowed_mentions(mentions)
-            .nonce(Nonce::String(nonce(key)))
-            .enforce_nonce(true);
-        channel
-            .send_message(&self.http, message)
+    async fn send(&self, channel: u64, reply: &Reply, key: &str) -> Result<(), DeliveryError> {
+        self.chat
+            .post(channel, reply, key)
             .await
-            .map(|_| ())
-            .map_err(|e| DeliveryError(format!("sending a page: {e}")))
+            .map(drop)
+            .map_err(|e| e.context("sending a page"))
     }
 }

@@ -1,48 +1,36 @@
-//! Delivers outbox effects to Discord: a new task's card and thread, card
-//! updates and history lines. Deliveries may repeat (after a failure or a
-//! restart), so each step is idempotent: messages carry a nonce Discord
-//! de-duplicates on (`enforce_nonce`), a thread started from a message has
-//! the message's id, edits are absolute, and linking the card to the task is
-//! keyed.
+//! [`ChatSink`]: delivers outbox effects through a [`Chat`]: a new task's
+//! card and thread, card updates and history lines, and the bridge (the
+//! mirrored card on the other side's server, relayed messages and their
+//! edits). See [`crate::app::deliver`] for why every step is idempotent.
 
 use std::sync::Arc;
 
-use serenity::all::{ChannelId, CreateMessage, CreateThread, EditMessage, Http, MessageId, Nonce};
-
+use crate::app::engine::{Ledger, Op, PonteError, Request};
+use crate::app::outbox::{DeliveryError, Sink};
+use crate::app::reply::render::{Renderer, Reply, limits, pack};
 use crate::config::{ClientConfig, Config};
 use crate::domain::effect::Effect;
 use crate::domain::{
     Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId, UserError,
     Visibility, Who,
 };
-use crate::engine::{Ledger, Op, PonteError, Request};
 use crate::i18n::Messages;
-use crate::outbox::{DeliveryError, Sink};
 use crate::store::Store;
 
-use super::edge::{allowed_mentions, components, embed};
-use super::render::{Renderer, Reply, pack};
+use super::{Chat, Edit};
 
-pub struct ChatSink<S: Store> {
-    pub http: Arc<Http>,
+pub struct ChatSink<S: Store, C: Chat> {
+    /// Where messages go.
+    pub chat: C,
     pub ledger: Ledger<S>,
     pub config: Arc<Config>,
     pub messages: Arc<Messages>,
     /// Outside pagers and their failure counts (issue 5).
-    pub pagers: Arc<crate::pager::Pagers>,
+    pub pagers: Arc<crate::notify::pager::Pagers>,
 }
 
-/// A nonce for Discord's de-duplication: a stable hash of `key` (FNV-1a),
-/// within Discord's 25 characters.
-pub fn nonce(key: &str) -> String {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("p{hash:x}")
-}
-
-fn failed(what: &str) -> impl Fn(serenity::Error) -> DeliveryError + '_ {
-    move |e| DeliveryError(format!("{what}: {e}"))
+fn failed(what: &str) -> impl Fn(DeliveryError) -> DeliveryError + '_ {
+    move |e| e.context(what)
 }
 
 /// Ponte itself, acting on its own bookkeeping.
@@ -55,7 +43,7 @@ fn ponte() -> Actor {
     }
 }
 
-impl<S: Store> ChatSink<S> {
+impl<S: Store, C: Chat> ChatSink<S, C> {
     async fn announce(
         &self,
         effect: &Effect,
@@ -86,15 +74,8 @@ impl<S: Store> ChatSink<S> {
         let thread = match (task.chat.message, task.chat.channel) {
             (Some(message), Some(channel)) => {
                 let card = renderer.card_message(&task);
-                ChannelId::new(channel)
-                    .edit_message(
-                        &self.http,
-                        MessageId::new(message),
-                        EditMessage::new()
-                            .embeds(card.embeds.iter().map(embed).collect())
-                            .components(components(&card.buttons))
-                            .allowed_mentions(allowed_mentions(&[])),
-                    )
+                self.chat
+                    .edit(channel, message, &Edit::Card(card))
                     .await
                     .map_err(failed("editing the card"))?;
                 task.chat.thread.unwrap_or(channel)
@@ -117,10 +98,7 @@ impl<S: Store> ChatSink<S> {
             .cloned()
             .collect();
         let lines = renderer.history(&shown, Side::Internal);
-        for (i, chunk) in pack(lines, super::render::limits::CONTENT)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,
                 ..Reply::default()
@@ -137,20 +115,10 @@ impl<S: Store> ChatSink<S> {
         channel: u64,
         reply: &Reply,
         key: &str,
-    ) -> Result<MessageId, DeliveryError> {
-        let mut message = CreateMessage::new()
-            .embeds(reply.embeds.iter().map(embed).collect())
-            .components(components(&reply.buttons))
-            .allowed_mentions(allowed_mentions(&reply.ping))
-            .nonce(Nonce::String(nonce(key)))
-            .enforce_nonce(true);
-        if !reply.content.is_empty() {
-            message = message.content(&reply.content);
-        }
-        ChannelId::new(channel)
-            .send_message(&self.http, message)
+    ) -> Result<u64, DeliveryError> {
+        self.chat
+            .post(channel, reply, key)
             .await
-            .map(|m| m.id)
             .map_err(failed("posting a message"))
     }
 
@@ -167,26 +135,15 @@ impl<S: Store> ChatSink<S> {
         let message = self
             .post(channel, &card, &format!("{what}:{}", task.id))
             .await?;
-        let thread = match ChannelId::new(channel)
-            .create_thread_from_message(
-                &self.http,
-                message,
-                CreateThread::new(renderer.thread_name(task)),
-            )
+        // A thread that exists already (a repeated delivery, e.g. after a
+        // crash between creating it and recording the delivery) is used; any
+        // other failure is retried by the outbox.
+        let thread = self
+            .chat
+            .start_thread(channel, message, &renderer.thread_name(task))
             .await
-        {
-            Ok(thread) => thread.id.get(),
-            // A thread started from a message has that message's id; if it
-            // exists already (a repeated delivery, e.g. after a crash between
-            // creating it and recording the delivery), use it. Any other
-            // failure is retried by the outbox.
-            Err(e) if thread_exists(&e) => {
-                tracing::info!(task = %task.id, what, "thread exists already (repeated delivery)");
-                message.get()
-            }
-            Err(e) => return Err(failed("starting a thread")(e)),
-        };
-        Ok((message.get(), thread))
+            .map_err(failed("starting a thread"))?;
+        Ok((message, thread))
     }
 
     async fn link(
@@ -222,7 +179,7 @@ impl<S: Store> ChatSink<S> {
 }
 
 // The company's territory: asking the IT manager.
-impl<S: Store> ChatSink<S> {
+impl<S: Store, C: Chat> ChatSink<S, C> {
     /// Posts the card on which the client's IT manager approves or refuses,
     /// in the internal IT channel (else the requests channel), in the
     /// client's language.
@@ -266,13 +223,12 @@ impl<S: Store> ChatSink<S> {
 
 // The bridge: a mirrored card and thread on the other side's server, and
 // what people write relayed between the two threads.
-impl<S: Store> ChatSink<S> {
+impl<S: Store, C: Chat> ChatSink<S, C> {
     async fn guild_of(&self, channel: u64) -> Result<Option<u64>, DeliveryError> {
-        let channel = ChannelId::new(channel)
-            .to_channel(&self.http)
+        self.chat
+            .server_of(channel)
             .await
-            .map_err(failed("reading a channel"))?;
-        Ok(channel.guild().map(|g| g.guild_id.get()))
+            .map_err(failed("reading a channel"))
     }
 
     /// The language of the side a mirror channel belongs to.
@@ -327,15 +283,8 @@ impl<S: Store> ChatSink<S> {
                     lang: self.mirror_lang(client, channel),
                 };
                 let card = renderer.card_message(task);
-                ChannelId::new(channel)
-                    .edit_message(
-                        &self.http,
-                        MessageId::new(message),
-                        EditMessage::new()
-                            .embeds(card.embeds.iter().map(embed).collect())
-                            .components(components(&card.buttons))
-                            .allowed_mentions(allowed_mentions(&[])),
-                    )
+                self.chat
+                    .edit(channel, message, &Edit::Card(card))
                     .await
                     .map_err(failed("editing the mirrored card"))?;
                 task.mirror.thread.unwrap_or(channel)
@@ -376,10 +325,7 @@ impl<S: Store> ChatSink<S> {
             lang: self.mirror_lang(client, task.mirror.channel.unwrap_or(thread)),
         };
         let lines = renderer.history(shown, Side::Internal);
-        for (i, chunk) in pack(lines, super::render::limits::CONTENT)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,
                 ..Reply::default()
@@ -446,7 +392,7 @@ impl<S: Store> ChatSink<S> {
                 task: task.id.clone(),
                 command: Command::LinkRelay {
                     source: *message,
-                    copy: posted.get(),
+                    copy: posted,
                 },
             },
             key: Some(format!("relay-link:{}:{seq}", task.id)),
@@ -507,21 +453,16 @@ impl<S: Store> ChatSink<S> {
             messages: &self.messages,
             lang: self.thread_lang(client, &task, target),
         };
-        ChannelId::new(target)
-            .edit_message(
-                &self.http,
-                MessageId::new(copy),
-                EditMessage::new()
-                    .content(renderer.relayed(author, side, body, attachments, true))
-                    .allowed_mentions(allowed_mentions(&[])),
-            )
+        let text = renderer.relayed(author, side, body, attachments, true);
+        self.chat
+            .edit(target, copy, &Edit::Text(text))
             .await
             .map_err(failed("editing a relayed message"))?;
         Ok(())
     }
 }
 
-impl<S: Store> Sink for ChatSink<S> {
+impl<S: Store, C: Chat> Sink for ChatSink<S, C> {
     async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
         match effect {
             Effect::Announce { task, first, last } => {
@@ -564,27 +505,5 @@ impl<S: Store> Sink for ChatSink<S> {
             }
             Effect::PersonalDigest { .. } => self.deliver_personal_digest(effect).await,
         }
-    }
-}
-
-/// Discord's answer when a message already has a thread (code 160004).
-fn thread_exists(error: &serenity::Error) -> bool {
-    matches!(
-        error,
-        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response))
-            if response.error.code == 160004
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nonces_are_stable_short_and_distinct() {
-        let a = nonce("announce:ACME-1:1-2#0");
-        assert_eq!(a, nonce("announce:ACME-1:1-2#0"));
-        assert_ne!(a, nonce("announce:ACME-1:1-2#1"));
-        assert!(a.len() <= 25);
     }
 }

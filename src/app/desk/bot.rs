@@ -4,60 +4,30 @@
 
 use std::sync::Arc;
 
-use crate::clock::Clock;
+use crate::app::clock::Clock;
+use crate::app::engine::{Ledger, Op, Outcome, PonteError, Request};
 use crate::config::Config;
 use crate::domain::due::parse_due;
 use crate::domain::error::Arg;
 use crate::domain::{
     ChatRef, ClientKey, Command, NewTask, Side, Task, TaskId, UserError, Visibility,
 };
-use crate::engine::{Ledger, Op, Outcome, PonteError, Request};
 use crate::i18n::{Lang, Messages};
 use crate::store::{Store, TaskFilter, TaskQuery};
 
 use super::identity::{Resolved, resolve};
-use super::invocation::{Interaction, Origin, TargetMessage};
 use super::parse::{
     ChangeDraft, DraftRef, DraftVerb, Intent, Parsed, REQUEST_FORM, RequestDraft, parse,
     refuse_form_id,
 };
-use super::render::{Button, ButtonStyle, Embed, Field, Renderer, Reply, limits};
+use super::request::{Interaction, Origin, TargetMessage};
+use crate::app::reply::render::Renderer;
+use crate::app::reply::{Answer, Button, ButtonStyle, Embed, Field, Form, Input, Reply, limits};
 use crate::domain::understand::{Draft, Reason, understand_for_bot};
 use crate::domain::{Priority, RouteInput, SideChoice};
 
 /// How long a draft from a mention can be confirmed, in seconds.
 pub const DRAFT_TTL_SECS: i64 = 30 * 60;
-
-/// A text input of a modal form.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Input {
-    pub custom_id: String,
-    pub label: String,
-    pub long: bool,
-    pub required: bool,
-    pub max_length: u16,
-}
-
-/// A modal form to show.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Form {
-    pub custom_id: String,
-    pub title: String,
-    pub inputs: Vec<Input>,
-}
-
-/// How to answer an interaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// A new message (ephemeral or not).
-    Reply(Reply),
-    /// Replace the message the clicked button is on.
-    Update(Reply),
-    /// Show a form.
-    Form(Form),
-    /// Not Ponte's: leave it alone.
-    Ignore,
-}
 
 /// Most tasks one list shows.
 const LIST_LIMIT: usize = 100;
@@ -356,7 +326,7 @@ impl<S: Store> Bot<S> {
         let room = limits::EMBEDS_TOTAL - card.size() - 64;
         let recent = history.last().cloned().unwrap_or_default();
         if !recent.is_empty() {
-            card.fields.push(super::render::Field {
+            card.fields.push(crate::app::reply::render::Field {
                 name: self.t(lang, "card-history", &[]),
                 value: r.fit(
                     &tail(&recent, limits::FIELD_VALUE.min(room)),
@@ -646,6 +616,8 @@ impl<S: Store> Bot<S> {
                 .collect(),
             ephemeral: false,
             ping: Vec::new(),
+            ping_roles: Vec::new(),
+            file: None,
         })
     }
 
@@ -1093,7 +1065,7 @@ impl<S: Store> Bot<S> {
             let key = format!(
                 "edit:{}:{}",
                 said.message,
-                super::sink::nonce(&said.content)
+                crate::app::deliver::nonce(&said.content)
             );
             (
                 Command::EditSaid {
@@ -1128,10 +1100,12 @@ impl<S: Store> Bot<S> {
     async fn schedules(&self) -> Result<Vec<crate::config::oncall::OnCallSchedule>, PonteError> {
         let store = self.ledger.store().clone();
         let config = self.config.clone();
-        tokio::task::spawn_blocking(move || crate::overrides::schedules(&*store, config.oncall()))
-            .await
-            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("overrides", &e)))?
-            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("overrides", &e)))
+        tokio::task::spawn_blocking(move || {
+            crate::app::overrides::schedules(&*store, config.oncall())
+        })
+        .await
+        .map_err(|e| PonteError::Internal(crate::app::engine::InternalError::log("overrides", &e)))?
+        .map_err(|e| PonteError::Internal(crate::app::engine::InternalError::log("overrides", &e)))
     }
 
     /// `/oncall override @person from to [schedule]` (MSP lead only):
@@ -1178,10 +1152,14 @@ impl<S: Store> Bot<S> {
         let name = chosen.schedule.name().to_owned();
         let now = self.clock.now();
         let recorded = o;
-        tokio::task::spawn_blocking(move || crate::overrides::add(&*store, &name, &recorded, now))
-            .await
-            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?
-            .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("override", &e)))?;
+        tokio::task::spawn_blocking(move || {
+            crate::app::overrides::add(&*store, &name, &recorded, now)
+        })
+        .await
+        .map_err(|e| PonteError::Internal(crate::app::engine::InternalError::log("override", &e)))?
+        .map_err(|e| {
+            PonteError::Internal(crate::app::engine::InternalError::log("override", &e))
+        })?;
         self.ledger.timers_wake().notify_one();
         let text = self.t(
             lang,
@@ -1308,14 +1286,16 @@ impl<S: Store> Bot<S> {
                 let to = now
                     .checked_add(jiff::SignedDuration::from_mins(i64::from(m)))
                     .unwrap_or(now);
-                crate::maintenance::start(&*store, &key, now, to).map(|_| Some(to))
+                crate::app::maintenance::start(&*store, &key, now, to).map(|_| Some(to))
             }
-            None => crate::maintenance::end(&*store, &key, now).map(|w| w.map(|w| w.to)),
+            None => crate::app::maintenance::end(&*store, &key, now).map(|w| w.map(|w| w.to)),
         })
         .await
-        .map_err(|e| PonteError::Internal(crate::engine::InternalError::log("maintenance", &e)))?
         .map_err(|e| {
-            PonteError::Internal(crate::engine::InternalError::log(
+            PonteError::Internal(crate::app::engine::InternalError::log("maintenance", &e))
+        })?
+        .map_err(|e| {
+            PonteError::Internal(crate::app::engine::InternalError::log(
                 "recording a maintenance window",
                 &e,
             ))

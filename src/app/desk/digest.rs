@@ -2,15 +2,16 @@
 //! the place, as it stands now, shown only to the reader. Since the last
 //! digest posted for that side (or the last 24 hours).
 
-use super::bot::{Answer, Bot};
+use super::bot::Bot;
 use super::identity::Resolved;
-use super::render::{Renderer, Reply};
+use crate::app::engine::{InternalError, PonteError};
+use crate::app::personal_digests::Change;
+use crate::app::reply::Answer;
+use crate::app::reply::render::{Renderer, Reply};
 use crate::domain::Side;
 use crate::domain::UserError;
 use crate::domain::effect::digest_prefix;
-use crate::engine::{InternalError, PonteError};
 use crate::i18n::Lang;
-use crate::personal_digests::Change;
 use crate::store::Store;
 
 impl<S: Store> Bot<S> {
@@ -31,7 +32,7 @@ impl<S: Store> Bot<S> {
         let key = client.clone();
         let digest = tokio::task::spawn_blocking(move || {
             let since = store.last_mark(&digest_prefix(&key, side))?.map(|m| m.at);
-            crate::digests::client_digest(&*store, &config, &key, side, since, now)
+            crate::app::digests::client_digest(&*store, &config, &key, side, since, now)
         })
         .await
         .map_err(|e| PonteError::Internal(InternalError::log("digest preview", &e)))?
@@ -63,7 +64,7 @@ impl<S: Store> Bot<S> {
 }
 
 /// `/digest subscribe` and `/digest unsubscribe`: a personal digest by
-/// direct message (see `crate::personal_digests`), answered privately in
+/// direct message (see `crate::app::personal_digests`), answered privately in
 /// the person's language. A client's person is subscribed for the client
 /// of the place; the MSP's people for every client.
 impl<S: Store> Bot<S> {
@@ -83,7 +84,7 @@ impl<S: Store> Bot<S> {
         let person = who.actor.person;
         let now = self.clock.now();
         let change = tokio::task::spawn_blocking(move || {
-            crate::personal_digests::set(&*store, person, want, now)
+            crate::app::personal_digests::set(&*store, person, want, now)
         })
         .await
         .map_err(|e| PonteError::Internal(InternalError::log("digest subscription", &e)))?

@@ -181,7 +181,7 @@ mod tests {
 
     fn config() -> Config {
         Config::from_toml_str(
-            include_str!("../../config/ponte.example.toml"),
+            include_str!("../../../config/ponte.example.toml"),
             "ponte.example.toml",
         )
         .unwrap()

@@ -4,7 +4,7 @@
 
 use crate::domain::{Command, Priority, Side, SideChoice, Status, TaskId, UserError, Visibility};
 
-use super::invocation::{Interaction, OptionValue, TargetMessage};
+use super::request::{Interaction, OptionValue, TargetMessage};
 
 /// The outcome of parsing.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! What a person did in the chat, in Ponte's own terms. The serenity edge
-//! (`handler.rs`) converts interactions into these; everything after it is
-//! plain data, testable without Discord.
+//! What a person did in the chat, in Ponte's own terms: a command with
+//! options, a button, a form, a mention or a direct message, and where and
+//! by whom ([`Origin`]). A chat adapter (`crate::discord::edge`) converts its
+//! events into these; everything after it is plain data, testable without a chat.
 
 /// A value given for a command option.
 #[derive(Clone, Debug, PartialEq, Eq)]

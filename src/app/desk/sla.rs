@@ -1,6 +1,6 @@
 //! `/sla report [client] [period]` (issue 6): the SLA figures of a client
 //! over a period, shown only to the asker, computed like `ponte report`
-//! (`crate::report::client_report`): tasks opened in the period, per side
+//! (`crate::app::report::client_report`): tasks opened in the period, per side
 //! and priority, clocks read at the end of the period (or now).
 //!
 //! Who sees what: IT staff (technicians, the IT manager) see their own
@@ -10,15 +10,16 @@
 
 use jiff::SignedDuration;
 
-use super::bot::{Answer, Bot};
+use super::bot::Bot;
 use super::identity::Resolved;
-use super::render::{Reply, limits, minutes_text};
+use crate::app::engine::{InternalError, PonteError};
+use crate::app::reply::Answer;
+use crate::app::reply::render::{Reply, limits, minutes_text};
 use crate::config::ClientConfig;
 use crate::domain::error::Arg;
 use crate::domain::period::{self, Period};
 use crate::domain::sla::{Figures, Report};
 use crate::domain::{ClientKey, Side, UserError};
-use crate::engine::{InternalError, PonteError};
 use crate::i18n::Lang;
 use crate::store::Store;
 
@@ -56,7 +57,7 @@ impl<S: Store> Bot<S> {
                 let client = config.client(&key).ok_or_else(|| {
                     crate::store::StoreError::Corrupt("the client is gone".into())
                 })?;
-                crate::report::client_report(&*store, client, from, to, now)
+                crate::app::report::client_report(&*store, client, from, to, now)
             })
             .await
             .map_err(|e| PonteError::Internal(InternalError::log("sla report", &e)))?

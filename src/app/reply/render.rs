@@ -1,6 +1,7 @@
-//! What Ponte shows, as plain data: task cards, history lines, lists and
-//! replies. The serenity edge turns these into Discord builders; every
-//! text comes from the Fluent files and is fitted to Discord's limits.
+//! The [`Renderer`]: what Ponte shows, in one language, as the reply
+//! model of [`crate::app::reply`]: task cards, history lines, lists, pages
+//! and replies. Every text comes from the Fluent files and is fitted to the
+//! model's limits.
 
 use jiff::Timestamp;
 
@@ -10,95 +11,8 @@ use crate::domain::{
 };
 use crate::i18n::{Lang, Messages};
 
-use super::parse::{ApprovalButton, ButtonAction};
-
-/// Discord's limits (see shared/discord/README.md).
-pub mod limits {
-    pub const CONTENT: usize = 2000;
-    pub const EMBED_TITLE: usize = 256;
-    pub const EMBED_DESCRIPTION: usize = 4096;
-    pub const FIELD_NAME: usize = 256;
-    pub const FIELD_VALUE: usize = 1024;
-    pub const FIELDS: usize = 25;
-    pub const EMBEDS_TOTAL: usize = 6000;
-    pub const THREAD_NAME: usize = 100;
-    pub const BUTTON_LABEL: usize = 80;
-}
-
-/// Cuts `text` to at most `max` characters, at a character boundary, ending
-/// with `note` (e.g. "… (cut)") when something was cut.
-pub fn fit(text: &str, max: usize, note: &str) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let keep = max.saturating_sub(note.chars().count());
-    let mut out: String = text.chars().take(keep).collect();
-    out.push_str(note);
-    out
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ButtonStyle {
-    Primary,
-    Secondary,
-    Success,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Button {
-    pub label: String,
-    pub custom_id: String,
-    pub style: ButtonStyle,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Field {
-    pub name: String,
-    pub value: String,
-    pub inline: bool,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Embed {
-    pub title: String,
-    pub description: String,
-    pub fields: Vec<Field>,
-    pub color: u32,
-}
-
-impl Embed {
-    /// Characters Discord counts towards the 6000 of all embeds.
-    pub fn size(&self) -> usize {
-        self.title.chars().count()
-            + self.description.chars().count()
-            + self
-                .fields
-                .iter()
-                .map(|f| f.name.chars().count() + f.value.chars().count())
-                .sum::<usize>()
-    }
-}
-
-/// A message to send: text, embeds, buttons. Nobody is ever pinged unless
-/// named in `ping` (user ids); @everyone, @here and roles never are.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Reply {
-    pub content: String,
-    pub embeds: Vec<Embed>,
-    pub buttons: Vec<Button>,
-    pub ephemeral: bool,
-    pub ping: Vec<u64>,
-}
-
-impl Reply {
-    pub fn ephemeral(content: String) -> Self {
-        Self {
-            content,
-            ephemeral: true,
-            ..Self::default()
-        }
-    }
-}
+pub use super::{Button, ButtonStyle, Embed, Field, Reply, fit, limits};
+use crate::app::desk::parse::{ApprovalButton, ButtonAction};
 
 /// Renders in one language.
 pub struct Renderer<'a> {
@@ -317,6 +231,8 @@ impl Renderer<'_> {
             buttons: self.buttons(task),
             ephemeral: false,
             ping: Vec::new(),
+            ping_roles: Vec::new(),
+            file: None,
         }
     }
 
@@ -382,6 +298,8 @@ impl Renderer<'_> {
             buttons,
             ephemeral: false,
             ping: ping.into_iter().collect(),
+            ping_roles: Vec::new(),
+            file: None,
         }
     }
 
@@ -809,6 +727,8 @@ impl Renderer<'_> {
             buttons,
             ephemeral: false,
             ping: Vec::new(),
+            ping_roles: Vec::new(),
+            file: None,
         }
     }
 }

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::{LINE_MAX, count, text, when};
-use crate::discord::render::{Renderer, limits, pack};
+use crate::app::reply::render::{Renderer, limits, pack};
 use crate::domain::digest::personal::{PersonalDigest, PersonalLine};
 use crate::domain::sla::ClockState;
 
@@ -61,7 +61,7 @@ impl Renderer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::discord::render::Renderer;
+    use crate::app::reply::render::Renderer;
     use crate::domain::digest::personal::{PersonalSpec, build};
     use crate::domain::digest::tests::{acme_tasks, now, office, targets};
     use crate::domain::{ClientKey, PersonId, Side};

@@ -1,0 +1,184 @@
+//! The composition root: a running Ponte is the app (the ledger's writer,
+//! the desk, the timers and the outbox worker), the Discord adapter and the
+//! pagers, put together here, against the real Discord or the local
+//! emulator (the caller builds the HTTP client). This is the one place that
+//! knows every layer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::clock::Clock;
+use crate::app::deliver::ChatSink;
+use crate::app::desk::Bot;
+use crate::app::engine::Ledger;
+use crate::app::outbox::Deliverer;
+use crate::app::timers::Timers;
+use crate::config::Config;
+use crate::discord::run::{Connected, MANIFEST};
+use crate::i18n::Messages;
+use crate::store::Store;
+
+pub use crate::discord::run::{Connect, StartError};
+
+/// A running bot.
+pub struct Running<S: Store> {
+    /// The app's desk (and through it the ledger).
+    pub bot: Bot<S>,
+    /// The timers (escalations, digests, ...), also driven by hand in the
+    /// sandbox.
+    pub timers: Timers,
+    gateway: Connected,
+    outbox: JoinHandle<()>,
+    timer_loop: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+}
+
+impl<S: Store> Running<S> {
+    /// Stops the gateway and the outbox worker, and waits for them. Every
+    /// handle on the store is released once `self` is gone.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.gateway.stop().await;
+        let _ = self.outbox.await;
+        let _ = self.timer_loop.await;
+    }
+
+    /// Waits until the client stops by itself (a fatal gateway error).
+    pub async fn wait(&mut self) {
+        self.gateway.wait().await;
+    }
+
+    /// Whether the gateway is connected now.
+    pub fn connected(&self) -> bool {
+        self.gateway.is_connected()
+    }
+}
+
+/// The timers of a running Ponte, each submitting its changes through the
+/// ledger (or recording once-only marks in the store).
+fn timers<S: Store>(ledger: &Ledger<S>, store: &Arc<S>, config: &Arc<Config>) -> Timers {
+    let mut timers = Timers::new();
+    timers.add(Arc::new(crate::app::escalator::Escalator::new(
+        ledger.clone(),
+        config.clone(),
+    )));
+    timers.add(Arc::new(crate::app::handover::Handovers {
+        ledger: ledger.clone(),
+        config: config.clone(),
+    }));
+    // Daily digests: a once-only mark with its outbox entry at each
+    // configured local time.
+    timers.add(Arc::new(crate::app::digests::DigestTimer {
+        store: store.clone(),
+        config: config.clone(),
+    }));
+    // Personal digests by DM (`/digest subscribe`): once per subscriber
+    // and day, at their digest time.
+    timers.add(Arc::new(
+        crate::app::personal_digests::PersonalDigestTimer {
+            store: store.clone(),
+            config: config.clone(),
+        },
+    ));
+    // SLA warnings and breaches: keyed requests to the ledger.
+    timers.add(Arc::new(crate::app::sla_timer::SlaTimer::new(
+        ledger.clone(),
+        config.clone(),
+    )));
+    timers
+}
+
+/// Starts the bot on `store`.
+pub async fn start<S: Store>(
+    config: Arc<Config>,
+    store: Arc<S>,
+    connect: Connect,
+    clock: Arc<dyn Clock>,
+) -> Result<Running<S>, StartError> {
+    let messages = Arc::new(Messages::load()?);
+    let manifest = serde_json::from_str(MANIFEST)?;
+    let ledger = Ledger::start(store.clone(), Arc::new(config.rules()), clock.clone())?;
+    let bot = Bot {
+        me: Arc::new(std::sync::OnceLock::new()),
+        config: config.clone(),
+        ledger: ledger.clone(),
+        messages: messages.clone(),
+        clock: clock.clone(),
+    };
+    let gateway = crate::discord::run::connect(bot.clone(), connect, manifest).await?;
+    let sink = ChatSink {
+        chat: gateway.chat(),
+        ledger: ledger.clone(),
+        config: config.clone(),
+        messages,
+        pagers: Arc::new(crate::notify::pager::Pagers::new(
+            crate::notify::pager::PagerClient::new(config.oncall(), |var| std::env::var(var).ok()),
+        )),
+    };
+    let (stop, stopped) = watch::channel(false);
+    let timers = timers(&ledger, &store, &config);
+    let timer_loop = tokio::spawn(timers.clone().run(
+        clock.clone(),
+        ledger.timers_wake(),
+        stopped.clone(),
+        Duration::from_secs(30),
+    ));
+    let deliverer = Deliverer::new(store, sink, clock);
+    let outbox = tokio::spawn(deliverer.run(ledger.changed(), stopped, Duration::from_secs(2)));
+    let gateway = gateway.start();
+    Ok(Running {
+        bot,
+        timers,
+        gateway,
+        outbox,
+        timer_loop,
+        stop,
+    })
+}
+
+/// `/healthz` and `/metrics` of a running bot: its gateway and its store.
+pub struct BotProbe<S: Store> {
+    pub store: Arc<S>,
+    connected: Box<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
+    fn gateway_connected(&self) -> bool {
+        (self.connected)()
+    }
+
+    fn store_writable(&self) -> Result<(), String> {
+        self.store.probe_write().map_err(|e| e.to_string())
+    }
+
+    fn outbox_depth(&self) -> Result<u64, String> {
+        self.store
+            .outbox_len()
+            .map(|n| n as u64)
+            .map_err(|e| e.to_string())
+    }
+
+    fn backup(&self, dir: &std::path::Path) -> Result<String, String> {
+        let r = self.store.backup(dir).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "backed up {} tasks, {} events and {} outbox entries into {}\n",
+            r.tasks,
+            r.events,
+            r.outbox,
+            dir.display()
+        ))
+    }
+}
+
+impl<S: Store> Running<S> {
+    /// What the health server checks on this bot.
+    pub fn probe(&self) -> BotProbe<S> {
+        BotProbe {
+            store: self.bot.ledger.store().clone(),
+            connected: Box::new(self.gateway.probe()),
+        }
+    }
+}
