@@ -676,7 +676,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
     }
     // Pages: every P1 task confirmed was paged through the webhook, every
     // page recorded reached the receiver, and the receiver heard no page
-    // that was not recorded. The product's contract (`src/pager.rs`): a
+    // that was not recorded. The product's contract (`src/notify/pager.rs`): a
     // page may arrive again after a failure (or a kill between sending and
     // removing it from the outbox), always with the same Idempotency-Key,
     // by which a receiver deduplicates. So "delivered once" is: exactly one
