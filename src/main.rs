@@ -1,4 +1,9 @@
 //! The `ponte` command.
+//!
+//! Subcommands: `check-config`, `export`, `import`, `run`, `triage`, `report`,
+//! `sandbox`, `backup`, `healthcheck`, `check-store`, `load`. Each is thin and calls
+//! into the library (`crate::run`, `crate::cli`, `crate::app`). `anyhow` lives here
+//! only.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};

@@ -3,6 +3,11 @@
 //! pagers, put together here, against the real Discord or the local
 //! emulator (the caller builds the HTTP client). This is the one place that
 //! knows every layer.
+//!
+//! [`BotProbe`] answers the health server (`crate::ops::health::Probe`): the gateway
+//! flag, a store write and flush, the outbox depth, and backups for `POST /backup`.
+//! The timers registered here are the escalator, the SLA timer, the side and personal
+//! digests and the handovers.
 
 use std::sync::Arc;
 use std::time::Duration;

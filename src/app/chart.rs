@@ -4,6 +4,9 @@
 //! blue and the MSP in orange, and the SLA attainment as a green line in
 //! the top band (its top is 100 %). The legend is in the message text
 //! (Fluent), so the picture needs no text.
+//!
+//! The picture is [`WIDTH`] × [`HEIGHT`] (700 × 360) pixels, drawn into a buffer, and
+//! posted as [`FILE_NAME`] with the first message of a client's or the lead's digest.
 
 use plotters::prelude::*;
 

@@ -1,5 +1,8 @@
 //! Time. Everything that needs "now" asks a [`Clock`], so tests and the
 //! sandbox can drive time by hand.
+//!
+//! [`SystemClock`] reads the system's time; [`ManualClock`] is set and advanced by
+//! hand (the tests, the sandbox, a scenario's `advance`).
 
 use std::sync::{Arc, Mutex, PoisonError};
 

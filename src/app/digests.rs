@@ -14,6 +14,14 @@
 //! since when, responses, acknowledgements, latest comments) the fold keeps
 //! in the snapshot (`Task::facts`). The chart reads the history of a task
 //! only when it changed after the chart's `now` ([`for_chart`]).
+//!
+//! A deployment's very first digest is never posted late, and a digest older than the
+//! last one recorded is never recorded (a timer asked with an older `now`). The digest
+//! itself is built at delivery (`crate::app::deliver::digest`) from the store as of its
+//! due time, in the reader side's language, with no internal note of the other side.
+//! [`client_digest`], [`lead_digest`], [`client_chart`] and [`lead_chart`] read the open
+//! tasks a page at a time into `digest::Builder` or `ChartData::add`; they block, so
+//! callers run them on the blocking pool.
 
 use std::sync::Arc;
 

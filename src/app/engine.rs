@@ -10,6 +10,25 @@
 //! the other, never raced.
 //!
 //! Reads go straight to the store on tokio's blocking pool.
+//!
+//! - [`Ledger::submit`] answers once the batch is flushed, with the blocking
+//!   `Store::flush` on the writer thread: never `flush_async`, which can deadlock in
+//!   sled 0.34.
+//! - A request may carry a key (an interaction id, a draft's source message, a page's
+//!   or an SLA alert's key): a key seen before answers with the task and writes
+//!   nothing, so a replay creates nothing twice.
+//! - Timer commands (`Command::Page`, `Command::RecordSla`) carry the task version
+//!   they were planned from; `decide` refuses them if the task changed since, so no
+//!   page or alert is recorded after the change that stops it.
+//! - A change reads the task's history only when `pager_sync::may_update` says one of
+//!   its events could update an outside pager.
+//! - [`Ledger::next_page`] walks a `store::Pages` (the timers' and the digests' walks
+//!   over every open task, a page at a time); [`Ledger::recent_open`] lists a client's
+//!   recent open tasks through the index by creation (the duplicate check's candidates).
+//! - [`PonteError`]: a `UserError` is shown to the user, in their language and only to
+//!   them; an internal failure is logged with a short reference (`E1A2B3`), which is
+//!   all the user sees.
+//! - `crate::ops::watchdog` ends the process when one batch runs for over 60 s.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -3,6 +3,12 @@
 //! effect, it never drops one: an entry leaves the outbox only once its sink
 //! said it was delivered. Sinks must be idempotent by [`Effect::key`]: an
 //! entry delivered just before a crash is delivered again after it.
+//!
+//! Entries go in outbox order, in lanes: the effects of one task in order (an entry
+//! waiting for its retry holds back the later ones of its task), any other effect in
+//! a lane of its own. Retries wait by [`Backoff`]. How the chat deliveries stay
+//! idempotent (nonces, a card's thread found by the card, keyed linking) is in
+//! `crate::app::deliver`.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -4,6 +4,9 @@
 //! made), and applied over the configured rotation wherever the on-call is
 //! asked (pages, handovers, `/oncall`). A later override wins where two
 //! overlap. The calls block (sled): run them on a blocking thread.
+//!
+//! [`schedules`] gives the configured rotations with their recorded overrides applied:
+//! what pages, handovers and `/oncall` ask.
 
 use jiff::Timestamp;
 

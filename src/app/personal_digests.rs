@@ -13,6 +13,12 @@
 //! person's client's digest time on its digest days (the MSP's people: the
 //! MSP lead's digest time, or 08:30 UTC Monday to Friday without one), late
 //! after downtime, like the side digests (`crate::app::digests`).
+//!
+//! [`set`], [`current`] and [`subscribers`] change and read subscriptions; [`check`] is
+//! what `ponte check-store` runs on them (a change that does not read, or a gap in a
+//! person's numbers, is damage). Only people whose latest change subscribes them get a
+//! digest. [`build`] reads a person's digest from the store (snapshots only), keeping
+//! the tasks that concern them.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

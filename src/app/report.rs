@@ -2,6 +2,11 @@
 //! store, as text, CSV or JSON. The tasks counted are those created in the
 //! period (local dates of the client's time zone, both included); their
 //! clocks are taken at the end of the period, or now if that is earlier.
+//!
+//! [`client_report`] reads snapshots only (their `Task::facts`) and only the tasks
+//! created in the period: a range of task numbers (numbers follow creation) plus the
+//! few tasks created out of number order (`idx_created`, see `store::keys`). The same
+//! figures answer `/sla report` (`crate::app::desk::sla`).
 
 use std::fmt::Write;
 

@@ -26,6 +26,10 @@
 //! MSP-handled task that waits for a pick-up and was never paged also pages
 //! the policy's first step, in the same command (`Paged` events with their
 //! `Page` effects).
+//!
+//! Registered with the other timers in `crate::run`. The clocks it alerts are exactly
+//! those the digest lists as at risk or breached, and a warning not recorded before its
+//! breach is due is never recorded (see `domain::sla::alerts`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -13,6 +13,13 @@
 //! Firing must be idempotent: a timer asked twice for the same `now` (or
 //! after a restart) does nothing twice, because what it submits carries a
 //! key (a request key, a mark) that the store recognises.
+//!
+//! [`Timers`] keeps the latest time it fired at: firings never overlap, and time never
+//! goes back for a timer (a firing that read the clock, then waited for another, sees
+//! the other's later time). [`off_runtime`] runs a timer's sled work on tokio's blocking
+//! pool: sled never blocks the async runtime. Marks are never deleted, so a reversible
+//! setting is a numbered series of marks where the last one wins (see
+//! `crate::app::personal_digests`).
 
 use std::future::Future;
 use std::pin::Pin;

@@ -6,6 +6,10 @@
 //! so what it loads is exactly what the history says. It only loads into an
 //! empty store, and refuses a file whose histories do not fold, naming the
 //! line.
+//!
+//! [`export_client`] (`ponte export --client KEY`) writes one client's tasks only (to
+//! hand a client its own record); it imports like a whole export. `tests/isolation.rs`
+//! checks that it holds nothing of another client.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};

@@ -58,6 +58,13 @@
 //! string where a number belongs) are found first; the checks of meaning
 //! (required values, duplicates, ids, time zones, category references) run
 //! once the shape is right.
+//!
+//! The files: `raw.rs` (the file's serde shapes, `deny_unknown_fields`), `validate.rs` and
+//! `validate/` (every problem of meaning, collected), `error.rs` (each problem as
+//! `file:line: path: message`, lines from toml's spans), `ids.rs` (non-zero Discord
+//! ids), `digest.rs` (SLA targets, digest schedules), `oncall.rs` (schedules,
+//! escalation, pagers), `secrets.rs` (`DISCORD_TOKEN`, `Secret`), `summary.rs` (what
+//! `ponte check-config` prints).
 
 mod digest;
 mod error;

@@ -36,6 +36,11 @@
 //!
 //! Secrets (the PagerDuty routing key, the webhook secret) are never in the
 //! file: the file names the environment variables that hold them.
+//!
+//! As values: [`OnCallConfig`] (the schedules, [`PolicyRule`]s per client and priority,
+//! [`PagerConfig`]s, [`EscalateLimits`]); [`OnCallConfig::policy_for`] picks the policy
+//! of a client and priority, [`OnCallConfig::paging_rules`] which priorities page and
+//! when. Checked in `validate/oncall.rs`.
 
 use jiff::SignedDuration;
 

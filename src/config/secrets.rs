@@ -1,4 +1,9 @@
 //! Secrets, which come only from the environment, never from the file.
+//!
+//! [`Secrets`] holds the Discord token (`DISCORD_TOKEN`). A [`Secret`] never shows its
+//! value (`Debug` and `Display` redact; [`Secret::expose`] reads it where it is used)
+//! and registers it with `crate::ops::redact` when created, so it is also cut out of
+//! every log line and panic message.
 
 use std::fmt;
 

@@ -3,6 +3,11 @@
 //! to the app through the [`Desk`] trait only. Every
 //! message sets `allowed_mentions` explicitly: user text never pings
 //! @everyone, @here or roles.
+//!
+//! Discord wants an answer within 3 seconds: an interaction whose answer is not ready
+//! after [`DEFER_AFTER`] (1.5 s) is deferred, and its answer is edited in when ready.
+//! serenity types go no further than this module and `chat`: the app sees only its own
+//! requests and replies.
 
 use std::sync::Arc;
 use std::time::Duration;

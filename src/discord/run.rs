@@ -1,6 +1,12 @@
 //! The serenity client: connecting to the real Discord or the local
 //! emulator (the caller builds the HTTP client), with the app's desk
 //! answering. `crate::run` puts it together with the rest of Ponte.
+//!
+//! [`MANIFEST`] is `commands/commands.json`, the slash commands with their English and
+//! Italian names, descriptions, choices and default member permissions, registered
+//! in every configured server (the clients' and the MSP's) by bulk overwrite
+//! (`edge::Handler`). A test in `discord/mod.rs` holds the manifest and the desk's
+//! parsers together.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

@@ -1,6 +1,12 @@
 //! The bridge between the two sides' threads: what a message written in a
 //! task's thread is (shared, or an internal note that never crosses), and
 //! how a relayed copy reads.
+//!
+//! `classify`: a thread message is shared, or an internal note of the writer's side
+//! when it starts with `NOTE_MARKER` (`//`). Attachments are relayed as links with
+//! human sizes (`attachment_lines`). The events are `mirrored` (the other side's card
+//! and thread), `said`, `said_edited` and `relayed`; only shared `said`/`said_edited`
+//! events produce `Effect::Relay`/`Effect::RelayEdit` (see `effect::effects_of`).
 
 use super::event::Attachment;
 use super::people::Side;

@@ -12,6 +12,10 @@
 //! first instant after the gap; when it happens twice (a DST fold) a start is
 //! the first occurrence and an end the second, so the repeated hour is
 //! counted.
+//!
+//! `BusinessCalendar::business_duration` measures business time between two instants;
+//! `BusinessCalendar::add_business` finds a deadline; `around_the_clock` is the
+//! calendar of priorities counted 24/7.
 
 use std::collections::BTreeSet;
 

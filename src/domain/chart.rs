@@ -3,6 +3,10 @@
 //! attainment (the share of tasks resolved that day within their
 //! resolution target). Pure: built from tasks and their events at `now`;
 //! drawn elsewhere (`crate::app::chart`).
+//!
+//! Days are local days of the reader's time zone. A task counts as a
+//! [`ChartTask`]: its snapshot, or its history when it changed after `now` (a
+//! chart built as of an earlier time than the task's last change).
 
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -1,6 +1,15 @@
 //! Commands: what people ask Ponte to do, and the decision of which events
 //! they produce. `decide` never changes anything; the caller appends the
 //! events it returns and folds them into the task.
+//!
+//! `decide_create` turns a `NewTask` into a task's first events (`created`, `routed`,
+//! an approval request when one is needed); `decide` answers a `Command` on a task with
+//! its events, or the `UserError` that refuses it (`permission::authorize` first, then
+//! whether the task's state allows it). Timer commands carry the task version they
+//! were planned from (`Command::Page`, `Command::RecordSla`); `decide` refuses them if
+//! the task changed since, so no page or alert is recorded after the change that stops
+//! it. `Command::JoinAsReporter`
+//! adds a duplicate report's person to the task (`reporter_added`).
 
 use jiff::Timestamp;
 

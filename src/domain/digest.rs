@@ -11,6 +11,12 @@
 //! requester). The only free text it carries is each open task's latest
 //! comment that `side` may see: an internal note of the other side never
 //! appears in it.
+//!
+//! A digest reads tasks through [`Source`]: a `Task` answers from its `facts`; in the
+//! tests a [`Tracked`] task answers from its history the old way, the oracle of
+//! `digest/snapshot_tests.rs`. [`Builder`] takes tasks one at a time (the caller reads
+//! open tasks a page at a time, so memory does not grow with them); [`build`] is the
+//! one-call form. [`LeadDigest`] is the MSP lead's: the MSP side of every client.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,13 @@
 //! Duplicate reports: when many people report one outage, a new request
 //! that resembles an open task of the same client from the last hours is
 //! offered to join it instead of opening another.
+//!
+//! `find` picks the open task of the client most like a new draft: same category,
+//! created within `WINDOW` (4 h) before `now`, a Jaccard similarity of meaningful
+//! words of at least `THRESHOLD` (0.3). The candidates are the open tasks created in
+//! the window among the client's latest `CANDIDATES` (200), which the caller reads
+//! through the store's index by creation (`Ledger::recent_open`). Joining is
+//! `Command::JoinAsReporter`, recorded as `reporter_added`.
 
 use std::collections::BTreeSet;
 

@@ -2,6 +2,14 @@
 //! message, later pages, digests and relays). They are recorded in the
 //! store's outbox in the same transaction as the change, then delivered by
 //! workers that retry; each has a key that makes its delivery idempotent.
+//!
+//! The kinds: `Announce` (events posted in the task's thread), `AskApproval` (the IT
+//! manager's card), `Relay`/`RelayEdit` (across the bridge), `Page`, `PagerUpdate`,
+//! `Handover`, and the digests (`Digest`, `LeadDigest`, `PersonalDigest`).
+//! [`Effect::key`] names each once (`relay:ACME-42:7`, a page's key, a digest's mark).
+//! [`effects_of`] derives a change's effects from its events alone;
+//! [`effects_with_history`] adds the pager updates, which need the earlier history
+//! (see `pager_sync`).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

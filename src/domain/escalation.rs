@@ -12,6 +12,12 @@
 //!   escalation, the round and the step. The caller records a key once the
 //!   page is in the outbox; after a restart, the keys already recorded are
 //!   passed back in and nothing is paged twice.
+//!
+//! - [`PagingRules`] say which priorities escalate and which page outside contract
+//!   hours ([`PagingRules::pages_now`]); a [`Maintenance`] window pages nobody.
+//! - [`plan`] is what the escalation timer asks: the pages of a task due now and when
+//!   to look again. The timer submits them as one `Command::Page` bound to the task's
+//!   version, so a page is never recorded after the change that stops it.
 
 use std::fmt;
 

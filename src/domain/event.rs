@@ -1,4 +1,9 @@
 //! Events: every change to a task, as a fact in its history.
+//!
+//! An `Event` is the task, its `seq` (from 1, no gaps), when (`at`), who (`by`) and
+//! what (`EventKind`). Events are the record: their JSON is the stable `ponte export`
+//! format, so kinds and optional fields are only ever added. A comment's `Visibility`
+//! (shared, or one side's internal note) travels with its event.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -17,6 +17,11 @@
 //!   was resolved, closed or cancelled;
 //! - the latest shared comment, and each side's latest internal note when
 //!   it is newer than that comment (the latest comment a side may see).
+//!
+//! The readers: `app::digests::for_each_client_task`, `app::personal_digests::build`
+//! and `app::report::client_report` read snapshots, never histories. A store written before
+//! facts existed has every snapshot folded again from its events once, when it is
+//! opened (`snapshot_facts_v1` in `meta`).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

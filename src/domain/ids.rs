@@ -1,4 +1,8 @@
 //! Validated identifiers.
+//!
+//! `ClientKey` (`ACME`), `TaskId` (`ACME-42`: a client key and a per-client number from 1)
+//! and `PersonId` (a chat user id). A value that parsed is valid: the store's codec
+//! validates ids the same way when it decodes them.
 
 use std::fmt;
 use std::str::FromStr;

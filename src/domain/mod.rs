@@ -3,6 +3,8 @@
 //! Nothing in here knows about Discord, sled, the network, the async runtime or
 //! the wall clock. Functions that need the time take `now` as an argument, so
 //! every rule can be tested with plain values.
+//!
+//! `tests/layers.rs` checks that nothing here imports from outside `domain`.
 
 pub mod bridge;
 pub mod calendar;

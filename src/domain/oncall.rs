@@ -9,6 +9,11 @@
 //! (never by adding shifts one after the other), so nothing drifts.
 //!
 //! Nothing here reads the clock: every question takes the instant it is about.
+//!
+//! [`Rotation`] lays out the shifts; a [`Schedule`] is a rotation with its
+//! [`Override`]s (the override added last wins where two overlap; any override wins
+//! over the rotation) and answers [`Schedule::on_call`], [`Schedule::shifts`] and
+//! [`Schedule::handovers`].
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;

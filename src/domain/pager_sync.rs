@@ -3,6 +3,11 @@
 //! and resolving, closing or cancelling it sends `resolve` (PagerDuty's
 //! event actions, with the task id as dedup key). Derived only from the
 //! task's events, so the effects are written in the change's transaction.
+//!
+//! [`pager_updates`] gives one `Effect::PagerUpdate` per pager paged and action, keyed
+//! `pager-<action>:<task>:<pager>:<seq>` (the event that caused it);
+//! `effect::effects_with_history` adds them to a change's effects. The engine reads the
+//! history only when [`may_update`] says one of the new events could send an update.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,9 @@
 //! People, their side of the bridge and their roles.
+//!
+//! `Side`: internal IT or the MSP. `Role`: what a person does; every role but the plain
+//! requester belongs to one side. `Actor`: a person acting now, as the adapters resolved
+//! them from the chat, with their side, roles and the clients they act for
+//! (`ClientScope`); `Actor::serves` is the check behind client isolation.
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -5,6 +5,10 @@
 //! the company's territory (approvals, handing work back, cancelling); the
 //! requester may follow up, close and reopen their own request; and nobody
 //! ever touches another client's task.
+//!
+//! `authorize` says only who, never when (the command checks the task's state). An
+//! actor who does not serve the task's client is refused with `UserError::OtherClient`,
+//! which reads as an unknown task: another client's task is never confirmed to exist.
 
 use super::error::UserError;
 use super::people::{Actor, Side};

@@ -1,5 +1,10 @@
 //! Routing: which side handles a request, in which category, at which
 //! priority, and why. Rules come from the configuration.
+//!
+//! Each client has its categories (keywords, owning side, default priority, approval)
+//! with the territory overrides of the configuration applied (`ClientRouting`).
+//! `ClientRouting::route` returns a `RouteDecision`: side, category, priority, whether
+//! the IT manager must approve (`ApprovalWhy`), and the `RouteReason` shown to people.
 
 use std::fmt;
 

@@ -44,6 +44,14 @@
 //! stopped has used at least `at_risk_percent` of its target; `Ok`
 //! otherwise. `breach_at` is the instant the elapsed time reached (or, if
 //! the clock keeps running, will reach) the target.
+//!
+//! # Where
+//!
+//! [`timeline`] (whose move over time), [`clocks`] (first response and resolution per
+//! side) and [`report`] (per side and priority, percentiles by [`nearest_rank`]) read
+//! a history; [`clocks_of`] and [`report_of`] compute the same from a snapshot alone
+//! (its `Task::facts`), which is what digests and `ponte report` use. A property test
+//! checks the two agree.
 
 use std::collections::BTreeMap;
 

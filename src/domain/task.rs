@@ -1,4 +1,11 @@
 //! A task and its state, always the fold of its events.
+//!
+//! `Task` with its `Status` (and which transitions `Status::can_move_to` allows),
+//! `Priority`, `Approval` and `Visibility`. `Task::fold` builds a task from its history
+//! and `Task::apply` adds one event: events are facts, so applying one never refuses it
+//! on business grounds, only on a broken sequence. The stored snapshot is a cache of
+//! the fold (a property test and `check_integrity` compare them); its `facts` keep what
+//! the digests and SLA clocks need of the history (see `facts`).
 
 use std::fmt;
 use std::str::FromStr;

@@ -22,6 +22,29 @@
 //! like Discord (400, code 50035) and recorded as [`Violation`]s, as are unknown
 //! routes and every other 4xx a correct bot would never get (late or repeated
 //! interaction callbacks, unknown channels, ...). Injected faults are not violations.
+//!
+//! Discord de-duplicates on `enforce_nonce` and so does the emulator: the same nonce
+//! within 5 minutes returns the first message. The spec is read at run time
+//! (`$PONTE_DISCORD_SPEC`, else `../shared/discord/openapi.json`), never copied into
+//! the repository. What the emulator sends is checked in the tests by deserializing it
+//! into serenity's model types, because serenity silently drops what it cannot parse.
+//! The emulator imports nothing of Ponte's (`tests/layers.rs`): it behaves like Discord,
+//! not like the bot wants.
+//!
+//! # Files
+//!
+//! `world.rs` (the [`World`] it starts with), `state.rs` (the world at run time and its
+//! Discord-shaped JSON), `rest.rs` (the routes under `/api/v10`), `gateway.rs` (HELLO,
+//! IDENTIFY, RESUME, heartbeats), `act.rs` (acting as a person: posts, commands,
+//! clicks, modals), `check.rs` (the spec and the documented limits), `upload.rs`
+//! (multipart file uploads), `tls.rs` (the `discord.com` certificate and listeners),
+//! `observe.rs` (timings for `ponte load`), `model.rs` (what tests read).
+//!
+//! Hooks for the hostile and crash tests: `Emulator::fail_next` (429 and 5xx faults),
+//! `Emulator::allow_oversized_input`, `Emulator::rewrite_dispatches` (e.g. lone UTF-16
+//! surrogates in gateway frames), `Emulator::redeliver` (an unanswered interaction
+//! again), and `Emulator::write_connection` (for `ponte run` in another process, see
+//! `discord::emulated`).
 
 mod act;
 mod check;

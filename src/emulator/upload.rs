@@ -5,6 +5,9 @@
 //! within the attachment size limit, a name, a content type that matches
 //! what the bytes are for PNG images, every file referred to and every
 //! new attachment uploaded), and the files are kept so tests can read them.
+//!
+//! The size limit is 10 MiB a file. The bytes are kept (`Emulator::attachment_bytes`),
+//! and scenario scripts check them with `expect PLACE has image "name.png"`.
 
 use serde_json::{Value, json};
 

@@ -30,6 +30,14 @@
 //! Secrets (the routing key, the webhook secret) are read from the
 //! environment variables the configuration names, and never logged: their
 //! `Debug` is redacted and errors never include them.
+//!
+//! [`PagerClient`] reads the secrets from the environment, as [`Secret`]s (registered
+//! with `crate::ops::redact` when created). [`Pagers::deliver`] sends a page and, after
+//! the pager's `max_attempts` failures (or at once when it cannot work: unknown, no
+//! secret), answers [`Delivered::Fallback`]: the caller pages the client's MSP channel
+//! with a warning. [`Pagers::update`] sends the acknowledge and resolve updates
+//! (`Effect::PagerUpdate`, from `domain::pager_sync`). The failure counts live in
+//! memory: after a restart a failing pager gets up to `max_attempts` more tries.
 
 use std::collections::HashMap;
 use std::fmt;

@@ -7,6 +7,10 @@
 //! is [`crate::ops::metrics`] in Prometheus' text format. The checks come
 //! through a [`Probe`], so this module knows neither serenity nor sled; the
 //! store's checks block, and run on tokio's blocking pool.
+//!
+//! `POST /backup` (from a loopback peer only) is how `ponte backup` gets a copy from a
+//! running bot, which holds the store's lock. `crate::run::BotProbe` implements
+//! [`Probe`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

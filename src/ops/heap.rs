@@ -6,6 +6,9 @@
 //! A fixed threshold turns that adjustment off: at 1M tasks, the RSS after
 //! listing every open task, a digest and an SLA report was 172 MiB instead
 //! of 203 (`benches/scale.rs`, BENCHMARKS.md), for a few more `brk` calls.
+//!
+//! [`return_freed_memory`] sets the fixed threshold ([`TRIM_THRESHOLD`], with glibc's
+//! `mallopt`); `main` calls it first.
 
 /// The trim threshold: free memory above it at the top of the heap is
 /// returned (glibc's initial default).

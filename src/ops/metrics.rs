@@ -5,6 +5,9 @@
 //! counter of [`global()`] (e.g. `metrics::global().pages_sent.inc()`), and
 //! the health server renders them with the values only known at scrape time
 //! (outbox depth, gateway state).
+//!
+//! Interactions are counted per kind and outcome, and timed from receipt to answer in
+//! one histogram ([`LATENCY_BUCKETS`]).
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};

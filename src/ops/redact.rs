@@ -6,6 +6,12 @@
 //! ([`crate::config::Secrets`]); the types that hold them never show them
 //! either (`Debug`/`Display` redact). This catches what a dependency might
 //! print (a request dump at trace level, an error that quotes a header).
+//!
+//! [`Redacting`] wraps the tracing writer and [`install_panic_hook`] routes panics
+//! through [`redact`]. `config::Secret` and `notify::pager::Secret` register themselves
+//! when created. Dependencies do print secrets: at trace level the gateway library logs
+//! the IDENTIFY frame with the token (`tests/secrets.rs` searches every trace line and
+//! the binary's output for it).
 
 use std::borrow::Cow;
 use std::io::{self, Write};

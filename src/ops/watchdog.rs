@@ -13,6 +13,8 @@
 //! (exit code [`EXIT_STORE_STUCK`]) when one batch has run for longer than
 //! its limit, for the supervisor (Docker's restart policy, systemd) to
 //! start it again.
+//!
+//! The limit is [`STUCK_AFTER`] (60 s); the exit code [`EXIT_STORE_STUCK`] is 75.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

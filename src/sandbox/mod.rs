@@ -1,5 +1,12 @@
 //! The sandbox: Ponte against the local Discord emulator, with a demo MSP
 //! and two clients, driven by people typing (or a script of) what users do.
+//!
+//! `script.rs` is the scenario language, `cast.rs` the demo world of the example
+//! configuration, `runner.rs` plays steps against the emulator and the real bot, and
+//! [`play`] plays a whole script (as `tests/scenarios.rs` does for every
+//! `tests/scenarios/*.scenario`). Time is a manual clock: `advance` fires the bot's own
+//! timers at each due time on the way, and after each step the runner waits until the
+//! outbox is drained, so what a script expects next does not depend on timing.
 
 pub mod cast;
 pub mod runner;

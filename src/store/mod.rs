@@ -1,11 +1,25 @@
 //! Persistence. `Store` is what the rest of Ponte knows; `SledStore` is the
-//! only code that knows sled.
+//! only code that knows sled. The store imports only `domain` (`tests/layers.rs`).
 //!
 //! A change is written by one call to [`Store::commit`]: its events, the new
 //! task snapshot, the index entries that change, the outbox entries and the
 //! request key, in one transaction. `commit` does not flush; the caller
 //! flushes (once for a whole batch of commits: group commit) before it tells
 //! anybody the change happened.
+//!
+//! The index trees and `open_tasks` are derived from the snapshots and written in the
+//! commit's transaction; `SledStore::check_integrity` (behind `ponte check-store`) and
+//! the store's property test compare each with a full scan. A mark (`Store::commit_mark`:
+//! a digest of a day, a handover, a subscription change) exists once and is written
+//! with its outbox entries in one transaction; marks are never deleted.
+//!
+//! Work over every open task of a client (timers, digests) walks them with [`Pages`],
+//! [`PAGE`] (1,000) at a time, so memory does not grow with the open tasks and none is
+//! skipped. Digests read finished tasks through `TaskFilter::ChangedAfter` (only those
+//! changed since the last digest), SLA reports through `TaskFilter::CreatedIn`.
+//!
+//! The store records its [`SCHEMA_VERSION`] and refuses to open another one, saying how
+//! to migrate (`ponte export`, then `ponte import` into a new directory).
 
 pub mod codec;
 mod keys;

@@ -31,6 +31,54 @@
 //!   deadlock). Everything here blocks.
 //! - `Config::mode` does nothing in 0.34, so it is not set; real memory use
 //!   goes above `cache_capacity`.
+//!
+//! # Conversions at open
+//!
+//! A store written by an earlier version is brought up to date once, when it is
+//! opened, before anything else can write; each conversion sets a flag in `meta`:
+//! JSON snapshots to the binary codec (`snapshot_codec_v1`, value by value, crash-safe),
+//! `idx_changed` and `open_tasks` built (`derived_trees_v3`), `idx_created` thinned to
+//! the out-of-order tasks (`created_index_late_only_v1`), one key per event converted to
+//! history chunks (`history_chunks_v1`), finished tasks dropped from `idx_status`
+//! (`status_index_open_v1`), snapshots folded again for `Task::facts`
+//! (`snapshot_facts_v1`). sled keeps the page-table entries of an old tree's freed
+//! nodes, so the memory comes back only in a fresh copy (`ponte backup`, README "Data").
+//! No tree holds a key per finished task that nothing reads.
+//!
+//! # Backups
+//!
+//! [`SledStore::backup_to`] copies every tree while the writers (commit, commit_mark,
+//! outbox updates) wait on a gate (`WriteGate`), then opens the copy and runs
+//! [`SledStore::check_integrity`] on it. A backup pauses writes for as long as the copy
+//! takes.
+//!
+//! # Power loss
+//!
+//! What sled 0.34 guarantees: a write is durable once a `flush` that started after it
+//! has returned. sled writes a log of checksummed, sequentially numbered segments; on
+//! open it replays the log up to the first torn or checksum-failing entry and drops the
+//! rest. So after a crash or a power loss everything flushed is there, and anything
+//! written but not flushed may be lost. sled documents transactions as atomic, so a
+//! change is there whole or not at all; Ponte relies on it, and `check-store` finds it
+//! out if it ever fails. sled 0.34 is beta software (its on-disk format has had recovery
+//! bugs), and a disk that lies about `fsync` defeats any of this.
+//!
+//! What Ponte does:
+//! - Nobody is told about a change before the flush that makes it durable (group commit
+//!   on the writer thread); a crash loses only changes no one was told about, and the
+//!   asker retries (the interaction id makes a retry create nothing twice).
+//! - Effects are outbox entries in the same transaction as the change, so a change that
+//!   survived has its messages pending; deliveries are idempotent by `Effect::key`, so an
+//!   entry delivered but not yet removed before the crash shows nothing twice.
+//! - At open, sled recovers its log and Ponte checks the schema version; a store sled
+//!   cannot open, or one that fails to decode, is reported with the path and what is
+//!   wrong, and the bot does not start.
+//! - `ponte check-store` (bot stopped) runs `check_integrity`: snapshots equal the fold of
+//!   their events, gapless numbers, counters, indexes, request records and outbox ids.
+//!   When it finds damage it says so, exits 1, and prints the way back: `ponte export`
+//!   (which reads the events, the source of truth) into a file and `ponte import` into a
+//!   new directory (which rebuilds snapshots, indexes and counters from the events), or
+//!   restore the latest `ponte backup`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;

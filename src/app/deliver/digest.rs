@@ -3,6 +3,10 @@
 //! the side's channel (the lead's: a channel or a direct message), each
 //! message with a nonce from the digest's key, so a repeated delivery shows
 //! nothing twice.
+//!
+//! The chart (`crate::app::chart`) is attached to the first message of a client's or
+//! the lead's digest, under the same nonces as the text. Personal digests go by direct
+//! message to the subscriber, in their language.
 
 use jiff::Timestamp;
 use jiff::civil::Date;

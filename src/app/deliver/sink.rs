@@ -2,6 +2,11 @@
 //! card and thread, card updates and history lines, and the bridge (the
 //! mirrored card on the other side's server, relayed messages and their
 //! edits). See [`crate::app::deliver`] for why every step is idempotent.
+//!
+//! Internal notes never cross: history lines in a thread are shared events only, and
+//! only shared messages are relayed across the bridge (the visibility is checked again
+//! here, after `domain::effect` chose the effects). `tests/scenarios/bridge_relay.scenario`
+//! checks that no note of either side shows in the other side's channels, threads or DMs.
 
 use std::sync::Arc;
 

@@ -1,6 +1,18 @@
 //! The bot's behaviour, between the serenity edge and the engine: it takes
 //! an interaction in Ponte's terms and returns what to answer, also in
 //! Ponte's terms. Nothing here knows serenity, so every path is testable.
+//!
+//! [`Bot::handle`] answers an interaction; [`Bot::handle_typed`] is the same answer
+//! before a refusal becomes text (what `tests/permissions.rs` tabulates). Page buttons
+//! in a DM also accept someone on call now through an override, or paged for the task
+//! as an MSP on-call (`identity::on_call_by_override_in_dm`).
+//!
+//! Drafts are not stored: a mention's draft lives in the chat. Its buttons carry the
+//! source message's id and the choices made so far; every press reads the message
+//! again and understands it again, and Create is keyed by the source message, so a
+//! second press creates nothing twice. A draft's source, and the message "Track as
+//! task" is used on, are read only from the channel the button or menu is in (anything
+//! else is refused as gone), so a forged id cannot read out another client's message.
 
 use std::sync::Arc;
 

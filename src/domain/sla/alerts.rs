@@ -23,6 +23,12 @@
 //! one second past the target for a breach. A change to the task (a
 //! handoff, a response) changes the moments; the caller computes them again
 //! after each change.
+//!
+//! **Where.** [`sla_alerts`] gives the alerts due now and not yet recorded, and when
+//! the next falls due; [`next_sla_moment`] only the latter. Each [`SlaAlert`] (side,
+//! [`SlaClock`], [`AlertLevel`]) has its event and its once-only key,
+//! `sla:ACME-42:msp:first_response:warned`. Tests with a manual clock are in
+//! `sla/tests/alerts.rs`.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};

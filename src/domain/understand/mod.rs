@@ -32,6 +32,9 @@
 //! See [`when`] for the phrases and what each means: end of day is 18:00
 //! local, next week is Monday 09:00 local, a weekday is the coming one at
 //! 18:00, dates are day first.
+//!
+//! The [`Draft`] names a typed [`Reason`] for every guess; `ponte triage` prints a
+//! draft and its reasons, to test a configuration's rules by hand.
 
 mod lexicon;
 mod title;
