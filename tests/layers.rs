@@ -254,7 +254,11 @@ fn every_layer_imports_only_what_its_rule_allows() {
     let mut files = Vec::new();
     sources(&src, &mut files);
     files.sort();
-    assert!(files.len() > 50, "the sources were not found under {}", src.display());
+    assert!(
+        files.len() > 50,
+        "the sources were not found under {}",
+        src.display()
+    );
     let mut checked = 0;
     let mut violations = Vec::new();
     for file in &files {
@@ -270,9 +274,9 @@ fn every_layer_imports_only_what_its_rule_allows() {
     }
     for rule in RULES {
         assert!(
-            files
-                .iter()
-                .any(|f| f.strip_prefix(&src).is_ok_and(|r| r.starts_with(rule.folder))),
+            files.iter().any(|f| f
+                .strip_prefix(&src)
+                .is_ok_and(|r| r.starts_with(rule.folder))),
             "no sources in src/{}: the rule checks nothing",
             rule.folder
         );
@@ -349,7 +353,8 @@ fn discord_may_not_import_the_store_and_the_emulator_nothing_of_ponte() {
 
 #[test]
 fn comments_and_strings_are_not_imports() {
-    let text = "// see crate::store::Store\nlet s = \"crate::store::Store\";\n/// [`crate::discord`]\n";
+    let text =
+        "// see crate::store::Store\nlet s = \"crate::store::Store\";\n/// [`crate::discord`]\n";
     assert!(planted("app/engine.rs", text).is_empty());
     assert!(planted("domain/task.rs", "//! Uses crate::store nowhere.\n").is_empty());
 }

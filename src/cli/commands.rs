@@ -1,9 +1,9 @@
-//! The `ponte` command.
+//! The `ponte` command: its arguments (clap) and what each subcommand runs.
 //!
 //! Subcommands: `check-config`, `export`, `import`, `run`, `triage`, `report`,
 //! `sandbox`, `backup`, `healthcheck`, `check-store`, `load`. Each is thin and calls
-//! into the library (`crate::run`, `crate::cli`, `crate::app`). `anyhow` lives here
-//! only.
+//! into the rest of the library (`crate::run`, `crate::app`, `crate::store`). `anyhow`
+//! lives in `cli/` only.
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
@@ -14,11 +14,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::sync::Arc;
 
-use ponte::app::clock::SystemClock;
-use ponte::app::transfer;
-use ponte::config::{Config, Secrets};
-use ponte::discord;
-use ponte::store::{SledStore, StoreOptions};
+use crate::app::clock::SystemClock;
+use crate::app::transfer;
+use crate::config::{Config, Secrets};
+use crate::store::{SledStore, StoreOptions};
 use tracing_subscriber::EnvFilter;
 
 /// Ponte: a chat-ops bridge between a company's internal IT team and its
@@ -165,7 +164,7 @@ struct LoadArgs {
     duration: Option<f64>,
     /// Weights of /request commands, Claim clicks and mentions.
     #[arg(long, default_value = "7:2:1")]
-    mix: ponte::cli::load::Mix,
+    mix: crate::cli::load::Mix,
     /// Against a bot that answers everything at once, with no Ponte: the
     /// emulator's and serenity's share of the latency.
     #[arg(long)]
@@ -205,8 +204,9 @@ struct StoreArgs {
 /// Exit code for a usage or configuration problem.
 const EXIT_BAD_INPUT: u8 = 2;
 
-fn main() -> ExitCode {
-    let _ = ponte::ops::heap::return_freed_memory();
+/// Runs the `ponte` command with the process's arguments.
+pub fn main() -> ExitCode {
+    let _ = crate::ops::heap::return_freed_memory();
     let cli = Cli::parse();
     // The sandbox shares the terminal with its user: only warnings by default.
     let quiet = matches!(cli.command, Cmd::Sandbox { .. } | Cmd::Load(_));
@@ -216,7 +216,7 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!(
                 "error: {}",
-                ponte::ops::redact::redact(&format!("{error:#}"))
+                crate::ops::redact::redact(&format!("{error:#}"))
             );
             ExitCode::FAILURE
         }
@@ -229,10 +229,10 @@ fn init_tracing(format: LogFormat, default: &str) {
         .unwrap_or_else(|_| EnvFilter::new(default));
     // Log lines and panics go through the redactor: a secret read from the
     // environment is never written out, whoever tries to print it.
-    ponte::ops::redact::install_panic_hook();
+    crate::ops::redact::install_panic_hook();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(ponte::ops::redact::Redacting(io::stderr));
+        .with_writer(crate::ops::redact::Redacting(io::stderr));
     match format {
         LogFormat::Text => builder.with_ansi(io::stderr().is_terminal()).init(),
         LogFormat::Json => builder.json().init(),
@@ -248,7 +248,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             client,
         } => {
             let client = client
-                .map(|c| ponte::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
+                .map(|c| crate::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
             let store = open_existing_store(&store)?;
@@ -328,7 +328,7 @@ fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
         }
         Err(error)
             if error
-                .downcast_ref::<ponte::store::StoreError>()
+                .downcast_ref::<crate::store::StoreError>()
                 .is_some_and(|e| e.is_locked()) =>
         {
             // The bot runs and holds the store: ask it.
@@ -347,7 +347,7 @@ fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
             let answer = runtime.block_on(async {
                 let response = reqwest::Client::new()
                     .post(format!("http://{addr}/backup"))
-                    .json(&ponte::ops::health::BackupRequest { dir: dir.clone() })
+                    .json(&crate::ops::health::BackupRequest { dir: dir.clone() })
                     .send()
                     .await?;
                 let status = response.status();
@@ -408,7 +408,7 @@ fn check_store(args: &StoreArgs) -> ExitCode {
     };
     // Issue 6: personal digest subscriptions (marks) read back too.
     let checked = store.check_integrity().and_then(|mut problems| {
-        problems.extend(ponte::app::personal_digests::check(&store)?);
+        problems.extend(crate::app::personal_digests::check(&store)?);
         Ok(problems)
     });
     match checked {
@@ -461,11 +461,11 @@ fn sla_report(
         config: Some(path.to_owned()),
         data_dir,
     })?;
-    let report = ponte::app::report::client_report(&store, conf, from, to, jiff::Timestamp::now())?;
+    let report = crate::app::report::client_report(&store, conf, from, to, jiff::Timestamp::now())?;
     let out = match format {
-        ReportFormat::Text => ponte::app::report::text(&report),
-        ReportFormat::Csv => ponte::app::report::csv(&report),
-        ReportFormat::Json => ponte::app::report::json(&report, conf.key.as_str(), from, to) + "\n",
+        ReportFormat::Text => crate::app::report::text(&report),
+        ReportFormat::Csv => crate::app::report::csv(&report),
+        ReportFormat::Json => crate::app::report::json(&report, conf.key.as_str(), from, to) + "\n",
     };
     io::stdout().lock().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -477,7 +477,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         Some(_) => anyhow::bail!("--duration must be a positive number of seconds"),
         None => None,
     };
-    let options = ponte::cli::load::Options {
+    let options = crate::cli::load::Options {
         people: args.people,
         rate: args.rate,
         concurrency: args.concurrency,
@@ -489,7 +489,7 @@ fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let report = runtime.block_on(ponte::cli::load::run(options))?;
+    let report = runtime.block_on(crate::cli::load::run(options))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -572,7 +572,7 @@ fn triage(path: &Path, client: Option<&str>, text: &str) -> anyhow::Result<ExitC
     };
     let found = match client {
         None => config.clients().first(),
-        Some(raw) => ponte::domain::ClientKey::new(&raw.trim().to_uppercase())
+        Some(raw) => crate::domain::ClientKey::new(&raw.trim().to_uppercase())
             .ok()
             .and_then(|key| config.client(&key)),
     };
@@ -588,7 +588,7 @@ fn triage(path: &Path, client: Option<&str>, text: &str) -> anyhow::Result<ExitC
         .routing(&found.key)
         .context("the client has no routing rules")?;
     let tz = &found.time_zone;
-    let draft = ponte::domain::understand::understand(text, routing, tz, jiff::Timestamp::now());
+    let draft = crate::domain::understand::understand(text, routing, tz, jiff::Timestamp::now());
     let mut json = serde_json::to_value(&draft).context("cannot write the draft as JSON")?;
     local_times(&mut json, tz);
     if let serde_json::Value::Object(map) = &mut json {
@@ -649,10 +649,10 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
     };
     // Only for the crash test: a local emulator in another process
     // (`PONTE_EMULATOR_REST` and `PONTE_EMULATOR_CA`); never set in production.
-    let emulated = match discord::emulated::from_env(|v| std::env::var(v).ok()) {
+    let emulated = match crate::discord::emulated::from_env(|v| std::env::var(v).ok()) {
         Ok(None) => None,
         Ok(Some((addr, ca))) => Some(
-            discord::emulated::http_builder(secrets.discord_token(), addr, &ca)
+            crate::discord::emulated::http_builder(secrets.discord_token(), addr, &ca)
                 .context("cannot connect to the emulator")?,
         ),
         Err(e) => {
@@ -669,31 +669,31 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
         let connect = match emulated {
             Some(http) => {
                 tracing::warn!("connecting to a local Discord emulator, not to Discord");
-                ponte::run::Connect::Http(http)
+                crate::run::Connect::Http(http)
             }
-            None => ponte::run::Connect::Discord {
+            None => crate::run::Connect::Discord {
                 token: secrets.discord_token().to_owned(),
             },
         };
         let health = match config.health_addr() {
             Some(addr) => Some(
-                ponte::ops::health::bind(addr)
+                crate::ops::health::bind(addr)
                     .await
                     .with_context(|| format!("cannot serve /healthz on {addr}"))?,
             ),
             None => None,
         };
-        let mut bot = ponte::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
+        let mut bot = crate::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
             .await
             .context("cannot start the bot")?;
         let (_health_stop, health_stopped) = tokio::sync::watch::channel(false);
         if let Some(listener) = health {
-            let probe: Arc<dyn ponte::ops::health::Probe> = Arc::new(bot.probe());
-            let metrics = ponte::ops::metrics::global();
+            let probe: Arc<dyn crate::ops::health::Probe> = Arc::new(bot.probe());
+            let metrics = crate::ops::metrics::global();
             tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
             tokio::spawn(async move {
                 if let Err(e) =
-                    ponte::ops::health::serve(listener, probe, metrics, health_stopped).await
+                    crate::ops::health::serve(listener, probe, metrics, health_stopped).await
                 {
                     tracing::error!(error = %e, "the health server stopped");
                 }
@@ -719,7 +719,7 @@ fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<Exi
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let name = path.display().to_string();
-            let result = runtime.block_on(ponte::sandbox::play(
+            let result = runtime.block_on(crate::sandbox::play(
                 &name,
                 &text,
                 data_dir,
@@ -742,8 +742,8 @@ fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<Exi
 }
 
 async fn interactive(data_dir: Option<&Path>, start: jiff::Timestamp) -> anyhow::Result<ExitCode> {
-    use ponte::sandbox::runner::{Sandbox, help};
-    use ponte::sandbox::script::parse_line;
+    use crate::sandbox::runner::{Sandbox, help};
+    use crate::sandbox::script::parse_line;
     use tokio::io::AsyncBufReadExt;
 
     println!("Starting a local Discord and Ponte...");

@@ -1,4 +1,6 @@
-//! What the `ponte` command runs besides the bot itself: [`load`], the
-//! load generator (`ponte load`).
+//! The `ponte` command: [`commands`] (arguments and what each subcommand
+//! runs; `src/main.rs` only calls it) and [`load`], the load generator
+//! (`ponte load`).
 
+pub mod commands;
 pub mod load;
