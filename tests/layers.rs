@@ -266,7 +266,7 @@ fn every_layer_imports_only_what_its_rule_allows() {
         let text = std::fs::read_to_string(file).expect("a readable source file");
         if module_of(relative)
             .first()
-            .is_some_and(|top| RULES.iter().any(|r| &r.folder == top))
+            .is_some_and(|top| RULES.iter().any(|r| r.folder == top))
         {
             checked += 1;
         }
