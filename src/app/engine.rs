@@ -30,7 +30,6 @@
 //!   all the user sees.
 //! - `crate::ops::watchdog` ends the process when one batch runs for over 60 s.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::thread;
 
@@ -45,8 +44,7 @@ use crate::domain::{
 };
 use crate::store::{Commit, CommitOutcome, Pages, Store, StoreError, TaskFilter, TaskQuery};
 
-/// The routing rules of every client, by client key.
-pub type Rules = BTreeMap<ClientKey, ClientRouting>;
+pub use crate::domain::routing::Rules;
 
 /// What someone asks for.
 #[derive(Clone, Debug)]

@@ -269,7 +269,7 @@ impl Config {
     }
 
     /// Every client's routing rules, for the engine.
-    pub fn rules(&self) -> crate::app::engine::Rules {
+    pub fn rules(&self) -> crate::domain::routing::Rules {
         self.clients
             .iter()
             .map(|c| (c.key.clone(), c.routing.clone()))

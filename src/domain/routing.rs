@@ -84,6 +84,9 @@ pub struct CategoryRule {
     pub needs_approval: bool,
 }
 
+/// The routing rules of every client, by client key.
+pub type Rules = std::collections::BTreeMap<crate::domain::ClientKey, ClientRouting>;
+
 /// The routing rules of one client, in order: when a text matches keywords
 /// of several categories, the first category listed wins.
 #[derive(Clone, Debug, PartialEq, Eq)]
