@@ -8,6 +8,7 @@
 //! twice.
 
 use crate::app::outbox::DeliveryError;
+use crate::app::reply::markup;
 use crate::app::reply::render::{Renderer, Reply};
 use crate::domain::effect::Effect;
 use crate::domain::escalation::Target;
@@ -54,7 +55,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             }
             (Target::Role(role), _) => {
                 let mut reply = renderer.page_message(&task, *late, None);
-                reply.content = format!("<@&{role}> {}", reply.content);
+                reply.content = format!("{} {}", markup::role(*role), reply.content);
                 // The one mention a page may ping: the on-call role.
                 reply.ping = Vec::new();
                 reply.ping_roles = vec![*role];

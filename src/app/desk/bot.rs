@@ -33,6 +33,7 @@ use super::parse::{
     refuse_form_id,
 };
 use super::request::{Interaction, Origin, TargetMessage};
+use crate::app::reply::markup;
 use crate::app::reply::render::Renderer;
 use crate::app::reply::{Answer, Button, ButtonStyle, Embed, Field, Form, Input, Reply, limits};
 use crate::domain::understand::{Draft, Reason, understand_for_bot};
@@ -518,11 +519,7 @@ impl<S: Store> Bot<S> {
             ),
         ];
         if let Some(due) = draft.due {
-            fields.push(field(
-                "draft-due",
-                format!("<t:{}:f>", due.as_second()),
-                true,
-            ));
+            fields.push(field("draft-due", markup::time(due), true));
         }
         if !why.is_empty() {
             fields.push(field("draft-why", why.join("\n"), false));
@@ -674,7 +671,7 @@ impl<S: Store> Bot<S> {
                 "draft-reason-due",
                 &[
                     ("phrase", text(phrase)),
-                    ("due", Arg::Text(format!("<t:{}:f>", due.as_second()))),
+                    ("due", Arg::Text(markup::time(*due))),
                 ],
             ),
             Reason::SideHint { phrase, side } => self.t(
@@ -692,7 +689,7 @@ impl<S: Store> Bot<S> {
             Reason::Mention { user } => self.t(
                 lang,
                 "draft-reason-mention",
-                &[("user", Arg::Text(format!("<@{user}>")))],
+                &[("user", Arg::Text(markup::person(*user)))],
             ),
         })
     }
@@ -1177,10 +1174,10 @@ impl<S: Store> Bot<S> {
             lang,
             "oncall-override-done",
             &[
-                ("who", Arg::Text(format!("<@{person}>"))),
+                ("who", Arg::Text(markup::person(person))),
                 ("schedule", Arg::Text(chosen.schedule.name().to_owned())),
-                ("from", Arg::Text(format!("<t:{}:f>", o.from.as_second()))),
-                ("to", Arg::Text(format!("<t:{}:f>", o.to.as_second()))),
+                ("from", Arg::Text(markup::time(o.from))),
+                ("to", Arg::Text(markup::time(o.to))),
             ],
         );
         Ok(Answer::Reply(Reply::ephemeral(text)))
@@ -1318,7 +1315,7 @@ impl<S: Store> Bot<S> {
             (None, Some(_)) => "maintenance-ended",
             (_, None) => "maintenance-none",
         };
-        let until = done.map_or_else(String::new, |t| format!("<t:{}:f>", t.as_second()));
+        let until = done.map_or_else(String::new, markup::time);
         let text = self.t(
             lang,
             id,

@@ -23,7 +23,7 @@ fn count(n: usize) -> Arg {
 
 /// A Discord timestamp: every reader sees it in their own time zone.
 fn when(at: Timestamp) -> String {
-    format!("<t:{}:f>", at.as_second())
+    super::markup::time(at)
 }
 
 impl Renderer<'_> {
@@ -62,7 +62,7 @@ impl Renderer<'_> {
         if let Some(assignee) = line.assignee {
             out.push_str(&self.d(
                 "digest-task-assignee",
-                &[("who", text(format!("<@{}>", assignee.0)))],
+                &[("who", text(super::markup::person(assignee.0)))],
             ));
         }
         if let Some(comment) = &line.last_comment {
@@ -173,7 +173,10 @@ impl Renderer<'_> {
                 let line = match who {
                     Some(p) => self.d(
                         "digest-waiting-person",
-                        &[("who", text(format!("<@{}>", p.0))), ("tasks", text(ids))],
+                        &[
+                            ("who", text(super::markup::person(p.0))),
+                            ("tasks", text(ids)),
+                        ],
                     ),
                     None => self.d("digest-waiting-nobody", &[("tasks", text(ids))]),
                 };

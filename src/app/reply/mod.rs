@@ -9,6 +9,7 @@
 //! components and threads.
 
 pub mod digest;
+pub mod markup;
 pub mod render;
 
 /// Discord's limits (see shared/discord/README.md).

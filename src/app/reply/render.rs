@@ -25,7 +25,7 @@ fn text(s: impl Into<String>) -> Arg {
 }
 
 fn mention(person: u64) -> String {
-    format!("<@{person}>")
+    super::markup::person(person)
 }
 
 fn who(by: Who) -> String {
@@ -54,7 +54,7 @@ pub fn minutes_text(minutes: u32) -> String {
 }
 
 fn when(at: Timestamp) -> String {
-    format!("<t:{}:f>", at.as_second())
+    super::markup::time(at)
 }
 
 impl Renderer<'_> {
@@ -406,8 +406,8 @@ impl Renderer<'_> {
                 self.t("page-target-nobody", &[("schedule", text(name))])
             }
             (Target::Person(p), _) => mention(p.0),
-            (Target::Role(r), _) => format!("<@&{r}>"),
-            (Target::Channel(c), _) => format!("<#{c}>"),
+            (Target::Role(r), _) => super::markup::role(*r),
+            (Target::Channel(c), _) => super::markup::channel(*c),
             (Target::Pager(name), _) => self.t("page-target-pager", &[("pager", text(name))]),
         }
     }
@@ -708,7 +708,7 @@ impl Renderer<'_> {
         let content = match (thread, pending) {
             (Some(thread), true) => self.t(
                 "approval-card-intro-thread",
-                &[("thread", text(format!("<#{thread}>")))],
+                &[("thread", text(super::markup::channel(thread)))],
             ),
             (None, true) => self.t("approval-card-intro", &[]),
             (_, false) => self.t("approval-card-decided", &[]),
