@@ -43,7 +43,7 @@ fn thread_exists(error: &serenity::Error) -> bool {
 impl Chat for DiscordChat {
     async fn post(&self, channel: u64, reply: &Reply, key: &str) -> Result<u64, DeliveryError> {
         let mut message = CreateMessage::new()
-            .embeds(reply.embeds.iter().map(embed).collect())
+            .embeds(reply.cards.iter().map(embed).collect())
             .components(components(&reply.buttons))
             .allowed_mentions(mentions(reply))
             .nonce(Nonce::String(nonce(key)))
@@ -64,7 +64,7 @@ impl Chat for DiscordChat {
     async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> Result<(), DeliveryError> {
         let change = match edit {
             Edit::Card(card) => EditMessage::new()
-                .embeds(card.embeds.iter().map(embed).collect())
+                .embeds(card.cards.iter().map(embed).collect())
                 .components(components(&card.buttons)),
             Edit::Text(text) => EditMessage::new().content(text),
         };

@@ -28,7 +28,7 @@ use std::sync::atomic::Ordering;
 use crate::app::desk::Desk;
 use crate::app::desk::parse::DraftRef;
 use crate::app::desk::request::{Interaction, OptionValue, Origin, TargetMessage};
-use crate::app::reply::{Answer, Button, ButtonStyle, Embed, Form, Reply};
+use crate::app::reply::{Answer, Button, ButtonStyle, Card, Form, Reply};
 use crate::ops::metrics::{self, InteractionKind, InteractionOutcome};
 
 /// How long Ponte works on an answer before it tells Discord it needs more
@@ -44,7 +44,8 @@ pub fn allowed_mentions(ping: &[u64]) -> CreateAllowedMentions {
         .users(ping.iter().map(|&u| UserId::new(u)))
 }
 
-pub fn embed(e: &Embed) -> CreateEmbed {
+/// A card, as Discord shows it: an embed.
+pub fn embed(e: &Card) -> CreateEmbed {
     let mut out = CreateEmbed::new().title(&e.title).color(e.color);
     if !e.description.is_empty() {
         out = out.description(&e.description);
@@ -79,7 +80,7 @@ pub fn components(buttons: &[Button]) -> Vec<CreateActionRow> {
 
 fn message(reply: &Reply) -> CreateInteractionResponseMessage {
     let mut m = CreateInteractionResponseMessage::new()
-        .embeds(reply.embeds.iter().map(embed).collect())
+        .embeds(reply.cards.iter().map(embed).collect())
         .components(components(&reply.buttons))
         .ephemeral(reply.ephemeral)
         .allowed_mentions(allowed_mentions(&reply.ping));
@@ -92,7 +93,7 @@ fn message(reply: &Reply) -> CreateInteractionResponseMessage {
 fn edit(reply: &Reply) -> EditInteractionResponse {
     EditInteractionResponse::new()
         .content(&reply.content)
-        .embeds(reply.embeds.iter().map(embed).collect())
+        .embeds(reply.cards.iter().map(embed).collect())
         .components(components(&reply.buttons))
         .allowed_mentions(allowed_mentions(&reply.ping))
 }
@@ -560,7 +561,7 @@ impl<D: Desk> EventHandler for Handler<D> {
         }
         let reply = self.bot.mention(&origin, &target(&msg)).await;
         let mut message = CreateMessage::new()
-            .embeds(reply.embeds.iter().map(embed).collect())
+            .embeds(reply.cards.iter().map(embed).collect())
             .components(components(&reply.buttons))
             .allowed_mentions(allowed_mentions(&reply.ping))
             .reference_message(&msg);

@@ -64,7 +64,7 @@ pub trait Chat: Send + Sync + 'static {
 /// What an edit replaces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Edit {
-    /// A card: its embeds and buttons (the text is left as it is).
+    /// A card message: its cards and buttons (the text is left as it is).
     Card(Reply),
     /// A message's text (a relayed message edited at its source).
     Text(String),

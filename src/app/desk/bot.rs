@@ -35,7 +35,7 @@ use super::parse::{
 use super::request::{Interaction, Origin, TargetMessage};
 use crate::app::reply::markup;
 use crate::app::reply::render::Renderer;
-use crate::app::reply::{Answer, Button, ButtonStyle, Embed, Field, Form, Input, Reply, limits};
+use crate::app::reply::{Answer, Button, ButtonStyle, Card, Field, Form, Input, Reply, limits};
 use crate::domain::understand::{Draft, Reason, understand_for_bot};
 use crate::domain::{Priority, RouteInput, SideChoice};
 
@@ -349,7 +349,7 @@ impl<S: Store> Bot<S> {
             });
         }
         Ok(Answer::Reply(Reply {
-            embeds: vec![card],
+            cards: vec![card],
             ephemeral: true,
             ..Reply::default()
         }))
@@ -372,7 +372,7 @@ impl<S: Store> Bot<S> {
 
     fn list_answer(&self, lang: Lang, title: &str, tasks: &[Task]) -> Answer {
         Answer::Reply(Reply {
-            embeds: self.renderer(lang).task_list(title, tasks),
+            cards: self.renderer(lang).task_list(title, tasks),
             ephemeral: true,
             ..Reply::default()
         })
@@ -564,7 +564,7 @@ impl<S: Store> Bot<S> {
         let flipped = SideChoice::To(decision.side.other());
         Ok(Reply {
             content: self.t(lang, "draft-intro", &[]),
-            embeds: vec![Embed {
+            cards: vec![Card {
                 title: r.fit(
                     &self.t(
                         lang,

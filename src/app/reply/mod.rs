@@ -1,6 +1,6 @@
 //! Ponte's own reply model: what the app answers and posts, as plain
-//! data that no chat knows of. A [`Reply`] is a message (text, cards as
-//! [`Embed`]s with [`Field`]s, the actions on it as [`Button`]s, who it may
+//! data that no chat knows of. A [`Reply`] is a message (text, [`Card`]s
+//! with [`Field`]s, the actions on it as [`Button`]s, who it may
 //! ping); an [`Answer`] says how to answer a request (a reply, an update of
 //! the card a button is on, a [`Form`] to fill in, or nothing). Texts come
 //! from the Fluent files through [`render::Renderer`] and are cut to the
@@ -58,15 +58,17 @@ pub struct Field {
     pub inline: bool,
 }
 
+/// A card: a titled block with a description and fields, in a colour
+/// (a task, a list, an approval). Discord shows it as an embed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Embed {
+pub struct Card {
     pub title: String,
     pub description: String,
     pub fields: Vec<Field>,
     pub color: u32,
 }
 
-impl Embed {
+impl Card {
     /// Characters Discord counts towards the 6000 of all embeds.
     pub fn size(&self) -> usize {
         self.title.chars().count()
@@ -79,12 +81,12 @@ impl Embed {
     }
 }
 
-/// A message to send: text, embeds, buttons. Nobody is ever pinged unless
+/// A message to send: text, cards, buttons. Nobody is ever pinged unless
 /// named in `ping` (user ids); @everyone, @here and roles never are.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reply {
     pub content: String,
-    pub embeds: Vec<Embed>,
+    pub cards: Vec<Card>,
     pub buttons: Vec<Button>,
     pub ephemeral: bool,
     pub ping: Vec<u64>,

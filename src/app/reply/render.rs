@@ -11,7 +11,7 @@ use crate::domain::{
 };
 use crate::i18n::{Lang, Messages};
 
-pub use super::{Button, ButtonStyle, Embed, Field, Reply, fit, limits};
+pub use super::{Button, ButtonStyle, Card, Field, Reply, fit, limits};
 use crate::app::desk::parse::{ApprovalButton, ButtonAction};
 
 /// Renders in one language.
@@ -174,7 +174,7 @@ impl Renderer<'_> {
     }
 
     /// A task's card: the facts both sides read.
-    pub fn card(&self, task: &Task) -> Embed {
+    pub fn card(&self, task: &Task) -> Card {
         let field = |name: &str, value: String| Field {
             name: self.t(name, &[]),
             value: self.fit(&value, limits::FIELD_VALUE),
@@ -212,7 +212,7 @@ impl Renderer<'_> {
                 ..field("card-approval", approval)
             });
         }
-        Embed {
+        Card {
             title: self.fit(
                 &format!("{} · {}", task.id, task.title),
                 limits::EMBED_TITLE,
@@ -227,7 +227,7 @@ impl Renderer<'_> {
     pub fn card_message(&self, task: &Task) -> Reply {
         Reply {
             content: String::new(),
-            embeds: vec![self.card(task)],
+            cards: vec![self.card(task)],
             buttons: self.buttons(task),
             ephemeral: false,
             ping: Vec::new(),
@@ -294,7 +294,7 @@ impl Renderer<'_> {
         }
         Reply {
             content: fit(&content, limits::CONTENT, "…"),
-            embeds: vec![self.card(task)],
+            cards: vec![self.card(task)],
             buttons,
             ephemeral: false,
             ping: ping.into_iter().collect(),
@@ -608,10 +608,10 @@ impl Renderer<'_> {
         pack(lines, limits::CONTENT)
     }
 
-    /// A list of tasks, one line each, split into embeds within limits.
-    pub fn task_list(&self, title: &str, tasks: &[Task]) -> Vec<Embed> {
+    /// A list of tasks, one line each, split into cards within limits.
+    pub fn task_list(&self, title: &str, tasks: &[Task]) -> Vec<Card> {
         if tasks.is_empty() {
-            return vec![Embed {
+            return vec![Card {
                 title: self.fit(title, limits::EMBED_TITLE),
                 description: self.t("list-empty", &[]),
                 fields: Vec::new(),
@@ -637,7 +637,7 @@ impl Renderer<'_> {
             .into_iter()
             .take(5)
             .enumerate()
-            .map(|(i, description)| Embed {
+            .map(|(i, description)| Card {
                 title: if total > 1 {
                     self.fit(&format!("{title} ({}/{total})", i + 1), limits::EMBED_TITLE)
                 } else {
@@ -715,7 +715,7 @@ impl Renderer<'_> {
         };
         Reply {
             content,
-            embeds: vec![Embed {
+            cards: vec![Card {
                 title: self.fit(
                     &format!("{} · {}", task.id, task.title),
                     limits::EMBED_TITLE,
