@@ -49,6 +49,31 @@ fn ponte() -> Actor {
 }
 
 impl<S: Store, C: Chat> ChatSink<S, C> {
+    /// The task an effect is about, its history and its client, or `None`
+    /// when the task or its client is gone (cannot happen for a task: the
+    /// effect was written with it): logged, nothing to deliver, and no retry
+    /// forever. `what` says what the delivery was doing.
+    async fn subject(
+        &self,
+        id: &TaskId,
+        what: &str,
+    ) -> Result<Option<(Task, Vec<crate::domain::Event>, &ClientConfig)>, DeliveryError> {
+        let Some((task, events)) = self
+            .ledger
+            .history(id.clone())
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?
+        else {
+            tracing::error!(task = %id, "{what} a task that does not exist");
+            return Ok(None);
+        };
+        let Some(client) = self.config.client(task.id.client()) else {
+            tracing::error!(task = %id, "{what} a task of a client no longer configured");
+            return Ok(None);
+        };
+        Ok(Some((task, events, client)))
+    }
+
     async fn announce(
         &self,
         effect: &Effect,
@@ -56,19 +81,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         first: u32,
         last: u32,
     ) -> Result<(), DeliveryError> {
-        let Some((mut task, events)) = self
-            .ledger
-            .history(id.clone())
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))?
-        else {
-            // Nothing to show for a task that is not there (cannot happen:
-            // the effect was written with it). Do not retry forever.
-            tracing::error!(task = %id, "announcing a task that does not exist");
-            return Ok(());
-        };
-        let Some(client) = self.config.client(task.id.client()) else {
-            tracing::error!(task = %id, "announcing a task of a client no longer configured");
+        let Some((mut task, events, client)) = self.subject(id, "announcing").await? else {
             return Ok(());
         };
         let renderer = Renderer {
@@ -194,17 +207,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         id: &TaskId,
         seq: u32,
     ) -> Result<(), DeliveryError> {
-        let Some((task, events)) = self
-            .ledger
-            .history(id.clone())
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))?
-        else {
-            tracing::error!(task = %id, "asking approval for a task that does not exist");
-            return Ok(());
-        };
-        let Some(client) = self.config.client(task.id.client()) else {
-            tracing::error!(task = %id, "asking approval for a client no longer configured");
+        let Some((task, events, client)) = self.subject(id, "asking approval for").await? else {
             return Ok(());
         };
         let why = events.iter().find_map(|e| match &e.kind {
@@ -351,15 +354,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
     }
 
     async fn relay(&self, effect: &Effect, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
-        let Some((task, events)) = self
-            .ledger
-            .history(id.clone())
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))?
-        else {
-            return Ok(());
-        };
-        let Some(client) = self.config.client(task.id.client()) else {
+        let Some((task, events, client)) = self.subject(id, "relaying a message of").await? else {
             return Ok(());
         };
         let Some(said) = events.iter().find(|e| e.seq == seq) else {
@@ -411,15 +406,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
 
     async fn relay_edit(&self, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
         use crate::domain::EventKind;
-        let Some((task, events)) = self
-            .ledger
-            .history(id.clone())
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))?
-        else {
-            return Ok(());
-        };
-        let Some(client) = self.config.client(task.id.client()) else {
+        let Some((task, events, client)) = self.subject(id, "relaying an edit in").await? else {
             return Ok(());
         };
         let Some(EventKind::SaidEdited {
