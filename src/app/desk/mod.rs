@@ -4,7 +4,7 @@
 //! `Intent`: not mine, parsed, or malformed with what to fix); [`identity`]
 //! says who they are and for which client; [`Bot`] does it through the
 //! ledger and answers in the [`crate::app::reply`] model. `/sla report` and
-//! `/digest preview` live in [`sla`] and [`digest`].
+//! `/digest preview` live in `sla` and `digest`.
 //!
 //! Adapters reach the desk through the [`Desk`] trait, so they need not
 //! know the store behind it.
