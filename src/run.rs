@@ -55,11 +55,6 @@ impl<S: Store> Running<S> {
     pub async fn wait(&mut self) {
         self.gateway.wait().await;
     }
-
-    /// Whether the gateway is connected now.
-    pub fn connected(&self) -> bool {
-        self.gateway.is_connected()
-    }
 }
 
 /// The timers of a running Ponte, each submitting its changes through the

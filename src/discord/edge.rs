@@ -1,8 +1,8 @@
 //! The serenity edge: converts Discord interactions into the app's own
 //! [`Interaction`]s, and the app's answers into Discord builders. It talks
-//! to the app through the [`Desk`] trait only. Every
-//! message sets `allowed_mentions` explicitly: user text never pings
-//! @everyone, @here or roles.
+//! to the app through the [`Desk`] trait only. Every message sets
+//! `allowed_mentions` explicitly: user text never pings @everyone, @here or
+//! roles.
 //!
 //! Discord wants an answer within 3 seconds: an interaction whose answer is not ready
 //! after [`DEFER_AFTER`] (1.5 s) is deferred, and its answer is edited in when ready.

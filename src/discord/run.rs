@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use serenity::all::{ClientBuilder, GatewayIntents, Http, HttpBuilder, ShardManager};
+use serenity::all::{ClientBuilder, GatewayIntents, HttpBuilder, ShardManager};
 use tokio::task::JoinHandle;
 
 use crate::app::desk::Desk;
@@ -57,7 +57,7 @@ pub enum Connect {
 pub struct Gateway {
     client: serenity::Client,
     /// Whether the gateway is connected now (for `/healthz`).
-    pub connected: Arc<AtomicBool>,
+    connected: Arc<AtomicBool>,
 }
 
 /// A started serenity client.
@@ -92,11 +92,9 @@ pub async fn connect<D: Desk>(
 impl Gateway {
     /// Discord's REST API as the outbox's chat.
     pub fn chat(&self) -> DiscordChat {
-        DiscordChat { http: self.http() }
-    }
-
-    pub fn http(&self) -> Arc<Http> {
-        self.client.http.clone()
+        DiscordChat {
+            http: self.client.http.clone(),
+        }
     }
 
     /// Connects to the gateway, in the background.
@@ -131,14 +129,9 @@ impl Connected {
         let _ = (&mut self.client).await;
     }
 
-    /// Whether the gateway is connected now: the shard manager's view when
-    /// it can be read now (a runner that is restarting is gone from it), and
-    /// the event handler's.
-    pub fn is_connected(&self) -> bool {
-        Self::check(&self.shards, &self.connected)
-    }
-
-    /// A check of the connection that outlives `self` (for `/healthz`).
+    /// Whether the gateway is connected, as a check that outlives `self`
+    /// (for `/healthz`): the shard manager's view when it can be read now (a
+    /// runner that is restarting is gone from it), and the event handler's.
     pub fn probe(&self) -> impl Fn() -> bool + Send + Sync + 'static {
         let (shards, connected) = (self.shards.clone(), self.connected.clone());
         move || Self::check(&shards, &connected)

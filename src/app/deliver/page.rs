@@ -57,7 +57,6 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                 let mut reply = renderer.page_message(&task, *late, None);
                 reply.content = format!("{} {}", markup::role(*role), reply.content);
                 // The one mention a page may ping: the on-call role.
-                reply.ping = Vec::new();
                 reply.ping_roles = vec![*role];
                 let channel = self.msp_channel(&task.id)?;
                 self.send(channel, &reply, key).await
@@ -139,7 +138,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             }
         };
         for channel in channels {
-            self.send(channel, &reply, &format!("{key}#{channel}"))
+            self.post(channel, &reply, &format!("{key}#{channel}"))
                 .await?;
         }
         Ok(())

@@ -1,6 +1,6 @@
-//! The bot's behaviour, between the serenity edge and the engine: it takes
+//! The bot's behaviour, between a chat adapter and the ledger: it takes
 //! an interaction in Ponte's terms and returns what to answer, also in
-//! Ponte's terms. Nothing here knows serenity, so every path is testable.
+//! Ponte's terms. Nothing here knows a chat, so every path is testable.
 //!
 //! [`Bot::handle`] answers an interaction; [`Bot::handle_typed`] is the same answer
 //! before a refusal becomes text (what `tests/permissions.rs` tabulates). Page buttons
