@@ -83,6 +83,20 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
+/// An outbox entry set aside because delivering it was refused for good
+/// (a missing permission, DMs closed, an archived thread, a pager's 4xx):
+/// trying again changes nothing until someone acts. `ponte outbox` lists,
+/// retries or drops them; the entry keeps its id, so a retried entry goes
+/// back to its place in the outbox order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub entry: OutboxEntry,
+    /// When it was set aside.
+    pub at: Timestamp,
+    /// Why: the last failure, as the deliverer described it.
+    pub error: String,
+}
+
 /// Something done once, not tied to one task's history: the digest of a
 /// client, side and day; a shift's handover message. Its key says what it
 /// is (`digest:ACME:internal:2026-11-28`); keys sharing a prefix sort in the
@@ -303,6 +317,19 @@ pub trait Store: Send + Sync + 'static {
     /// Records a failed attempt and when to try again (no error if the
     /// entry is already gone).
     fn outbox_retry(&self, id: u64, not_before: Timestamp, error: &str) -> Result<(), StoreError>;
+
+    /// Sets entry `id` aside as a dead letter at `at` (no error if it is
+    /// already gone from the outbox).
+    fn outbox_dead(&self, id: u64, at: Timestamp, error: &str) -> Result<(), StoreError>;
+    /// The dead letters, oldest id first, at most `limit`.
+    fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError>;
+    /// How many dead letters there are.
+    fn dead_count(&self) -> Result<usize, StoreError>;
+    /// Puts dead letter `id` back into the outbox, due at once with no
+    /// attempts counted. `false` if there is no such dead letter.
+    fn dead_retry(&self, id: u64) -> Result<bool, StoreError>;
+    /// Deletes dead letter `id` for good. `false` if there is none.
+    fn dead_drop(&self, id: u64) -> Result<bool, StoreError>;
 
     /// Every event of every task, ordered by client, task number and seq.
     fn for_each_event(

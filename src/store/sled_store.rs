@@ -94,8 +94,8 @@ use sled::{IVec, Tree};
 use super::codec;
 use super::keys::{self, IndexKeys};
 use super::{
-    Commit, CommitOutcome, Mark, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store, StoreError,
-    TaskFilter, TaskQuery,
+    Commit, CommitOutcome, DeadLetter, Mark, OutboxEntry, RequestRecord, SCHEMA_VERSION, Store,
+    StoreError, TaskFilter, TaskQuery,
 };
 use crate::domain::effect::Effect;
 use crate::domain::{ClientKey, Event, Status, Task, TaskId};
@@ -178,6 +178,8 @@ const META_HISTORY_BUILT: &[u8] = b"history_chunks_v1";
 /// before has its finished tasks' entries removed when first opened).
 const META_STATUS_OPEN_ONLY: &[u8] = b"status_index_open_v1";
 const OUTBOX: &str = "outbox";
+/// Outbox entries set aside for good (issue 17), by outbox id.
+const DEAD: &str = "dead_letters";
 const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
 /// the time they were done.
@@ -198,6 +200,15 @@ struct OutboxValue {
     last_error: Option<String>,
 }
 
+/// What a dead letter stores: the outbox value, when it was set aside and
+/// why; the key is its outbox id.
+#[derive(Debug, Serialize, Deserialize)]
+struct DeadValue {
+    entry: OutboxValue,
+    at: Timestamp,
+    error: String,
+}
+
 /// The store on a sled database. Cheap to clone: clones share the database.
 #[derive(Clone)]
 pub struct SledStore {
@@ -216,6 +227,7 @@ pub struct SledStore {
     idx_created: Tree,
     open_tasks: Tree,
     outbox: Tree,
+    dead: Tree,
     requests: Tree,
     marks: Tree,
     /// Writers hold it shared; a backup holds it alone while it copies, so
@@ -269,6 +281,7 @@ fn encode<T: StoredJson>(value: &T) -> Result<Vec<u8>, StoreError> {
 trait StoredJson: Serialize + DeserializeOwned {}
 impl StoredJson for Event {}
 impl StoredJson for OutboxValue {}
+impl StoredJson for DeadValue {}
 impl StoredJson for RequestRecord {}
 impl StoredJson for Timestamp {}
 
@@ -645,6 +658,7 @@ impl SledStore {
             idx_created: db.open_tree(IDX_CREATED)?,
             open_tasks: db.open_tree(OPEN_TASKS)?,
             outbox: db.open_tree(OUTBOX)?,
+            dead: db.open_tree(DEAD)?,
             requests: db.open_tree(REQUESTS)?,
             marks: db.open_tree(MARKS)?,
             meta,
@@ -1429,6 +1443,21 @@ impl SledStore {
                 ));
             }
         }
+        for item in self.dead.iter() {
+            let (key, raw) = item?;
+            let id = keys::decode_u64(&key).ok_or_else(|| corrupt(DEAD, &key, "not a u64 id"))?;
+            decode::<DeadValue>(DEAD, &key, &raw)?;
+            if id == 0 || id > last_id {
+                problems.push(format!(
+                    "dead letter {id} is beyond the last outbox id {last_id}"
+                ));
+            }
+            if self.outbox.contains_key(&key)? {
+                problems.push(format!(
+                    "entry {id} is both in the outbox and a dead letter"
+                ));
+            }
+        }
         Ok(problems)
     }
 }
@@ -1897,6 +1926,91 @@ impl Store for SledStore {
                 return Ok(());
             }
         }
+    }
+
+    fn outbox_dead(&self, id: u64, at: Timestamp, error: &str) -> Result<(), StoreError> {
+        let _writing = self.writes.read();
+        let key = keys::outbox_key(id);
+        let Some(raw) = self.outbox.get(key)? else {
+            return Ok(());
+        };
+        let entry: OutboxValue = decode(OUTBOX, &key, &raw)?;
+        let dead = encode(&DeadValue {
+            entry,
+            at,
+            error: error.to_owned(),
+        })?;
+        // One transaction: the entry is in exactly one of the two trees.
+        (&self.outbox, &self.dead)
+            .transaction(|(outbox, dead_tree)| {
+                if outbox.remove(&key[..])?.is_some() {
+                    dead_tree.insert(&key[..], dead.as_slice())?;
+                }
+                Ok::<_, ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::from(e),
+                TransactionError::Abort(()) => corrupt(DEAD, &key, "aborted"),
+            })?;
+        Ok(())
+    }
+
+    fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.dead.iter().take(limit) {
+            let (key, raw) = item?;
+            let id = keys::decode_u64(&key).ok_or_else(|| corrupt(DEAD, &key, "not a u64 id"))?;
+            let value: DeadValue = decode(DEAD, &key, &raw)?;
+            out.push(DeadLetter {
+                entry: OutboxEntry {
+                    id,
+                    effect: value.entry.effect,
+                    not_before: value.entry.not_before,
+                    attempts: value.entry.attempts,
+                    last_error: value.entry.last_error,
+                },
+                at: value.at,
+                error: value.error,
+            });
+        }
+        Ok(out)
+    }
+
+    fn dead_count(&self) -> Result<usize, StoreError> {
+        Ok(self.dead.len())
+    }
+
+    fn dead_retry(&self, id: u64) -> Result<bool, StoreError> {
+        let _writing = self.writes.read();
+        let key = keys::outbox_key(id);
+        let Some(raw) = self.dead.get(key)? else {
+            return Ok(false);
+        };
+        let value: DeadValue = decode(DEAD, &key, &raw)?;
+        let entry = encode(&OutboxValue {
+            effect: value.entry.effect,
+            not_before: Timestamp::MIN,
+            attempts: 0,
+            last_error: Some(value.error),
+        })?;
+        let moved = (&self.outbox, &self.dead)
+            .transaction(|(outbox, dead)| {
+                if dead.remove(&key[..])?.is_none() {
+                    return Ok(false);
+                }
+                outbox.insert(&key[..], entry.as_slice())?;
+                Ok::<_, ConflictableTransactionError<()>>(true)
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::from(e),
+                TransactionError::Abort(()) => corrupt(DEAD, &key, "aborted"),
+            })?;
+        Ok(moved)
+    }
+
+    fn dead_drop(&self, id: u64) -> Result<bool, StoreError> {
+        let _writing = self.writes.read();
+        Ok(self.dead.remove(keys::outbox_key(id))?.is_some())
     }
 
     fn for_each_event(
