@@ -102,7 +102,7 @@ fn text_of(reply: &Reply) -> String {
 impl Chat for Notebook {
     async fn post(&self, channel: u64, reply: &Reply, key: &str) -> Result<u64, DeliveryError> {
         if self.refuse_posts.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(DeliveryError("the chat is down".into()));
+            return Err(DeliveryError::transient("the chat is down"));
         }
         // A post repeated with its key shows nothing twice.
         let mut keys = self.keys.lock().unwrap();

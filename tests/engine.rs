@@ -295,7 +295,7 @@ impl Sink for FlakySink {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
         {
-            return Err(DeliveryError("chat is down".into()));
+            return Err(DeliveryError::transient("chat is down"));
         }
         self.delivered.lock().unwrap().push(effect.key());
         Ok(())

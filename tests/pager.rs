@@ -205,7 +205,7 @@ impl Sink for PagerSink {
                 .pagers
                 .update(pager, &effect.key(), &task.to_string(), *action)
                 .await
-                .map_err(|e| DeliveryError(e.to_string()));
+                .map_err(|e| DeliveryError::transient(e.to_string()));
         }
         let Effect::Page {
             task,
@@ -230,7 +230,7 @@ impl Sink for PagerSink {
                 self.fallbacks.lock().unwrap().push(key.clone());
                 Ok(())
             }
-            Err(e) => Err(DeliveryError(e.to_string())),
+            Err(e) => Err(DeliveryError::transient(e.to_string())),
         }
     }
 }

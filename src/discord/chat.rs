@@ -3,8 +3,18 @@
 //! de-duplicates on (`enforce_nonce`), so a repeated delivery shows nothing
 //! twice; every message sets `allowed_mentions` explicitly (only the users
 //! and roles the reply names may be pinged, never @everyone or @here).
+//!
+//! Every call has a deadline ([`DiscordChat::deadline`]): a REST call that
+//! hangs is a transient failure, tried again by the outbox. Discord's
+//! answers are sorted by [`classify`] into transient ones (429, 5xx, a
+//! timeout, a connection error) and refusals that no retry can fix (missing
+//! permission, DMs closed, archived thread, wrong channel type, unknown
+//! channel or message, invalid body), using the JSON error codes of
+//! <https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serenity::all::{
     ChannelId, CreateAllowedMentions, CreateAttachment, CreateMessage, CreateThread, EditMessage,
@@ -12,7 +22,7 @@ use serenity::all::{
 };
 
 use crate::app::deliver::{Chat, Edit, nonce};
-use crate::app::outbox::DeliveryError;
+use crate::app::outbox::{DeliveryError, Refusal};
 use crate::app::reply::Reply;
 
 use super::edge::{allowed_mentions, components, embed};
@@ -20,10 +30,71 @@ use super::edge::{allowed_mentions, components, embed};
 /// Discord, as the outbox sees it.
 pub struct DiscordChat {
     pub http: Arc<Http>,
+    /// The most one REST call may take, rate-limit waits included.
+    pub deadline: Duration,
 }
 
-fn failed(e: serenity::Error) -> DeliveryError {
-    DeliveryError(e.to_string())
+/// The default [`DiscordChat::deadline`].
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Whether Discord's answer `e` to a call about `channel` can change by
+/// trying again. Codes from Discord's JSON error codes
+/// (<https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>).
+pub fn classify(e: &serenity::Error, channel: u64) -> DeliveryError {
+    use serenity::http::HttpError;
+    let message = e.to_string();
+    let serenity::Error::Http(http) = e else {
+        // serenity refused the request before sending it (a model limit):
+        // the same request is refused again.
+        return match e {
+            serenity::Error::Model(_) => DeliveryError::refused(Refusal::Other, message),
+            _ => DeliveryError::transient(message),
+        };
+    };
+    let HttpError::UnsuccessfulRequest(response) = http else {
+        // Not sent or no answer: a connection error, a timeout.
+        return DeliveryError::transient(message);
+    };
+    let status = response.status_code.as_u16();
+    let code = response.error.code;
+    let message = format!(
+        "Discord answered {status} (code {code}): {}",
+        response.error.message
+    );
+    // 429 (serenity already waited `retry_after` and tried again), 5xx, and a
+    // 401: a token that does not work stops everything, and the gateway says
+    // so loudly; nothing is set aside for it.
+    if status == 429 || status >= 500 || status == 401 {
+        return DeliveryError::transient(message);
+    }
+    let refusal = match code {
+        50001 | 50013 => Refusal::Permission { channel },
+        50007 => Refusal::DirectMessages,
+        50083 | 160005 => Refusal::ThreadClosed { channel },
+        50024 => Refusal::ChannelType { channel },
+        10003 | 10008 | 10013 => Refusal::Unknown,
+        _ if (400..500).contains(&status) => Refusal::Other,
+        _ => return DeliveryError::transient(message),
+    };
+    DeliveryError::refused(refusal, message)
+}
+
+impl DiscordChat {
+    /// Runs one REST call about `channel` within the deadline.
+    async fn call<T>(
+        &self,
+        channel: u64,
+        call: impl Future<Output = Result<T, serenity::Error>>,
+    ) -> Result<T, DeliveryError> {
+        match tokio::time::timeout(self.deadline, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(classify(&e, channel)),
+            Err(_) => Err(DeliveryError::transient(format!(
+                "Discord did not answer within {}s",
+                self.deadline.as_secs_f32()
+            ))),
+        }
+    }
 }
 
 /// The mentions a posted reply may ping: its users and its roles.
@@ -54,11 +125,12 @@ impl Chat for DiscordChat {
         if let Some(file) = &reply.file {
             message = message.add_file(CreateAttachment::bytes(file.bytes.clone(), &file.name));
         }
-        ChannelId::new(channel)
-            .send_message(&self.http, message)
-            .await
-            .map(|m| m.id.get())
-            .map_err(failed)
+        self.call(
+            channel,
+            ChannelId::new(channel).send_message(&self.http, message),
+        )
+        .await
+        .map(|m| m.id.get())
     }
 
     async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> Result<(), DeliveryError> {
@@ -68,15 +140,16 @@ impl Chat for DiscordChat {
                 .components(components(&card.buttons)),
             Edit::Text(text) => EditMessage::new().content(text),
         };
-        ChannelId::new(channel)
-            .edit_message(
+        self.call(
+            channel,
+            ChannelId::new(channel).edit_message(
                 &self.http,
                 MessageId::new(message),
                 change.allowed_mentions(allowed_mentions(&[])),
-            )
-            .await
-            .map(drop)
-            .map_err(failed)
+            ),
+        )
+        .await
+        .map(drop)
     }
 
     async fn start_thread(
@@ -85,14 +158,20 @@ impl Chat for DiscordChat {
         message: u64,
         name: &str,
     ) -> Result<u64, DeliveryError> {
-        match ChannelId::new(channel)
-            .create_thread_from_message(
-                &self.http,
-                MessageId::new(message),
-                CreateThread::new(name),
-            )
+        let call = ChannelId::new(channel).create_thread_from_message(
+            &self.http,
+            MessageId::new(message),
+            CreateThread::new(name),
+        );
+        let answer = tokio::time::timeout(self.deadline, call)
             .await
-        {
+            .map_err(|_| {
+                DeliveryError::transient(format!(
+                    "Discord did not answer within {}s",
+                    self.deadline.as_secs_f32()
+                ))
+            })?;
+        match answer {
             Ok(thread) => Ok(thread.id.get()),
             // A thread started from a message has that message's id; if it
             // exists already (a repeated delivery), use it.
@@ -104,23 +183,20 @@ impl Chat for DiscordChat {
                 );
                 Ok(message)
             }
-            Err(e) => Err(failed(e)),
+            Err(e) => Err(classify(&e, channel)),
         }
     }
 
     async fn server_of(&self, channel: u64) -> Result<Option<u64>, DeliveryError> {
-        let channel = ChannelId::new(channel)
-            .to_channel(&self.http)
-            .await
-            .map_err(failed)?;
-        Ok(channel.guild().map(|g| g.guild_id.get()))
+        let found = self
+            .call(channel, ChannelId::new(channel).to_channel(&self.http))
+            .await?;
+        Ok(found.guild().map(|g| g.guild_id.get()))
     }
 
     async fn direct(&self, person: u64) -> Result<u64, DeliveryError> {
-        UserId::new(person)
-            .create_dm_channel(&self.http)
+        self.call(0, UserId::new(person).create_dm_channel(&self.http))
             .await
             .map(|dm| dm.id.get())
-            .map_err(failed)
     }
 }

@@ -94,6 +94,7 @@ impl Gateway {
     pub fn chat(&self) -> DiscordChat {
         DiscordChat {
             http: self.client.http.clone(),
+            deadline: super::chat::DEFAULT_DEADLINE,
         }
     }
 

@@ -144,6 +144,8 @@ pub struct Metrics {
     pub deliveries_sent: Counter,
     /// Outbox delivery attempts that failed (each is retried).
     pub deliveries_failed: Counter,
+    /// Outbox entries set aside for good (refused; `ponte outbox list`).
+    pub dead_letters: Counter,
     /// Pages sent to on-call people.
     pub pages_sent: Counter,
     /// Page attempts that failed.
@@ -179,6 +181,7 @@ impl Metrics {
             interaction_latency: Histogram::new(),
             deliveries_sent: Counter::new(),
             deliveries_failed: Counter::new(),
+            dead_letters: Counter::new(),
             pages_sent: Counter::new(),
             pages_failed: Counter::new(),
         }

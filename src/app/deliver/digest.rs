@@ -24,7 +24,7 @@ use crate::i18n::Lang;
 use crate::store::Store;
 
 fn blocking_failed(e: impl std::fmt::Display) -> DeliveryError {
-    DeliveryError(format!("building the digest: {e}"))
+    DeliveryError::transient(format!("building the digest: {e}"))
 }
 
 impl<S: Store, C: Chat> ChatSink<S, C> {

@@ -15,6 +15,7 @@ use crate::app::outbox::DeliveryError;
 use crate::app::reply::Reply;
 
 pub mod digest;
+mod notice;
 pub mod page;
 pub mod sink;
 
@@ -73,7 +74,10 @@ pub enum Edit {
 impl DeliveryError {
     /// The same error, saying what was being done.
     pub fn context(self, what: &str) -> Self {
-        DeliveryError(format!("{what}: {}", self.0))
+        DeliveryError {
+            message: format!("{what}: {}", self.message),
+            failure: self.failure,
+        }
     }
 }
 
