@@ -96,6 +96,8 @@ pub struct PagerConfig {
     pub url: String,
     /// Failed deliveries before the page goes to the MSP channel instead.
     pub max_attempts: u32,
+    /// The most one call to the pager may take.
+    pub timeout: std::time::Duration,
 }
 
 /// How often a task may be escalated by hand.

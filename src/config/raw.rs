@@ -231,6 +231,7 @@ pub(crate) struct RawPager {
     pub routing_key_env: Option<String>,
     pub secret_env: Option<String>,
     pub max_attempts: Option<i64>,
+    pub timeout_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

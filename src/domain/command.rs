@@ -108,6 +108,12 @@ pub enum Command {
         as_of: u32,
         pages: Vec<super::escalation::PageOrder>,
     },
+    /// Record that page `key` could not reach its target for good (Ponte's
+    /// delivery, issue 17): the next step pages at once.
+    PageFailed {
+        key: String,
+        reason: String,
+    },
     /// Delay the escalation's next steps by this many minutes from now.
     Snooze {
         minutes: u32,
@@ -165,7 +171,7 @@ impl Command {
             // in `decide`; anyone who sees the task gets that far.
             Command::Escalate { .. } => Action::View,
             // Ponte's own bookkeeping, like a chat link.
-            Command::RecordSla { .. } => Action::LinkChat,
+            Command::RecordSla { .. } | Command::PageFailed { .. } => Action::LinkChat,
         }
     }
 
@@ -195,6 +201,7 @@ impl Command {
             Command::JoinAsReporter => "join",
             Command::Page { .. } => "page",
             Command::Snooze { .. } => "snooze",
+            Command::PageFailed { .. } => "page_failed",
             Command::Escalate { .. } => "escalate",
             Command::RecordSla { .. } => "sla",
         }
@@ -667,6 +674,12 @@ pub fn decide(
                 to: *to,
             }]
         }
+        // Recorded once per page: the request carries the page's key.
+        Command::PageFailed { key, reason } => vec![EventKind::PageFailed {
+            key: key.clone(),
+            reason: text::bounded(reason, text::REASON_MAX)
+                .unwrap_or_else(|_| "undeliverable".to_owned()),
+        }],
         Command::Snooze { minutes } => {
             if handling != Side::Msp || status != Status::New || task.assignee.is_some() {
                 return Err(UserError::Unchanged);

@@ -446,6 +446,8 @@ pub struct PlanRules<'a> {
 /// - Pages already recorded (`Paged` events, and the steps they skipped) are
 ///   never planned again.
 /// - A snooze moves every page before its end to its end.
+/// - A page that failed for good (`PageFailed`) makes the next page not
+///   sent yet due at the time of the failure.
 /// - After an outage, each target gets only its latest overdue page, marked
 ///   late; the earlier ones are recorded as skipped.
 ///
@@ -468,6 +470,8 @@ pub fn plan(
     let escalation = escalation.with_maintenance(rules.maintenance);
     let mut sent: Vec<String> = Vec::new();
     let mut snoozed: Option<Timestamp> = None;
+    // A page that could not be delivered brings the next step forward.
+    let mut failed: Option<Timestamp> = None;
     for event in events {
         match &event.kind {
             EventKind::Paged { key, skipped, .. } => {
@@ -476,6 +480,9 @@ pub fn plan(
             }
             EventKind::Snoozed { until } if event.seq > escalation.since_seq => {
                 snoozed = Some(snoozed.map_or(*until, |s| s.max(*until)));
+            }
+            EventKind::PageFailed { .. } if event.seq > escalation.since_seq => {
+                failed = Some(event.at);
             }
             _ => {}
         }
@@ -486,7 +493,11 @@ pub fn plan(
         if sent.contains(&page.key.to_string()) {
             continue;
         }
-        let at = snoozed.map_or(page.at, |s| s.max(page.at));
+        let planned = match failed.take() {
+            Some(failed) => page.at.min(failed),
+            None => page.at,
+        };
+        let at = snoozed.map_or(planned, |s| s.max(planned));
         if at <= now {
             due.push((page, at));
         } else {
@@ -1188,6 +1199,28 @@ mod tests {
         let plan = fire(&mut h, &p, &cal, &[], start() + mins(17));
         assert_eq!(keys(&plan), vec!["page:ACME-42@1:r0:s1"]);
         assert!(!plan.orders[0].late, "a snoozed page is not late");
+        assert_eq!(plan.next, Some(start() + mins(30)));
+    }
+
+    #[test]
+    fn a_page_that_failed_for_good_brings_the_next_step_forward() {
+        let cal = rome_weekdays(&[]);
+        let p = policy();
+        let mut h = History::created(Priority::P1);
+        let first = fire(&mut h, &p, &cal, &[], start());
+        assert_eq!(keys(&first), vec!["page:ACME-42@1:r0:s0"]);
+        // The primary's DMs are closed: Ponte records it at minute 1.
+        h.push(
+            1,
+            EventKind::PageFailed {
+                key: "page:ACME-42@1:r0:s0".into(),
+                reason: "direct messages closed".into(),
+            },
+        );
+        let plan = fire(&mut h, &p, &cal, &[], start() + mins(1));
+        assert_eq!(keys(&plan), vec!["page:ACME-42@1:r0:s1"]);
+        assert!(!plan.orders[0].late, "paged at the failure, not late");
+        // Only the next step moved: the one after keeps its time.
         assert_eq!(plan.next, Some(start() + mins(30)));
     }
 

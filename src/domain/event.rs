@@ -140,6 +140,13 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<String>,
     },
+    /// A page could not reach its target for good (DMs closed, a missing
+    /// permission, a pager refusing it): the escalation's next step is due
+    /// at once (see `escalation::plan`). `reason` says what failed.
+    PageFailed {
+        key: String,
+        reason: String,
+    },
     /// The on-call engineer snoozed the escalation: no step pages before
     /// `until`.
     Snoozed {
@@ -243,6 +250,7 @@ impl EventKind {
             EventKind::ReporterAdded { .. } => "reporter_added",
             EventKind::Paged { .. } => "paged",
             EventKind::Snoozed { .. } => "snoozed",
+            EventKind::PageFailed { .. } => "page_failed",
             EventKind::Escalated { .. } => "escalated",
             EventKind::SlaWarned { .. } => "sla_warned",
             EventKind::SlaBreached { .. } => "sla_breached",
@@ -256,7 +264,9 @@ impl EventKind {
             | EventKind::Said { visibility, .. }
             | EventKind::SaidEdited { visibility, .. } => *visibility,
             // Who is paged, and when, is the MSP's own business.
-            EventKind::Paged { .. } | EventKind::Snoozed { .. } => Visibility::Side(Side::Msp),
+            EventKind::Paged { .. } | EventKind::Snoozed { .. } | EventKind::PageFailed { .. } => {
+                Visibility::Side(Side::Msp)
+            }
             _ => Visibility::Shared,
         }
     }
@@ -396,6 +406,10 @@ mod tests {
                 skipped: vec!["page:ACME-1@1:r0:s0".into()],
             },
             EventKind::Snoozed { until: at },
+            EventKind::PageFailed {
+                key: "page:ACME-1@1:r0:s0".into(),
+                reason: "direct messages closed".into(),
+            },
             EventKind::Escalated {
                 reason: "waiting since this morning".into(),
                 key: "escalate:ACME-1:1".into(),

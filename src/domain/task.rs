@@ -421,7 +421,10 @@ impl Task {
                     self.reporters.push(*person);
                 }
             }
-            EventKind::Paged { .. } | EventKind::Snoozed { .. } | EventKind::Escalated { .. } => {}
+            EventKind::Paged { .. }
+            | EventKind::Snoozed { .. }
+            | EventKind::Escalated { .. }
+            | EventKind::PageFailed { .. } => {}
             EventKind::SlaWarned { .. } | EventKind::SlaBreached { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,

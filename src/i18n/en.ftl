@@ -189,12 +189,14 @@ draft-joined = You now follow **{ $id }** as one of its reporters: its thread ha
 ## On call and escalation (issue 5)
 event-paged = Paged { $target } (step { $step }).
 event-paged-late = Paged { $target } (step { $step }, late: Ponte could not page at the time).
+event-page-failed = A page could not be delivered ({ $reason }): the next escalation step is paged now.
 event-snoozed = { $who } snoozed the paging until { $until }.
 page-target-oncall = { $who } (on call in { $schedule })
 page-target-nobody = nobody (no one on call in { $schedule })
 page-target-pager = the pager { $pager }
 page-text = Page: { $task } ({ $priority }) waits for the MSP: { $title }. Acknowledge to stop the escalation.
 page-text-late = Page, late (Ponte could not page at the time): { $task } ({ $priority }) waits for the MSP: { $title }. Acknowledge to stop the escalation.
+page-dm-refused = ⚠ { $person } could not be paged by direct message (their DMs are closed to Ponte): paging here, and the next escalation step now. Ask them to allow direct messages from this server.
 page-pager-unreachable = ⚠ The outside pager { $pager } could not be reached; paging here instead.
 button-acknowledge = Acknowledge
 button-snooze = Snooze 15 min
@@ -279,3 +281,8 @@ error-period-length = A period covers 1 to { $max } days.
 error-report-other-client = You can see only your own company's report: leave out the client option.
 error-unknown-client = There is no client “{ $input }”. Use the client's key, e.g. ACME.
 error-report-staff-only = SLA reports are for the company's IT staff and the MSP.
+
+## Delivery notices (issue 17)
+notice-permission = ⚠ Ponte is not allowed to do its work in { $channel } (channel id { $id }): give Ponte's role View Channel, Send Messages, Send Messages in Threads, Create Public Threads, Embed Links, Attach Files and Read Message History there. `ponte doctor` lists what is missing. What could not be delivered is kept: `ponte outbox list`, then `ponte outbox retry`.
+notice-thread-closed = ⚠ Ponte cannot post in the thread { $channel } (id { $id }): it is archived or locked. Reopen it, or unlock it for Ponte. What could not be delivered is kept: `ponte outbox list`, then `ponte outbox retry`.
+notice-channel-type = ⚠ Ponte cannot start a thread in { $channel } (id { $id }): that kind of channel has no threads. The task continues in the requests channel.

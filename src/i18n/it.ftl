@@ -189,12 +189,14 @@ draft-joined = Ora segui **{ $id }** tra chi l'ha segnalata: nel suo thread trov
 ## Reperibilità ed escalation (issue 5)
 event-paged = Chiamata a { $target } (passo { $step }).
 event-paged-late = Chiamata a { $target } (passo { $step }, in ritardo: Ponte non ha potuto chiamare in tempo).
+event-page-failed = Una chiamata non è stata recapitata ({ $reason }): si passa subito al livello di escalation successivo.
 event-snoozed = { $who } ha rimandato le chiamate fino alle { $until }.
 page-target-oncall = { $who } (reperibile in { $schedule })
 page-target-nobody = nessuno (nessun reperibile in { $schedule })
 page-target-pager = il cercapersone { $pager }
 page-text = Chiamata: { $task } ({ $priority }) aspetta l'MSP: { $title }. Conferma per fermare l'escalation.
 page-text-late = Chiamata in ritardo (Ponte non ha potuto chiamare in tempo): { $task } ({ $priority }) aspetta l'MSP: { $title }. Conferma per fermare l'escalation.
+page-dm-refused = ⚠ Impossibile chiamare { $person } in messaggio diretto (non accetta DM da Ponte): la chiamata va qui, e al livello di escalation successivo subito. Chiedete di consentire i messaggi diretti da questo server.
 page-pager-unreachable = ⚠ Il cercapersone esterno { $pager } non è raggiungibile: la chiamata arriva qui.
 button-acknowledge = Conferma
 button-snooze = Rimanda di 15 min
@@ -279,3 +281,8 @@ error-period-length = Un periodo va da 1 a { $max } giorni.
 error-report-other-client = Puoi vedere solo il rapporto della tua azienda: togli l'opzione cliente.
 error-unknown-client = Non c'è nessun cliente “{ $input }”. Usa la sigla del cliente, es. ACME.
 error-report-staff-only = I rapporti SLA sono per lo staff IT dell'azienda e per l'MSP.
+
+## Delivery notices (issue 17)
+notice-permission = ⚠ Ponte non ha i permessi per lavorare in { $channel } (id canale { $id }): date al ruolo di Ponte Visualizza canale, Invia messaggi, Invia messaggi nei thread, Crea thread pubblici, Incorpora link, Allega file e Leggi la cronologia dei messaggi in quel canale. `ponte doctor` elenca cosa manca. Ciò che non è stato recapitato è conservato: `ponte outbox list`, poi `ponte outbox retry`.
+notice-thread-closed = ⚠ Ponte non può scrivere nel thread { $channel } (id { $id }): è archiviato o bloccato. Riapritelo o sbloccatelo per Ponte. Ciò che non è stato recapitato è conservato: `ponte outbox list`, poi `ponte outbox retry`.
+notice-channel-type = ⚠ Ponte non può aprire un thread in { $channel } (id { $id }): quel tipo di canale non ha thread. L'attività prosegue nel canale delle richieste.

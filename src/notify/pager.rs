@@ -187,6 +187,10 @@ pub enum PagerError {
     MissingSecret { pager: String, var: String },
     #[error("pager `{pager}`: {reason}")]
     Failed { pager: String, reason: String },
+    /// The pager answered a 4xx (or a redirect, which is not followed):
+    /// the same request would be refused again.
+    #[error("pager `{pager}`: {reason}")]
+    Refused { pager: String, reason: String },
 }
 
 /// Sends pages to the configured pagers.
@@ -221,8 +225,12 @@ impl PagerClient {
                 secrets.insert(p.name.clone(), Secret::new(value));
             }
         }
+        // Never follow a redirect: it would carry the routing key, the body,
+        // its signature and the idempotency key to another address. Each
+        // request has its pager's timeout (`post`).
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
         Self {
@@ -347,18 +355,60 @@ fn failed(pager: &PagerConfig, reason: String) -> PagerError {
     }
 }
 
-/// Sends `request`; any answer but a success is a failure to retry.
+/// Sends `request` within the pager's timeout. A 2xx is delivered; a 4xx
+/// or a redirect is refused for good; anything else (a timeout, a refused
+/// connection, a TLS failure, a 5xx) is a failure to retry. The error says
+/// which.
 async fn post(pager: &PagerConfig, request: reqwest::RequestBuilder) -> Result<(), PagerError> {
-    // reqwest's errors may show the URL, never a header or the body.
     let response = request
+        .timeout(pager.timeout)
         .send()
         .await
-        .map_err(|e| failed(pager, format!("not reached: {}", e.without_url())))?;
+        .map_err(|e| failed(pager, format!("not reached: {}", describe(e))))?;
     let status = response.status();
     if status.is_success() {
         Ok(())
+    } else if status.is_redirection() {
+        Err(PagerError::Refused {
+            pager: pager.name.clone(),
+            reason: format!(
+                "answered {status}: redirects are not followed (the secret would go elsewhere); \
+                 put the final https:// address in the configuration"
+            ),
+        })
+    } else if status.is_client_error() && status.as_u16() != 429 && status.as_u16() != 408 {
+        Err(PagerError::Refused {
+            pager: pager.name.clone(),
+            reason: format!("refused the request: answered {status}"),
+        })
     } else {
         Err(failed(pager, format!("answered {status}")))
+    }
+}
+
+/// What went wrong with a request that got no answer: a timeout, a refused
+/// connection, a TLS failure, or else reqwest's words. Never the URL, a
+/// header or the body.
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(s) = source {
+        chain.push_str(&s.to_string().to_lowercase());
+        chain.push(' ');
+        source = s.source();
+    }
+    if e.is_timeout() {
+        "timed out".into()
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
+    {
+        "TLS failed (the pager's certificate was not accepted)".into()
+    } else if chain.contains("refused") {
+        "connection refused".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        e.to_string()
     }
 }
 
@@ -482,7 +532,7 @@ impl Pagers {
         let failures = self.failed(key);
         let hopeless = matches!(
             error,
-            PagerError::Unknown(_) | PagerError::MissingSecret { .. }
+            PagerError::Unknown(_) | PagerError::MissingSecret { .. } | PagerError::Refused { .. }
         );
         if failures < max && !hopeless {
             tracing::warn!(pager = %name, %key, failures, %error, "{retrying}");

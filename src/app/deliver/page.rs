@@ -7,12 +7,14 @@
 //! carries a nonce from the page's key, so a repeated delivery shows nothing
 //! twice.
 
-use crate::app::outbox::DeliveryError;
+use crate::app::engine::{Op, PonteError, Request};
+use crate::app::outbox::{DeliveryError, Refusal};
 use crate::app::reply::markup;
 use crate::app::reply::render::{Renderer, Reply};
 use crate::domain::effect::Effect;
+use crate::domain::error::Arg;
 use crate::domain::escalation::Target;
-use crate::domain::{PersonId, TaskId};
+use crate::domain::{Command, PersonId, TaskId, Who};
 use crate::store::Store;
 
 use super::Chat;
@@ -34,7 +36,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .ledger
             .history(task.clone())
             .await
-            .map_err(|e| DeliveryError(e.to_string()))?
+            .map_err(|e| DeliveryError::transient(e.to_string()))?
         else {
             tracing::error!(%task, "paging for a task that does not exist");
             return Ok(());
@@ -46,12 +48,19 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         match (target, to) {
             (Target::OnCall(_) | Target::Person(_), Some(PersonId(person))) => {
                 let reply = renderer.page_message(&task, *late, None);
-                let dm = self
-                    .chat
-                    .direct(*person)
-                    .await
-                    .map_err(|e| e.context("opening a DM"))?;
-                self.send(dm, &reply, key).await
+                let sent = match self.chat.direct(*person).await {
+                    Ok(dm) => self.send(dm, &reply, key).await,
+                    Err(e) => Err(e.context("opening a DM")),
+                };
+                match sent {
+                    // DMs closed, or no way to reach them: the page must not
+                    // wait for a fix nobody knows is needed.
+                    Err(e) if e.refusal().is_some() => {
+                        self.page_not_delivered(&task, key, *person, *late, &e)
+                            .await
+                    }
+                    other => other,
+                }
             }
             (Target::Role(role), _) => {
                 let mut reply = renderer.page_message(&task, *late, None);
@@ -82,7 +91,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                 {
                     Ok(crate::notify::pager::Delivered::Sent) => return Ok(()),
                     Ok(crate::notify::pager::Delivered::Fallback(_)) => {}
-                    Err(e) => return Err(DeliveryError(e.to_string())),
+                    Err(e) => return Err(DeliveryError::transient(e.to_string())),
                 }
                 let mut reply = renderer.page_message(&task, *late, None);
                 let warning = self.messages.text(
@@ -101,6 +110,70 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                 let channel = self.msp_channel(&task.id)?;
                 self.send(channel, &reply, key).await
             }
+        }
+    }
+
+    /// A page to `person` was refused for good (their DMs are closed): the
+    /// MSP channel gets the page, pinging the MSP engineers' role, with a
+    /// warning that names the person; the failure is recorded on the task,
+    /// which makes the escalation's next step due now.
+    async fn page_not_delivered(
+        &self,
+        task: &crate::domain::Task,
+        key: &str,
+        person: u64,
+        late: bool,
+        error: &DeliveryError,
+    ) -> Result<(), DeliveryError> {
+        tracing::warn!(task = %task.id, page = key, person, error = %error, "page refused; paging the MSP channel and the next step");
+        let lang = self.config.msp().language;
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang,
+        };
+        let mut reply = renderer.page_message(task, late, None);
+        let warning = self.messages.text(
+            lang,
+            "page-dm-refused",
+            &[("person", Arg::Text(markup::person(person)))],
+        );
+        let role = self.msp_engineer_role(&task.id);
+        reply.content = match role {
+            Some(role) => format!("{} {warning}\n{}", markup::role(role), reply.content),
+            None => format!("{warning}\n{}", reply.content),
+        };
+        reply.ping_roles = role.into_iter().collect();
+        let channel = self.msp_channel(&task.id)?;
+        self.send(channel, &reply, &format!("{key}#refused"))
+            .await?;
+        let request = Request {
+            actor: super::sink::ponte(),
+            by: Who::Ponte,
+            op: Op::Change {
+                task: task.id.clone(),
+                command: Command::PageFailed {
+                    key: key.to_owned(),
+                    reason: error.message.clone(),
+                },
+            },
+            key: Some(format!("page-failed:{key}")),
+        };
+        match self.ledger.submit(request).await {
+            Ok(_) | Err(PonteError::User(_)) => Ok(()),
+            Err(e) => Err(DeliveryError::transient(format!(
+                "recording the failed page: {e}"
+            ))),
+        }
+    }
+
+    /// The role of the MSP's engineers where the MSP channel of a task's
+    /// client is: the client's `msp_engineer` role in the client's server,
+    /// else the engineer role of the MSP's own server.
+    fn msp_engineer_role(&self, task: &TaskId) -> Option<u64> {
+        let client = self.config.client(task.client())?;
+        match client.channels.msp {
+            Some(_) => client.roles.msp_engineer.map(|r| r.get()),
+            None => self.config.msp().server.map(|s| s.engineer_role.get()),
         }
     }
 
@@ -148,7 +221,12 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         self.config
             .msp_channel(task.client())
             .map(|c| c.get())
-            .ok_or_else(|| DeliveryError(format!("no MSP channel for {}", task.client())))
+            .ok_or_else(|| {
+                DeliveryError::refused(
+                    Refusal::Other,
+                    format!("no MSP channel for {}", task.client()),
+                )
+            })
     }
 
     async fn send(&self, channel: u64, reply: &Reply, key: &str) -> Result<(), DeliveryError> {

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use crate::app::engine::{Ledger, Op, PonteError, Request};
-use crate::app::outbox::{DeliveryError, Sink};
+use crate::app::outbox::{DeliveryError, Refusal, Sink};
 use crate::app::reply::render::{Renderer, Reply, limits, pack};
 use crate::config::{ClientConfig, Config};
 use crate::domain::effect::Effect;
@@ -39,7 +39,7 @@ fn failed(what: &str) -> impl Fn(DeliveryError) -> DeliveryError + '_ {
 }
 
 /// Ponte itself, acting on its own bookkeeping.
-fn ponte() -> Actor {
+pub(super) fn ponte() -> Actor {
     Actor {
         person: PersonId(0),
         side: Side::Msp,
@@ -62,7 +62,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .ledger
             .history(id.clone())
             .await
-            .map_err(|e| DeliveryError(e.to_string()))?
+            .map_err(|e| DeliveryError::transient(e.to_string()))?
         else {
             tracing::error!(task = %id, "{what} a task that does not exist");
             return Ok(None);
@@ -99,11 +99,33 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                 task.chat.thread.unwrap_or(channel)
             }
             _ => {
-                let channel = task
-                    .chat
-                    .channel
-                    .unwrap_or_else(|| client.channels.requests.get());
-                let (message, thread) = self.post_card(&renderer, &task, channel, "card").await?;
+                let requests = client.channels.requests.get();
+                let channel = task.chat.channel.unwrap_or(requests);
+                let (channel, (message, thread)) =
+                    match self.post_card(&renderer, &task, channel, "card").await {
+                        // Where the request was made refuses the card or its
+                        // thread for good (a thread, which cannot hold a
+                        // thread of its own; a channel without threads; a
+                        // missing permission): the task goes to the
+                        // client's requests channel, so it still has a
+                        // place to talk.
+                        Err(e) if e.refusal().is_some() && channel != requests => {
+                            tracing::warn!(
+                                task = %task.id,
+                                channel,
+                                error = %e,
+                                "the card's place refused it; using the requests channel"
+                            );
+                            if matches!(e.refusal(), Some(Refusal::Permission { .. })) {
+                                self.notify_refused(effect, &e).await;
+                            }
+                            let placed = self
+                                .post_card(&renderer, &task, requests, "card-requests")
+                                .await?;
+                            (requests, placed)
+                        }
+                        other => (channel, other?),
+                    };
                 self.link(&mut task, channel, message, thread).await?;
                 thread
             }
@@ -191,7 +213,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                 Ok(())
             }
             Err(PonteError::User(UserError::Unchanged)) => Ok(()),
-            Err(e) => Err(DeliveryError(format!("linking the card: {e}"))),
+            Err(e) => Err(DeliveryError::transient(format!("linking the card: {e}"))),
         }
     }
 }
@@ -323,7 +345,9 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                 match self.ledger.submit(request).await {
                     Ok(outcome) => *task = outcome.task,
                     Err(PonteError::User(UserError::Unchanged)) => {}
-                    Err(e) => return Err(DeliveryError(format!("linking the mirror: {e}"))),
+                    Err(e) => {
+                        return Err(DeliveryError::transient(format!("linking the mirror: {e}")));
+                    }
                 }
                 thread
             }
@@ -401,7 +425,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .submit(request)
             .await
             .map(drop)
-            .map_err(|e| DeliveryError(format!("remembering a relayed message: {e}")))
+            .map_err(|e| DeliveryError::transient(format!("remembering a relayed message: {e}")))
     }
 
     async fn relay_edit(&self, id: &TaskId, seq: u32) -> Result<(), DeliveryError> {
@@ -474,7 +498,7 @@ impl<S: Store, C: Chat> Sink for ChatSink<S, C> {
                 .pagers
                 .update(pager, &effect.key(), &task.to_string(), *action)
                 .await
-                .map_err(|e| DeliveryError(e.to_string())),
+                .map_err(|e| DeliveryError::transient(e.to_string())),
             Effect::Digest {
                 client,
                 side,
@@ -497,5 +521,9 @@ impl<S: Store, C: Chat> Sink for ChatSink<S, C> {
             }
             Effect::PersonalDigest { .. } => self.deliver_personal_digest(effect).await,
         }
+    }
+
+    async fn refused(&self, effect: &Effect, error: &DeliveryError) {
+        self.notify_refused(effect, error).await;
     }
 }

@@ -553,6 +553,9 @@ impl Renderer<'_> {
                     ("target", text(self.page_target(target, *to))),
                 ],
             ),
+            EventKind::PageFailed { reason, .. } => {
+                self.t("event-page-failed", &[("reason", text(reason))])
+            }
             EventKind::Snoozed { until } => self.t(
                 "event-snoozed",
                 &[("who", by), ("until", text(when(*until)))],

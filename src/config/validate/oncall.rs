@@ -233,8 +233,16 @@ impl Checker<'_, '_, '_> {
             .required(raw.url, &url_path, "the URL pages are sent to")
             .and_then(|u| {
                 let u = u.trim().to_owned();
-                if u.starts_with("https://") || u.starts_with("http://") {
+                // Secrets travel in the request: https only, except to this
+                // machine (a local relay, the tests).
+                if u.starts_with("https://") || (u.starts_with("http://") && is_loopback_url(&u)) {
                     Some(u)
+                } else if u.starts_with("http://") {
+                    self.problem(
+                        &url_path,
+                        "pages carry secrets: use https:// (plain http:// only to 127.0.0.1, [::1] or localhost)",
+                    );
+                    None
                 } else {
                     self.problem(&url_path, "write the full URL, starting with https://");
                     None
@@ -314,11 +322,25 @@ impl Checker<'_, '_, '_> {
                 }
             },
         };
+        let timeout = match raw.timeout_seconds {
+            None => Some(std::time::Duration::from_secs(10)),
+            Some(n) => match u64::try_from(n) {
+                Ok(n) if (1..=120).contains(&n) => Some(std::time::Duration::from_secs(n)),
+                _ => {
+                    self.problem(
+                        &path.key("timeout_seconds"),
+                        format!("{n} is out of range: use 1 to 120 (seconds one call may take)"),
+                    );
+                    None
+                }
+            },
+        };
         Some(PagerConfig {
             name: name?,
             kind: kind?,
             url: url?,
             max_attempts: max_attempts?,
+            timeout: timeout?,
         })
     }
 
@@ -561,4 +583,22 @@ impl Checker<'_, '_, '_> {
             min_interval: interval?,
         })
     }
+}
+
+/// Whether `url` (`http://host[:port]/...`) names this machine.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => rest.rsplit_once(':').map_or(rest, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
