@@ -139,6 +139,15 @@ enum Cmd {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// What waits in the outbox, and the dead letters (deliveries refused
+    /// for good): list them, retry them after a fix, or drop them. Stop the
+    /// bot first.
+    Outbox {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        what: crate::cli::outbox::OutboxCmd,
+    },
     /// Load test: the local Discord and the real bot in this process, driven
     /// by simulated people; prints throughput, latency, store size, memory
     /// and CPU time (see BENCHMARKS.md).
@@ -296,6 +305,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         } => sla_report(&config.config, data_dir, &client, from, to, format),
         Cmd::Backup { store, dir } => backup(&store, &dir),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
+        Cmd::Outbox { store, what } => {
+            let opened = open_existing_store(&store)?;
+            crate::cli::outbox::run(&opened, &what, &mut io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Healthcheck { config } => healthcheck(&config.config),
         Cmd::Load(args) => load(args),
     }
