@@ -781,6 +781,91 @@ impl Emulator {
         self.shared.lock().oversized_input = on;
     }
 
+    /// A fault: `user` does not accept direct messages from the bot; a
+    /// message in their DM is answered 403 with code 50007, as Discord does
+    /// (<https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>).
+    pub fn close_dms(&self, user: u64, closed: bool) {
+        let mut st = self.shared.lock();
+        if closed {
+            st.dms_closed.insert(user);
+        } else {
+            st.dms_closed.remove(&user);
+        }
+    }
+
+    /// A fault: the bot loses (or, with `allow`, regains) `permissions` in
+    /// `channel`, through a member overwrite for the bot as a server admin
+    /// would set it; every REST call is checked against the permissions
+    /// computed from roles and overwrites
+    /// (<https://discord.com/developers/docs/topics/permissions#permission-overwrites>).
+    /// Sends CHANNEL_UPDATE. `false` if there is no such channel.
+    pub fn deny_bot(&self, channel: u64, permissions: u64, allow: bool) -> bool {
+        let mut st = self.shared.lock();
+        let bot = st.bot_id;
+        let Some(c) = st.channels.get_mut(&channel) else {
+            return false;
+        };
+        let at = match c.overwrites.iter().position(|o| o.member && o.id == bot) {
+            Some(at) => at,
+            None => {
+                c.overwrites.push(state::Overwrite {
+                    id: bot,
+                    member: true,
+                    allow: 0,
+                    deny: 0,
+                });
+                c.overwrites.len() - 1
+            }
+        };
+        let o = &mut c.overwrites[at];
+        if allow {
+            o.deny &= !permissions;
+        } else {
+            o.deny |= permissions;
+            o.allow &= !permissions;
+        }
+        let update = st.channel_json(channel);
+        st.dispatch("CHANNEL_UPDATE", &update);
+        drop(st);
+        self.shared.notify();
+        true
+    }
+
+    /// A fault: a thread is archived, and with `locked` locked too: a post
+    /// into a locked archived thread is answered 400 with code 50083; a post
+    /// into an archived one unarchives it
+    /// (<https://discord.com/developers/docs/topics/threads#archiving-inactivity>).
+    /// `false` if `thread` is not a thread.
+    pub fn archive_thread(&self, thread: u64, locked: bool) -> bool {
+        let mut st = self.shared.lock();
+        let Some(c) = st.channels.get_mut(&thread).filter(|c| c.is_thread()) else {
+            return false;
+        };
+        c.archived = true;
+        c.locked = locked;
+        let update = st.channel_json(thread);
+        st.dispatch("THREAD_UPDATE", &update);
+        drop(st);
+        self.shared.notify();
+        true
+    }
+
+    /// A fault: requests matching `route` are answered `by` late (`times`
+    /// of them, or all with `None`); a very long `by` is a hang that only
+    /// the client's own deadline ends.
+    pub fn delay(&self, route: RouteMatch, by: Duration, times: Option<usize>) {
+        self.shared.lock().delays.push(state::Delay {
+            matcher: route,
+            by,
+            remaining: times,
+        });
+    }
+
+    /// Ends every injected delay and hang for requests from now on.
+    pub fn clear_delays(&self) {
+        self.shared.lock().delays.clear();
+    }
+
     /// The next `times` requests matching `route` fail with `status` (429 with
     /// `retry_after`, `Retry-After` and `X-RateLimit-*`; or 500, 502, ...) before
     /// the emulator looks at them.

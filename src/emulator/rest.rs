@@ -207,6 +207,87 @@ impl Reply {
     }
 }
 
+/// A refusal that follows from the world as a test set it up (a permission
+/// taken away, DMs closed, a locked thread): answered as Discord does, and
+/// not a violation, since a correct bot meets it in production too.
+fn refused(status: u16, code: u64, message: &str) -> Reply {
+    Reply {
+        status,
+        body: Some(json!({"message": message, "code": code})),
+        headers: Vec::new(),
+        violation: None,
+    }
+}
+
+// Permission bits (https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags).
+const VIEW_CHANNEL: u64 = 1 << 10;
+const SEND_MESSAGES: u64 = 1 << 11;
+const EMBED_LINKS: u64 = 1 << 14;
+const ATTACH_FILES: u64 = 1 << 15;
+const READ_MESSAGE_HISTORY: u64 = 1 << 16;
+const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
+const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
+
+/// Whether the bot may do what needs `needed` in `channel`: 50001 (Missing
+/// Access) without VIEW_CHANNEL, 50013 (Missing Permissions) without the
+/// rest, both 403 (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
+fn allowed(st: &State, channel: u64, needed: u64) -> Result<(), Reply> {
+    let has = st.channel_permissions(channel, st.bot_id);
+    if has & VIEW_CHANNEL == 0 {
+        return Err(refused(403, 50001, "Missing Access"));
+    }
+    if has & needed != needed {
+        return Err(refused(403, 50013, "Missing Permissions"));
+    }
+    Ok(())
+}
+
+/// What posting in `channel` needs and whether it may: closed DMs (50007),
+/// a locked archived thread (50083); an archived thread that is not locked
+/// is unarchived by the post (https://discord.com/developers/docs/topics/threads#archiving-inactivity).
+fn may_post(st: &mut State, channel_id: u64, body: &Value, files: bool) -> Result<(), Reply> {
+    let Some(channel) = st.channels.get(&channel_id) else {
+        return Ok(());
+    };
+    if let Some(user) = channel.recipient {
+        if st.dms_closed.contains(&user) {
+            return Err(refused(403, 50007, "Cannot send messages to this user"));
+        }
+        return Ok(());
+    }
+    let thread = channel.is_thread();
+    let mut needed = if thread {
+        SEND_MESSAGES_IN_THREADS
+    } else {
+        SEND_MESSAGES
+    };
+    if body
+        .get("embeds")
+        .and_then(Value::as_array)
+        .is_some_and(|e| !e.is_empty())
+    {
+        needed |= EMBED_LINKS;
+    }
+    if files {
+        needed |= ATTACH_FILES;
+    }
+    if body.get("message_reference").is_some_and(|r| !r.is_null()) {
+        needed |= READ_MESSAGE_HISTORY;
+    }
+    allowed(st, channel_id, needed)?;
+    if thread && channel.archived {
+        if channel.locked {
+            return Err(refused(400, 50083, "Thread is archived"));
+        }
+        if let Some(c) = st.channels.get_mut(&channel_id) {
+            c.archived = false;
+        }
+        let update = st.channel_json(channel_id);
+        st.dispatch("THREAD_UPDATE", &update);
+    }
+    Ok(())
+}
+
 fn unknown_channel(id: &str) -> Reply {
     Reply::error(
         404,
@@ -374,6 +455,25 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
             let reply = injected_fault(status, retry_after);
             return finish(&shared, &method, &path, Some(template), body, reply);
         }
+    }
+
+    // Injected latency or a hang: the answer comes late, or never (the
+    // client's own deadline has to end the wait).
+    let delay = {
+        let mut st = shared.lock();
+        let found = st
+            .delays
+            .iter_mut()
+            .find(|d| d.remaining != Some(0) && d.matcher.matches(&method, &path, Some(template)));
+        found.map(|d| {
+            if let Some(n) = d.remaining.as_mut() {
+                *n -= 1;
+            }
+            d.by
+        })
+    };
+    if let Some(by) = delay {
+        tokio::time::sleep(by.min(Duration::from_secs(24 * 3600))).await;
     }
 
     // The spec check (compiling a validator the first time can take a while).
@@ -595,6 +695,9 @@ fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply
             if is_empty_message(b) && req.files.is_empty() {
                 return empty_message();
             }
+            if let Err(refusal) = may_post(st, channel_id, b, !req.files.is_empty()) {
+                return refusal;
+            }
             let mut extra = Map::new();
             if !req.files.is_empty() {
                 let mut kept = Vec::new();
@@ -654,6 +757,12 @@ fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply
                     Reply::no_content()
                 }
                 _ => {
+                    if let Err(refusal) = allowed(st, channel_id, 0) {
+                        return refusal;
+                    }
+                    if st.channels.get(&channel_id).is_some_and(|c| c.locked) {
+                        return refused(400, 50083, "Thread is archived");
+                    }
                     if st.messages[&message_id].author_id() != st.bot_id {
                         return Reply::error(
                             403,
@@ -690,6 +799,9 @@ fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply
             match st.message_rec(message_id) {
                 Some(m) if m.channel_id() == channel_id && m.flags() & FLAG_EPHEMERAL == 0 => {}
                 _ => return unknown_message(req.param(1)),
+            }
+            if let Err(refusal) = allowed(st, channel_id, CREATE_PUBLIC_THREADS) {
+                return refusal;
             }
             if st.channels.contains_key(&message_id) {
                 return Reply::error(

@@ -124,6 +124,22 @@ pub(crate) struct ChannelRec {
     pub(crate) auto_archive_duration: u64,
     pub(crate) last_message_id: Option<u64>,
     pub(crate) messages: Vec<u64>,
+    /// Permission overwrites, applied as Discord documents
+    /// (<https://discord.com/developers/docs/topics/permissions#permission-overwrites>).
+    pub(crate) overwrites: Vec<Overwrite>,
+    /// Threads: archived (a post unarchives it, unless it is locked) and
+    /// locked (<https://discord.com/developers/docs/topics/threads#archiving-inactivity>).
+    pub(crate) archived: bool,
+    pub(crate) locked: bool,
+}
+
+/// A channel's permission overwrite for a role (`member: false`) or a member.
+#[derive(Clone, Debug)]
+pub(crate) struct Overwrite {
+    pub(crate) id: u64,
+    pub(crate) member: bool,
+    pub(crate) allow: u64,
+    pub(crate) deny: u64,
 }
 
 impl ChannelRec {
@@ -233,6 +249,20 @@ pub(crate) struct State {
     /// `enforce_nonce`: (channel, author, nonce) -> the message it created
     /// and when (real time, like Discord's "past few minutes").
     pub(crate) nonces: HashMap<(u64, u64, String), (u64, std::time::Instant)>,
+    /// People who do not accept direct messages from the bot (a fault):
+    /// Discord answers 50007 to a message in their DM
+    /// (<https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>).
+    pub(crate) dms_closed: std::collections::HashSet<u64>,
+    /// Routes that answer late, and how late (`Duration::MAX`: never).
+    pub(crate) delays: Vec<Delay>,
+}
+
+/// A route that answers late (a fault): latency, or a hang.
+pub(crate) struct Delay {
+    pub(crate) matcher: super::model::RouteMatch,
+    pub(crate) by: Duration,
+    /// How many more requests; `None`: all of them.
+    pub(crate) remaining: Option<usize>,
 }
 
 /// The current time as Discord writes timestamps (RFC 3339, UTC, microseconds).
@@ -348,6 +378,8 @@ impl State {
             observer: None,
             uploads: HashMap::new(),
             nonces: HashMap::new(),
+            dms_closed: std::collections::HashSet::new(),
+            delays: Vec::new(),
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {
             if u.id == 0 {
@@ -463,6 +495,9 @@ impl State {
                         auto_archive_duration: 1440,
                         last_message_id: None,
                         messages: Vec::new(),
+                        overwrites: Vec::new(),
+                        archived: false,
+                        locked: false,
                     },
                 );
                 channel_ids.push(c.id);
@@ -665,6 +700,62 @@ impl State {
         perms
     }
 
+    /// A member's permissions in a channel: the guild's, then the
+    /// overwrites of `@everyone`, of the member's roles and of the member, in
+    /// Discord's order (<https://discord.com/developers/docs/topics/permissions#permission-overwrites>).
+    /// A thread has its parent channel's. ADMINISTRATOR and the owner get
+    /// everything.
+    pub(crate) fn channel_permissions(&self, channel_id: u64, user_id: u64) -> u64 {
+        let Some(mut channel) = self.channels.get(&channel_id) else {
+            return 0;
+        };
+        if channel.is_thread() {
+            match channel.parent_id.and_then(|p| self.channels.get(&p)) {
+                Some(parent) => channel = parent,
+                None => return 0,
+            }
+        }
+        let Some(guild_id) = channel.guild_id else {
+            return (1 << 51) - 1;
+        };
+        let base = self.permissions(guild_id, user_id);
+        if base == (1 << 51) - 1 {
+            return base;
+        }
+        let roles: Vec<u64> = self
+            .guilds
+            .get(&guild_id)
+            .and_then(|g| g.members.get(&user_id))
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let mut perms = base;
+        if let Some(o) = channel
+            .overwrites
+            .iter()
+            .find(|o| !o.member && o.id == guild_id)
+        {
+            perms = (perms & !o.deny) | o.allow;
+        }
+        let (mut allow, mut deny) = (0, 0);
+        for o in channel
+            .overwrites
+            .iter()
+            .filter(|o| !o.member && roles.contains(&o.id))
+        {
+            allow |= o.allow;
+            deny |= o.deny;
+        }
+        perms = (perms & !deny) | allow;
+        if let Some(o) = channel
+            .overwrites
+            .iter()
+            .find(|o| o.member && o.id == user_id)
+        {
+            perms = (perms & !o.deny) | o.allow;
+        }
+        perms
+    }
+
     pub(crate) fn member_json(&self, guild_id: u64, user_id: u64, with_user: bool) -> Value {
         let Some(m) = self
             .guilds
@@ -723,10 +814,10 @@ impl State {
                     "total_message_sent": count,
                     "member_count": 1,
                     "thread_metadata": {
-                        "archived": false,
+                        "archived": c.archived,
                         "auto_archive_duration": c.auto_archive_duration,
                         "archive_timestamp": c.created_at,
-                        "locked": false,
+                        "locked": c.locked,
                         "create_timestamp": c.created_at,
                         "invitable": c.kind == 12,
                     },
@@ -745,7 +836,12 @@ impl State {
                     "guild_id": c.guild_id.map(s),
                     "name": c.name,
                     "position": c.position,
-                    "permission_overwrites": [],
+                    "permission_overwrites": c.overwrites.iter().map(|o| json!({
+                        "id": s(o.id),
+                        "type": u8::from(o.member),
+                        "allow": o.allow.to_string(),
+                        "deny": o.deny.to_string(),
+                    })).collect::<Vec<_>>(),
                     "parent_id": c.parent_id.map(s),
                     "nsfw": false,
                     "flags": 0,
@@ -1259,6 +1355,9 @@ impl State {
                 auto_archive_duration: auto_archive,
                 last_message_id: None,
                 messages: Vec::new(),
+                overwrites: Vec::new(),
+                archived: false,
+                locked: false,
             },
         );
         if let Some(g) = guild_id.and_then(|g| self.guilds.get_mut(&g)) {
@@ -1300,6 +1399,9 @@ impl State {
                 auto_archive_duration: 0,
                 last_message_id: None,
                 messages: Vec::new(),
+                overwrites: Vec::new(),
+                archived: false,
+                locked: false,
             },
         );
         self.dms.insert(user_id, id);

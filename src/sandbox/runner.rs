@@ -371,6 +371,52 @@ impl Sandbox {
                     } => self
                         .emulator
                         .fail_next(RouteMatch::new(method, path), *status, *times),
+                    Fault::Dms { person, closed } => {
+                        let Some(who) = cast::person(person) else {
+                            return fail(format!(
+                                "nobody is called {person}; people: {}",
+                                people()
+                            ));
+                        };
+                        self.emulator.close_dms(who.id, *closed);
+                    }
+                    Fault::Permission {
+                        permissions,
+                        channel,
+                        allow,
+                    } => {
+                        let id = self.channel_named(channel)?;
+                        let bits = permissions
+                            .iter()
+                            .filter_map(|p| {
+                                crate::sandbox::script::PERMISSIONS
+                                    .iter()
+                                    .find(|(name, _)| name == p)
+                                    .map(|(_, bit)| *bit)
+                            })
+                            .fold(0, |all, bit| all | bit);
+                        self.emulator.deny_bot(id, bits, *allow);
+                    }
+                    Fault::Thread { task, locked } => {
+                        let chat = self.task_chat(task).await?;
+                        let Some(thread) = chat.thread else {
+                            return fail(format!("{task} has no thread yet"));
+                        };
+                        self.emulator.archive_thread(thread, *locked);
+                    }
+                    Fault::Delay {
+                        by,
+                        method,
+                        path,
+                        times,
+                    } => {
+                        let by = by
+                            .and_then(|d| Duration::try_from(d).ok())
+                            .unwrap_or(Duration::MAX);
+                        self.emulator
+                            .delay(RouteMatch::new(method, path), by, *times);
+                    }
+                    Fault::ClearDelays => self.emulator.clear_delays(),
                 }
                 Ok(String::new())
             }

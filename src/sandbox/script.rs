@@ -15,6 +15,10 @@
 //! advance 2h                     # move the manual clock
 //! restart                        # stop the bot, start it again on the same data
 //! fault 429 POST /channels/ 1    # the next call answers 429 (or 500)
+//! fault dm-closed mike           # Discord's failures: closed DMs (50007),
+//! fault deny SEND_MESSAGES in #requests   # permissions (50013),
+//! fault lock-thread BRIGHT-1     # locked threads (50083),
+//! fault hang POST /channels/     # calls that never answer, or `latency 2s`
 //! expect #acme has image "digest-chart.png"   # a PNG file attached there
 //! expect no violations
 //! ```
@@ -84,7 +88,47 @@ pub enum Fault {
         path: String,
         times: usize,
     },
+    /// `fault dm-closed mike` / `fault dm-open mike`: whether a person
+    /// accepts direct messages from the bot.
+    Dms {
+        person: String,
+        closed: bool,
+    },
+    /// `fault deny SEND_MESSAGES,EMBED_LINKS in #requests` (or `allow`):
+    /// the bot's permissions in a channel, by a member overwrite.
+    Permission {
+        permissions: Vec<String>,
+        channel: String,
+        allow: bool,
+    },
+    /// `fault archive-thread BRIGHT-1` / `fault lock-thread BRIGHT-1`.
+    Thread {
+        task: String,
+        locked: bool,
+    },
+    /// `fault latency 2s POST /channels/ [TIMES]`, `fault hang POST
+    /// /channels/ [TIMES]`: calls answered late, or never.
+    Delay {
+        by: Option<SignedDuration>,
+        method: String,
+        path: String,
+        times: Option<usize>,
+    },
+    /// `fault clear-delays`: no more latency or hangs.
+    ClearDelays,
 }
+
+/// The permission names `fault deny` knows, with their bits
+/// (<https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags>).
+pub const PERMISSIONS: [(&str, u64); 7] = [
+    ("VIEW_CHANNEL", 1 << 10),
+    ("SEND_MESSAGES", 1 << 11),
+    ("EMBED_LINKS", 1 << 14),
+    ("ATTACH_FILES", 1 << 15),
+    ("READ_MESSAGE_HISTORY", 1 << 16),
+    ("CREATE_PUBLIC_THREADS", 1 << 35),
+    ("SEND_MESSAGES_IN_THREADS", 1 << 38),
+];
 
 /// One line of a scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -405,9 +449,65 @@ pub fn duration(text: &str) -> Result<SignedDuration, String> {
 }
 
 fn fault(rest: &[String]) -> Result<Fault, String> {
-    let usage = "write `fault drop-gateway`, `fault reconnect`, `fault invalid-session` \
-                 or `fault 429|500 METHOD /path/prefix [TIMES]`";
+    let usage = "write `fault drop-gateway`, `fault reconnect`, `fault invalid-session`, \
+                 `fault 429|500 METHOD /path/prefix [TIMES]`, `fault dm-closed|dm-open PERSON`, \
+                 `fault deny|allow PERMISSION[,PERMISSION] in #channel`, \
+                 `fault archive-thread|lock-thread TASK`, \
+                 `fault latency DURATION METHOD /path/prefix [TIMES]`, \
+                 `fault hang METHOD /path/prefix [TIMES]` or `fault clear-delays`";
+    let count = |times: &[String]| -> Result<Option<usize>, String> {
+        times
+            .first()
+            .map(|t| t.parse().map_err(|_| format!("`{t}` is not a count")))
+            .transpose()
+    };
     match rest {
+        [kind, person] if kind == "dm-closed" || kind == "dm-open" => Ok(Fault::Dms {
+            person: person.clone(),
+            closed: kind == "dm-closed",
+        }),
+        [kind, perms, word, channel] if (kind == "deny" || kind == "allow") && word == "in" => {
+            let permissions: Vec<String> = perms
+                .split(',')
+                .map(|p| p.trim().to_ascii_uppercase())
+                .collect();
+            if let Some(unknown) = permissions
+                .iter()
+                .find(|p| !PERMISSIONS.iter().any(|(name, _)| name == p))
+            {
+                let known: Vec<&str> = PERMISSIONS.iter().map(|(n, _)| *n).collect();
+                return Err(format!(
+                    "`{unknown}` is not a permission Ponte uses; write one of {}",
+                    known.join(", ")
+                ));
+            }
+            Ok(Fault::Permission {
+                permissions,
+                channel: channel.trim_start_matches('#').to_owned(),
+                allow: kind == "allow",
+            })
+        }
+        [kind, task] if kind == "archive-thread" || kind == "lock-thread" => Ok(Fault::Thread {
+            task: task.to_uppercase(),
+            locked: kind == "lock-thread",
+        }),
+        [kind, by, method, path, times @ ..] if kind == "latency" && times.len() <= 1 => {
+            Ok(Fault::Delay {
+                by: Some(duration(by)?),
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                times: count(times)?,
+            })
+        }
+        [kind, method, path, times @ ..] if kind == "hang" && times.len() <= 1 => {
+            Ok(Fault::Delay {
+                by: None,
+                method: method.to_ascii_uppercase(),
+                path: path.clone(),
+                times: count(times)?,
+            })
+        }
+        [kind] if kind == "clear-delays" => Ok(Fault::ClearDelays),
         [kind] if kind == "drop-gateway" => Ok(Fault::DropGateway),
         [kind] if kind == "reconnect" => Ok(Fault::Reconnect),
         [kind] if kind == "invalid-session" => Ok(Fault::InvalidSession),
