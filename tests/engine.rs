@@ -11,7 +11,7 @@ use common::*;
 use jiff::SignedDuration;
 use ponte::app::clock::{Clock, ManualClock};
 use ponte::app::engine::{Ledger, Op, PonteError, Request};
-use ponte::app::outbox::{Backoff, Deliverer, DeliveryError, Sink};
+use ponte::app::outbox::{Backoff, Deliverer, DeliveryError, Refusal, Sink};
 use ponte::domain::effect::Effect;
 use ponte::domain::{Command, EventKind, Side, Status, TaskId, UserError, Visibility};
 use ponte::store::{SledStore, Store, StoreOptions, TaskFilter, TaskQuery};
@@ -354,6 +354,91 @@ async fn effects_are_delivered_once_after_failures_in_order() {
         *sink.delivered.lock().unwrap(),
         ["announce:ACME-1:1-2", "announce:ACME-1:3-3"]
     );
+}
+
+/// A sink that refuses one task's effects for good (a missing permission)
+/// and records the rest, and what it was told was set aside.
+#[derive(Clone, Default)]
+struct RefusingSink {
+    delivered: Arc<Mutex<Vec<String>>>,
+    told: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sink for RefusingSink {
+    async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
+        if effect.task().is_some_and(|t| t.to_string() == "ACME-1") {
+            return Err(DeliveryError::refused(
+                Refusal::Permission { channel: 42 },
+                "Discord answered 403 (code 50013): Missing Permissions",
+            ));
+        }
+        self.delivered.lock().unwrap().push(effect.key());
+        Ok(())
+    }
+
+    async fn refused(&self, effect: &Effect, error: &DeliveryError) {
+        self.told
+            .lock()
+            .unwrap()
+            .push(format!("{}: {}", effect.key(), error));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_delivery_becomes_a_dead_letter_and_its_lane_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let store = open(dir.path());
+    let ledger = ledger(store.clone(), &clock);
+    let engineer = msp_engineer(10);
+    let refused = ledger
+        .submit(create(&employee(1, ACME), ACME, "vpn"))
+        .await
+        .unwrap()
+        .task
+        .id;
+    ledger
+        .submit(change(&engineer, &refused, Command::Claim))
+        .await
+        .unwrap();
+    ledger
+        .submit(create(&employee(2, ACME), ACME, "printer"))
+        .await
+        .unwrap();
+    let sink = RefusingSink::default();
+    let deliverer = Deliverer::new(
+        store.clone(),
+        sink.clone(),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+    );
+    // One pass: the first entry of ACME-1 is set aside and the lane moves
+    // on (its next entry is refused too, in the next pass); ACME-2 is
+    // delivered at once, in its own lane.
+    let pass = deliverer.pass().await.unwrap();
+    assert_eq!((pass.delivered, pass.dead, pass.failed), (1, 1, 0));
+    let pass = deliverer.pass().await.unwrap();
+    assert_eq!((pass.delivered, pass.dead, pass.failed), (0, 1, 0));
+    assert_eq!(deliverer.pass().await.unwrap(), Default::default());
+    assert_eq!(store.outbox_len().unwrap(), 0, "nothing retried forever");
+    assert_eq!(*sink.delivered.lock().unwrap(), ["announce:ACME-2:1-2"]);
+    // Kept, with why, and people were told.
+    let dead = store.dead_letters(10).unwrap();
+    assert_eq!(
+        dead.iter()
+            .map(|d| d.entry.effect.key())
+            .collect::<Vec<_>>(),
+        ["announce:ACME-1:1-2", "announce:ACME-1:3-3"]
+    );
+    assert!(dead[0].error.contains("50013"), "{}", dead[0].error);
+    assert_eq!(sink.told.lock().unwrap().len(), 2);
+    assert!(store.check_integrity().unwrap().is_empty());
+    // After the fix, an operator retries one and drops the other.
+    assert!(store.dead_retry(dead[0].entry.id).unwrap());
+    assert!(store.dead_drop(dead[1].entry.id).unwrap());
+    assert!(!store.dead_drop(dead[1].entry.id).unwrap());
+    assert_eq!(store.dead_count().unwrap(), 0);
+    assert_eq!(store.outbox_len().unwrap(), 1);
+    assert!(store.check_integrity().unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

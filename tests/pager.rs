@@ -592,3 +592,251 @@ async fn pager_secrets_never_appear_in_the_logs_when_a_page_fails() {
     assert!(!logs.contains(KEY_MARKER), "{logs}");
     assert!(!logs.contains(HOOK_MARKER), "{logs}");
 }
+
+// ---- Delivery that never stalls (issue 17) ----
+
+/// A receiver that accepts the connection and never answers.
+async fn hanging_receiver() -> String {
+    let app = Router::new().route(
+        "/enqueue",
+        post(|| async { std::future::pending::<StatusCode>().await }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// A receiver that answers every request with a redirect to `to`.
+async fn redirecting_receiver(to: &str) -> String {
+    let location = format!("{to}/enqueue");
+    let app = Router::new().route(
+        "/enqueue",
+        post(move || {
+            let location = location.clone();
+            async move {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, location)],
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// Two PagerDuty-shaped pagers: `stuck` at `stuck_base` (with a long
+/// timeout, so that a hang lasts) and `pd` at `base`.
+fn two_pagers(stuck_base: &str, base: &str) -> Config {
+    let text = include_str!("../config/ponte.example.toml").to_owned()
+        + &format!(
+            r#"
+[[pagers]]
+name = "stuck"
+kind = "pagerduty"
+url = "{stuck_base}/enqueue"
+routing_key_env = "TEST_PD_KEY"
+timeout_seconds = 120
+
+[[pagers]]
+name = "pd"
+kind = "pagerduty"
+url = "{base}/enqueue"
+routing_key_env = "TEST_PD_KEY"
+"#
+        );
+    Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Pages through `Pagers`; any other effect is a chat message, recorded.
+struct LaneSink {
+    pagers: Pagers,
+    chat: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
+    paged: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
+}
+
+impl Sink for LaneSink {
+    async fn deliver(&self, effect: &Effect) -> Result<(), DeliveryError> {
+        let Effect::Page {
+            task,
+            key,
+            target: Target::Pager(name),
+            ..
+        } = effect
+        else {
+            self.chat
+                .lock()
+                .unwrap()
+                .push((effect.key(), std::time::Instant::now()));
+            return Ok(());
+        };
+        let page = OutsidePage {
+            key: key.clone(),
+            task: task.to_string(),
+            priority: "P1".into(),
+            title: "Mail down".into(),
+            late: false,
+        };
+        match self.pagers.deliver(name, &page, Timestamp::now()).await {
+            Ok(_) => {
+                self.paged
+                    .lock()
+                    .unwrap()
+                    .push((task.to_string(), std::time::Instant::now()));
+                Ok(())
+            }
+            Err(e) => Err(DeliveryError::transient(e.to_string())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_pager_holds_back_no_other_page_and_no_chat_message() {
+    let (rx, base) = receiver(true).await;
+    let stuck = hanging_receiver().await;
+    let config = two_pagers(&stuck, &base);
+    let start: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = Arc::new(SledStore::open_temporary().unwrap());
+    // Oldest first: the page to the hanging pager, then another client's
+    // page to a healthy one, then a chat message of a third task.
+    queue(&store, "stuck", 1, start);
+    let bright = TaskId::new(ClientKey::new("BRIGHT").unwrap(), 1);
+    let page = Effect::Page {
+        task: bright.clone(),
+        key: format!("page:{bright}@1:r0:s0"),
+        target: Target::Pager("pd".into()),
+        to: None,
+        late: false,
+    };
+    let chat = Effect::Announce {
+        task: TaskId::new(ClientKey::new("ACME").unwrap(), 2),
+        first: 1,
+        last: 1,
+    };
+    let mark = Mark {
+        key: "test:others".into(),
+        at: start,
+    };
+    assert!(store.commit_mark(&mark, &[page, chat]).unwrap());
+    let chat_log: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
+    let paged: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
+    let sink = LaneSink {
+        pagers: pagers(&config),
+        chat: chat_log.clone(),
+        paged: paged.clone(),
+    };
+    let began = std::time::Instant::now();
+    let deliverer = Deliverer::new(store.clone(), sink, clock.clone());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(deliverer.run(
+        Arc::new(tokio::sync::Notify::new()),
+        stopped,
+        std::time::Duration::from_millis(100),
+    ));
+    // Wait (bounded far below the stuck pager's 120 s) for the other two.
+    for _ in 0..600 {
+        if !paged.lock().unwrap().is_empty() && !chat_log.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let page_after = paged.lock().unwrap().first().map(|(_, at)| *at - began);
+    let chat_after = chat_log.lock().unwrap().first().map(|(_, at)| *at - began);
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    let page_after = page_after.expect("the healthy pager's page was held back by the hang");
+    let chat_after = chat_after.expect("the chat message was held back by the hang");
+    println!(
+        "healthy page after {page_after:?}, chat after {chat_after:?} (the other pager still hangs)"
+    );
+    assert_eq!(rx.accepted.lock().unwrap().len(), 1);
+    assert!(
+        paged
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(task, _)| task == "BRIGHT-1"),
+        "the stuck pager answered nothing"
+    );
+    // The hanging page is still there to retry: delayed, not dropped.
+    let left = store.outbox_due(Timestamp::MAX, 10).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].effect.task().unwrap().to_string(), "ACME-1");
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_falls_back_at_once() {
+    let (elsewhere, other) = receiver(true).await;
+    let redirect = redirecting_receiver(&other).await;
+    let config = two_pagers(&redirect, &redirect);
+    let pagers = pagers(&config);
+    let now: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let delivered = pagers.deliver("pd", &page(1), now).await.unwrap();
+    let Delivered::Fallback(error) = delivered else {
+        panic!("a redirect must not count as delivered: {delivered:?}");
+    };
+    let said = error.to_string();
+    assert!(said.contains("307"), "{said}");
+    assert!(said.contains("redirects are not followed"), "{said}");
+    assert!(
+        elsewhere.accepted.lock().unwrap().is_empty(),
+        "the routing key went to the other address"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_connection_and_a_timeout_are_named() {
+    // A port nobody listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let stuck = hanging_receiver().await;
+    let text = include_str!("../config/ponte.example.toml").to_owned()
+        + &format!(
+            r#"
+[[pagers]]
+name = "closed"
+kind = "pagerduty"
+url = "{closed}/enqueue"
+routing_key_env = "TEST_PD_KEY"
+
+[[pagers]]
+name = "slow"
+kind = "pagerduty"
+url = "{stuck}/enqueue"
+routing_key_env = "TEST_PD_KEY"
+timeout_seconds = 1
+"#
+        );
+    let config = Config::from_toml_str(&text, "test.toml").unwrap();
+    let client = pagers(&config).client;
+    let now: Timestamp = "2026-11-28T03:00:00Z".parse().unwrap();
+    let refused = client.send("closed", &page(1), now).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("connection refused"),
+        "{refused}"
+    );
+    let slow = client.send("slow", &page(2), now).await.unwrap_err();
+    assert!(slow.to_string().contains("timed out"), "{slow}");
+}
+
+#[test]
+fn a_pager_url_must_be_https_except_on_this_machine() {
+    let text = include_str!("../config/ponte.example.toml").to_owned()
+        + r#"
+[[pagers]]
+name = "pd"
+kind = "pagerduty"
+url = "http://events.pagerduty.com/v2/enqueue"
+routing_key_env = "TEST_PD_KEY"
+"#;
+    let error = Config::from_toml_str(&text, "test.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("use https://"), "{error}");
+    assert!(error.contains("pagers"), "{error}");
+}

@@ -87,4 +87,9 @@ scenarios! {
     snooze,
     // Reliability (issue 8).
     faults_for_a_minute,
+    // Discord's real failures (issue 17).
+    page_dm_closed,
+    request_in_thread,
+    permission_denied,
+    locked_thread,
 }

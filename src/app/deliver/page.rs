@@ -167,13 +167,14 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
     }
 
     /// The role of the MSP's engineers where the MSP channel of a task's
-    /// client is: the client's `msp_engineer` role in the client's server,
+    /// client is: the client's `msp_engineer` role when the MSP works in the
+    /// client's server (its channel there, and that role, are configured),
     /// else the engineer role of the MSP's own server.
     fn msp_engineer_role(&self, task: &TaskId) -> Option<u64> {
         let client = self.config.client(task.client())?;
-        match client.channels.msp {
-            Some(_) => client.roles.msp_engineer.map(|r| r.get()),
-            None => self.config.msp().server.map(|s| s.engineer_role.get()),
+        match (client.channels.msp, client.roles.msp_engineer) {
+            (Some(_), Some(role)) => Some(role.get()),
+            _ => self.config.msp().server.map(|s| s.engineer_role.get()),
         }
     }
 

@@ -297,7 +297,7 @@ impl<S: Store> Bot<S> {
             due,
             on_behalf_of: on_behalf_of.map(crate::domain::PersonId),
             chat: Some(ChatRef {
-                channel: Some(origin.channel),
+                channel: self.card_place(&client, origin.channel),
                 thread: None,
                 message: None,
             }),
@@ -769,7 +769,7 @@ impl<S: Store> Bot<S> {
                     // A draft from a DM gets its card in the company's
                     // requests channel, not in the DM.
                     chat: origin.guild.map(|_| ChatRef {
-                        channel: Some(source.channel),
+                        channel: self.card_place(&client, source.channel),
                         thread: None,
                         message: None,
                     }),
@@ -1327,6 +1327,27 @@ impl<S: Store> Bot<S> {
         let mut reply = Reply::ephemeral(text);
         reply.ephemeral = done.is_none();
         Ok(Answer::Reply(reply))
+    }
+}
+
+impl<S: Store> Bot<S> {
+    /// Where a new task's card goes when the request was made in `channel`:
+    /// there if it is one of the client's own channels (requests, internal
+    /// IT, the MSP's), else `None`, the client's requests channel. A card
+    /// needs a channel that can hold a thread of its own: a request made in
+    /// a thread (a task's, anyone's) or any other channel gets its card and
+    /// thread where the client's tasks live.
+    fn card_place(&self, client: &ClientKey, channel: u64) -> Option<u64> {
+        let config = self.config.client(client)?;
+        let own = [
+            Some(config.channels.requests),
+            config.channels.internal_it,
+            config.channels.msp,
+        ];
+        own.iter()
+            .flatten()
+            .any(|c| c.get() == channel)
+            .then_some(channel)
     }
 }
 
