@@ -98,6 +98,18 @@ pub async fn start<S: Store>(
     connect: Connect,
     clock: Arc<dyn Clock>,
 ) -> Result<Running<S>, StartError> {
+    start_wrapped(config, store, connect, clock, |bot| bot).await
+}
+
+/// [`start`], with the desk the chat talks to wrapped by `wrap` (the
+/// sandbox's slow answers, which force every deferral path).
+pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
+    config: Arc<Config>,
+    store: Arc<S>,
+    connect: Connect,
+    clock: Arc<dyn Clock>,
+    wrap: impl FnOnce(Bot<S>) -> D,
+) -> Result<Running<S>, StartError> {
     let messages = Arc::new(Messages::load()?);
     let manifest = serde_json::from_str(MANIFEST)?;
     let ledger = Ledger::start(store.clone(), Arc::new(config.rules()), clock.clone())?;
@@ -108,7 +120,7 @@ pub async fn start<S: Store>(
         messages: messages.clone(),
         clock: clock.clone(),
     };
-    let gateway = crate::discord::run::connect(bot.clone(), connect, manifest).await?;
+    let gateway = crate::discord::run::connect(wrap(bot.clone()), connect, manifest).await?;
     let sink = ChatSink {
         chat: gateway.chat(),
         ledger: ledger.clone(),

@@ -92,4 +92,5 @@ scenarios! {
     request_in_thread,
     permission_denied,
     locked_thread,
+    deferred_answers,
 }

@@ -324,60 +324,114 @@ impl<D: Desk> Handler<D> {
         }
     }
 
+    /// Answers an interaction received at `received`. `prepare` reads what
+    /// the answer needs (a draft's message, a DM author's servers) and is
+    /// part of the work timed against Discord's 3 s: if the answer is not
+    /// ready [`DEFER_AFTER`] after receipt, the interaction is deferred and
+    /// the answer comes after, in the right place:
+    /// - a button (or a form opened from one) is deferred as an update of
+    ///   its message (type 6): an update edits that message, a reply (a
+    ///   refusal, a confirmation) is a follow-up, so it never replaces the
+    ///   public card;
+    /// - a command or a form is deferred as an ephemeral message (type 5),
+    ///   edited with the answer.
+    ///
+    /// A form cannot be opened after deferring: the person is told to try
+    /// again. Every REST call has [`REST_DEADLINE`].
     async fn answer(
         &self,
         ctx: &Context,
         kind: Kind<'_>,
-        origin: Origin,
-        interaction: Interaction,
+        received: std::time::Instant,
+        prepare: impl std::future::Future<Output = (Origin, Interaction)>,
     ) {
-        let started = std::time::Instant::now();
         let metric_kind = match kind {
             Kind::Command(_) => InteractionKind::Command,
             Kind::Component(_) => InteractionKind::Button,
             Kind::Modal(_) => InteractionKind::Modal,
         };
-        let work = self.bot.handle(&origin, &interaction);
-        tokio::pin!(work);
-        let answer = tokio::select! {
-            answer = &mut work => Some(answer),
-            () = tokio::time::sleep(DEFER_AFTER) => None,
+        let work = async {
+            let (origin, interaction) = prepare.await;
+            let answer = self.bot.handle(&origin, &interaction).await;
+            (origin, answer)
         };
-        let mut outcome = match &answer {
-            Some(Answer::Ignore) => InteractionOutcome::Ignored,
+        tokio::pin!(work);
+        let defer_at = tokio::time::Instant::from_std(received) + DEFER_AFTER;
+        let ready = tokio::select! {
+            done = &mut work => Some(done),
+            () = tokio::time::sleep_until(defer_at) => None,
+        };
+        let mut outcome = match &ready {
+            Some((_, Answer::Ignore)) => InteractionOutcome::Ignored,
             Some(_) => InteractionOutcome::Answered,
             None => InteractionOutcome::Deferred,
         };
-        let result = match answer {
-            Some(answer) => kind.respond(ctx, answer).await,
+        let id = kind.id();
+        let result = match ready {
+            Some((_, answer)) => within(kind.respond(ctx, answer)).await,
             None => {
-                // Taking long: tell Discord, then edit the answer in.
-                tracing::warn!(
-                    interaction = origin.interaction_id,
-                    "answer is slow, deferring"
-                );
-                let is_button = matches!(interaction, Interaction::Button { .. });
-                let defer = if is_button {
+                tracing::warn!(interaction = id, "answer is slow, deferring");
+                let update = kind.updates_a_message();
+                let public = kind.answers_publicly();
+                let defer = if update {
                     CreateInteractionResponse::Acknowledge
                 } else {
                     CreateInteractionResponse::Defer(
-                        CreateInteractionResponseMessage::new().ephemeral(true),
+                        CreateInteractionResponseMessage::new().ephemeral(!public),
                     )
                 };
-                match kind.create(ctx, defer).await {
-                    Ok(()) => match work.await {
-                        Answer::Reply(r) | Answer::Update(r) => kind.edit(ctx, edit(&r)).await,
-                        Answer::Form(_) | Answer::Ignore => Ok(()),
-                    },
+                match within(kind.create(ctx, defer)).await {
+                    Ok(()) => {
+                        let (origin, answer) = work.await;
+                        let late = match answer {
+                            Answer::Update(r) if update => kind.edit(ctx, edit(&r)).await,
+                            Answer::Reply(r) | Answer::Update(r) if update => {
+                                kind.followup(ctx, &r).await
+                            }
+                            // Deferred privately, answered publicly (a
+                            // maintenance announcement): the person sees it,
+                            // then the channel does.
+                            Answer::Reply(r) | Answer::Update(r) if !public && !r.ephemeral => {
+                                match kind.edit(ctx, edit(&r)).await {
+                                    Ok(()) => kind.followup(ctx, &r).await,
+                                    Err(e) => Err(e),
+                                }
+                            }
+                            Answer::Reply(r) | Answer::Update(r) => kind.edit(ctx, edit(&r)).await,
+                            Answer::Form(_) => {
+                                let r = self.bot.late_form(&origin);
+                                if update {
+                                    kind.followup(ctx, &r).await
+                                } else {
+                                    kind.edit(ctx, edit(&r)).await
+                                }
+                            }
+                            Answer::Ignore => Ok(()),
+                        };
+                        late
+                    }
                     Err(e) => Err(e),
                 }
             }
         };
         if let Err(e) = result {
             outcome = InteractionOutcome::Failed;
-            tracing::error!(interaction = origin.interaction_id, error = %e, "cannot answer an interaction");
+            tracing::error!(interaction = id, error = %e, "cannot answer an interaction");
         }
-        metrics::global().interaction(metric_kind, outcome, started.elapsed());
+        metrics::global().interaction(metric_kind, outcome, received.elapsed());
+    }
+}
+
+/// The most one REST call answering an interaction may take.
+pub const REST_DEADLINE: Duration = Duration::from_secs(10);
+
+/// `call` within [`REST_DEADLINE`]; past it, an error.
+async fn within<T>(
+    call: impl std::future::Future<Output = serenity::Result<T>>,
+) -> serenity::Result<T> {
+    match tokio::time::timeout(REST_DEADLINE, call).await {
+        Ok(result) => result,
+        Err(_) => Err(serenity::Error::Other("Discord did not answer in time")),
     }
 }
 
@@ -469,6 +523,52 @@ enum Kind<'a> {
 }
 
 impl Kind<'_> {
+    fn id(&self) -> u64 {
+        match self {
+            Kind::Command(c) => c.id.get(),
+            Kind::Component(c) => c.id.get(),
+            Kind::Modal(m) => m.id.get(),
+        }
+    }
+
+    /// Whether its answer normally updates a message (a button, or a form
+    /// opened from a button's message): deferred as type 6.
+    fn updates_a_message(&self) -> bool {
+        match self {
+            Kind::Command(_) => false,
+            Kind::Component(_) => true,
+            Kind::Modal(m) => m.message.is_some(),
+        }
+    }
+
+    /// Whether its answer is normally for everyone in the channel: "Track
+    /// as task" shows its draft to all (the author sees what was tracked);
+    /// commands and forms answer privately.
+    fn answers_publicly(&self) -> bool {
+        matches!(self, Kind::Command(c) if c.data.kind == serenity::all::CommandType::Message)
+    }
+
+    /// A follow-up message (after a type 6 deferral), ephemeral when the
+    /// reply is.
+    async fn followup(&self, ctx: &Context, reply: &Reply) -> serenity::Result<()> {
+        let mut message = serenity::all::CreateInteractionResponseFollowup::new()
+            .embeds(reply.cards.iter().map(embed).collect())
+            .components(components(&reply.buttons))
+            .allowed_mentions(allowed_mentions(&reply.ping))
+            .ephemeral(reply.ephemeral);
+        if !reply.content.is_empty() {
+            message = message.content(&reply.content);
+        }
+        let call = async {
+            match self {
+                Kind::Command(c) => c.create_followup(&ctx.http, message).await,
+                Kind::Component(c) => c.create_followup(&ctx.http, message).await,
+                Kind::Modal(m) => m.create_followup(&ctx.http, message).await,
+            }
+        };
+        within(call).await.map(drop)
+    }
+
     async fn create(&self, ctx: &Context, r: CreateInteractionResponse) -> serenity::Result<()> {
         match self {
             Kind::Command(c) => c.create_response(&ctx.http, r).await,
@@ -478,11 +578,14 @@ impl Kind<'_> {
     }
 
     async fn edit(&self, ctx: &Context, e: EditInteractionResponse) -> serenity::Result<()> {
-        match self {
-            Kind::Command(c) => c.edit_response(&ctx.http, e).await.map(drop),
-            Kind::Component(c) => c.edit_response(&ctx.http, e).await.map(drop),
-            Kind::Modal(m) => m.edit_response(&ctx.http, e).await.map(drop),
-        }
+        let call = async {
+            match self {
+                Kind::Command(c) => c.edit_response(&ctx.http, e).await.map(drop),
+                Kind::Component(c) => c.edit_response(&ctx.http, e).await.map(drop),
+                Kind::Modal(m) => m.edit_response(&ctx.http, e).await.map(drop),
+            }
+        };
+        within(call).await
     }
 
     async fn respond(&self, ctx: &Context, answer: Answer) -> serenity::Result<()> {
@@ -609,36 +712,42 @@ impl<D: Desk> EventHandler for Handler<D> {
     }
 
     async fn interaction_create(&self, ctx: Context, interaction: DiscordInteraction) {
+        let received = std::time::Instant::now();
         match &interaction {
             DiscordInteraction::Command(c) => {
-                let (origin, i) = from_command(c);
-                self.answer(&ctx, Kind::Command(c), origin, i).await;
+                let prepare = async { from_command(c) };
+                self.answer(&ctx, Kind::Command(c), received, prepare).await;
             }
             DiscordInteraction::Component(c) => {
-                // A draft's buttons refer to the message it was written in:
-                // read it now (the draft is never stored before it is confirmed).
-                let source = match DraftRef::parse(&c.data.custom_id) {
-                    // Only from the channel the button is in (a forged id
-                    // could name another client's message).
-                    Some(draft) if draft.channel == c.channel_id.get() => {
-                        ChannelId::new(draft.channel)
-                            .message(&ctx.http, MessageId::new(draft.message))
-                            .await
-                            .map(|m| target(&m))
-                            .map_err(|e| tracing::warn!(error = %e, "the draft's message is gone"))
-                            .ok()
+                let prepare = async {
+                    // A draft's buttons refer to the message it was written
+                    // in: read it now (a draft is never stored before it is
+                    // confirmed).
+                    let source = match DraftRef::parse(&c.data.custom_id) {
+                        // Only from the channel the button is in (a forged
+                        // id could name another client's message).
+                        Some(draft) if draft.channel == c.channel_id.get() => within(
+                            ChannelId::new(draft.channel)
+                                .message(&ctx.http, MessageId::new(draft.message)),
+                        )
+                        .await
+                        .map(|m| target(&m))
+                        .map_err(|e| tracing::warn!(error = %e, "the draft's message is gone"))
+                        .ok(),
+                        _ => None,
+                    };
+                    let (mut origin, i) = from_component(c, source);
+                    if origin.guild.is_none() {
+                        origin.memberships = self.memberships(&ctx, origin.user).await;
                     }
-                    _ => None,
+                    (origin, i)
                 };
-                let (mut origin, i) = from_component(c, source);
-                if origin.guild.is_none() {
-                    origin.memberships = self.memberships(&ctx, origin.user).await;
-                }
-                self.answer(&ctx, Kind::Component(c), origin, i).await;
+                self.answer(&ctx, Kind::Component(c), received, prepare)
+                    .await;
             }
             DiscordInteraction::Modal(m) => {
-                let (origin, i) = from_modal(m);
-                self.answer(&ctx, Kind::Modal(m), origin, i).await;
+                let prepare = async { from_modal(m) };
+                self.answer(&ctx, Kind::Modal(m), received, prepare).await;
             }
             _ => {}
         }

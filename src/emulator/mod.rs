@@ -207,7 +207,8 @@ impl InteractionHandle {
     }
 
     /// The bot's answer. For a deferred message (5) this waits until the bot filled
-    /// it in (edited `@original` or sent a follow-up).
+    /// it in (edited `@original` or sent a follow-up); for a deferred update (6),
+    /// until it edited the message or sent a follow-up.
     pub async fn response(&self, timeout: Duration) -> Result<InteractionResponse, EmuError> {
         let id = self.id;
         self.shared
@@ -216,9 +217,17 @@ impl InteractionHandle {
                 || format!("the bot to answer interaction {id}"),
                 |st| {
                     let response = st.response_view(id)?;
-                    let settled = response.kind != 5
-                        || response.message.as_ref().is_some_and(|m| !m.loading)
-                        || !response.followups.is_empty();
+                    // A deferred message (5) is answered when filled in; a
+                    // deferred update (6) when its message is edited or a
+                    // follow-up comes.
+                    let settled = match response.kind {
+                        5 => {
+                            response.message.as_ref().is_some_and(|m| !m.loading)
+                                || !response.followups.is_empty()
+                        }
+                        6 => response.edited_after || !response.followups.is_empty(),
+                        _ => true,
+                    };
                     settled.then_some(response)
                 },
             )

@@ -170,6 +170,8 @@ pub struct InteractionResponse {
     pub followups: Vec<Message>,
     /// The raw callback body.
     pub body: Value,
+    /// After a deferred update (6): whether the bot edited the message since.
+    pub edited_after: bool,
 }
 
 impl InteractionResponse {

@@ -1250,6 +1250,9 @@ fn webhook(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply {
                 return Reply::invalid(&problems);
             }
             st.edit_message(m, req.body);
+            if let Some(rec) = st.interactions.get_mut(&id) {
+                rec.answered_late = true;
+            }
             Reply::ok(st.messages[&m].json.clone())
         }
         ("DELETE", Some(m)) => {

@@ -194,6 +194,8 @@ pub(crate) struct InteractionRec {
     pub(crate) original: Option<u64>,
     pub(crate) followups: Vec<u64>,
     pub(crate) modal: Option<Value>,
+    /// After a deferred update (type 6): the bot edited the message since.
+    pub(crate) answered_late: bool,
 }
 
 pub(crate) struct Fault {
@@ -1609,6 +1611,7 @@ impl State {
                 callback: None,
                 original: None,
                 followups: Vec::new(),
+                answered_late: false,
                 modal: None,
             },
         );
@@ -1680,6 +1683,7 @@ impl State {
                 .filter_map(|m| self.message_view(*m))
                 .collect(),
             body: callback.body.clone(),
+            edited_after: rec.answered_late,
         })
     }
 }

@@ -11,6 +11,7 @@
 pub mod cast;
 pub mod runner;
 pub mod script;
+pub mod slow;
 
 use std::path::Path;
 

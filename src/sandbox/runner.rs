@@ -14,7 +14,7 @@ use crate::domain::TaskId;
 use crate::emulator::{
     CommandOption, Emulator, InteractionHandle, Message, OptionValue, RouteMatch, opt, sub,
 };
-use crate::run::{Connect, Running, start};
+use crate::run::{Connect, Running, start_wrapped};
 use crate::store::{SledStore, Store, StoreOptions};
 
 use super::cast::{self, Person};
@@ -48,6 +48,9 @@ pub struct Sandbox {
     form: Option<InteractionHandle>,
     /// The task whose thread (or mirror) the current person writes in.
     in_task: Option<TaskId>,
+    /// How late the bot answers interactions, in milliseconds
+    /// (`fault slow-answers`).
+    slow: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Sandbox {
@@ -79,6 +82,7 @@ impl Sandbox {
             last: None,
             form: None,
             in_task: None,
+            slow: Arc::default(),
         };
         sandbox.start_bot().await?;
         Ok(sandbox)
@@ -86,11 +90,13 @@ impl Sandbox {
 
     async fn start_bot(&mut self) -> Result<(), Failure> {
         let store = open_store(&self.data_dir).await?;
-        let running = start(
+        let delay = self.slow.clone();
+        let running = start_wrapped(
             self.config.clone(),
             Arc::new(store),
             Connect::Http(self.emulator.http_builder()),
             Arc::new(self.clock.clone()),
+            |bot| crate::sandbox::slow::Slow { inner: bot, delay },
         )
         .await
         .map_err(|e| Failure(format!("cannot start the bot: {e}")))?;
@@ -417,6 +423,11 @@ impl Sandbox {
                             .delay(RouteMatch::new(method, path), by, *times);
                     }
                     Fault::ClearDelays => self.emulator.clear_delays(),
+                    Fault::SlowAnswers(by) => {
+                        let ms = Duration::try_from(*by)
+                            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+                        self.slow.store(ms, std::sync::atomic::Ordering::SeqCst);
+                    }
                 }
                 Ok(String::new())
             }
@@ -641,11 +652,17 @@ impl Sandbox {
                     .response(WAIT)
                     .await
                     .map_err(|e| Failure(e.to_string()))?;
-                response
-                    .message
-                    .into_iter()
-                    .chain(response.followups)
-                    .collect()
+                // After a deferred update (6), what the person was told is
+                // in the follow-ups; the message is the card as it is now.
+                if response.kind == 6 && !response.followups.is_empty() {
+                    response.followups
+                } else {
+                    response
+                        .message
+                        .into_iter()
+                        .chain(response.followups)
+                        .collect()
+                }
             }
             Place::Channel(name) => self.emulator.messages(self.channel_named(name)?),
             Place::Mirror(id) => match self.task_of(id).await?.mirror.thread {

@@ -116,6 +116,9 @@ pub enum Fault {
     },
     /// `fault clear-delays`: no more latency or hangs.
     ClearDelays,
+    /// `fault slow-answers 2s`: the bot takes this long to answer
+    /// commands, buttons and forms (past 1.5 s it defers); `0s` ends it.
+    SlowAnswers(SignedDuration),
 }
 
 /// The permission names `fault deny` knows, with their bits
@@ -454,7 +457,8 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
                  `fault deny|allow PERMISSION[,PERMISSION] in #channel`, \
                  `fault archive-thread|lock-thread TASK`, \
                  `fault latency DURATION METHOD /path/prefix [TIMES]`, \
-                 `fault hang METHOD /path/prefix [TIMES]` or `fault clear-delays`";
+                 `fault hang METHOD /path/prefix [TIMES]`, `fault clear-delays` \
+                 or `fault slow-answers DURATION`";
     let count = |times: &[String]| -> Result<Option<usize>, String> {
         times
             .first()
@@ -508,6 +512,7 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
             })
         }
         [kind] if kind == "clear-delays" => Ok(Fault::ClearDelays),
+        [kind, by] if kind == "slow-answers" => Ok(Fault::SlowAnswers(duration(by)?)),
         [kind] if kind == "drop-gateway" => Ok(Fault::DropGateway),
         [kind] if kind == "reconnect" => Ok(Fault::Reconnect),
         [kind] if kind == "invalid-session" => Ok(Fault::InvalidSession),

@@ -88,6 +88,16 @@ impl<S: Store> Bot<S> {
         self.messages.text(lang, id, args)
     }
 
+    /// What to say when a form was the answer but came too late to be
+    /// opened (the chat deferred the interaction first).
+    pub fn late_form(&self, origin: &Origin) -> Reply {
+        Reply {
+            content: self.t(self.lang(origin), "answer-late-form", &[]),
+            ephemeral: true,
+            ..Reply::default()
+        }
+    }
+
     /// What to answer to `interaction`.
     pub async fn handle(&self, origin: &Origin, interaction: &Interaction) -> Answer {
         let lang = self.lang(origin);

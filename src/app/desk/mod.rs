@@ -46,6 +46,9 @@ pub trait Desk: Send + Sync + 'static {
         origin: &Origin,
         source: &TargetMessage,
     ) -> impl Future<Output = Reply> + Send;
+    /// What to say when the answer was a form but came too late to open
+    /// one (the chat's deadline passed): try again.
+    fn late_form(&self, origin: &Origin) -> Reply;
     /// Records what someone wrote (or edited) in a task's thread.
     fn thread_message(
         &self,
@@ -70,6 +73,10 @@ impl<S: Store> Desk for Bot<S> {
         interaction: &Interaction,
     ) -> impl Future<Output = Answer> + Send {
         Bot::handle(self, origin, interaction)
+    }
+
+    fn late_form(&self, origin: &Origin) -> Reply {
+        Bot::late_form(self, origin)
     }
 
     fn mention(
