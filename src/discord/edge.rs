@@ -383,7 +383,7 @@ impl<D: Desk> Handler<D> {
                 match within(kind.create(ctx, defer)).await {
                     Ok(()) => {
                         let (origin, answer) = work.await;
-                        let late = match answer {
+                        match answer {
                             Answer::Update(r) if update => kind.edit(ctx, edit(&r)).await,
                             Answer::Reply(r) | Answer::Update(r) if update => {
                                 kind.followup(ctx, &r).await
@@ -407,8 +407,7 @@ impl<D: Desk> Handler<D> {
                                 }
                             }
                             Answer::Ignore => Ok(()),
-                        };
-                        late
+                        }
                     }
                     Err(e) => Err(e),
                 }
