@@ -36,12 +36,31 @@ pub struct Running<S: Store> {
     /// sandbox.
     pub timers: Timers,
     gateway: Connected,
+    /// Discord's REST API, for `ponte doctor`'s check at start.
+    http: Arc<serenity::all::Http>,
     outbox: JoinHandle<()>,
     timer_loop: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
 impl<S: Store> Running<S> {
+    /// Checks in the background what Discord would refuse (the checks of
+    /// `ponte doctor`) and logs each problem with its fix.
+    pub fn check_discord(&self) {
+        let http = self.http.clone();
+        let config = self.bot.config.clone();
+        tokio::spawn(async move {
+            let manifest = serde_json::from_str(MANIFEST).unwrap_or_default();
+            let report = crate::discord::doctor::check(&http, &config, &manifest).await;
+            for p in &report.problems {
+                tracing::error!(problem = %p.what, fix = %p.fix, "Discord would refuse this (ponte doctor)");
+            }
+            if report.problems.is_empty() {
+                tracing::info!("ponte doctor: Discord should accept everything Ponte does");
+            }
+        });
+    }
+
     /// Stops the gateway and the outbox worker, and waits for them. Every
     /// handle on the store is released once `self` is gone.
     pub async fn stop(self) {
@@ -121,6 +140,7 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
         clock: clock.clone(),
     };
     let gateway = crate::discord::run::connect(wrap(bot.clone()), connect, manifest).await?;
+    let chat_http = gateway.chat().http;
     let sink = ChatSink {
         chat: gateway.chat(),
         ledger: ledger.clone(),
@@ -140,11 +160,13 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
     ));
     let deliverer = Deliverer::new(store, sink, clock);
     let outbox = tokio::spawn(deliverer.run(ledger.changed(), stopped, Duration::from_secs(2)));
+    let http = chat_http;
     let gateway = gateway.start();
     Ok(Running {
         bot,
         timers,
         gateway,
+        http,
         outbox,
         timer_loop,
         stop,

@@ -71,6 +71,14 @@ enum Cmd {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Ask Discord, with the bot's token, what it would refuse: the Message
+    /// Content intent, the bot in every configured server, its permissions in
+    /// every configured channel, the configured roles, the commands. Prints
+    /// each problem with what to grant; exits 1 if there is one.
+    Doctor {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Show what Ponte understands from a request: side, category, priority,
     /// due time and the reason for each guess, as JSON. For testing routing
     /// rules; nothing is stored.
@@ -289,6 +297,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Run { config } => run_bot(&config.config),
+        Cmd::Doctor { config } => crate::cli::doctor::doctor(&config.config),
         Cmd::Triage {
             config,
             client,
@@ -700,6 +709,7 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
         let mut bot = crate::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
             .await
             .context("cannot start the bot")?;
+        bot.check_discord();
         let (_health_stop, health_stopped) = tokio::sync::watch::channel(false);
         if let Some(listener) = health {
             let probe: Arc<dyn crate::ops::health::Probe> = Arc::new(bot.probe());

@@ -3,5 +3,6 @@
 //! (`ponte load`).
 
 pub mod commands;
+pub mod doctor;
 pub mod load;
 pub mod outbox;

@@ -9,6 +9,7 @@
 //! local emulator.
 
 pub mod chat;
+pub mod doctor;
 pub mod echo;
 pub mod edge;
 pub mod emulated;
