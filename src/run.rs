@@ -195,6 +195,13 @@ impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
             .map_err(|e| e.to_string())
     }
 
+    fn dead_letters(&self) -> Result<u64, String> {
+        self.store
+            .dead_count()
+            .map(|n| n as u64)
+            .map_err(|e| e.to_string())
+    }
+
     fn backup(&self, dir: &std::path::Path) -> Result<String, String> {
         let r = self.store.backup(dir).map_err(|e| e.to_string())?;
         Ok(format!(

@@ -34,6 +34,11 @@ pub trait Probe: Send + Sync + 'static {
     fn store_writable(&self) -> Result<(), String>;
     /// How many entries wait in the outbox. Blocks.
     fn outbox_depth(&self) -> Result<u64, String>;
+    /// How many deliveries were refused for good and wait as dead letters
+    /// (`ponte outbox list`). Blocks.
+    fn dead_letters(&self) -> Result<u64, String> {
+        Ok(0)
+    }
     /// Makes a consistent copy of the store in `dir` (new or empty) and
     /// says what it copied. Blocks.
     fn backup(&self, dir: &Path) -> Result<String, String> {
@@ -99,14 +104,27 @@ async fn healthz(State(shared): State<Shared>) -> Response {
     if store.is_err() {
         failed.push("store");
     }
+    // Dead letters degrade, they do not fail: a restart fixes nothing,
+    // people must (a permission, closed DMs), and the bot goes on.
+    let dead = blocking(&shared.probe, |p| p.dead_letters()).await;
+    let degraded: Vec<&str> = match &dead {
+        Ok(n) if *n > 0 => vec!["dead_letters"],
+        _ => Vec::new(),
+    };
     let body = json!({
-        "status": if failed.is_empty() { "ok" } else { "unhealthy" },
+        "status": if !failed.is_empty() { "unhealthy" } else if degraded.is_empty() { "ok" } else { "degraded" },
         "failed": failed,
+        "degraded": degraded,
         "checks": {
             "gateway": if gateway { "connected".to_owned() } else { "disconnected".to_owned() },
             "store": match &store {
                 Ok(()) => "writable".to_owned(),
                 Err(e) => format!("not writable: {e}"),
+            },
+            "dead_letters": match &dead {
+                Ok(0) => "none".to_owned(),
+                Ok(n) => format!("{n} deliveries refused for good: see `ponte outbox list`"),
+                Err(e) => format!("cannot count: {e}"),
             },
         },
     });
@@ -259,6 +277,52 @@ mod tests {
         assert_eq!(body["failed"], json!(["store"]));
         assert_eq!(body["checks"]["store"], "not writable: no answer in 0.2 s");
         release.send(()).unwrap();
+    }
+
+    /// A healthy bot with dead letters.
+    struct WithDeadLetters;
+
+    impl Probe for WithDeadLetters {
+        fn gateway_connected(&self) -> bool {
+            true
+        }
+        fn store_writable(&self) -> Result<(), String> {
+            Ok(())
+        }
+        fn outbox_depth(&self) -> Result<u64, String> {
+            Ok(0)
+        }
+        fn dead_letters(&self) -> Result<u64, String> {
+            Ok(2)
+        }
+    }
+
+    #[tokio::test]
+    async fn dead_letters_degrade_healthz_without_failing_it() {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve(
+            listener,
+            Arc::new(WithDeadLetters),
+            &METRICS,
+            stopped,
+        ));
+        let r = reqwest::get(format!("http://{addr}/healthz"))
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "a restart fixes nothing: no 503");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["status"], "degraded");
+        assert_eq!(body["degraded"], json!(["dead_letters"]));
+        assert!(
+            body["checks"]["dead_letters"]
+                .as_str()
+                .unwrap()
+                .contains("ponte outbox list")
+        );
+        stop.send(true).unwrap();
+        server.await.unwrap().unwrap();
     }
 
     #[tokio::test]

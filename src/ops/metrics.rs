@@ -258,6 +258,11 @@ impl Metrics {
                 &self.deliveries_failed,
             ),
             (
+                "ponte_dead_letters_total",
+                "Outbox entries set aside because delivery was refused for good (ponte outbox list).",
+                &self.dead_letters,
+            ),
+            (
                 "ponte_pages_sent_total",
                 "Pages sent to on-call people.",
                 &self.pages_sent,
