@@ -410,3 +410,66 @@ fn export_of_one_client_through_the_command_line() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn outbox_lists_retries_and_drops_dead_letters() {
+    use ponte::domain::effect::Effect;
+    use ponte::domain::{ClientKey, TaskId};
+    use ponte::store::{Mark, SledStore, Store, StoreOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    {
+        let store = SledStore::open(&StoreOptions::new(&data)).unwrap();
+        let task = |n| TaskId::new(ClientKey::new("ACME").unwrap(), n);
+        let effects = [
+            Effect::Announce {
+                task: task(1),
+                first: 1,
+                last: 1,
+            },
+            Effect::Announce {
+                task: task(2),
+                first: 1,
+                last: 1,
+            },
+        ];
+        let mark = Mark {
+            key: "test".into(),
+            at: "2026-12-06T10:00:00Z".parse().unwrap(),
+        };
+        assert!(store.commit_mark(&mark, &effects).unwrap());
+        for e in store.outbox_due(jiff::Timestamp::MAX, 10).unwrap() {
+            store
+                .outbox_dead(
+                    e.id,
+                    mark.at,
+                    "Discord answered 403 (code 50013): Missing Permissions",
+                )
+                .unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let data = data.to_string_lossy().into_owned();
+    let out = ponte(&["outbox", "--data-dir", &data, "list"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed = text(&out.stdout);
+    assert!(listed.contains("dead letters: 2"), "{listed}");
+    assert!(listed.contains("announce:ACME-1:1-1"), "{listed}");
+    assert!(listed.contains("50013"), "{listed}");
+    assert!(listed.contains("ponte outbox retry"), "{listed}");
+    let out = ponte(&["outbox", "--data-dir", &data, "retry", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ponte(&["outbox", "--data-dir", &data, "drop", "all"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ponte(&["outbox", "--data-dir", &data, "drop", "7"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no dead letter with id 7"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = ponte(&["outbox", "--data-dir", &data, "list"]);
+    let listed = text(&out.stdout);
+    assert!(listed.contains("waiting: 1"), "{listed}");
+    assert!(listed.contains("dead letters: 0"), "{listed}");
+}
