@@ -698,3 +698,239 @@ mod tests {
         assert_eq!(found.len(), 2);
     }
 }
+
+// ---- Application commands: Discord's documented rules beyond the schema ----
+// https://discord.com/developers/docs/interactions/application-commands#application-command-object
+
+/// The locales Discord accepts as keys of `name_localizations` and
+/// `description_localizations`
+/// (https://discord.com/developers/docs/reference#locales).
+pub(crate) const LOCALES: [&str; 32] = [
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl",
+    "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th",
+    "zh-CN", "ja", "zh-TW", "ko",
+];
+
+/// What Discord documents as a string where the OpenAPI spec says integer:
+/// `default_member_permissions` is "?string", a permission bit set. For the
+/// schema check only, a string of digits is read as its number.
+pub(crate) fn schema_view(template: &str, body: &Value) -> Option<Value> {
+    if !template.starts_with("/applications/") {
+        return None;
+    }
+    let fix = |c: &mut Value| {
+        if let Some(p) = c.get("default_member_permissions").and_then(Value::as_str) {
+            if let Ok(n) = p.parse::<u64>() {
+                c["default_member_permissions"] = json!(n);
+            }
+        }
+    };
+    let mut view = body.clone();
+    match &mut view {
+        Value::Array(list) => list.iter_mut().for_each(fix),
+        Value::Object(_) => fix(&mut view),
+        _ => return None,
+    }
+    (view != *body).then_some(view)
+}
+
+/// A CHAT_INPUT command's or an option's name: 1 to 32 letters, digits, `-`,
+/// `_` or `'`, in lower case where the letter has one.
+fn slash_name_ok(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=32).contains(&n)
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '\''))
+        && !name.chars().any(char::is_uppercase)
+}
+
+fn check_localizations(
+    value: &Value,
+    field: &str,
+    base: &[String],
+    slash_name: bool,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(map) = value.get(field).and_then(Value::as_object) else {
+        return;
+    };
+    for (locale, text) in map {
+        if !LOCALES.contains(&locale.as_str()) {
+            problems.push(Problem::at(
+                base,
+                &[field, locale],
+                "LOCALE_INVALID",
+                format!("Invalid locale `{locale}` (Discord knows en-US and en-GB, not en)"),
+            ));
+        }
+        if slash_name && !text.as_str().is_some_and(slash_name_ok) {
+            problems.push(Problem::at(
+                base,
+                &[field, locale],
+                "APPLICATION_COMMAND_INVALID_NAME",
+                "Command name is invalid",
+            ));
+        }
+    }
+}
+
+fn check_options(options: &[Value], base: &[String], problems: &mut Vec<Problem>) {
+    if options.len() > 25 {
+        problems.push(Problem::at(
+            base,
+            &[],
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 25 or fewer in length.",
+        ));
+    }
+    let mut optional_seen = false;
+    for (i, option) in options.iter().enumerate() {
+        let mut at = base.to_vec();
+        at.push(i.to_string());
+        let kind = option["type"].as_u64().unwrap_or(0);
+        let name = option["name"].as_str().unwrap_or("");
+        if !slash_name_ok(name) {
+            problems.push(Problem::at(
+                &at,
+                &["name"],
+                "APPLICATION_COMMAND_INVALID_NAME",
+                "Command name is invalid",
+            ));
+        }
+        let description = chars(option.get("description"));
+        if !(1..=100).contains(&description) {
+            problems.push(bad_length(&at, &["description"], 1, 100));
+        }
+        check_localizations(option, "name_localizations", &at, true, problems);
+        check_localizations(option, "description_localizations", &at, false, problems);
+        if matches!(kind, 1 | 2) {
+            let inner = option["options"].as_array().map_or(&[][..], Vec::as_slice);
+            let mut inner_at = at.clone();
+            inner_at.push("options".into());
+            check_options(inner, &inner_at, problems);
+            continue;
+        }
+        let required = option["required"].as_bool().unwrap_or(false);
+        if required && optional_seen {
+            problems.push(Problem::at(
+                &at,
+                &["required"],
+                "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                "Required options must be placed before non-required options",
+            ));
+        }
+        optional_seen |= !required;
+        if option["choices"].as_array().is_some_and(|c| c.len() > 25) {
+            problems.push(Problem::at(
+                &at,
+                &["choices"],
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 25 or fewer in length.",
+            ));
+        }
+    }
+}
+
+/// Checks a list of commands (a bulk overwrite, or the list after one is
+/// created) against Discord's documented rules: names, descriptions,
+/// locales, option order, and at most 100 slash commands and 5 user and 5
+/// message commands.
+pub(crate) fn check_commands(list: &[Value], problems: &mut Vec<Problem>) {
+    let count = |kind: u64| {
+        list.iter()
+            .filter(|c| c["type"].as_u64().unwrap_or(1) == kind)
+            .count()
+    };
+    for (kind, max, what) in [(1, 100, "slash"), (2, 5, "user"), (3, 5, "message")] {
+        if count(kind) > max {
+            problems.push(Problem::new(
+                &[],
+                "APPLICATION_COMMANDS_TOO_MANY",
+                format!("Maximum number of {what} commands reached ({max})"),
+            ));
+        }
+    }
+    for (i, command) in list.iter().enumerate() {
+        let at = vec![i.to_string()];
+        let kind = command["type"].as_u64().unwrap_or(1);
+        let name = command["name"].as_str().unwrap_or("");
+        let description = chars(command.get("description"));
+        if kind == 1 {
+            if !slash_name_ok(name) {
+                problems.push(Problem::at(
+                    &at,
+                    &["name"],
+                    "APPLICATION_COMMAND_INVALID_NAME",
+                    "Command name is invalid",
+                ));
+            }
+            if !(1..=100).contains(&description) {
+                problems.push(bad_length(&at, &["description"], 1, 100));
+            }
+            let options = command["options"].as_array().map_or(&[][..], Vec::as_slice);
+            let mut options_at = at.clone();
+            options_at.push("options".into());
+            check_options(options, &options_at, problems);
+        } else if description > 0 {
+            problems.push(Problem::at(
+                &at,
+                &["description"],
+                "APPLICATION_COMMAND_INVALID_DESCRIPTION",
+                "User and message commands cannot have a description",
+            ));
+        }
+        check_localizations(command, "name_localizations", &at, kind == 1, problems);
+        check_localizations(command, "description_localizations", &at, false, problems);
+    }
+}
+
+#[cfg(test)]
+mod command_rules {
+    use super::*;
+
+    fn problems(list: Value) -> Vec<String> {
+        let mut p = Vec::new();
+        check_commands(list.as_array().unwrap(), &mut p);
+        p.iter().map(Problem::describe).collect()
+    }
+
+    fn slash(name: &str) -> Value {
+        json!({"type": 1, "name": name, "description": "d"})
+    }
+
+    #[test]
+    fn what_discord_documents_as_invalid_is_refused() {
+        assert!(problems(json!([slash("request")])).is_empty());
+        assert!(
+            !problems(json!([slash("Request")])).is_empty(),
+            "upper case"
+        );
+        assert!(
+            !problems(json!([slash("my request")])).is_empty(),
+            "a space"
+        );
+        assert!(
+            !problems(json!([{"type": 1, "name": "x"}])).is_empty(),
+            "no description"
+        );
+        let en = json!([{"type": 1, "name": "x", "description": "d", "name_localizations": {"en": "x"}}]);
+        assert!(problems(en)[0].contains("LOCALE_INVALID"));
+        let order = json!([{"type": 1, "name": "x", "description": "d", "options": [
+            {"type": 3, "name": "a", "description": "d"},
+            {"type": 3, "name": "b", "description": "d", "required": true}
+        ]}]);
+        assert!(problems(order)[0].contains("REQUIRED_INVALID"));
+        let many: Vec<Value> = (0..101).map(|i| slash(&format!("c{i}"))).collect();
+        assert!(problems(Value::Array(many))[0].contains("TOO_MANY"));
+        // A message command's name may have capitals and spaces.
+        assert!(problems(json!([{"type": 3, "name": "Track as task"}])).is_empty());
+    }
+
+    #[test]
+    fn default_member_permissions_may_be_a_string() {
+        let body = json!([{"type": 1, "name": "x", "description": "d", "default_member_permissions": "8"}]);
+        let view = schema_view("/applications/{application_id}/commands", &body).unwrap();
+        assert_eq!(view[0]["default_member_permissions"], 8);
+    }
+}

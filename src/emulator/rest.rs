@@ -478,7 +478,8 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
 
     // The spec check (compiling a validator the first time can take a while).
     let mut problems = Vec::new();
-    if let (Some(spec), Some(body)) = (shared.spec.clone(), body.as_ref()) {
+    let view = body.as_ref().and_then(|b| check::schema_view(template, b));
+    if let (Some(spec), Some(body)) = (shared.spec.clone(), view.as_ref().or(body.as_ref())) {
         match spec.cached(&method, template) {
             Some(Some(validator)) => check::validate(&validator, body, &mut problems),
             Some(None) => {}
@@ -965,6 +966,11 @@ fn commands(st: &mut State, req: &Req, problems: Vec<Problem>) -> Reply {
                 list.push(req.body.clone());
                 list
             };
+            let mut rules = Vec::new();
+            check::check_commands(&list, &mut rules);
+            if !rules.is_empty() {
+                return Reply::invalid(&rules);
+            }
             let mut seen = Vec::new();
             for (i, c) in list.iter().enumerate() {
                 let key = (
