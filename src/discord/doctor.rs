@@ -137,10 +137,13 @@ pub fn missing(has: u64) -> Vec<&'static str> {
         .collect()
 }
 
+/// An id and the setting that names it.
+type Setting = (u64, String);
+
 /// What the configuration names: its servers (with their roles) and its
 /// channels, each with the setting that names it.
 struct Named {
-    servers: Vec<(u64, String, Vec<(u64, String)>)>,
+    servers: Vec<(u64, String, Vec<Setting>)>,
     channels: Vec<(u64, String)>,
 }
 
