@@ -257,6 +257,9 @@ pub struct Report {
     pub bot_messages: u64,
     /// Tasks in the store at the end (0 for the baseline).
     pub tasks: u64,
+    /// REST requests the bot made during the load and the outbox drain
+    /// (answers included).
+    pub rest_calls: u64,
     /// The data directory's size at the end, after the bot stopped.
     pub store_bytes: u64,
     pub store_bytes_per_task: Option<f64>,
@@ -630,6 +633,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
     }
     let rss_idle_kib = proc_status_kib("VmRSS");
     let cpu_before = cpu_times();
+    let rest_before = emulator.rest_requests();
 
     let driver = Arc::new(Driver {
         emulator: emulator.clone(),
@@ -677,6 +681,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
     let violations = emulator.violations().len();
     emulator.shutdown();
 
+    let rest_calls = emulator.rest_requests().saturating_sub(rest_before);
     let (bot_messages, deferred) = {
         let t = lock(&tracker);
         (t.bot_messages, t.deferred)
@@ -725,6 +730,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
         all: Latency::of(&mut everything),
         bot_messages,
         tasks,
+        rest_calls,
         store_bytes,
         store_bytes_per_task: (tasks > 0).then(|| store_bytes as f64 / tasks as f64),
         violations,
@@ -850,6 +856,21 @@ impl Report {
         line("deferred answers", self.deferred.to_string());
         line("messages by the bot", self.bot_messages.to_string());
         line("tasks in the store", self.tasks.to_string());
+        line(
+            "REST calls",
+            format!(
+                "{}{}",
+                self.rest_calls,
+                if self.tasks > 0 {
+                    format!(
+                        ", {:.1} per task (answers included)",
+                        self.rest_calls as f64 / self.tasks as f64
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        );
         line(
             "store on disk",
             format!(

@@ -32,6 +32,9 @@ pub struct DiscordChat {
     pub http: Arc<Http>,
     /// The most one REST call may take, rate-limit waits included.
     pub deadline: Duration,
+    /// The server of each channel asked about: a channel never moves, so
+    /// it is read once.
+    pub servers: std::sync::Mutex<std::collections::HashMap<u64, Option<u64>>>,
 }
 
 /// The default [`DiscordChat::deadline`].
@@ -188,10 +191,22 @@ impl Chat for DiscordChat {
     }
 
     async fn server_of(&self, channel: u64) -> Result<Option<u64>, DeliveryError> {
+        let known =
+            |servers: &std::collections::HashMap<u64, Option<u64>>| servers.get(&channel).copied();
+        let lock = || {
+            self.servers
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(server) = known(&lock()) {
+            return Ok(server);
+        }
         let found = self
             .call(channel, ChannelId::new(channel).to_channel(&self.http))
             .await?;
-        Ok(found.guild().map(|g| g.guild_id.get()))
+        let server = found.guild().map(|g| g.guild_id.get());
+        lock().insert(channel, server);
+        Ok(server)
     }
 
     async fn direct(&self, person: u64) -> Result<u64, DeliveryError> {

@@ -296,9 +296,35 @@ pub struct Handler<D: Desk> {
     pub manifest: Arc<serde_json::Value>,
     /// Whether the gateway is connected now (for `/healthz`).
     pub connected: Arc<std::sync::atomic::AtomicBool>,
+    /// What the gateway told of channels: a thread's name, or `None` for a
+    /// channel that is not a thread. A message is matched to a task's
+    /// thread from this, with no REST read per message.
+    pub channels: Arc<std::sync::Mutex<std::collections::HashMap<u64, Option<String>>>>,
 }
 
 impl<D: Desk> Handler<D> {
+    fn known(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Option<String>>> {
+        self.channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The name of thread `channel`, `None` when it is not a thread: from
+    /// what the gateway told, else read once and remembered.
+    async fn thread_name(&self, ctx: &Context, channel: ChannelId) -> Option<String> {
+        let seen = self.known().get(&channel.get()).cloned();
+        if let Some(seen) = seen {
+            return seen;
+        }
+        let read = within(channel.to_channel(&ctx.http)).await.ok()?;
+        let name = read
+            .guild()
+            .filter(|c| c.thread_metadata.is_some())
+            .map(|c| c.name);
+        self.known().insert(channel.get(), name.clone());
+        name
+    }
+
     async fn register(&self, ctx: &Context) {
         let mut guilds: Vec<u64> = self
             .bot
@@ -463,17 +489,10 @@ impl<D: Desk> Handler<D> {
     /// thread's name starts with the task's id, and the bot checks the
     /// thread really is that task's.
     async fn thread_said(&self, ctx: &Context, msg: &DiscordMessage, roles: Vec<u64>, edit: bool) {
-        let Ok(channel) = msg.channel_id.to_channel(&ctx.http).await else {
+        let Some(name) = self.thread_name(ctx, msg.channel_id).await else {
             return;
         };
-        let Some(thread) = channel.guild() else {
-            return;
-        };
-        if thread.thread_metadata.is_none() {
-            return;
-        }
-        let Some(task) = thread
-            .name
+        let Some(task) = name
             .split_whitespace()
             .next()
             .and_then(|id| id.parse::<crate::domain::TaskId>().ok())
@@ -619,6 +638,49 @@ impl<D: Desk> EventHandler for Handler<D> {
         self.connected.store(connected, Ordering::SeqCst);
     }
 
+    async fn guild_create(&self, _ctx: Context, guild: serenity::all::Guild, _new: Option<bool>) {
+        let mut known = self.known();
+        for id in guild.channels.keys() {
+            known.insert(id.get(), None);
+        }
+        for t in &guild.threads {
+            known.insert(t.id.get(), Some(t.name.clone()));
+        }
+    }
+
+    async fn channel_create(&self, _ctx: Context, channel: serenity::all::GuildChannel) {
+        self.known().insert(channel.id.get(), None);
+    }
+
+    async fn thread_create(&self, _ctx: Context, thread: serenity::all::GuildChannel) {
+        self.known().insert(thread.id.get(), Some(thread.name));
+    }
+
+    async fn thread_update(
+        &self,
+        _ctx: Context,
+        _old: Option<serenity::all::GuildChannel>,
+        new: serenity::all::GuildChannel,
+    ) {
+        self.known().insert(new.id.get(), Some(new.name));
+    }
+
+    async fn thread_delete(
+        &self,
+        _ctx: Context,
+        thread: serenity::all::PartialGuildChannel,
+        _full: Option<serenity::all::GuildChannel>,
+    ) {
+        self.known().remove(&thread.id.get());
+    }
+
+    async fn thread_list_sync(&self, _ctx: Context, sync: serenity::all::ThreadListSyncEvent) {
+        let mut known = self.known();
+        for t in sync.threads {
+            known.insert(t.id.get(), Some(t.name));
+        }
+    }
+
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
         self.connected.store(true, Ordering::SeqCst);
     }
@@ -687,11 +749,19 @@ impl<D: Desk> EventHandler for Handler<D> {
         _new: Option<DiscordMessage>,
         event: serenity::all::MessageUpdateEvent,
     ) {
-        // Only edits of what people wrote (not embeds Discord unfurls).
+        // Only edits of what people wrote (not embeds Discord unfurls), in a
+        // task's thread: Ponte's own edits (cards, relayed copies) and edits
+        // elsewhere cost no REST read.
         if event.content.is_none() || event.guild_id.is_none() {
             return;
         }
-        let Ok(msg) = event.channel_id.message(&ctx.http, event.id).await else {
+        if event.author.as_ref().is_some_and(|a| a.bot) {
+            return;
+        }
+        if self.thread_name(&ctx, event.channel_id).await.is_none() {
+            return;
+        }
+        let Ok(msg) = within(event.channel_id.message(&ctx.http, event.id)).await else {
             return;
         };
         if msg.author.bot || Some(msg.author.id.get()) == self.bot.me().get().copied() {

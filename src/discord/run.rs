@@ -82,6 +82,7 @@ pub async fn connect<D: Desk>(
         bot: desk,
         manifest: Arc::new(manifest),
         connected: connected.clone(),
+        channels: Arc::default(),
     };
     let client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(handler)
@@ -95,6 +96,7 @@ impl Gateway {
         DiscordChat {
             http: self.client.http.clone(),
             deadline: super::chat::DEFAULT_DEADLINE,
+            servers: std::sync::Mutex::default(),
         }
     }
 

@@ -563,6 +563,11 @@ impl Emulator {
         messages_in(&st, channel)
     }
 
+    /// How many REST requests the emulator has served.
+    pub fn rest_requests(&self) -> u64 {
+        self.shared.lock().rest_requests
+    }
+
     /// Any message by id (ephemeral and deleted ones included).
     pub fn message(&self, id: u64) -> Option<Message> {
         self.shared.lock().message_view(id)

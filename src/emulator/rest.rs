@@ -560,6 +560,7 @@ fn finish(
 ) -> Response {
     {
         let mut st = shared.lock();
+        st.rest_requests += 1;
         if let Some(why) = &reply.violation {
             st.violation(method, path, template, why.clone());
         }

@@ -255,6 +255,8 @@ pub(crate) struct State {
     /// Discord answers 50007 to a message in their DM
     /// (<https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>).
     pub(crate) dms_closed: std::collections::HashSet<u64>,
+    /// REST requests served (for `ponte load`: calls per task).
+    pub(crate) rest_requests: u64,
     /// Routes that answer late, and how late (`Duration::MAX`: never).
     pub(crate) delays: Vec<Delay>,
 }
@@ -381,6 +383,7 @@ impl State {
             uploads: HashMap::new(),
             nonces: HashMap::new(),
             dms_closed: std::collections::HashSet::new(),
+            rest_requests: 0,
             delays: Vec::new(),
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {
