@@ -93,4 +93,5 @@ scenarios! {
     permission_denied,
     locked_thread,
     deferred_answers,
+    page_follows_task,
 }

@@ -108,6 +108,13 @@ pub enum Command {
         as_of: u32,
         pages: Vec<super::escalation::PageOrder>,
     },
+    /// Record where page `key` was delivered (Ponte's bookkeeping, so the
+    /// page can follow the task).
+    LinkPage {
+        key: String,
+        channel: u64,
+        message: u64,
+    },
     /// Record that page `key` could not reach its target for good (Ponte's
     /// delivery, issue 17): the next step pages at once.
     PageFailed {
@@ -171,7 +178,9 @@ impl Command {
             // in `decide`; anyone who sees the task gets that far.
             Command::Escalate { .. } => Action::View,
             // Ponte's own bookkeeping, like a chat link.
-            Command::RecordSla { .. } | Command::PageFailed { .. } => Action::LinkChat,
+            Command::RecordSla { .. } | Command::PageFailed { .. } | Command::LinkPage { .. } => {
+                Action::LinkChat
+            }
         }
     }
 
@@ -202,6 +211,7 @@ impl Command {
             Command::Page { .. } => "page",
             Command::Snooze { .. } => "snooze",
             Command::PageFailed { .. } => "page_failed",
+            Command::LinkPage { .. } => "link_page",
             Command::Escalate { .. } => "escalate",
             Command::RecordSla { .. } => "sla",
         }
@@ -346,6 +356,7 @@ pub fn decide(
         Command::LinkChat(_)
             | Command::LinkMirror(_)
             | Command::LinkRelay { .. }
+            | Command::LinkPage { .. }
             | Command::Say { .. }
             | Command::EditSaid { .. }
     );
@@ -674,6 +685,15 @@ pub fn decide(
                 to: *to,
             }]
         }
+        Command::LinkPage {
+            key,
+            channel,
+            message,
+        } => vec![EventKind::PageDelivered {
+            key: key.clone(),
+            channel: *channel,
+            message: *message,
+        }],
         // Recorded once per page: the request carries the page's key.
         Command::PageFailed { key, reason } => vec![EventKind::PageFailed {
             key: key.clone(),

@@ -208,6 +208,7 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
             EventKind::ChatLinked { .. }
                 | EventKind::Mirrored { .. }
                 | EventKind::Relayed { .. }
+                | EventKind::PageDelivered { .. }
                 | EventKind::Said { .. }
                 | EventKind::SaidEdited { .. }
         )

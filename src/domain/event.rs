@@ -147,6 +147,14 @@ pub enum EventKind {
         key: String,
         reason: String,
     },
+    /// A page was delivered as message `message` in the chat channel
+    /// `channel` (a DM): Ponte's bookkeeping, so that the page follows the
+    /// task (its status and buttons are edited as the task changes).
+    PageDelivered {
+        key: String,
+        channel: u64,
+        message: u64,
+    },
     /// The on-call engineer snoozed the escalation: no step pages before
     /// `until`.
     Snoozed {
@@ -251,6 +259,7 @@ impl EventKind {
             EventKind::Paged { .. } => "paged",
             EventKind::Snoozed { .. } => "snoozed",
             EventKind::PageFailed { .. } => "page_failed",
+            EventKind::PageDelivered { .. } => "page_delivered",
             EventKind::Escalated { .. } => "escalated",
             EventKind::SlaWarned { .. } => "sla_warned",
             EventKind::SlaBreached { .. } => "sla_breached",
@@ -264,9 +273,10 @@ impl EventKind {
             | EventKind::Said { visibility, .. }
             | EventKind::SaidEdited { visibility, .. } => *visibility,
             // Who is paged, and when, is the MSP's own business.
-            EventKind::Paged { .. } | EventKind::Snoozed { .. } | EventKind::PageFailed { .. } => {
-                Visibility::Side(Side::Msp)
-            }
+            EventKind::Paged { .. }
+            | EventKind::Snoozed { .. }
+            | EventKind::PageFailed { .. }
+            | EventKind::PageDelivered { .. } => Visibility::Side(Side::Msp),
             _ => Visibility::Shared,
         }
     }
@@ -409,6 +419,11 @@ mod tests {
             EventKind::PageFailed {
                 key: "page:ACME-1@1:r0:s0".into(),
                 reason: "direct messages closed".into(),
+            },
+            EventKind::PageDelivered {
+                key: "page:ACME-1@1:r0:s1".into(),
+                channel: 31,
+                message: 32,
             },
             EventKind::Escalated {
                 reason: "waiting since this morning".into(),

@@ -424,7 +424,8 @@ impl Task {
             EventKind::Paged { .. }
             | EventKind::Snoozed { .. }
             | EventKind::Escalated { .. }
-            | EventKind::PageFailed { .. } => {}
+            | EventKind::PageFailed { .. }
+            | EventKind::PageDelivered { .. } => {}
             EventKind::SlaWarned { .. } | EventKind::SlaBreached { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,

@@ -49,7 +49,10 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             (Target::OnCall(_) | Target::Person(_), Some(PersonId(person))) => {
                 let reply = renderer.page_message(&task, *late, None);
                 let sent = match self.chat.direct(*person).await {
-                    Ok(dm) => self.send(dm, &reply, key).await,
+                    Ok(dm) => match self.chat.post(dm, &reply, key).await {
+                        Ok(message) => self.link_page(&task.id, key, dm, message).await,
+                        Err(e) => Err(e.context("sending a page")),
+                    },
                     Err(e) => Err(e.context("opening a DM")),
                 };
                 match sent {
@@ -163,6 +166,72 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             Err(e) => Err(DeliveryError::transient(format!(
                 "recording the failed page: {e}"
             ))),
+        }
+    }
+
+    /// Records where a page DM is, so that it follows the task.
+    async fn link_page(
+        &self,
+        task: &TaskId,
+        key: &str,
+        channel: u64,
+        message: u64,
+    ) -> Result<(), DeliveryError> {
+        let request = Request {
+            actor: super::sink::ponte(),
+            by: Who::Ponte,
+            op: Op::Change {
+                task: task.clone(),
+                command: Command::LinkPage {
+                    key: key.to_owned(),
+                    channel,
+                    message,
+                },
+            },
+            key: Some(format!("page-link:{key}")),
+        };
+        match self.ledger.submit(request).await {
+            Ok(_) | Err(PonteError::User(_)) => Ok(()),
+            Err(e) => Err(DeliveryError::transient(format!(
+                "recording where the page is: {e}"
+            ))),
+        }
+    }
+
+    /// Brings every page DM of a task up to date with it: its card, and
+    /// only the buttons that still apply. A page that cannot be edited (DMs
+    /// closed since, the message deleted) is logged and left: the task's
+    /// own card and thread are what counts.
+    pub(super) async fn refresh_pages(
+        &self,
+        task: &crate::domain::Task,
+        events: &[crate::domain::Event],
+    ) {
+        use crate::domain::EventKind;
+        let pages: Vec<(u64, u64)> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::PageDelivered {
+                    channel, message, ..
+                } => Some((*channel, *message)),
+                _ => None,
+            })
+            .collect();
+        if pages.is_empty() {
+            return;
+        }
+        let acknowledged = events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Acknowledged));
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang: self.config.msp().language,
+        };
+        let now = super::Edit::Card(renderer.page_now(task, acknowledged));
+        for (channel, message) in pages {
+            if let Err(e) = self.chat.edit(channel, message, &now).await {
+                tracing::warn!(task = %task.id, channel, message, error = %e, "cannot update a page");
+            }
         }
     }
 

@@ -147,6 +147,8 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         }
         // The bridge: the same card and lines on the other side's server.
         self.mirror(&key, &mut task, client, &shown).await?;
+        // Pages follow the task: status, assignee, the buttons that apply.
+        self.refresh_pages(&task, &events).await;
         Ok(())
     }
 

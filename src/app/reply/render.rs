@@ -268,6 +268,35 @@ impl Renderer<'_> {
             Some(p) => format!("{} {content}", mention(p)),
             None => content,
         };
+        Reply {
+            content: fit(&content, limits::CONTENT, "…"),
+            cards: vec![self.card(task)],
+            buttons: self.page_buttons(task, false),
+            ephemeral: false,
+            ping: ping.into_iter().collect(),
+            ping_roles: Vec::new(),
+            file: None,
+        }
+    }
+
+    /// A delivered page as the task is now (issue 19): its card, and only
+    /// the buttons that still apply: none once the task is finished,
+    /// Resolve once somebody acknowledged or picked it up. An edit: the
+    /// page's text stays.
+    pub fn page_now(&self, task: &Task, acknowledged: bool) -> Reply {
+        Reply {
+            cards: vec![self.card(task)],
+            buttons: self.page_buttons(task, acknowledged),
+            ..Reply::default()
+        }
+    }
+
+    fn page_buttons(&self, task: &Task, acknowledged: bool) -> Vec<Button> {
+        if task.status.is_final() || task.status == crate::domain::Status::Resolved {
+            return Vec::new();
+        }
+        let picked_up =
+            acknowledged || task.assignee.is_some() || task.status != crate::domain::Status::New;
         let mut buttons = Vec::new();
         for (action, label, style) in [
             (
@@ -286,21 +315,16 @@ impl Renderer<'_> {
                 ButtonStyle::Secondary,
             ),
         ] {
+            if picked_up && action != ButtonAction::Resolve {
+                continue;
+            }
             buttons.push(Button {
                 label: fit(&self.t(label, &[]), limits::BUTTON_LABEL, "…"),
                 custom_id: action.custom_id(&task.id),
                 style,
             });
         }
-        Reply {
-            content: fit(&content, limits::CONTENT, "…"),
-            cards: vec![self.card(task)],
-            buttons,
-            ephemeral: false,
-            ping: ping.into_iter().collect(),
-            ping_roles: Vec::new(),
-            file: None,
-        }
+        buttons
     }
 
     /// `/oncall now`: who is on call in each schedule, and until when.
@@ -519,7 +543,9 @@ impl Renderer<'_> {
             EventKind::SaidEdited { body, .. } => {
                 self.t("event-said-edited", &[("who", by), ("body", text(body))])
             }
-            EventKind::Mirrored { .. } | EventKind::Relayed { .. } => return None,
+            EventKind::Mirrored { .. }
+            | EventKind::Relayed { .. }
+            | EventKind::PageDelivered { .. } => return None,
             EventKind::ReporterAdded { person } => {
                 self.t("event-reporter-added", &[("who", text(mention(person.0)))])
             }
