@@ -94,4 +94,5 @@ scenarios! {
     locked_thread,
     deferred_answers,
     page_follows_task,
+    rate_limits,
 }

@@ -51,6 +51,7 @@ mod check;
 mod gateway;
 mod model;
 mod observe;
+mod ratelimit;
 mod rest;
 mod state;
 mod tls;
@@ -793,6 +794,18 @@ impl Emulator {
     /// still checked.
     pub fn allow_oversized_input(&self, on: bool) {
         self.shared.lock().oversized_input = on;
+    }
+
+    /// Discord's rate limits with the bucket sizes Discord is seen to use
+    /// for messages (5 per 5 s per channel), or (`false`, the default) 50 a
+    /// second per bucket. The global 50 a second and the headers are always
+    /// on (see `ratelimit.rs`).
+    pub fn strict_rate_limits(&self, strict: bool) {
+        self.shared.lock().limiter.limits = if strict {
+            ratelimit::Limits::strict()
+        } else {
+            ratelimit::Limits::lenient()
+        };
     }
 
     /// A fault: `user` does not accept direct messages from the bot; a

@@ -457,6 +457,34 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
         }
     }
 
+    // Rate limits: the route's bucket, and the global limit (interaction
+    // callbacks and webhooks excluded).
+    let limited = {
+        let global = !template.starts_with("/interactions") && !template.starts_with("/webhooks");
+        let key = super::ratelimit::bucket_key(&method, template, &path);
+        shared.lock().limiter.check(&key, global)
+    };
+    let rate_headers = match limited {
+        super::ratelimit::Verdict::Allowed(headers) => headers,
+        super::ratelimit::Verdict::Limited {
+            global,
+            retry_after,
+            headers,
+        } => {
+            let reply = Reply {
+                status: 429,
+                body: Some(json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after.as_secs_f64().max(0.001),
+                    "global": global,
+                })),
+                headers,
+                violation: None,
+            };
+            return finish(&shared, &method, &path, Some(template), body, reply);
+        }
+    };
+
     // Injected latency or a hang: the answer comes late, or never (the
     // client's own deadline has to end the wait).
     let delay = {
@@ -510,6 +538,8 @@ pub(crate) async fn handle(AxumState(shared): AxumState<Arc<Shared>>, req: Reque
         };
         route_request(&mut st, &req, problems)
     };
+    let mut reply = reply;
+    reply.headers.extend(rate_headers);
     finish(&shared, &method, &path, Some(template), body, reply)
 }
 

@@ -257,6 +257,8 @@ pub(crate) struct State {
     pub(crate) dms_closed: std::collections::HashSet<u64>,
     /// REST requests served (for `ponte load`: calls per task).
     pub(crate) rest_requests: u64,
+    /// Discord's rate limits: buckets and the global limit.
+    pub(crate) limiter: super::ratelimit::RateLimiter,
     /// Routes that answer late, and how late (`Duration::MAX`: never).
     pub(crate) delays: Vec<Delay>,
 }
@@ -384,6 +386,7 @@ impl State {
             nonces: HashMap::new(),
             dms_closed: std::collections::HashSet::new(),
             rest_requests: 0,
+            limiter: super::ratelimit::RateLimiter::new(super::ratelimit::Limits::lenient()),
             delays: Vec::new(),
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {

@@ -423,6 +423,7 @@ impl Sandbox {
                             .delay(RouteMatch::new(method, path), by, *times);
                     }
                     Fault::ClearDelays => self.emulator.clear_delays(),
+                    Fault::RateLimits { strict } => self.emulator.strict_rate_limits(*strict),
                     Fault::SlowAnswers(by) => {
                         let ms = Duration::try_from(*by)
                             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));

@@ -116,6 +116,11 @@ pub enum Fault {
     },
     /// `fault clear-delays`: no more latency or hangs.
     ClearDelays,
+    /// `fault rate-limits strict|lenient`: Discord's bucket sizes for
+    /// messages (5 per 5 s per channel), or 50 a second per bucket.
+    RateLimits {
+        strict: bool,
+    },
     /// `fault slow-answers 2s`: the bot takes this long to answer
     /// commands, buttons and forms (past 1.5 s it defers); `0s` ends it.
     SlowAnswers(SignedDuration),
@@ -458,7 +463,7 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
                  `fault archive-thread|lock-thread TASK`, \
                  `fault latency DURATION METHOD /path/prefix [TIMES]`, \
                  `fault hang METHOD /path/prefix [TIMES]`, `fault clear-delays` \
-                 or `fault slow-answers DURATION`";
+                 `fault rate-limits strict|lenient` or `fault slow-answers DURATION`";
     let count = |times: &[String]| -> Result<Option<usize>, String> {
         times
             .first()
@@ -513,6 +518,11 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
         }
         [kind] if kind == "clear-delays" => Ok(Fault::ClearDelays),
         [kind, by] if kind == "slow-answers" => Ok(Fault::SlowAnswers(duration(by)?)),
+        [kind, how] if kind == "rate-limits" && (how == "strict" || how == "lenient") => {
+            Ok(Fault::RateLimits {
+                strict: how == "strict",
+            })
+        }
         [kind] if kind == "drop-gateway" => Ok(Fault::DropGateway),
         [kind] if kind == "reconnect" => Ok(Fault::Reconnect),
         [kind] if kind == "invalid-session" => Ok(Fault::InvalidSession),
