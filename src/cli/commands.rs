@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::app::clock::SystemClock;
 use crate::app::transfer;
 use crate::config::{Config, Secrets};
-use crate::store::{SledStore, StoreOptions};
+use crate::store::{SledStore, Store, StoreOptions};
 use tracing_subscriber::EnvFilter;
 
 /// Ponte: a chat-ops bridge between a company's internal IT team and its
@@ -665,7 +665,11 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
     let options = config.store_options();
     let store = Arc::new(SledStore::open(&options).context("cannot open the store")?);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let flushed = store.clone();
+    let code = runtime.block_on(async move {
+        // Listen before connecting: as PID 1 (in a container) a signal with
+        // no handler is ignored, so `docker stop` would wait and kill.
+        let mut signals = Signals::listen().context("cannot listen for SIGTERM and SIGINT")?;
         let connect = match emulated {
             Some(http) => {
                 tracing::warn!("connecting to a local Discord emulator, not to Discord");
@@ -686,7 +690,7 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
         let mut bot = crate::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
             .await
             .context("cannot start the bot")?;
-        let (_health_stop, health_stopped) = tokio::sync::watch::channel(false);
+        let (health_stop, health_stopped) = tokio::sync::watch::channel(false);
         if let Some(listener) = health {
             let probe: Arc<dyn crate::ops::health::Probe> = Arc::new(bot.probe());
             let metrics = crate::ops::metrics::global();
@@ -699,16 +703,83 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
                 }
             });
         }
-        tokio::select! {
+        let signal = tokio::select! {
             () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
-            signal = tokio::signal::ctrl_c() => {
-                signal.context("cannot listen for Ctrl-C")?;
-                tracing::info!("stopping");
-                bot.stop().await;
-                Ok(ExitCode::SUCCESS)
-            }
+            signal = signals.next() => signal,
+        };
+        tracing::info!(
+            signal,
+            "stopping: closing the gateway, then the outbox and the timers"
+        );
+        // A second signal means "now": every confirmed change is already on
+        // disk (the writer flushes before anyone is told), so nothing is lost.
+        tokio::spawn(async move {
+            let again = signals.next().await;
+            eprintln!("{again} again: exiting at once");
+            std::process::exit(EXIT_SECOND_SIGNAL);
+        });
+        let _ = health_stop.send(true);
+        if tokio::time::timeout(STOP_DEADLINE, bot.stop())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                after_s = STOP_DEADLINE.as_secs(),
+                "the bot did not stop in time; what is not delivered stays in the outbox"
+            );
         }
-    })
+        Ok(ExitCode::SUCCESS)
+    });
+    // Flush what the timers and the outbox recorded last, with a deadline
+    // (a full or hung disk must not keep the process alive).
+    let (done, flushed_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(flushed.flush());
+    });
+    match flushed_rx.recv_timeout(FLUSH_DEADLINE) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "the last flush failed"),
+        Err(_) => tracing::error!("the last flush did not finish in time"),
+    }
+    // Tasks still running (a hung HTTP call, a blocking read) are dropped,
+    // not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if matches!(code, Ok(_)) {
+        tracing::info!("stopped");
+    }
+    code
+}
+
+/// How long `ponte run` takes at most to stop after SIGTERM or SIGINT before
+/// it gives up on the outbox and the gateway (within Docker's 10 s).
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6);
+/// How long the last flush may take when stopping.
+const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+/// Exit code after a second SIGTERM or SIGINT.
+const EXIT_SECOND_SIGNAL: i32 = 130;
+
+/// SIGTERM and SIGINT, both handled (also as PID 1).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
 
 fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
