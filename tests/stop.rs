@@ -6,6 +6,8 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -80,23 +82,7 @@ async fn start() -> Bot {
         .write_connection(&dir.path().join("ca.der"))
         .expect("write the CA");
     let mut child = spawn_bot(&config, &env, &log);
-    let mut up = false;
-    for _ in 0..1200 {
-        let stats = emulator.gateway_stats();
-        if stats.identifies + stats.resumes > 0 {
-            up = true;
-            break;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "ponte run exited with {status}; log:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the bot never connected");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    common::wait_for_session(&emulator, &mut child, &log, 0, "start").await;
     Bot {
         _dir: dir,
         data,
@@ -104,16 +90,6 @@ async fn start() -> Bot {
         child,
         emulator,
     }
-}
-
-/// The task id (`ACME-12`) a confirmation names, if any.
-fn task_id_in(text: &str) -> Option<String> {
-    let start = text.find("ACME-")?;
-    let digits: String = text[start + 5..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    (!digits.is_empty()).then(|| format!("ACME-{digits}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,7 +127,7 @@ async fn sigterm_under_load_exits_zero_in_time_and_loses_nothing_confirmed() {
                         .as_ref()
                         .map(|m| format!("{} {:?}", m.content, m.embeds))
                         .unwrap_or_default();
-                    if let Some(id) = task_id_in(&seen) {
+                    if let Some(id) = common::acme_task_id_in(&seen) {
                         confirmed.lock().expect("lock").insert(title, id);
                     }
                 }

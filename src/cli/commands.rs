@@ -57,6 +57,10 @@ enum Cmd {
         /// Only this client's tasks (its key, e.g. ACME); all when absent.
         #[arg(long)]
         client: Option<String>,
+        /// From a damaged store: write every task whose events can still be
+        /// read, skip the rest and name each one skipped (exits 1 if any).
+        #[arg(long)]
+        salvage: bool,
     },
     /// Load an export into an empty store.
     Import {
@@ -246,12 +250,16 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             store,
             output,
             client,
+            salvage,
         } => {
             let client = client
                 .map(|c| crate::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
             let store = open_existing_store(&store)?;
+            if salvage {
+                return salvage_export(&store, client.as_ref(), &output);
+            }
             let counts = if output == Path::new("-") {
                 let stdout = io::stdout();
                 transfer::export_client(
@@ -402,12 +410,20 @@ fn check_store(args: &StoreArgs) -> ExitCode {
     let store = match open_existing_store(args) {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("error: {error:#}\n\n{RECOVER}");
+            eprintln!("error: {error:#}");
+            let damaged = error
+                .downcast_ref::<crate::store::StoreError>()
+                .is_some_and(|e| !e.is_locked());
+            match store_dir(args) {
+                Ok((dir, _)) if damaged => eprintln!("\n{}", unopenable_advice(&dir)),
+                _ => {}
+            }
             return ExitCode::FAILURE;
         }
     };
     // Issue 6: personal digest subscriptions (marks) read back too.
-    let checked = store.check_integrity().and_then(|mut problems| {
+    let checked = store.quick_check().and_then(|()| {
+        let mut problems = store.check_integrity()?;
         problems.extend(crate::app::personal_digests::check(&store)?);
         Ok(problems)
     });
@@ -425,10 +441,92 @@ fn check_store(args: &StoreArgs) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("error: the store cannot be read: {error}\n\n{RECOVER}");
+            eprintln!(
+                "the store is damaged: some of its pages cannot be read ({error})\n\n{SALVAGE}"
+            );
             ExitCode::FAILURE
         }
     }
+}
+
+/// What to do when parts of the log cannot be read.
+const SALVAGE: &str = "\
+To recover: stop Ponte, then save every task that can still be read
+    ponte export --salvage --data-dir DIR --output salvage.jsonl
+and load it into a new, empty data directory
+    ponte import --data-dir NEW_DIR --input salvage.jsonl
+then point `data_dir` at NEW_DIR. The salvage names each task it skips:
+import refuses a gap in the task numbers, so when it skipped tasks other
+than the newest, restore the latest `ponte backup` instead (and add what
+the salvage holds that the backup lacks by hand).";
+
+/// Which part of a store that does not open is damaged, and what to do.
+fn unopenable_advice(dir: &Path) -> String {
+    use crate::store::Diagnosis;
+    // Absolute, so the commands shown work from any directory.
+    let dir = &std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let shown = dir.display();
+    match crate::store::diagnose(dir) {
+        Diagnosis::MissingLog => format!(
+            "The log file {shown}/db is missing: the tasks are no longer in this directory.\n\
+             To recover: stop Ponte and restore the latest `ponte backup` (point `data_dir` at \n\
+             the backup directory), or import the latest export into a new, empty directory:\n    \
+             ponte import --data-dir NEW_DIR --input ponte-export.jsonl"
+        ),
+        Diagnosis::Snapshot { files, tasks } => {
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            format!(
+                "Only the snapshot is damaged: without it the log reads whole ({tasks} tasks, \
+                 checked on a copy).\nTo recover: stop Ponte, move the snapshot out of the data \
+                 directory\n    mv {} /some/where/else/\nand run `ponte check-store` again \
+                 (sled rebuilds the snapshot from the log).",
+                files.join(" ")
+            )
+        }
+        Diagnosis::Log(why) => format!(
+            "The log {shown}/db itself is damaged ({why}), and Ponte cannot read it.\n\
+             To recover: stop Ponte and restore the latest `ponte backup` (point `data_dir` at \n\
+             the backup directory), or import the latest export into a new, empty directory.\n\
+             Keep the damaged directory: it is evidence, and nothing reads it any more."
+        ),
+    }
+}
+
+fn salvage_export(
+    store: &SledStore,
+    client: Option<&crate::domain::ClientKey>,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let mut out: Box<dyn Write> = if output == Path::new("-") {
+        Box::new(BufWriter::new(io::stdout().lock()))
+    } else {
+        Box::new(BufWriter::new(File::create(output).with_context(|| {
+            format!("cannot create {}", output.display())
+        })?))
+    };
+    let report = store.salvage(client, &mut |events| {
+        for event in events {
+            serde_json::to_writer(&mut out, event)
+                .map_err(|e| crate::store::StoreError::Io(io::Error::other(e)))?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    eprintln!(
+        "salvaged {} tasks ({} events); skipped {}",
+        report.tasks,
+        report.events,
+        report.skipped.len()
+    );
+    for skipped in &report.skipped {
+        eprintln!("  - skipped {skipped}");
+    }
+    Ok(if report.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn sla_report(
@@ -526,8 +624,9 @@ fn open_existing_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
     open_store(args)
 }
 
-fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
-    let (data_dir, cache) = match (&args.data_dir, &args.config) {
+/// The data directory and cache size `args` name.
+fn store_dir(args: &StoreArgs) -> anyhow::Result<(PathBuf, u64)> {
+    Ok(match (&args.data_dir, &args.config) {
         (Some(dir), config) => {
             let cache = match config {
                 Some(path) => load_config(path)?.store_options().cache_capacity_bytes,
@@ -542,7 +641,11 @@ fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
         (None, None) => {
             anyhow::bail!("say which store to use: --data-dir DIR, or --config FILE (its data_dir)")
         }
-    };
+    })
+}
+
+fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
+    let (data_dir, cache) = store_dir(args)?;
     SledStore::open(&StoreOptions {
         path: data_dir,
         cache_capacity_bytes: cache,
@@ -663,7 +766,19 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
     // Open the store first, so a damaged or foreign data directory is
     // reported before anything connects.
     let options = config.store_options();
-    let store = Arc::new(SledStore::open(&options).context("cannot open the store")?);
+    let store = match SledStore::open(&options).and_then(|s| s.quick_check().map(|()| s)) {
+        Ok(store) => Arc::new(store),
+        Err(e) if e.is_locked() => return Err(e).context("cannot open the store"),
+        Err(e) => {
+            eprintln!(
+                "error: the store at {} fails its check, so Ponte does not start: {e}\n\
+                 Run `ponte check-store --config {}` for what is damaged and how to recover.",
+                options.path.display(),
+                path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let flushed = store.clone();
     let code = runtime.block_on(async move {

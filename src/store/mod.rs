@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClientKey, Event, PersonId, Side, Status, Task, TaskId, effect::Effect};
 
+pub use sled_store::damage::{Diagnosis, Salvage, diagnose, is_opening};
 pub use sled_store::{BackupReport, SledStore, StoreOptions};
 
 /// The schema version written at creation and checked at every open.
@@ -235,6 +236,12 @@ pub enum StoreError {
         found: u32,
         expected: u32,
     },
+    /// sled cannot read the store's files (it failed or panicked opening
+    /// them): `what` says which part, as far as known.
+    #[error(
+        "the store at {path} is damaged: {what}; run `ponte check-store` for the way to recover"
+    )]
+    Damaged { path: String, what: String },
     #[error("the store was changed concurrently ({0}); retry")]
     Conflict(String),
     #[error("the store holds data this Ponte cannot read ({0})")]

@@ -558,9 +558,10 @@ impl SledStore {
         let config = sled::Config::new()
             .path(&options.path)
             .cache_capacity(options.cache_capacity_bytes);
+        damage::refuse_missing_log(&options.path)?;
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         let db = loop {
-            match config.open() {
+            match damage::open_catching(&config, &path)? {
                 Err(e) if is_lock_held(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
@@ -2069,6 +2070,8 @@ impl SledStore {
         Ok(())
     }
 }
+
+pub mod damage;
 
 #[cfg(test)]
 mod tests {
