@@ -113,7 +113,7 @@ fn export_from_a_missing_directory_is_refused_rather_than_creating_a_store() {
     let out = ponte(&["export", "--data-dir", missing.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(
-        text(&out.stderr).contains("there is no store at"),
+        text(&out.stderr).contains("no store at"),
         "{}",
         text(&out.stderr)
     );
@@ -127,6 +127,14 @@ fn export_and_import_through_the_command_line() {
     // An empty store exports nothing, and imports into another.
     let a = dir.path().join("a");
     std::fs::create_dir(&a).unwrap();
+    // An empty directory holds no store: refused, not taken for an empty store.
+    let out = ponte(&["export", "--data-dir", a.to_str().unwrap()]);
+    assert!(
+        text(&out.stderr).contains("no store at"),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(ponte::store::SledStore::open(&ponte::store::StoreOptions::new(&a)).unwrap());
     let out = ponte(&[
         "export",
         "--data-dir",

@@ -67,12 +67,16 @@ fn the_example_loads_and_reads_as_documented() {
         "the MSP's server is no client"
     );
     assert!(config.client(&key("NOPE")).is_none());
-    insta::assert_snapshot!(config.summary(), @"
+    // data_dir is relative to the configuration file's folder.
+    let summary = config
+        .summary()
+        .replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    insta::assert_snapshot!(summary, @"
     MSP: Nordhaven IT Services (language en)
       own server 1085128205926531072
       queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
       lead's digest: 08:00 on Mon, Tue, Wed, Thu, Fri (Europe/Berlin), to channel 1085128210276024321
-    Data: ./ponte-data (cache 16 MB); default language en
+    Data: <repo>/config/ponte-data (cache 16 MB); default language en
     Routing: the first category with a keyword in the request wins; * marks a client's override.
     The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
 
@@ -470,4 +474,33 @@ fn health_addr_is_optional_and_checked() {
         assert!(shown.contains(says), "{shown}");
         assert!(shown.contains("ponte.toml:22:"), "{shown}");
     }
+}
+
+#[test]
+fn data_dir_is_relative_to_the_config_files_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("etc");
+    std::fs::create_dir(&nested).unwrap();
+    let path = nested.join("ponte.toml");
+    let example = std::fs::read_to_string(EXAMPLE_PATH).unwrap();
+    std::fs::write(&path, &example).unwrap();
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.data_dir(), nested.join("ponte-data"));
+    // An absolute one stays as it is.
+    let text = example.replace("data_dir = \"./ponte-data\"", "data_dir = \"/srv/ponte\"");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.data_dir(), Path::new("/srv/ponte"));
+}
+
+#[test]
+fn an_endless_or_huge_config_file_is_refused_without_reading_it_all() {
+    let errors = Config::load(Path::new("/dev/zero")).err().expect("refused");
+    let shown = errors.to_string();
+    assert!(shown.contains("larger than 1024 KiB"), "{shown}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, "#".repeat(2 * 1024 * 1024)).unwrap();
+    let shown = Config::load(&path).err().expect("refused").to_string();
+    assert!(shown.contains("larger than"), "{shown}");
 }

@@ -186,7 +186,7 @@ fn reopen_raw(dir: &Path) -> sled::Db {
 fn check_store_of_a_missing_directory_fails_clearly() {
     let out = ponte(&["check-store", "--data-dir", "/nonexistent/ponte-data"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("there is no store at"));
+    assert!(text(&out.stderr).contains("no store at /nonexistent/ponte-data; check --data-dir"));
 }
 
 #[test]
@@ -396,4 +396,44 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
     stop.send(true).unwrap();
     server.await.unwrap().unwrap();
     bot.stop().await;
+}
+
+#[test]
+fn commands_refuse_a_data_dir_from_the_config_that_holds_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ponte.toml");
+    // The example's data_dir, ./ponte-data, is next to the file: no store there.
+    std::fs::write(&config, ponte::sandbox::cast::CONFIG).unwrap();
+    let config = config.to_str().unwrap();
+    let expected = format!(
+        "no store at {}; check data_dir in {config}",
+        dir.path().join("ponte-data").display()
+    );
+    for args in [
+        vec!["check-store", "--config", config],
+        vec!["export", "--config", config],
+        vec![
+            "report",
+            "--config",
+            config,
+            "--client",
+            "ACME",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-31",
+        ],
+    ] {
+        let out = ponte(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(&expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(
+        !dir.path().join("ponte-data").exists(),
+        "no empty store was created"
+    );
 }

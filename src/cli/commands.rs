@@ -71,9 +71,13 @@ enum Cmd {
         input: PathBuf,
     },
     /// Run the bot against Discord (needs DISCORD_TOKEN in the environment).
+    /// Stops cleanly on SIGTERM or SIGINT (a second one exits at once).
     Run {
         #[command(flatten)]
         config: ConfigArg,
+        /// The data directory, overriding the configuration's.
+        #[arg(long, env = "PONTE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Show what Ponte understands from a request: side, category, priority,
     /// due time and the reason for each guess, as JSON. For testing routing
@@ -287,7 +291,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             tracing::info!(tasks = counts.tasks, events = counts.events, "imported");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Run { config } => run_bot(&config.config),
+        Cmd::Run { config, data_dir } => run_bot(&config.config, data_dir),
         Cmd::Triage {
             config,
             client,
@@ -612,14 +616,24 @@ fn check_config(path: &Path) -> ExitCode {
 }
 
 /// Opens a store that must already exist (exporting from a mistyped path
-/// should not quietly create an empty store).
+/// should not quietly create an empty store), whether the directory comes
+/// from `--data-dir` or from the configuration's `data_dir`.
 fn open_existing_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
-    if let Some(dir) = &args.data_dir {
-        anyhow::ensure!(
-            dir.is_dir(),
-            "there is no store at {}: check --data-dir",
-            dir.display()
-        );
+    let (dir, _) = store_dir(args)?;
+    // sled's files: a store has its `conf` and its log `db` (a store whose
+    // log is gone is reported as damaged when opened).
+    let holds_store = dir.join("conf").is_file() || dir.join("db").is_file();
+    if !holds_store {
+        let shown = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+        let from = match (&args.data_dir, &args.config) {
+            (Some(_), _) => "--data-dir (or PONTE_DATA_DIR)".to_owned(),
+            (None, Some(config)) => format!(
+                "data_dir in {} (relative to that file's folder)",
+                config.display()
+            ),
+            (None, None) => "data_dir".to_owned(),
+        };
+        anyhow::bail!("no store at {}; check {from}", shown.display());
     }
     open_store(args)
 }
@@ -724,7 +738,7 @@ fn local_times(value: &mut serde_json::Value, tz: &jiff::tz::TimeZone) {
     }
 }
 
-fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
+fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let config = match Config::load(path) {
         Ok(config) => config,
         Err(problems) => {
@@ -765,7 +779,10 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
     };
     // Open the store first, so a damaged or foreign data directory is
     // reported before anything connects.
-    let options = config.store_options();
+    let mut options = config.store_options();
+    if let Some(dir) = data_dir {
+        options.path = dir;
+    }
     let store = match SledStore::open(&options).and_then(|s| s.quick_check().map(|()| s)) {
         Ok(store) => Arc::new(store),
         Err(e) if e.is_locked() => return Err(e).context("cannot open the store"),
