@@ -279,18 +279,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Import { store, input } => {
-            let store = open_store(&store)?;
-            let counts = if input == Path::new("-") {
-                transfer::import(&store, &mut io::stdin().lock())?
-            } else {
-                let file = File::open(&input)
-                    .with_context(|| format!("cannot open {}", input.display()))?;
-                transfer::import(&store, &mut BufReader::new(file))?
-            };
-            tracing::info!(tasks = counts.tasks, events = counts.events, "imported");
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::Import { store, input } => import(&store, &input),
         Cmd::Run { config, data_dir } => run_bot(&config.config, data_dir),
         Cmd::Triage {
             config,
@@ -311,6 +300,85 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::Healthcheck { config } => healthcheck(&config.config),
         Cmd::Load(args) => load(args),
     }
+}
+
+/// `ponte import`: into a new directory beside the target, moved into
+/// place only once everything is loaded and flushed, so an interrupted
+/// import leaves no half store, and running it again starts over.
+fn import(args: &StoreArgs, input: &Path) -> anyhow::Result<ExitCode> {
+    let (dir, cache) = store_dir(args)?;
+    let dir =
+        std::path::absolute(&dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let empty_dir = match std::fs::read_dir(&dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    anyhow::ensure!(
+        empty_dir || !dir.exists(),
+        "{} already exists and is not empty; import makes a new data directory: give one \
+         that does not exist yet (or is empty)",
+        dir.display()
+    );
+    let name = dir
+        .file_name()
+        .context("give the data directory a name")?
+        .to_string_lossy()
+        .into_owned();
+    let partial = dir.with_file_name(format!(".{name}.importing"));
+    if partial.exists() {
+        tracing::warn!(dir = %partial.display(), "removing what an interrupted import left");
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("cannot remove {}", partial.display()))?;
+    }
+    let known: Option<Vec<crate::domain::ClientKey>> = match &args.config {
+        Some(path) => Some(
+            load_config(path)?
+                .clients()
+                .iter()
+                .map(|c| c.key.clone())
+                .collect(),
+        ),
+        None => {
+            tracing::warn!("no --config: the clients of the events are not checked");
+            None
+        }
+    };
+    let accept =
+        |client: &crate::domain::ClientKey| known.as_ref().is_none_or(|k| k.contains(client));
+    let loaded = (|| {
+        let store = SledStore::open(&StoreOptions {
+            path: partial.clone(),
+            cache_capacity_bytes: cache,
+        })
+        .context("cannot create the store")?;
+        let counts = if input == Path::new("-") {
+            transfer::import_clients(&store, &mut io::stdin().lock(), &accept)?
+        } else {
+            let file =
+                File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+            transfer::import_clients(&store, &mut BufReader::new(file), &accept)?
+        };
+        anyhow::Ok(counts)
+    })();
+    let counts = match loaded {
+        Ok(counts) => counts,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e.context(format!("nothing was imported into {}", dir.display())));
+        }
+    };
+    // The store is flushed and closed (dropped above): move it into place.
+    if empty_dir {
+        std::fs::remove_dir(&dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    std::fs::rename(&partial, &dir)
+        .with_context(|| format!("cannot move the import into {}", dir.display()))?;
+    if let Some(parent) = dir.parent() {
+        let _ = File::open(parent).and_then(|d| d.sync_all());
+    }
+    tracing::info!(tasks = counts.tasks, events = counts.events, dir = %dir.display(), "imported");
+    Ok(ExitCode::SUCCESS)
 }
 
 // ---- Operations: backup, check-store, health (issue 8) ----
