@@ -18,6 +18,9 @@ use tokio::sync::watch;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/ponte.example.toml");
 
+/// The backup secret of the tests' health servers.
+const BACKUP_SECRET: &str = "backup-secret-of-the-test";
+
 fn ponte(args: &[&str]) -> Output {
     Process::new(env!("CARGO_BIN_EXE_ponte"))
         .args(args)
@@ -134,7 +137,7 @@ fn backup_refuses_a_directory_that_holds_something() {
     let target = tempfile::tempdir().unwrap();
     std::fs::write(target.path().join("precious"), "x").unwrap();
     let err = store.backup_to(target.path()).unwrap_err();
-    assert!(err.to_string().contains("is not empty"), "{err}");
+    assert!(err.to_string().contains("already exists"), "{err}");
     assert!(target.path().join("precious").exists());
 }
 
@@ -251,6 +254,9 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
         listener,
         Arc::new(StoreProbe(store.clone())),
         ponte::ops::metrics::global(),
+        health::Options {
+            backup_secret: Some(BACKUP_SECRET.into()),
+        },
         stopped,
     ));
     let example = std::fs::read_to_string(EXAMPLE).unwrap();
@@ -272,8 +278,13 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
         copy.to_string_lossy().into_owned(),
     ];
     let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ponte(&args)
+        Process::new(env!("CARGO_BIN_EXE_ponte"))
+            .args(&args)
+            .env_remove("PONTE_CONFIG")
+            .env_remove("PONTE_DATA_DIR")
+            .env("PONTE_BACKUP_SECRET", BACKUP_SECRET)
+            .output()
+            .expect("the ponte binary runs")
     })
     .await
     .unwrap();
@@ -330,6 +341,7 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
         listener,
         Arc::new(bot.probe()),
         ponte::ops::metrics::global(),
+        health::Options::default(),
         stopped,
     ));
     let http = reqwest::Client::new();

@@ -131,8 +131,12 @@ enum Cmd {
     Backup {
         #[command(flatten)]
         store: StoreArgs,
-        /// The new directory (must not exist, or be empty).
+        /// The new directory: an absolute path that does not exist yet,
+        /// outside the data directory.
         dir: PathBuf,
+        /// Give up on a running Ponte's backup after this many seconds.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
     },
     /// Ask a running bot's `/healthz` (at the configuration's
     /// `health_addr`); exits 0 when healthy, 1 otherwise. For container
@@ -295,7 +299,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             to,
             format,
         } => sla_report(&config.config, data_dir, &client, from, to, format),
-        Cmd::Backup { store, dir } => backup(&store, &dir),
+        Cmd::Backup {
+            store,
+            dir,
+            timeout,
+        } => backup(&store, &dir, std::time::Duration::from_secs(timeout)),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
         Cmd::Healthcheck { config } => healthcheck(&config.config),
         Cmd::Load(args) => load(args),
@@ -391,7 +399,7 @@ then import it into a new, empty data directory
     ponte import --data-dir NEW_DIR --input ponte-export.jsonl
 and point `data_dir` at NEW_DIR (or restore the latest `ponte backup`).";
 
-fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
+fn backup(args: &StoreArgs, dir: &Path, timeout: std::time::Duration) -> anyhow::Result<ExitCode> {
     let dir =
         std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
     match open_existing_store(args) {
@@ -422,11 +430,22 @@ fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
                      [ponte] health_addr) so the backup is made through it, or stop it first"
                 );
             };
+            let var = crate::ops::health::BACKUP_SECRET_VAR;
+            let secret = std::env::var(var).ok().filter(|s| !s.trim().is_empty());
+            let Some(secret) = secret else {
+                anyhow::bail!(
+                    "the store is in use by a running Ponte; set {var} to the secret the bot \
+                     was started with, so the backup is made through it (or stop it first)"
+                );
+            };
+            crate::ops::redact::register(&secret);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let answer = runtime.block_on(async {
                 let response = reqwest::Client::new()
                     .post(format!("http://{addr}/backup"))
+                    .bearer_auth(&secret)
+                    .timeout(timeout)
                     .json(&crate::ops::health::BackupRequest { dir: dir.clone() })
                     .send()
                     .await?;
@@ -893,11 +912,19 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         let (health_stop, health_stopped) = tokio::sync::watch::channel(false);
         if let Some(listener) = health {
             let probe: Arc<dyn crate::ops::health::Probe> = Arc::new(bot.probe());
+            let options = crate::ops::health::Options::from_env();
+            if options.backup_secret.is_none() {
+                tracing::info!(
+                    "POST /backup is off: set {} to allow `ponte backup` while Ponte runs",
+                    crate::ops::health::BACKUP_SECRET_VAR
+                );
+            }
             let metrics = crate::ops::metrics::global();
             tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
             tokio::spawn(async move {
                 if let Err(e) =
-                    crate::ops::health::serve(listener, probe, metrics, health_stopped).await
+                    crate::ops::health::serve(listener, probe, metrics, options, health_stopped)
+                        .await
                 {
                     tracing::error!(error = %e, "the health server stopped");
                 }

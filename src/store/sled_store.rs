@@ -1991,8 +1991,10 @@ pub struct BackupReport {
 }
 
 impl SledStore {
-    /// Copies every tree of the store into a new store in `dir` (which must
-    /// not exist, or be empty), while the store stays in use.
+    /// Copies every tree of the store into a new store in `dir` (an absolute
+    /// path with no `..` that does not exist yet, outside the data
+    /// directory; its files are made 0600 and its folders 0700), while the
+    /// store stays in use.
     ///
     /// sled 0.34 has no snapshot across trees, so the copy is made while
     /// every writer of this store (commits, marks, outbox updates) waits on
@@ -2001,23 +2003,13 @@ impl SledStore {
     /// [`SledStore::check_integrity`] (and made again if it has a problem,
     /// a few times), flushed, and passes `ponte check-store`.
     pub fn backup_to(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
-        if dir.exists() {
-            let empty = std::fs::read_dir(dir)?.next().is_none();
-            if !empty {
-                return Err(StoreError::Io(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!(
-                        "{} is not empty: back up into a new directory",
-                        dir.display()
-                    ),
-                )));
-            }
-        }
+        backup::check_target(dir, &self.path)?;
         let mut last_problems = Vec::new();
         for attempt in 0..BACKUP_ATTEMPTS {
             if attempt > 0 {
                 std::fs::remove_dir_all(dir)?;
             }
+            backup::create_private_dir(dir)?;
             {
                 let _alone = self.writes.write();
                 self.copy_into(dir)?;
@@ -2032,6 +2024,8 @@ impl SledStore {
                     retries: attempt,
                 };
                 copy.flush()?;
+                drop(copy);
+                backup::make_private(dir)?;
                 return Ok(report);
             }
             tracing::info!(
@@ -2071,6 +2065,7 @@ impl SledStore {
     }
 }
 
+mod backup;
 pub mod damage;
 
 #[cfg(test)]

@@ -1,0 +1,72 @@
+//! Where a backup may go, and its permissions: a copy of the store is as
+//! secret as the store, so only the bot's user may read it.
+
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Component, Path};
+
+use super::StoreError;
+
+fn refused(why: String) -> StoreError {
+    StoreError::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, why))
+}
+
+/// `dir` must be absolute, without `..`, not exist yet, have an existing
+/// parent, and lie outside `data_dir` (the store's own directory).
+pub(super) fn check_target(dir: &Path, data_dir: &str) -> Result<(), StoreError> {
+    let shown = dir.display();
+    if !dir.is_absolute() {
+        return Err(refused(format!(
+            "{shown} is not an absolute path: give the backup's full path"
+        )));
+    }
+    if dir.components().any(|c| matches!(c, Component::ParentDir)) {
+        return Err(refused(format!(
+            "{shown} contains `..`: give a plain absolute path"
+        )));
+    }
+    if dir.symlink_metadata().is_ok() {
+        return Err(StoreError::Io(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{shown} already exists: back up into a new directory"),
+        )));
+    }
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) else {
+        return Err(refused(format!("{shown} has no parent directory")));
+    };
+    let parent = parent.canonicalize().map_err(|e| {
+        refused(format!(
+            "the folder of {shown} cannot be used ({e}): create it first"
+        ))
+    })?;
+    let target = parent.join(name);
+    if let Ok(data) = Path::new(data_dir).canonicalize() {
+        if target.starts_with(&data) {
+            return Err(refused(format!(
+                "{shown} is inside the data directory {}: back up somewhere else",
+                data.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` (not its parents) readable by its owner only.
+pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::DirBuilder::new().mode(0o700).create(dir)?;
+    Ok(())
+}
+
+/// Makes every file under `dir` 0600 and every folder 0700.
+pub(super) fn make_private(dir: &Path) -> Result<(), StoreError> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            make_private(&entry.path())?;
+        } else if kind.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    Ok(())
+}
