@@ -264,7 +264,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
                 .map(|c| crate::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
-            let store = open_existing_store(&store)?;
+            let (store, _copy) = open_for_reading(&store)?;
             if salvage {
                 return salvage_export(&store, client.as_ref(), &output);
             }
@@ -498,8 +498,8 @@ fn healthcheck(path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn check_store(args: &StoreArgs) -> ExitCode {
-    let store = match open_existing_store(args) {
-        Ok(store) => store,
+    let (store, _copy) = match open_for_reading(args) {
+        Ok(opened) => opened,
         Err(error) => {
             eprintln!("error: {error:#}");
             let damaged = error
@@ -743,6 +743,35 @@ fn store_dir(args: &StoreArgs) -> anyhow::Result<(PathBuf, u64)> {
             anyhow::bail!("say which store to use: --data-dir DIR, or --config FILE (its data_dir)")
         }
     })
+}
+
+/// [`open_existing_store`] for commands that only read: when sled cannot
+/// open the store in place (its disk is full or read-only: sled writes as it
+/// opens), a copy in `TMPDIR` is read instead, removed with the guard.
+fn open_for_reading(args: &StoreArgs) -> anyhow::Result<(SledStore, Option<tempfile::TempDir>)> {
+    let error = match open_existing_store(args) {
+        Ok(store) => return Ok((store, None)),
+        Err(error) => error,
+    };
+    let retry = error
+        .downcast_ref::<crate::store::StoreError>()
+        .is_some_and(|e| !e.is_locked());
+    if !retry {
+        return Err(error);
+    }
+    let (dir, _) = store_dir(args)?;
+    match crate::store::open_copy(&dir) {
+        Ok((store, copy)) => {
+            eprintln!(
+                "note: {} cannot be opened in place ({error:#}); reading a copy in {} \
+                 (is its disk full or read-only?)",
+                dir.display(),
+                copy.path().display()
+            );
+            Ok((store, Some(copy)))
+        }
+        Err(_) => Err(error),
+    }
 }
 
 fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {

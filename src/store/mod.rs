@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClientKey, Event, PersonId, Side, Status, Task, TaskId, effect::Effect};
 
-pub use sled_store::damage::{Diagnosis, Salvage, diagnose, is_opening};
+pub use sled_store::damage::{Diagnosis, Salvage, diagnose, is_opening, open_copy};
 pub use sled_store::{BackupReport, SledStore, StoreOptions};
 
 /// The schema version written at creation and checked at every open.

@@ -221,6 +221,8 @@ pub struct SledStore {
     /// Writers hold it shared; a backup holds it alone while it copies, so
     /// the copy sees no change halfway.
     writes: Arc<WriteGate>,
+    /// The last write's failure, until a write succeeds.
+    write_error: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -559,6 +561,7 @@ impl SledStore {
             .path(&options.path)
             .cache_capacity(options.cache_capacity_bytes);
         damage::refuse_missing_log(&options.path)?;
+        damage::clear_unfinished_snapshots(&options.path);
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         let db = loop {
             match damage::open_catching(&config, &path)? {
@@ -652,6 +655,7 @@ impl SledStore {
             db,
             path,
             writes: Arc::default(),
+            write_error: Arc::default(),
         };
         codec::reencode_json_snapshots(
             &store.db,
@@ -1482,8 +1486,9 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
     }
 }
 
-impl Store for SledStore {
-    fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+impl SledStore {
+    /// [`Store::commit`]'s work; the trait method records its outcome.
+    fn commit_inner(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         let _writing = self.writes.read();
         let p = Prepared::new(commit)?;
         let trees = (
@@ -1662,6 +1667,31 @@ impl Store for SledStore {
         }
     }
 
+    /// Records the outcome of a write: a failure marks the store not
+    /// writable (for `/healthz`, at once) until a later write succeeds.
+    fn note_write<T>(&self, done: &Result<T, StoreError>) {
+        let mut failed = self.write_error.lock().unwrap_or_else(|e| e.into_inner());
+        match done {
+            Err(e @ (StoreError::Sled(_) | StoreError::Io(_))) => *failed = Some(e.to_string()),
+            Err(_) => {}
+            Ok(_) => *failed = None,
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        let done = self.commit_inner(commit);
+        self.note_write(&done);
+        done
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        let done = self.db.flush().map(drop).map_err(StoreError::from);
+        self.note_write(&done);
+        done
+    }
+
     fn commit_mark(&self, mark: &Mark, effects: &[Effect]) -> Result<bool, StoreError> {
         let _writing = self.writes.read();
         let key = mark.key.as_bytes().to_vec();
@@ -1742,11 +1772,6 @@ impl Store for SledStore {
             out.push(Mark { key, at });
         }
         Ok(out)
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
     }
 
     fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError> {
@@ -1936,10 +1961,31 @@ impl Store for SledStore {
     }
 
     fn probe_write(&self) -> Result<(), StoreError> {
-        let now = jiff::Timestamp::now().as_millisecond().to_be_bytes();
-        self.meta.insert(keys::META_HEALTH_PROBE, &now[..])?;
-        self.db.flush()?;
-        Ok(())
+        // A full disk is unhealthy before a change fails on it; with room
+        // again and a write that works, a failure before is over.
+        match backup::room_to_write(std::path::Path::new(&self.path)) {
+            Err(e) => self.note_write::<()>(&Err(e)),
+            Ok(()) => {
+                let now = jiff::Timestamp::now().as_millisecond().to_be_bytes();
+                let done = self
+                    .meta
+                    .insert(keys::META_HEALTH_PROBE, &now[..])
+                    .map_err(StoreError::from)
+                    .and_then(|_| self.flush());
+                self.note_write(&done);
+            }
+        }
+        match self
+            .write_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            Some(e) => Err(StoreError::Io(std::io::Error::other(format!(
+                "the last write failed: {e}"
+            )))),
+            None => Ok(()),
+        }
     }
 
     fn backup(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {

@@ -70,3 +70,34 @@ pub(super) fn make_private(dir: &Path) -> Result<(), StoreError> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     Ok(())
 }
+
+/// The free space a store needs to take changes: two of sled's 512 KiB log
+/// segments.
+pub const MIN_FREE_BYTES: u64 = 1024 * 1024;
+
+/// Whether the file system of `dir` has [`MIN_FREE_BYTES`] free for this
+/// user; a directory that cannot be asked (a temporary store) passes.
+pub(super) fn room_to_write(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return Ok(());
+    };
+    // SAFETY: statvfs fills the zeroed struct it is given from a
+    // NUL-terminated path; both live across the call.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return Ok(());
+    }
+    let free = (stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64);
+    if free < MIN_FREE_BYTES {
+        return Err(StoreError::Io(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            format!(
+                "the disk of {} is full ({} KiB free)",
+                dir.display(),
+                free / 1024
+            ),
+        )));
+    }
+    Ok(())
+}

@@ -41,6 +41,42 @@ pub(super) fn refuse_missing_log(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Removes the unfinished snapshots (`snap.*.generating`) in `dir` when no
+/// process holds the store: sled writes a snapshot under that name and
+/// renames it when done, so one left behind (a full disk, a kill) is empty
+/// or partial, and sled would otherwise refuse the store as corrupt.
+pub(super) fn clear_unfinished_snapshots(dir: &Path) {
+    let unfinished: Vec<PathBuf> = snapshots(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "generating"))
+        .collect();
+    if unfinished.is_empty() || !unlocked(&dir.join("db")) {
+        return;
+    }
+    for path in unfinished {
+        match std::fs::remove_file(&path) {
+            Ok(()) => tracing::warn!(file = %path.display(), "removed an unfinished snapshot"),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove an unfinished snapshot")
+            }
+        }
+    }
+}
+
+/// Whether no process holds sled's lock on `db` (an exclusive `flock`, as
+/// sled takes it), checked by taking and releasing it.
+fn unlocked(db: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(db) else {
+        return false;
+    };
+    // SAFETY: flock on a descriptor this function owns; no memory involved.
+    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    // Closing the file releases the lock.
+    drop(file);
+    taken
+}
+
 /// The snapshot files (`snap.*`) in `dir`.
 pub fn snapshots(dir: &Path) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -56,6 +92,25 @@ pub fn snapshots(dir: &Path) -> Vec<PathBuf> {
         .collect();
     found.sort();
     found
+}
+
+/// Opens a copy of the store in `dir` (its `conf`, `db` and finished
+/// snapshots) in a temporary directory (`TMPDIR`): for reading a store
+/// whose disk is full or read-only, where sled cannot open it in place. The
+/// copy is removed when the returned guard is dropped, after the store.
+pub fn open_copy(dir: &Path) -> Result<(SledStore, tempfile::TempDir), StoreError> {
+    let copy = tempfile::tempdir()?;
+    for path in snapshots(dir)
+        .into_iter()
+        .filter(|p| !p.extension().is_some_and(|e| e == "generating"))
+        .chain([dir.join("conf"), dir.join("db")])
+    {
+        if let Some(name) = path.file_name() {
+            std::fs::copy(&path, copy.path().join(name))?;
+        }
+    }
+    let store = SledStore::open(&StoreOptions::new(copy.path()))?;
+    Ok((store, copy))
 }
 
 /// `config.open()`, with sled's panics and corruption errors as
