@@ -391,6 +391,24 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
     assert!(answered >= 1, "{metrics}");
     assert!(metrics.contains("ponte_outbox_depth "), "{metrics}");
     assert!(metrics.contains("ponte_gateway_connected 1"), "{metrics}");
+    // The open task, by client and the side handling it; every client and
+    // side has its line.
+    let open: u64 = ["internal", "msp"]
+        .iter()
+        .map(|side| {
+            let prefix = format!("ponte_open_tasks{{client=\"ACME\",side=\"{side}\"}} ");
+            let line = metrics.lines().find(|l| l.starts_with(&prefix));
+            line.and_then(|l| l[prefix.len()..].parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+        })
+        .sum();
+    assert_eq!(open, 1, "{metrics}");
+    assert!(metrics.contains("ponte_open_tasks{client=\"BRIGHT\",side=\"msp\"} 0"));
+    assert!(metrics.contains("ponte_build_info{version="), "{metrics}");
+    assert!(
+        metrics.contains("process_resident_memory_bytes "),
+        "{metrics}"
+    );
 
     // Discord goes away: the gateway check fails, by name.
     emulator.shutdown();

@@ -41,12 +41,26 @@ pub trait Probe: Send + Sync + 'static {
     fn store_writable(&self) -> Result<(), String>;
     /// How many entries wait in the outbox. Blocks.
     fn outbox_depth(&self) -> Result<u64, String>;
+    /// What `/metrics` shows of the store: open tasks by client and side,
+    /// and how long the outbox's first entry has been due. Blocks.
+    fn figures(&self) -> Result<Figures, String> {
+        Ok(Figures::default())
+    }
     /// Makes a consistent copy of the store in `dir` (new or empty) and
     /// says what it copied. Blocks.
     fn backup(&self, dir: &Path) -> Result<String, String> {
         let _ = dir;
         Err("this bot cannot make backups".into())
     }
+}
+
+/// The store's figures for `/metrics` (see [`Probe::figures`]).
+#[derive(Clone, Debug, Default)]
+pub struct Figures {
+    /// (client, handling side, open tasks).
+    pub open_tasks: Vec<(String, String, u64)>,
+    /// Seconds the outbox's first entry has been due; `None` when empty.
+    pub outbox_first_due_seconds: Option<f64>,
 }
 
 #[derive(Clone)]
@@ -167,15 +181,19 @@ async fn metrics_text(State(shared): State<Shared>) -> Response {
     if let Err(e) = &depth {
         tracing::warn!(error = %e, "cannot count the outbox for /metrics");
     }
+    let figures = blocking(&shared.probe, |p| p.figures()).await;
+    if let Err(e) = &figures {
+        tracing::warn!(error = %e, "cannot read the store's figures for /metrics");
+    }
+    let figures = figures.ok();
     let text = shared.metrics.render(Gauges {
         outbox_depth: depth.ok(),
         gateway_connected: shared.probe.gateway_connected(),
+        outbox_first_due_seconds: figures.as_ref().and_then(|f| f.outbox_first_due_seconds),
+        open_tasks: figures.map(|f| f.open_tasks),
     });
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, crate::ops::metrics::CONTENT_TYPE)],
         text,
     )
         .into_response()
@@ -391,7 +409,7 @@ mod tests {
         }
     }
 
-    static METRICS: Metrics = Metrics::new();
+    static METRICS: std::sync::LazyLock<Metrics> = std::sync::LazyLock::new(Metrics::new);
 
     /// A store that never answers until released.
     struct Stuck {
@@ -419,7 +437,7 @@ mod tests {
             probe: Arc::new(Stuck {
                 release: Mutex::new(rx),
             }),
-            metrics: &METRICS,
+            metrics: &*METRICS,
             store_timeout: std::time::Duration::from_millis(200),
             backup_secret: None,
             backup_running: Arc::new(tokio::sync::Semaphore::new(1)),
@@ -447,7 +465,7 @@ mod tests {
         let server = tokio::spawn(serve(
             listener,
             fake.clone(),
-            &METRICS,
+            &*METRICS,
             Options::default(),
             stopped,
         ));
