@@ -227,6 +227,8 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             "data_dir = \"./ponte-data\"".to_owned(),
             format!("data_dir = {:?}", data.display().to_string()),
         ),
+        // No health port: tests run beside each other.
+        ("health_addr = \"127.0.0.1:9464\"\n".to_owned(), String::new()),
         (
             "priority = \"P1\"\n[[escalation.steps]]\nafter_minutes = 0\noncall = \"msp-primary\"\n"
                 .to_owned(),

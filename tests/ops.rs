@@ -260,14 +260,17 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
         stopped,
     ));
     let example = std::fs::read_to_string(EXAMPLE).unwrap();
-    let config = example.replacen(
-        "data_dir = \"./ponte-data\"",
-        &format!(
-            "data_dir = {:?}\nhealth_addr = \"{addr}\"",
-            data.to_string_lossy()
-        ),
-        1,
-    );
+    let config = example
+        .replacen(
+            "data_dir = \"./ponte-data\"",
+            &format!("data_dir = {:?}", data.to_string_lossy()),
+            1,
+        )
+        .replacen(
+            "health_addr = \"127.0.0.1:9464\"",
+            &format!("health_addr = \"{addr}\""),
+            1,
+        );
     let config_path = dir.path().join("ponte.toml");
     std::fs::write(&config_path, config).unwrap();
     let copy = dir.path().join("copy");

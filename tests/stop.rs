@@ -72,10 +72,13 @@ async fn start() -> Bot {
     let log = dir.path().join("bot.log");
     let from = "data_dir = \"./ponte-data\"";
     assert_eq!(cast::CONFIG.matches(from).count(), 1, "the example changed");
-    let text = cast::CONFIG.replace(
-        from,
-        &format!("data_dir = {:?}", data.display().to_string()),
-    );
+    // No health port: tests run beside each other.
+    let text = cast::CONFIG
+        .replace(
+            from,
+            &format!("data_dir = {:?}", data.display().to_string()),
+        )
+        .replace("health_addr = \"127.0.0.1:9464\"\n", "");
     std::fs::write(&config, text).expect("write the config");
     let emulator = Emulator::start(cast::world()).await.expect("emulator");
     let env = emulator

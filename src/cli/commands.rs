@@ -1,7 +1,7 @@
 //! The `ponte` command: its arguments (clap) and what each subcommand runs.
 //!
 //! Subcommands: `check-config`, `export`, `import`, `run`, `triage`, `report`,
-//! `sandbox`, `backup`, `healthcheck`, `check-store`, `load`. Each is thin and calls
+//! `sandbox`, `backup`, `healthcheck`, `check-store`, `load`, `invite-url`. Each is thin and calls
 //! into the rest of the library (`crate::run`, `crate::app`, `crate::store`). `anyhow`
 //! lives in `cli/` only.
 
@@ -150,6 +150,14 @@ enum Cmd {
     CheckStore {
         #[command(flatten)]
         store: StoreArgs,
+    },
+    /// Print the URL that adds the bot to a Discord server, with the scopes
+    /// and permissions Ponte needs (and why each).
+    InviteUrl {
+        /// The application's id (Developer Portal → General Information →
+        /// Application ID).
+        #[arg(long, env = "PONTE_APPLICATION_ID")]
+        application_id: u64,
     },
     /// Load test: the local Discord and the real bot in this process, driven
     /// by simulated people; prints throughput, latency, store size, memory
@@ -307,6 +315,22 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         Cmd::CheckStore { store } => Ok(check_store(&store)),
         Cmd::Healthcheck { config } => healthcheck(&config.config),
         Cmd::Load(args) => load(args),
+        Cmd::InviteUrl { application_id } => {
+            use crate::discord::invite;
+            println!("{}\n", invite::url(application_id));
+            println!(
+                "Scopes: bot, applications.commands. Permissions ({}):",
+                invite::permissions()
+            );
+            for (name, _, why) in invite::PERMISSIONS {
+                println!("  - {name}: {why}");
+            }
+            println!(
+                "\nAlso turn on the privileged Message Content intent (Developer Portal → Bot):\n\
+                 Ponte reads mentions, DMs and task threads; without it Discord closes the gateway."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

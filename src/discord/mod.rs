@@ -12,6 +12,7 @@ pub mod chat;
 pub mod echo;
 pub mod edge;
 pub mod emulated;
+pub mod invite;
 pub mod run;
 
 #[cfg(test)]
