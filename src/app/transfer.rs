@@ -64,17 +64,21 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Loads an export into an empty store and flushes it.
 pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, StoreError> {
-    import_clients(store, input, &|_| true)
+    import_clients(store, input, &|_| true, false)
 }
 
 /// [`import`], refusing the events of every client `known` does not accept:
 /// the whole input is read, and the error names each such client with its
 /// number of tasks (what was loaded of the others stays in `store`; the
-/// caller imports into a new directory it can remove).
+/// caller imports into a new directory it can remove). With `salvaged` (an
+/// `export --salvage`, which skips unreadable tasks) a gap in a client's
+/// task numbers is recorded as lost tasks ([`Store::record_lost`]) instead
+/// of refused.
 pub fn import_clients(
     store: &dyn Store,
     input: &mut dyn BufRead,
     known: &dyn Fn(&crate::domain::ClientKey) -> bool,
+    salvaged: bool,
 ) -> Result<Counts, StoreError> {
     let mut unknown: std::collections::BTreeMap<crate::domain::ClientKey, BTreeSet<u64>> =
         Default::default();
@@ -133,6 +137,7 @@ pub fn import_clients(
                 pending_line,
                 &mut done,
                 &mut counts,
+                salvaged,
             )?;
         }
         if pending.is_empty() {
@@ -150,7 +155,14 @@ pub fn import_clients(
         pending.push(event);
     }
     if !pending.is_empty() {
-        load(store, pending, pending_line, &mut done, &mut counts)?;
+        load(
+            store,
+            pending,
+            pending_line,
+            &mut done,
+            &mut counts,
+            salvaged,
+        )?;
     }
     if !unknown.is_empty() {
         let named: Vec<String> = unknown
@@ -205,6 +217,7 @@ fn load(
     line: usize,
     done: &mut BTreeSet<TaskId>,
     counts: &mut Counts,
+    salvaged: bool,
 ) -> Result<(), StoreError> {
     let bad = |reason: String| StoreError::Import { line, reason };
     let task = Task::fold(&events).map_err(|e| bad(format!("the history does not fold: {e}")))?;
@@ -221,7 +234,17 @@ fn load(
         }
     }
     let id = task.id.clone();
-    let expected = store.next_number(id.client())?;
+    let mut expected = store.next_number(id.client())?;
+    if salvaged && id.number() > expected {
+        tracing::warn!(
+            client = %id.client(),
+            from = expected,
+            to = id.number() - 1,
+            "tasks missing from the salvage are recorded as lost"
+        );
+        store.record_lost(id.client(), id.number() - 1, task.created_at)?;
+        expected = id.number();
+    }
     if id.number() != expected {
         return Err(bad(format!(
             "tasks of {} must come in order 1, 2, 3... without gaps: expected {}-{expected}, found {id}",

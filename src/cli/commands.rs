@@ -69,6 +69,10 @@ enum Cmd {
         /// What to read; `-` is standard input.
         #[arg(long, short, default_value = "-")]
         input: PathBuf,
+        /// The input is an `export --salvage`: tasks missing from it (gaps in
+        /// a client's numbers) are recorded as lost instead of refused.
+        #[arg(long)]
+        salvaged: bool,
     },
     /// Run the bot against Discord (needs DISCORD_TOKEN in the environment).
     /// Stops cleanly on SIGTERM or SIGINT (a second one exits at once).
@@ -291,7 +295,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Import { store, input } => import(&store, &input),
+        Cmd::Import {
+            store,
+            input,
+            salvaged,
+        } => import(&store, &input, salvaged),
         Cmd::Run { config, data_dir } => run_bot(&config.config, data_dir),
         Cmd::Triage {
             config,
@@ -337,7 +345,7 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
 /// `ponte import`: into a new directory beside the target, moved into
 /// place only once everything is loaded and flushed, so an interrupted
 /// import leaves no half store, and running it again starts over.
-fn import(args: &StoreArgs, input: &Path) -> anyhow::Result<ExitCode> {
+fn import(args: &StoreArgs, input: &Path, salvaged: bool) -> anyhow::Result<ExitCode> {
     let (dir, cache) = store_dir(args)?;
     let dir =
         std::path::absolute(&dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
@@ -385,11 +393,11 @@ fn import(args: &StoreArgs, input: &Path) -> anyhow::Result<ExitCode> {
         })
         .context("cannot create the store")?;
         let counts = if input == Path::new("-") {
-            transfer::import_clients(&store, &mut io::stdin().lock(), &accept)?
+            transfer::import_clients(&store, &mut io::stdin().lock(), &accept, salvaged)?
         } else {
             let file =
                 File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
-            transfer::import_clients(&store, &mut BufReader::new(file), &accept)?
+            transfer::import_clients(&store, &mut BufReader::new(file), &accept, salvaged)?
         };
         anyhow::Ok(counts)
     })();
@@ -569,11 +577,10 @@ const SALVAGE: &str = "\
 To recover: stop Ponte, then save every task that can still be read
     ponte export --salvage --data-dir DIR --output salvage.jsonl
 and load it into a new, empty data directory
-    ponte import --data-dir NEW_DIR --input salvage.jsonl
-then point `data_dir` at NEW_DIR. The salvage names each task it skips:
-import refuses a gap in the task numbers, so when it skipped tasks other
-than the newest, restore the latest `ponte backup` instead (and add what
-the salvage holds that the backup lacks by hand).";
+    ponte import --salvaged --data-dir NEW_DIR --input salvage.jsonl
+then point `data_dir` at NEW_DIR. The salvage names each task it skips;
+the import records them as lost (their numbers are not given again): take
+them from your latest `ponte backup`.";
 
 /// Which part of a store that does not open is damaged, and what to do.
 fn unopenable_advice(dir: &Path) -> String {

@@ -330,6 +330,22 @@ pub trait Store: Send + Sync + 'static {
         self.flush()
     }
 
+    /// Records that `client`'s tasks after its last one up to `through` were
+    /// lost (an import of a salvaged export): their numbers are never given
+    /// again, each is marked `lost:KEY-N`, and the integrity check accepts
+    /// the gap. The default cannot.
+    fn record_lost(
+        &self,
+        client: &ClientKey,
+        through: u64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let _ = (client, through, at);
+        Err(StoreError::Io(std::io::Error::other(
+            "this store cannot record lost tasks",
+        )))
+    }
+
     /// Copies the whole store, consistently, into a new directory while it
     /// stays in use (`ponte backup`). The default cannot.
     fn backup(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {

@@ -1320,6 +1320,23 @@ impl SledStore {
                 "{stored_events} events are stored but the tasks account for {event_total}"
             ));
         }
+        // Numbers recorded as lost (an import of a salvage) fill their gaps.
+        for item in self
+            .marks
+            .scan_prefix(damage::LOST_PREFIX.as_bytes())
+            .keys()
+        {
+            let key = item?;
+            if let Some(id) = damage::lost_task(&key) {
+                numbers
+                    .entry(id.client().clone())
+                    .or_default()
+                    .push(id.number());
+            }
+        }
+        for numbers in numbers.values_mut() {
+            numbers.sort_unstable();
+        }
         for (client, numbers) in &numbers {
             let n = numbers.len() as u64;
             if numbers.iter().copied().ne(1..=n) {
@@ -1990,6 +2007,47 @@ impl Store for SledStore {
 
     fn backup(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
         self.backup_to(dir)
+    }
+
+    fn record_lost(
+        &self,
+        client: &ClientKey,
+        through: u64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let _writing = self.writes.read();
+        let counter_key = keys::counter_key(client);
+        let at_value = encode(&at)?;
+        let result = (&self.counters, &self.marks).transaction(|(counters, marks)| {
+            let counter =
+                match decode_client_counter(&counter_key, counters.get(&counter_key)?.as_ref()) {
+                    Ok(counter) => counter,
+                    Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
+                };
+            let last = counter.map_or(0, |c| c.last);
+            for n in last + 1..=through {
+                let mark = damage::lost_mark(&TaskId::new(client.clone(), n));
+                marks.insert(mark.as_bytes(), at_value.as_slice())?;
+            }
+            if through > last {
+                let newest = counter.map_or(Timestamp::UNIX_EPOCH, |c| c.newest);
+                let counter = keys::Counter {
+                    last: through,
+                    newest,
+                };
+                counters.insert(counter_key.as_slice(), &counter.encode()[..])?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Abort(Refusal::Corrupt(e))) => Err(StoreError::Corrupt(e)),
+            Err(TransactionError::Abort(Refusal::Conflict(e))) => Err(StoreError::Conflict(e)),
+            Err(TransactionError::Abort(Refusal::Duplicate(_))) => {
+                Err(StoreError::Conflict("a request record".into()))
+            }
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+        }
     }
 }
 

@@ -191,6 +191,23 @@ pub fn diagnose(dir: &Path) -> Diagnosis {
     }
 }
 
+/// The prefix of the marks of lost task numbers (`lost:ACME-486`).
+pub(super) const LOST_PREFIX: &str = "lost:";
+
+/// The mark recording that task `id` was lost.
+pub(super) fn lost_mark(id: &TaskId) -> String {
+    format!("{LOST_PREFIX}{id}")
+}
+
+/// The task of a lost-number mark's key.
+pub(super) fn lost_task(key: &[u8]) -> Option<TaskId> {
+    std::str::from_utf8(key)
+        .ok()?
+        .strip_prefix(LOST_PREFIX)?
+        .parse()
+        .ok()
+}
+
 /// What a salvage export read and what it skipped.
 #[derive(Debug, Default)]
 pub struct Salvage {
