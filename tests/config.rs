@@ -493,12 +493,12 @@ fn data_dir_is_relative_to_the_config_files_folder() {
 
 #[test]
 fn an_endless_or_huge_config_file_is_refused_without_reading_it_all() {
-    let errors = Config::load(Path::new("/dev/zero")).err().expect("refused");
+    let errors = Config::load(Path::new("/dev/zero")).expect_err("refused");
     let shown = errors.to_string();
     assert!(shown.contains("larger than 1024 KiB"), "{shown}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.toml");
     std::fs::write(&path, "#".repeat(2 * 1024 * 1024)).unwrap();
-    let shown = Config::load(&path).err().expect("refused").to_string();
+    let shown = Config::load(&path).expect_err("refused").to_string();
     assert!(shown.contains("larger than"), "{shown}");
 }

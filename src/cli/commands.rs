@@ -1031,7 +1031,7 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     // Tasks still running (a hung HTTP call, a blocking read) are dropped,
     // not waited for.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    if matches!(code, Ok(_)) {
+    if code.is_ok() {
         tracing::info!("stopped");
     }
     code

@@ -437,7 +437,7 @@ mod tests {
             probe: Arc::new(Stuck {
                 release: Mutex::new(rx),
             }),
-            metrics: &*METRICS,
+            metrics: &METRICS,
             store_timeout: std::time::Duration::from_millis(200),
             backup_secret: None,
             backup_running: Arc::new(tokio::sync::Semaphore::new(1)),
@@ -465,7 +465,7 @@ mod tests {
         let server = tokio::spawn(serve(
             listener,
             fake.clone(),
-            &*METRICS,
+            &METRICS,
             Options::default(),
             stopped,
         ));

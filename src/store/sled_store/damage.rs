@@ -102,7 +102,7 @@ pub fn open_copy(dir: &Path) -> Result<(SledStore, tempfile::TempDir), StoreErro
     let copy = tempfile::tempdir()?;
     for path in snapshots(dir)
         .into_iter()
-        .filter(|p| !p.extension().is_some_and(|e| e == "generating"))
+        .filter(|p| p.extension().is_none_or(|e| e != "generating"))
         .chain([dir.join("conf"), dir.join("db")])
     {
         if let Some(name) = path.file_name() {
