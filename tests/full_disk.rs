@@ -198,3 +198,116 @@ fn check_store_and_export_read_a_store_whose_disk_is_full() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The running bot on a disk that fills up: what it confirmed is kept, and
+/// when space returns it reopens its store by itself and confirms again,
+/// in the same process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_bot_recovers_by_itself_when_space_returns() {
+    use ponte::emulator::Emulator;
+    use ponte::sandbox::cast;
+    use std::time::Duration;
+
+    let Some(disk) = Tmpfs::mount(24) else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = disk.path().join("data");
+    let config = dir.path().join("ponte.toml");
+    let log = dir.path().join("bot.log");
+    let text = cast::CONFIG
+        .replace(
+            "data_dir = \"./ponte-data\"",
+            &format!("data_dir = {:?}", data.display().to_string()),
+        )
+        .replace("health_addr = \"127.0.0.1:9464\"\n", "");
+    std::fs::write(&config, text).unwrap();
+    let emulator = Emulator::start(cast::world()).await.unwrap();
+    let env = emulator
+        .write_connection(&dir.path().join("ca.der"))
+        .unwrap();
+    let log_file = std::fs::File::create(&log).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("PONTE_LOG", "info")
+        .stdout(log_file.try_clone().unwrap())
+        .stderr(log_file)
+        .spawn()
+        .unwrap();
+    wait_for_session(&emulator, &mut child, &log, 0, "start").await;
+    let giulia = &cast::PEOPLE[0];
+    let mut n = 0;
+    let mut ask = async || -> Option<String> {
+        n += 1;
+        let handle = emulator
+            .slash_line(
+                giulia.id,
+                giulia.channel,
+                &format!("/request title:\"disk probe {n}\" priority:P3"),
+            )
+            .ok()?;
+        let response = handle.response(Duration::from_secs(20)).await.ok()?;
+        let seen = response
+            .message
+            .map(|m| format!("{} {:?}", m.content, m.embeds))
+            .unwrap_or_default();
+        acme_task_id_in(&seen)
+    };
+    let mut confirmed = vec![ask().await.expect("confirmed with room")];
+
+    fill(&disk.path().join("filler"));
+    let mut refused = false;
+    for _ in 0..300 {
+        match ask().await {
+            Some(id) => confirmed.push(id),
+            None => {
+                refused = true;
+                break;
+            }
+        }
+    }
+    assert!(refused, "a full disk refused nothing");
+
+    std::fs::remove_file(disk.path().join("filler")).unwrap();
+    let mut again = None;
+    for _ in 0..120 {
+        if let Some(id) = ask().await {
+            again = Some(id);
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "ponte run exited");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    confirmed.push(again.unwrap_or_else(|| panic!("never recovered; log:\n{}", log_text())));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the same process recovered"
+    );
+    // sled refused everything after the failed write: the bot reopened it.
+    let shown = log_text();
+    if shown.contains("to reopen the store") {
+        assert!(shown.contains("the store is open again"), "{shown}");
+        eprintln!("the bot reopened its store");
+    }
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{}", log_text());
+    let store = SledStore::open(&StoreOptions::new(&data)).unwrap();
+    for id in &confirmed {
+        let id: ponte::domain::TaskId = id.parse().unwrap();
+        assert!(
+            store.task(&id).unwrap().is_some(),
+            "{id} confirmed but lost"
+        );
+    }
+}

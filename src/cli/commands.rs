@@ -914,15 +914,25 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     // Only for the crash test: a local emulator in another process
     // (`PONTE_EMULATOR_REST` and `PONTE_EMULATOR_CA`); never set in production.
     let emulated = match crate::discord::emulated::from_env(|v| std::env::var(v).ok()) {
-        Ok(None) => None,
-        Ok(Some((addr, ca))) => Some(
-            crate::discord::emulated::http_builder(secrets.discord_token(), addr, &ca)
-                .context("cannot connect to the emulator")?,
-        ),
+        Ok(emulated) => emulated,
         Err(e) => {
             eprintln!("{e}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
+    };
+    let connect = || -> anyhow::Result<crate::run::Connect> {
+        Ok(match &emulated {
+            Some((addr, ca)) => {
+                tracing::warn!("connecting to a local Discord emulator, not to Discord");
+                crate::run::Connect::Http(
+                    crate::discord::emulated::http_builder(secrets.discord_token(), *addr, ca)
+                        .context("cannot connect to the emulator")?,
+                )
+            }
+            None => crate::run::Connect::Discord {
+                token: secrets.discord_token().to_owned(),
+            },
+        })
     };
     // Open the store first, so a damaged or foreign data directory is
     // reported before anything connects.
@@ -930,8 +940,11 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     if let Some(dir) = data_dir {
         options.path = dir;
     }
-    let store = match SledStore::open(&options).and_then(|s| s.quick_check().map(|()| s)) {
-        Ok(store) => Arc::new(store),
+    let open = |options: &StoreOptions| {
+        SledStore::open(options).and_then(|s| s.quick_check().map(|()| Arc::new(s)))
+    };
+    let store = match open(&options) {
+        Ok(store) => store,
         Err(e) if e.is_locked() => return Err(e).context("cannot open the store"),
         Err(e) => {
             eprintln!(
@@ -944,89 +957,116 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
     };
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let flushed = store.clone();
-    let code = runtime.block_on(async move {
+    let current = Arc::new(std::sync::Mutex::new(Some(store.clone())));
+    let config = Arc::new(config);
+    let code = runtime.block_on(async {
         // Listen before connecting: as PID 1 (in a container) a signal with
         // no handler is ignored, so `docker stop` would wait and kill.
         let mut signals = Signals::listen().context("cannot listen for SIGTERM and SIGINT")?;
-        let connect = match emulated {
-            Some(http) => {
-                tracing::warn!("connecting to a local Discord emulator, not to Discord");
-                crate::run::Connect::Http(http)
-            }
-            None => crate::run::Connect::Discord {
-                token: secrets.discord_token().to_owned(),
-            },
-        };
-        let health = match config.health_addr() {
-            Some(addr) => Some(
-                crate::ops::health::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot serve /healthz on {addr}"))?,
-            ),
-            None => None,
-        };
-        let mut bot = crate::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
+        let mut store = store;
+        loop {
+            let health = match config.health_addr() {
+                Some(addr) => Some(
+                    crate::ops::health::bind(addr)
+                        .await
+                        .with_context(|| format!("cannot serve /healthz on {addr}"))?,
+                ),
+                None => None,
+            };
+            let mut bot = crate::run::start(
+                config.clone(),
+                store.clone(),
+                connect()?,
+                Arc::new(SystemClock),
+            )
             .await
             .context("cannot start the bot")?;
-        let (health_stop, health_stopped) = tokio::sync::watch::channel(false);
-        if let Some(listener) = health {
-            let probe: Arc<dyn crate::ops::health::Probe> = Arc::new(bot.probe());
-            let options = crate::ops::health::Options::from_env();
-            if options.backup_secret.is_none() {
-                tracing::info!(
-                    "POST /backup is off: set {} to allow `ponte backup` while Ponte runs",
-                    crate::ops::health::BACKUP_SECRET_VAR
+            let (health_stop, health_stopped) = tokio::sync::watch::channel(false);
+            if let Some(listener) = health {
+                serve_health(listener, Arc::new(bot.probe()), health_stopped);
+            }
+            let stopped_by = tokio::select! {
+                () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
+                signal = signals.next() => Some(signal),
+                () = stuck(store.clone()) => None,
+            };
+            let _ = health_stop.send(true);
+            let Some(signal) = stopped_by else {
+                // sled refuses everything after a failed write until it is
+                // reopened: stop, reopen once the disk takes writes, go on.
+                tracing::error!(
+                    "the store refuses writes since one failed, though the disk has room: \
+                     stopping the bot to reopen the store"
+                );
+                if tokio::time::timeout(STOP_DEADLINE, bot.stop())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("the bot did not stop in time");
+                }
+                drop(current.lock().unwrap_or_else(|e| e.into_inner()).take());
+                drop(store);
+                store = loop {
+                    tokio::select! {
+                        signal = signals.next() => {
+                            tracing::info!(signal, "stopping while the store is closed");
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        () = tokio::time::sleep(REOPEN_EVERY) => {}
+                    }
+                    let options = options.clone();
+                    let reopened = tokio::task::spawn_blocking(move || {
+                        let store = open(&options)?;
+                        store.probe_write()?;
+                        Ok::<_, crate::store::StoreError>(store)
+                    })
+                    .await;
+                    match reopened {
+                        Ok(Ok(store)) => break store,
+                        Ok(Err(e)) => tracing::warn!(error = %e, "the store does not open yet"),
+                        Err(e) => tracing::warn!(error = %e, "reopening the store failed"),
+                    }
+                };
+                *current.lock().unwrap_or_else(|e| e.into_inner()) = Some(store.clone());
+                tracing::info!("the store is open again: reconnecting");
+                continue;
+            };
+            tracing::info!(
+                signal,
+                "stopping: closing the gateway, then the outbox and the timers"
+            );
+            // A second signal means "now": every confirmed change is already
+            // on disk (the writer flushes before anyone is told), so nothing
+            // is lost.
+            tokio::spawn(async move {
+                let again = signals.next().await;
+                eprintln!("{again} again: exiting at once");
+                std::process::exit(EXIT_SECOND_SIGNAL);
+            });
+            if tokio::time::timeout(STOP_DEADLINE, bot.stop())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    after_s = STOP_DEADLINE.as_secs(),
+                    "the bot did not stop in time; what is not delivered stays in the outbox"
                 );
             }
-            let metrics = crate::ops::metrics::global();
-            tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
-            tokio::spawn(async move {
-                if let Err(e) =
-                    crate::ops::health::serve(listener, probe, metrics, options, health_stopped)
-                        .await
-                {
-                    tracing::error!(error = %e, "the health server stopped");
-                }
-            });
+            return Ok(ExitCode::SUCCESS);
         }
-        let signal = tokio::select! {
-            () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
-            signal = signals.next() => signal,
-        };
-        tracing::info!(
-            signal,
-            "stopping: closing the gateway, then the outbox and the timers"
-        );
-        // A second signal means "now": every confirmed change is already on
-        // disk (the writer flushes before anyone is told), so nothing is lost.
-        tokio::spawn(async move {
-            let again = signals.next().await;
-            eprintln!("{again} again: exiting at once");
-            std::process::exit(EXIT_SECOND_SIGNAL);
-        });
-        let _ = health_stop.send(true);
-        if tokio::time::timeout(STOP_DEADLINE, bot.stop())
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                after_s = STOP_DEADLINE.as_secs(),
-                "the bot did not stop in time; what is not delivered stays in the outbox"
-            );
-        }
-        Ok(ExitCode::SUCCESS)
     });
     // Flush what the timers and the outbox recorded last, with a deadline
     // (a full or hung disk must not keep the process alive).
-    let (done, flushed_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(flushed.flush());
-    });
-    match flushed_rx.recv_timeout(FLUSH_DEADLINE) {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "the last flush failed"),
-        Err(_) => tracing::error!("the last flush did not finish in time"),
+    if let Some(flushed) = current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let (done, flushed_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(flushed.flush());
+        });
+        match flushed_rx.recv_timeout(FLUSH_DEADLINE) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the last flush failed"),
+            Err(_) => tracing::error!("the last flush did not finish in time"),
+        }
     }
     // Tasks still running (a hung HTTP call, a blocking read) are dropped,
     // not waited for.
@@ -1036,6 +1076,47 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     }
     code
 }
+
+/// Serves `/healthz`, `/metrics` and `/backup` on `listener` until `stop`.
+fn serve_health(
+    listener: tokio::net::TcpListener,
+    probe: Arc<dyn crate::ops::health::Probe>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let options = crate::ops::health::Options::from_env();
+    if options.backup_secret.is_none() {
+        tracing::info!(
+            "POST /backup is off: set {} to allow `ponte backup` while Ponte runs",
+            crate::ops::health::BACKUP_SECRET_VAR
+        );
+    }
+    let metrics = crate::ops::metrics::global();
+    tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
+    tokio::spawn(async move {
+        if let Err(e) = crate::ops::health::serve(listener, probe, metrics, options, stop).await {
+            tracing::error!(error = %e, "the health server stopped");
+        }
+    });
+}
+
+/// Returns once `store` refuses writes while its disk has room (sled after
+/// a failed write), checked every [`REOPEN_EVERY`].
+async fn stuck(store: Arc<SledStore>) {
+    loop {
+        tokio::time::sleep(REOPEN_EVERY).await;
+        let store = store.clone();
+        if tokio::task::spawn_blocking(move || store.stuck())
+            .await
+            .unwrap_or(false)
+        {
+            return;
+        }
+    }
+}
+
+/// How often a running Ponte checks for a stuck store, and tries to reopen
+/// one.
+const REOPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long `ponte run` takes at most to stop after SIGTERM or SIGINT before
 /// it gives up on the outbox and the gateway (within Docker's 10 s).

@@ -101,3 +101,18 @@ pub(super) fn room_to_write(dir: &Path) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+impl super::SledStore {
+    /// Whether the store refuses writes although its disk has room: sled,
+    /// after a write failed (a full disk), refuses every read and write
+    /// until it is reopened. Blocks (it tries a write).
+    pub fn stuck(&self) -> bool {
+        use super::Store;
+        let failed = self
+            .write_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        failed && room_to_write(Path::new(&self.path)).is_ok() && self.probe_write().is_err()
+    }
+}
