@@ -176,6 +176,8 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
 /// `/healthz` and `/metrics` of a running bot: its gateway and its store.
 pub struct BotProbe<S: Store> {
     pub store: Arc<S>,
+    /// The configured clients, for open tasks by client.
+    clients: Vec<crate::domain::ClientKey>,
     connected: Box<dyn Fn() -> bool + Send + Sync>,
 }
 
@@ -202,6 +204,37 @@ impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
             .map_err(|e| e.to_string())
     }
 
+    fn figures(&self) -> Result<crate::ops::health::Figures, String> {
+        let store: &dyn Store = self.store.as_ref();
+        let mut open_tasks = Vec::new();
+        for client in &self.clients {
+            let mut by_side = std::collections::BTreeMap::<&'static str, u64>::new();
+            crate::store::Pages::open(client, crate::store::PAGE)
+                .for_each(store, |page| {
+                    for task in page {
+                        *by_side.entry(task.handling_side.as_str()).or_default() += 1;
+                    }
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())?;
+            for side in [crate::domain::Side::Internal, crate::domain::Side::Msp] {
+                let n = by_side.get(side.as_str()).copied().unwrap_or(0);
+                open_tasks.push((client.to_string(), side.as_str().to_owned(), n));
+            }
+        }
+        let now = jiff::Timestamp::now();
+        let first = store
+            .outbox_due(jiff::Timestamp::MAX, 1)
+            .map_err(|e| e.to_string())?;
+        let outbox_first_due_seconds = first
+            .first()
+            .map(|entry| now.duration_since(entry.not_before).as_secs_f64().max(0.0));
+        Ok(crate::ops::health::Figures {
+            open_tasks,
+            outbox_first_due_seconds,
+        })
+    }
+
     fn backup(&self, dir: &std::path::Path) -> Result<String, String> {
         let r = self.store.backup(dir).map_err(|e| e.to_string())?;
         Ok(format!(
@@ -219,6 +252,13 @@ impl<S: Store> Running<S> {
     pub fn probe(&self) -> BotProbe<S> {
         BotProbe {
             store: self.bot.ledger.store().clone(),
+            clients: self
+                .bot
+                .config
+                .clients()
+                .iter()
+                .map(|c| c.key.clone())
+                .collect(),
             connected: Box::new(self.gateway.probe()),
         }
     }

@@ -113,7 +113,7 @@ fn export_from_a_missing_directory_is_refused_rather_than_creating_a_store() {
     let out = ponte(&["export", "--data-dir", missing.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(
-        text(&out.stderr).contains("there is no store at"),
+        text(&out.stderr).contains("no store at"),
         "{}",
         text(&out.stderr)
     );
@@ -127,6 +127,14 @@ fn export_and_import_through_the_command_line() {
     // An empty store exports nothing, and imports into another.
     let a = dir.path().join("a");
     std::fs::create_dir(&a).unwrap();
+    // An empty directory holds no store: refused, not taken for an empty store.
+    let out = ponte(&["export", "--data-dir", a.to_str().unwrap()]);
+    assert!(
+        text(&out.stderr).contains("no store at"),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(ponte::store::SledStore::open(&ponte::store::StoreOptions::new(&a)).unwrap());
     let out = ponte(&[
         "export",
         "--data-dir",
@@ -472,4 +480,127 @@ fn outbox_lists_retries_and_drops_dead_letters() {
     let listed = text(&out.stdout);
     assert!(listed.contains("waiting: 1"), "{listed}");
     assert!(listed.contains("dead letters: 0"), "{listed}");
+}
+
+/// An export of `n` tasks of `client`, each created and routed, with
+/// `title` as every task's title.
+fn export_of(client: &str, n: u64, title: &str) -> String {
+    let mut out = String::new();
+    for number in 1..=n {
+        let task = format!("{client}-{number}");
+        let title = serde_json::to_string(title).unwrap();
+        out.push_str(&format!(
+            "{{\"task\":\"{task}\",\"seq\":1,\"at\":\"2026-12-01T09:00:00Z\",\"by\":{{\"person\":9001}},\
+             \"type\":\"created\",\"title\":{title},\"details\":\"\",\"requester\":9001,\
+             \"asking_side\":\"internal\",\"priority\":\"P2\",\"due\":null}}\n\
+             {{\"task\":\"{task}\",\"seq\":2,\"at\":\"2026-12-01T09:00:00Z\",\"by\":{{\"person\":9001}},\
+             \"type\":\"routed\",\"side\":\"internal\",\"category\":\"network\",\"reason\":\
+             {{\"rule\":\"keyword\",\"category\":\"network\",\"keyword\":\"vpn\",\"owner\":\"internal\"}}}}\n"
+        ));
+    }
+    out
+}
+
+fn import(data: &Path, input: &Path, config: Option<&str>) -> Output {
+    let mut args = vec![
+        "import",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ];
+    if let Some(config) = config {
+        args.extend(["--config", config]);
+    }
+    ponte(&args)
+}
+
+#[test]
+fn import_is_all_or_nothing_and_can_be_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let input = dir.path().join("events.jsonl");
+    // A bad line 10: nothing at all is left behind.
+    let mut lines: Vec<String> = export_of("ACME", 20, "VPN down")
+        .lines()
+        .map(String::from)
+        .collect();
+    lines[9] = "{not an event".into();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let out = import(&data, &input, None);
+    assert!(!out.status.success());
+    let shown = text(&out.stderr);
+    assert!(shown.contains("line 10"), "{shown}");
+    assert!(shown.contains("nothing was imported"), "{shown}");
+    assert!(!data.exists(), "a partial store was left");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the input is left"
+    );
+
+    // What a killed import leaves (its working directory) is removed by
+    // the next run, which then loads everything.
+    let leftover = dir.path().join(".data.importing");
+    std::fs::create_dir(&leftover).unwrap();
+    std::fs::write(leftover.join("db"), b"half written").unwrap();
+    std::fs::write(&input, export_of("ACME", 20, "VPN down")).unwrap();
+    let out = import(&data, &input, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!leftover.exists());
+    let check = ponte(&["check-store", "--data-dir", data.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let out = ponte(&["export", "--data-dir", data.to_str().unwrap()]);
+    assert_eq!(text(&out.stdout).lines().count(), 40);
+
+    // Into a directory that holds a store: refused, the store untouched.
+    let out = import(&data, &input, None);
+    assert!(text(&out.stderr).contains("already exists and is not empty"));
+    let check = ponte(&["check-store", "--data-dir", data.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", text(&check.stderr));
+}
+
+#[test]
+fn import_refuses_unknown_clients_long_lines_and_titles_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let input = dir.path().join("events.jsonl");
+    let config = edited_example(
+        dir.path(),
+        "data_dir = \"./ponte-data\"",
+        "data_dir = \"d\"",
+    );
+    // Clients that are not in the configuration, each named.
+    let text_in = export_of("ACME", 3, "VPN down")
+        + &export_of("GLOBEX", 5, "x")
+        + &export_of("INITECH", 2, "y");
+    std::fs::write(&input, text_in).unwrap();
+    let out = import(&data, &input, Some(&config));
+    let shown = text(&out.stderr);
+    assert!(!out.status.success(), "{shown}");
+    assert!(
+        shown.contains("not in the configuration: GLOBEX (5 tasks), INITECH (2 tasks)"),
+        "{shown}"
+    );
+    assert!(!data.exists());
+
+    // A line far past any event's size is not read whole.
+    let huge = format!(
+        "{{\"task\":\"ACME-1\",\"title\":\"{}\"}}\n",
+        "x".repeat(10 << 20)
+    );
+    std::fs::write(&input, huge).unwrap();
+    let out = import(&data, &input, Some(&config));
+    let shown = text(&out.stderr);
+    assert!(shown.contains("line 1: longer than 64 KiB"), "{shown}");
+
+    // A title longer than a command could ever give.
+    std::fs::write(&input, export_of("ACME", 1, &"t".repeat(5000))).unwrap();
+    let out = import(&data, &input, Some(&config));
+    let shown = text(&out.stderr);
+    assert!(
+        shown.contains("title of ACME-1 has 5000 characters; at most 200"),
+        "{shown}"
+    );
+    assert!(!data.exists());
 }

@@ -67,12 +67,16 @@ fn the_example_loads_and_reads_as_documented() {
         "the MSP's server is no client"
     );
     assert!(config.client(&key("NOPE")).is_none());
-    insta::assert_snapshot!(config.summary(), @"
+    // data_dir is relative to the configuration file's folder.
+    let summary = config
+        .summary()
+        .replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    insta::assert_snapshot!(summary, @"
     MSP: Nordhaven IT Services (language en)
       own server 1085128205926531072
       queue channel 1085128210276024321, engineer role 1085128214625517570, lead role 1085128218975010819
       lead's digest: 08:00 on Mon, Tue, Wed, Thu, Fri (Europe/Berlin), to channel 1085128210276024321
-    Data: ./ponte-data (cache 16 MB); default language en
+    Data: <repo>/config/ponte-data (cache 16 MB); default language en
     Routing: the first category with a keyword in the request wins; * marks a client's override.
     The MSP needs the IT manager's approval on categories marked yes and on those internal IT owns.
 
@@ -182,7 +186,7 @@ fn a_typo_in_a_key_names_the_client_the_field_and_the_line() {
         err.problems[0].line,
         Some(line_of(&text, "[[clients]]", "gild_id"))
     );
-    insta::assert_snapshot!(err, @"ponte.toml:169: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
+    insta::assert_snapshot!(err, @"ponte.toml:174: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
 }
 
 #[test]
@@ -199,9 +203,9 @@ fn typos_in_several_clients_are_all_reported() {
         ("needs_approval = true", "needs_aproval = true"),
     ]);
     insta::assert_snapshot!(errors(&text), @"
-    ponte.toml:98: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
-    ponte.toml:186: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
-    ponte.toml:239: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
+    ponte.toml:103: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
+    ponte.toml:191: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
+    ponte.toml:244: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
     ");
 }
 
@@ -216,7 +220,7 @@ fn a_missing_guild_id_names_the_client_and_its_table() {
         Some(line_of(&text, "name = \"Brightline Logistics\"", "") - 1),
         "the line of the client's [[clients]] header"
     );
-    insta::assert_snapshot!(err, @"ponte.toml:235: clients[1].guild_id: missing: the id of the company's Discord server");
+    insta::assert_snapshot!(err, @"ponte.toml:240: clients[1].guild_id: missing: the id of the company's Discord server");
 }
 
 #[test]
@@ -228,7 +232,7 @@ fn a_client_name_used_twice_is_refused_ignoring_case() {
     let err = errors(&text);
     assert_eq!(err.problems.len(), 1);
     assert_eq!(err.problems[0].path, "clients[1].name");
-    insta::assert_snapshot!(err, @"ponte.toml:236: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 161): client names must differ, ignoring case");
+    insta::assert_snapshot!(err, @"ponte.toml:241: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 166): client names must differ, ignoring case");
 }
 
 #[test]
@@ -258,18 +262,18 @@ fn every_problem_of_meaning_is_reported_at_once() {
         ),
     ]);
     insta::assert_snapshot!(errors(&text), @r#"
-    ponte.toml:21: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
-    ponte.toml:91: categories[3].name: category `backup` is already defined at categories[2].name (line 82)
-    ponte.toml:132: categories[7].keywords[3]: `print` is listed twice
-    ponte.toml:143: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
-    ponte.toml:144: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
-    ponte.toml:166: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
-    ponte.toml:168: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
-    ponte.toml:231: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
-    ponte.toml:232: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 231): a category has one owner
-    ponte.toml:237: clients[1].key: `ACME` is already the key at clients[0].key (line 165): each client needs its own key
-    ponte.toml:240: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
-    ponte.toml:243: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 177): each channel serves one purpose
+    ponte.toml:22: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
+    ponte.toml:96: categories[3].name: category `backup` is already defined at categories[2].name (line 87)
+    ponte.toml:137: categories[7].keywords[3]: `print` is listed twice
+    ponte.toml:148: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
+    ponte.toml:149: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
+    ponte.toml:171: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
+    ponte.toml:173: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
+    ponte.toml:236: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
+    ponte.toml:237: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 236): a category has one owner
+    ponte.toml:242: clients[1].key: `ACME` is already the key at clients[0].key (line 170): each client needs its own key
+    ponte.toml:245: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
+    ponte.toml:248: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 182): each channel serves one purpose
     "#);
 }
 
@@ -285,7 +289,7 @@ fn a_token_in_the_file_is_refused_with_where_secrets_go() {
         !err.to_string().contains("secret.value"),
         "the secret is not echoed"
     );
-    insta::assert_snapshot!(err, @"ponte.toml:28: msp.token: unknown field `token`: secrets never go in the configuration file; remove `token` and set the DISCORD_TOKEN environment variable instead");
+    insta::assert_snapshot!(err, @"ponte.toml:33: msp.token: unknown field `token`: secrets never go in the configuration file; remove `token` and set the DISCORD_TOKEN environment variable instead");
 
     let err = errors(&format!(
         "discord_token = \"MTA4NTEy.secret.value\"\n{EXAMPLE}"
@@ -439,35 +443,62 @@ fn a_syntax_error_gives_its_line() {
     let text = edited(&[("key = \"ACME\"", "key = ACME")]);
     let err = errors(&text);
     assert_eq!(err.problems[0].line, Some(line_of(&text, "", "key = ACME")));
-    insta::assert_snapshot!(err, @"ponte.toml:165: string values must be quoted, expected literal string");
+    insta::assert_snapshot!(err, @"ponte.toml:170: string values must be quoted, expected literal string");
 }
 
 // ---- [ponte].health_addr (issue 8) ----
 
 #[test]
 fn health_addr_is_optional_and_checked() {
-    assert_eq!(example().health_addr(), None);
-    let ok = edited(&[(
-        "cache_capacity_mb = 16",
-        "cache_capacity_mb = 16\nhealth_addr = \"127.0.0.1:9464\"",
-    )]);
-    let config = Config::from_toml_str(&ok, "ponte.toml").unwrap();
+    // The example sets one, so the Docker image's health check works.
     assert_eq!(
-        config.health_addr(),
+        example().health_addr(),
         Some("127.0.0.1:9464".parse().unwrap())
     );
+    let none = edited(&[("health_addr = \"127.0.0.1:9464\"\n", "")]);
+    let config = Config::from_toml_str(&none, "ponte.toml").unwrap();
+    assert_eq!(config.health_addr(), None);
     for (bad, says) in [
         ("localhost", "is not an address and port"),
         ("127.0.0.1:0", "the port is 0"),
         ("127.0.0.1:99999", "is not an address and port"),
     ] {
         let text = edited(&[(
-            "cache_capacity_mb = 16",
-            &format!("cache_capacity_mb = 16\nhealth_addr = \"{bad}\""),
+            "health_addr = \"127.0.0.1:9464\"",
+            &format!("health_addr = \"{bad}\""),
         )]);
         let shown = errors(&text).to_string();
         assert!(shown.contains("ponte.health_addr: "), "{shown}");
         assert!(shown.contains(says), "{shown}");
-        assert!(shown.contains("ponte.toml:22:"), "{shown}");
+        assert!(shown.contains("ponte.toml:28:"), "{shown}");
     }
+}
+
+#[test]
+fn data_dir_is_relative_to_the_config_files_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("etc");
+    std::fs::create_dir(&nested).unwrap();
+    let path = nested.join("ponte.toml");
+    let example = std::fs::read_to_string(EXAMPLE_PATH).unwrap();
+    std::fs::write(&path, &example).unwrap();
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.data_dir(), nested.join("ponte-data"));
+    // An absolute one stays as it is.
+    let text = example.replace("data_dir = \"./ponte-data\"", "data_dir = \"/srv/ponte\"");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.data_dir(), Path::new("/srv/ponte"));
+}
+
+#[test]
+fn an_endless_or_huge_config_file_is_refused_without_reading_it_all() {
+    let errors = Config::load(Path::new("/dev/zero")).expect_err("refused");
+    let shown = errors.to_string();
+    assert!(shown.contains("larger than 1024 KiB"), "{shown}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, "#".repeat(2 * 1024 * 1024)).unwrap();
+    let shown = Config::load(&path).expect_err("refused").to_string();
+    assert!(shown.contains("larger than"), "{shown}");
 }

@@ -60,16 +60,6 @@ fn spawn_bot(config: &Path, env: &[(String, String)], log: &Path) -> Child {
         .expect("start ponte run")
 }
 
-/// The task id (`ACME-12`) a confirmation names, if any.
-fn task_id_in(text: &str) -> Option<String> {
-    let start = text.find("ACME-")?;
-    let digits: String = text[start + 5..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit())
-        .collect();
-    (!digits.is_empty()).then(|| format!("ACME-{digits}"))
-}
-
 /// How many messages name each probe title ("crash probe 12"), each message
 /// counted once per title.
 fn cards_by_title(messages: &[Message]) -> BTreeMap<String, usize> {
@@ -237,6 +227,8 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
             "data_dir = \"./ponte-data\"".to_owned(),
             format!("data_dir = {:?}", data.display().to_string()),
         ),
+        // No health port: tests run beside each other.
+        ("health_addr = \"127.0.0.1:9464\"\n".to_owned(), String::new()),
         (
             "priority = \"P1\"\n[[escalation.steps]]\nafter_minutes = 0\noncall = \"msp-primary\"\n"
                 .to_owned(),
@@ -314,24 +306,14 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
         let identifies = emulator.gateway_stats().identifies + emulator.gateway_stats().resumes;
         let mut child = spawn_bot(&config, &env, &log);
         // Wait for the new process's session before people type.
-        let mut up = false;
-        for _ in 0..600 {
-            let stats = emulator.gateway_stats();
-            if stats.identifies + stats.resumes > identifies {
-                up = true;
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "round {round}: ponte run exited with {status}; log:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(up, "round {round}: the bot never connected (seed {seed})");
-        // Give serenity a moment to handle READY and GUILD_CREATE.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        common::wait_for_session(
+            &emulator,
+            &mut child,
+            &log,
+            identifies,
+            &format!("round {round} (seed {seed})"),
+        )
+        .await;
 
         // A retry of everything nobody saw answered (requests and clicks).
         for id in std::mem::take(&mut unanswered) {
@@ -444,7 +426,7 @@ async fn sigkill_at_random_moments_loses_and_doubles_nothing() {
                 match handle.response(wait).await {
                     Ok(response) => {
                         let seen = response.message.as_ref().map(text_of).unwrap_or_default();
-                        match task_id_in(&seen) {
+                        match common::acme_task_id_in(&seen) {
                             Some(id) => {
                                 if p1 {
                                     urgent.insert(id.clone());

@@ -18,6 +18,9 @@ use tokio::sync::watch;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/ponte.example.toml");
 
+/// The backup secret of the tests' health servers.
+const BACKUP_SECRET: &str = "backup-secret-of-the-test";
+
 fn ponte(args: &[&str]) -> Output {
     Process::new(env!("CARGO_BIN_EXE_ponte"))
         .args(args)
@@ -134,7 +137,7 @@ fn backup_refuses_a_directory_that_holds_something() {
     let target = tempfile::tempdir().unwrap();
     std::fs::write(target.path().join("precious"), "x").unwrap();
     let err = store.backup_to(target.path()).unwrap_err();
-    assert!(err.to_string().contains("is not empty"), "{err}");
+    assert!(err.to_string().contains("already exists"), "{err}");
     assert!(target.path().join("precious").exists());
 }
 
@@ -186,7 +189,7 @@ fn reopen_raw(dir: &Path) -> sled::Db {
 fn check_store_of_a_missing_directory_fails_clearly() {
     let out = ponte(&["check-store", "--data-dir", "/nonexistent/ponte-data"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("there is no store at"));
+    assert!(text(&out.stderr).contains("no store at /nonexistent/ponte-data; check --data-dir"));
 }
 
 #[test]
@@ -251,17 +254,23 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
         listener,
         Arc::new(StoreProbe(store.clone())),
         ponte::ops::metrics::global(),
+        health::Options {
+            backup_secret: Some(BACKUP_SECRET.into()),
+        },
         stopped,
     ));
     let example = std::fs::read_to_string(EXAMPLE).unwrap();
-    let config = example.replacen(
-        "data_dir = \"./ponte-data\"",
-        &format!(
-            "data_dir = {:?}\nhealth_addr = \"{addr}\"",
-            data.to_string_lossy()
-        ),
-        1,
-    );
+    let config = example
+        .replacen(
+            "data_dir = \"./ponte-data\"",
+            &format!("data_dir = {:?}", data.to_string_lossy()),
+            1,
+        )
+        .replacen(
+            "health_addr = \"127.0.0.1:9464\"",
+            &format!("health_addr = \"{addr}\""),
+            1,
+        );
     let config_path = dir.path().join("ponte.toml");
     std::fs::write(&config_path, config).unwrap();
     let copy = dir.path().join("copy");
@@ -272,8 +281,13 @@ async fn backup_while_the_store_is_held_goes_through_the_running_bot() {
         copy.to_string_lossy().into_owned(),
     ];
     let out = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        ponte(&args)
+        Process::new(env!("CARGO_BIN_EXE_ponte"))
+            .args(&args)
+            .env_remove("PONTE_CONFIG")
+            .env_remove("PONTE_DATA_DIR")
+            .env("PONTE_BACKUP_SECRET", BACKUP_SECRET)
+            .output()
+            .expect("the ponte binary runs")
     })
     .await
     .unwrap();
@@ -330,6 +344,7 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
         listener,
         Arc::new(bot.probe()),
         ponte::ops::metrics::global(),
+        health::Options::default(),
         stopped,
     ));
     let http = reqwest::Client::new();
@@ -379,6 +394,24 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
     assert!(answered >= 1, "{metrics}");
     assert!(metrics.contains("ponte_outbox_depth "), "{metrics}");
     assert!(metrics.contains("ponte_gateway_connected 1"), "{metrics}");
+    // The open task, by client and the side handling it; every client and
+    // side has its line.
+    let open: u64 = ["internal", "msp"]
+        .iter()
+        .map(|side| {
+            let prefix = format!("ponte_open_tasks{{client=\"ACME\",side=\"{side}\"}} ");
+            let line = metrics.lines().find(|l| l.starts_with(&prefix));
+            line.and_then(|l| l[prefix.len()..].parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+        })
+        .sum();
+    assert_eq!(open, 1, "{metrics}");
+    assert!(metrics.contains("ponte_open_tasks{client=\"BRIGHT\",side=\"msp\"} 0"));
+    assert!(metrics.contains("ponte_build_info{version="), "{metrics}");
+    assert!(
+        metrics.contains("process_resident_memory_bytes "),
+        "{metrics}"
+    );
 
     // Discord goes away: the gateway check fails, by name.
     emulator.shutdown();
@@ -396,4 +429,44 @@ async fn healthz_and_metrics_of_a_bot_connected_to_the_emulator() {
     stop.send(true).unwrap();
     server.await.unwrap().unwrap();
     bot.stop().await;
+}
+
+#[test]
+fn commands_refuse_a_data_dir_from_the_config_that_holds_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ponte.toml");
+    // The example's data_dir, ./ponte-data, is next to the file: no store there.
+    std::fs::write(&config, ponte::sandbox::cast::CONFIG).unwrap();
+    let config = config.to_str().unwrap();
+    let expected = format!(
+        "no store at {}; check data_dir in {config}",
+        dir.path().join("ponte-data").display()
+    );
+    for args in [
+        vec!["check-store", "--config", config],
+        vec!["export", "--config", config],
+        vec![
+            "report",
+            "--config",
+            config,
+            "--client",
+            "ACME",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-01-31",
+        ],
+    ] {
+        let out = ponte(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(&expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(
+        !dir.path().join("ponte-data").exists(),
+        "no empty store was created"
+    );
 }

@@ -123,11 +123,14 @@ fn the_binary_never_prints_the_token_from_the_environment() {
     let data = dir.path().join("data");
     std::fs::write(
         &config,
-        example.replacen(
-            "data_dir = \"./ponte-data\"",
-            &format!("data_dir = {:?}", data.to_string_lossy()),
-            1,
-        ),
+        example
+            .replacen(
+                "data_dir = \"./ponte-data\"",
+                &format!("data_dir = {:?}", data.to_string_lossy()),
+                1,
+            )
+            // No health port: tests run beside each other.
+            .replacen("health_addr = \"127.0.0.1:9464\"\n", "", 1),
     )
     .unwrap();
     let bad_config = dir.path().join("missing.toml");

@@ -145,6 +145,10 @@ impl<S: Store> SlaTimer<S> {
                     match self.ledger.submit(request).await {
                         Ok(outcome) => {
                             tracing::info!(task = %task.id, alerts = plan.due.len(), "SLA alerts recorded");
+                            for alert in plan.due.iter().filter(|a| a.level == AlertLevel::Breach) {
+                                crate::ops::metrics::global()
+                                    .sla_breach(task.id.client().as_str(), alert.side.as_str());
+                            }
                             self.remember(task.id.clone(), outcome.task.version, plan.next);
                             soonest(plan.next);
                         }

@@ -57,8 +57,32 @@ pub fn export_client(
     Ok(counts)
 }
 
+/// The longest line import reads: an event is a few KiB at most (titles,
+/// details and comments are bounded by Discord's own limits), so a longer
+/// line is no export of Ponte's, and is not read whole.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// Loads an export into an empty store and flushes it.
 pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, StoreError> {
+    import_clients(store, input, &|_| true, false)
+}
+
+/// [`import`], refusing the events of every client `known` does not accept:
+/// the whole input is read, and the error names each such client with its
+/// number of tasks (what was loaded of the others stays in `store`; the
+/// caller imports into a new directory it can remove). With `salvaged` (an
+/// `export --salvage`, which skips unreadable tasks) a gap in a client's
+/// task numbers is recorded as lost tasks ([`Store::record_lost`]) instead
+/// of refused.
+pub fn import_clients(
+    store: &dyn Store,
+    input: &mut dyn BufRead,
+    known: &dyn Fn(&crate::domain::ClientKey) -> bool,
+    salvaged: bool,
+) -> Result<Counts, StoreError> {
+    let mut unknown: std::collections::BTreeMap<crate::domain::ClientKey, BTreeSet<u64>> =
+        Default::default();
+    let mut first_unknown = 0;
     let tasks = store.task_count()?;
     if tasks > 0 {
         return Err(StoreError::NotEmpty { tasks });
@@ -67,16 +91,28 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Stor
     let mut pending: Vec<Event> = Vec::new();
     let mut pending_line = 0;
     let mut done: BTreeSet<TaskId> = BTreeSet::new();
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut number = 0;
     loop {
-        line.clear();
-        let read = input.read_line(&mut line)?;
         number += 1;
-        if read == 0 {
+        if !read_line_bounded(input, &mut line, MAX_LINE_BYTES)? {
+            return Err(StoreError::Import {
+                line: number,
+                reason: format!(
+                    "longer than {} KiB; an event of a Ponte export is a few KiB at most",
+                    MAX_LINE_BYTES / 1024
+                ),
+            });
+        }
+        if line.is_empty() {
             break;
         }
-        let text = line.trim();
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| StoreError::Import {
+                line: number,
+                reason: "not UTF-8 text".into(),
+            })?
+            .trim();
         if text.is_empty() {
             continue;
         }
@@ -84,6 +120,16 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Stor
             line: number,
             reason: format!("not an event: {e}"),
         })?;
+        if !known(event.task.client()) {
+            if unknown.is_empty() {
+                first_unknown = number;
+            }
+            unknown
+                .entry(event.task.client().clone())
+                .or_default()
+                .insert(event.task.number());
+            continue;
+        }
         if pending.first().is_some_and(|p| p.task != event.task) {
             load(
                 store,
@@ -91,6 +137,7 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Stor
                 pending_line,
                 &mut done,
                 &mut counts,
+                salvaged,
             )?;
         }
         if pending.is_empty() {
@@ -108,10 +155,60 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Stor
         pending.push(event);
     }
     if !pending.is_empty() {
-        load(store, pending, pending_line, &mut done, &mut counts)?;
+        load(
+            store,
+            pending,
+            pending_line,
+            &mut done,
+            &mut counts,
+            salvaged,
+        )?;
+    }
+    if !unknown.is_empty() {
+        let named: Vec<String> = unknown
+            .iter()
+            .map(|(client, tasks)| format!("{client} ({} tasks)", tasks.len()))
+            .collect();
+        return Err(StoreError::Import {
+            line: first_unknown,
+            reason: format!(
+                "events of clients that are not in the configuration: {}; add them to the \
+                 configuration's [[clients]], or leave their events out",
+                named.join(", ")
+            ),
+        });
     }
     store.flush()?;
     Ok(counts)
+}
+
+/// Reads one line (without its end) into `line`, at most `max` bytes;
+/// `false` when the line is longer (the rest is not read). An empty `line`
+/// after `true` is the end of the input.
+fn read_line_bounded(
+    input: &mut dyn BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> Result<bool, StoreError> {
+    line.clear();
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(true);
+        }
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(end) => (end + 1, true),
+            None => (buf.len(), false),
+        };
+        if line.len() + chunk > max + 1 {
+            return Ok(false);
+        }
+        line.extend_from_slice(&buf[..chunk]);
+        input.consume(chunk);
+        if done {
+            return Ok(true);
+        }
+    }
 }
 
 fn load(
@@ -120,11 +217,34 @@ fn load(
     line: usize,
     done: &mut BTreeSet<TaskId>,
     counts: &mut Counts,
+    salvaged: bool,
 ) -> Result<(), StoreError> {
     let bad = |reason: String| StoreError::Import { line, reason };
     let task = Task::fold(&events).map_err(|e| bad(format!("the history does not fold: {e}")))?;
+    for (what, text, max) in [
+        ("title", &task.title, crate::domain::text::TITLE_MAX),
+        ("details", &task.details, crate::domain::text::DETAILS_MAX),
+    ] {
+        let chars = text.chars().count();
+        if chars > max {
+            return Err(bad(format!(
+                "the {what} of {} has {chars} characters; at most {max} are allowed",
+                task.id
+            )));
+        }
+    }
     let id = task.id.clone();
-    let expected = store.next_number(id.client())?;
+    let mut expected = store.next_number(id.client())?;
+    if salvaged && id.number() > expected {
+        tracing::warn!(
+            client = %id.client(),
+            from = expected,
+            to = id.number() - 1,
+            "tasks missing from the salvage are recorded as lost"
+        );
+        store.record_lost(id.client(), id.number() - 1, task.created_at)?;
+        expected = id.number();
+    }
     if id.number() != expected {
         return Err(bad(format!(
             "tasks of {} must come in order 1, 2, 3... without gaps: expected {}-{expected}, found {id}",

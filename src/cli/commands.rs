@@ -1,7 +1,7 @@
 //! The `ponte` command: its arguments (clap) and what each subcommand runs.
 //!
 //! Subcommands: `check-config`, `export`, `import`, `run`, `triage`, `report`,
-//! `sandbox`, `backup`, `healthcheck`, `check-store`, `load`. Each is thin and calls
+//! `sandbox`, `backup`, `healthcheck`, `check-store`, `load`, `invite-url`. Each is thin and calls
 //! into the rest of the library (`crate::run`, `crate::app`, `crate::store`). `anyhow`
 //! lives in `cli/` only.
 
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::app::clock::SystemClock;
 use crate::app::transfer;
 use crate::config::{Config, Secrets};
-use crate::store::{SledStore, StoreOptions};
+use crate::store::{SledStore, Store, StoreOptions};
 use tracing_subscriber::EnvFilter;
 
 /// Ponte: a chat-ops bridge between a company's internal IT team and its
@@ -57,6 +57,10 @@ enum Cmd {
         /// Only this client's tasks (its key, e.g. ACME); all when absent.
         #[arg(long)]
         client: Option<String>,
+        /// From a damaged store: write every task whose events can still be
+        /// read, skip the rest and name each one skipped (exits 1 if any).
+        #[arg(long)]
+        salvage: bool,
     },
     /// Load an export into an empty store.
     Import {
@@ -65,11 +69,19 @@ enum Cmd {
         /// What to read; `-` is standard input.
         #[arg(long, short, default_value = "-")]
         input: PathBuf,
+        /// The input is an `export --salvage`: tasks missing from it (gaps in
+        /// a client's numbers) are recorded as lost instead of refused.
+        #[arg(long)]
+        salvaged: bool,
     },
     /// Run the bot against Discord (needs DISCORD_TOKEN in the environment).
+    /// Stops cleanly on SIGTERM or SIGINT (a second one exits at once).
     Run {
         #[command(flatten)]
         config: ConfigArg,
+        /// The data directory, overriding the configuration's.
+        #[arg(long, env = "PONTE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Ask Discord, with the bot's token, what it would refuse: the Message
     /// Content intent, the bot in every configured server, its permissions in
@@ -131,8 +143,12 @@ enum Cmd {
     Backup {
         #[command(flatten)]
         store: StoreArgs,
-        /// The new directory (must not exist, or be empty).
+        /// The new directory: an absolute path that does not exist yet,
+        /// outside the data directory.
         dir: PathBuf,
+        /// Give up on a running Ponte's backup after this many seconds.
+        #[arg(long, default_value_t = 900)]
+        timeout: u64,
     },
     /// Ask a running bot's `/healthz` (at the configuration's
     /// `health_addr`); exits 0 when healthy, 1 otherwise. For container
@@ -155,6 +171,14 @@ enum Cmd {
         store: StoreArgs,
         #[command(subcommand)]
         what: crate::cli::outbox::OutboxCmd,
+    },
+    /// Print the URL that adds the bot to a Discord server, with the scopes
+    /// and permissions Ponte needs (and why each).
+    InviteUrl {
+        /// The application's id (Developer Portal → General Information →
+        /// Application ID).
+        #[arg(long, env = "PONTE_APPLICATION_ID")]
+        application_id: u64,
     },
     /// Load test: the local Discord and the real bot in this process, driven
     /// by simulated people; prints throughput, latency, store size, memory
@@ -263,12 +287,16 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             store,
             output,
             client,
+            salvage,
         } => {
             let client = client
                 .map(|c| crate::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
-            let store = open_existing_store(&store)?;
+            let (store, _copy) = open_for_reading(&store)?;
+            if salvage {
+                return salvage_export(&store, client.as_ref(), &output);
+            }
             let counts = if output == Path::new("-") {
                 let stdout = io::stdout();
                 transfer::export_client(
@@ -284,19 +312,12 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Import { store, input } => {
-            let store = open_store(&store)?;
-            let counts = if input == Path::new("-") {
-                transfer::import(&store, &mut io::stdin().lock())?
-            } else {
-                let file = File::open(&input)
-                    .with_context(|| format!("cannot open {}", input.display()))?;
-                transfer::import(&store, &mut BufReader::new(file))?
-            };
-            tracing::info!(tasks = counts.tasks, events = counts.events, "imported");
-            Ok(ExitCode::SUCCESS)
-        }
-        Cmd::Run { config } => run_bot(&config.config),
+        Cmd::Import {
+            store,
+            input,
+            salvaged,
+        } => import(&store, &input, salvaged),
+        Cmd::Run { config, data_dir } => run_bot(&config.config, data_dir),
         Cmd::Doctor { config } => crate::cli::doctor::doctor(&config.config),
         Cmd::Triage {
             config,
@@ -312,7 +333,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             to,
             format,
         } => sla_report(&config.config, data_dir, &client, from, to, format),
-        Cmd::Backup { store, dir } => backup(&store, &dir),
+        Cmd::Backup {
+            store,
+            dir,
+            timeout,
+        } => backup(&store, &dir, std::time::Duration::from_secs(timeout)),
         Cmd::CheckStore { store } => Ok(check_store(&store)),
         Cmd::Outbox { store, what } => {
             let opened = open_existing_store(&store)?;
@@ -321,7 +346,102 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
         }
         Cmd::Healthcheck { config } => healthcheck(&config.config),
         Cmd::Load(args) => load(args),
+        Cmd::InviteUrl { application_id } => {
+            use crate::discord::invite;
+            println!("{}\n", invite::url(application_id));
+            println!(
+                "Scopes: bot, applications.commands. Permissions ({}):",
+                invite::permissions()
+            );
+            for (name, _, why) in invite::PERMISSIONS {
+                println!("  - {name}: {why}");
+            }
+            println!(
+                "\nAlso turn on the privileged Message Content intent (Developer Portal → Bot):\n\
+                 Ponte reads mentions, DMs and task threads; without it Discord closes the gateway."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `ponte import`: into a new directory beside the target, moved into
+/// place only once everything is loaded and flushed, so an interrupted
+/// import leaves no half store, and running it again starts over.
+fn import(args: &StoreArgs, input: &Path, salvaged: bool) -> anyhow::Result<ExitCode> {
+    let (dir, cache) = store_dir(args)?;
+    let dir =
+        std::path::absolute(&dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let empty_dir = match std::fs::read_dir(&dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    };
+    anyhow::ensure!(
+        empty_dir || !dir.exists(),
+        "{} already exists and is not empty; import makes a new data directory: give one \
+         that does not exist yet (or is empty)",
+        dir.display()
+    );
+    let name = dir
+        .file_name()
+        .context("give the data directory a name")?
+        .to_string_lossy()
+        .into_owned();
+    let partial = dir.with_file_name(format!(".{name}.importing"));
+    if partial.exists() {
+        tracing::warn!(dir = %partial.display(), "removing what an interrupted import left");
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("cannot remove {}", partial.display()))?;
+    }
+    let known: Option<Vec<crate::domain::ClientKey>> = match &args.config {
+        Some(path) => Some(
+            load_config(path)?
+                .clients()
+                .iter()
+                .map(|c| c.key.clone())
+                .collect(),
+        ),
+        None => {
+            tracing::warn!("no --config: the clients of the events are not checked");
+            None
+        }
+    };
+    let accept =
+        |client: &crate::domain::ClientKey| known.as_ref().is_none_or(|k| k.contains(client));
+    let loaded = (|| {
+        let store = SledStore::open(&StoreOptions {
+            path: partial.clone(),
+            cache_capacity_bytes: cache,
+        })
+        .context("cannot create the store")?;
+        let counts = if input == Path::new("-") {
+            transfer::import_clients(&store, &mut io::stdin().lock(), &accept, salvaged)?
+        } else {
+            let file =
+                File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+            transfer::import_clients(&store, &mut BufReader::new(file), &accept, salvaged)?
+        };
+        anyhow::Ok(counts)
+    })();
+    let counts = match loaded {
+        Ok(counts) => counts,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e.context(format!("nothing was imported into {}", dir.display())));
+        }
+    };
+    // The store is flushed and closed (dropped above): move it into place.
+    if empty_dir {
+        std::fs::remove_dir(&dir).with_context(|| format!("cannot replace {}", dir.display()))?;
+    }
+    std::fs::rename(&partial, &dir)
+        .with_context(|| format!("cannot move the import into {}", dir.display()))?;
+    if let Some(parent) = dir.parent() {
+        let _ = File::open(parent).and_then(|d| d.sync_all());
+    }
+    tracing::info!(tasks = counts.tasks, events = counts.events, dir = %dir.display(), "imported");
+    Ok(ExitCode::SUCCESS)
 }
 
 // ---- Operations: backup, check-store, health (issue 8) ----
@@ -334,7 +454,7 @@ then import it into a new, empty data directory
     ponte import --data-dir NEW_DIR --input ponte-export.jsonl
 and point `data_dir` at NEW_DIR (or restore the latest `ponte backup`).";
 
-fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
+fn backup(args: &StoreArgs, dir: &Path, timeout: std::time::Duration) -> anyhow::Result<ExitCode> {
     let dir =
         std::path::absolute(dir).with_context(|| format!("cannot resolve {}", dir.display()))?;
     match open_existing_store(args) {
@@ -365,11 +485,22 @@ fn backup(args: &StoreArgs, dir: &Path) -> anyhow::Result<ExitCode> {
                      [ponte] health_addr) so the backup is made through it, or stop it first"
                 );
             };
+            let var = crate::ops::health::BACKUP_SECRET_VAR;
+            let secret = std::env::var(var).ok().filter(|s| !s.trim().is_empty());
+            let Some(secret) = secret else {
+                anyhow::bail!(
+                    "the store is in use by a running Ponte; set {var} to the secret the bot \
+                     was started with, so the backup is made through it (or stop it first)"
+                );
+            };
+            crate::ops::redact::register(&secret);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             let answer = runtime.block_on(async {
                 let response = reqwest::Client::new()
                     .post(format!("http://{addr}/backup"))
+                    .bearer_auth(&secret)
+                    .timeout(timeout)
                     .json(&crate::ops::health::BackupRequest { dir: dir.clone() })
                     .send()
                     .await?;
@@ -422,15 +553,23 @@ fn healthcheck(path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn check_store(args: &StoreArgs) -> ExitCode {
-    let store = match open_existing_store(args) {
-        Ok(store) => store,
+    let (store, _copy) = match open_for_reading(args) {
+        Ok(opened) => opened,
         Err(error) => {
-            eprintln!("error: {error:#}\n\n{RECOVER}");
+            eprintln!("error: {error:#}");
+            let damaged = error
+                .downcast_ref::<crate::store::StoreError>()
+                .is_some_and(|e| !e.is_locked());
+            match store_dir(args) {
+                Ok((dir, _)) if damaged => eprintln!("\n{}", unopenable_advice(&dir)),
+                _ => {}
+            }
             return ExitCode::FAILURE;
         }
     };
     // Issue 6: personal digest subscriptions (marks) read back too.
-    let checked = store.check_integrity().and_then(|mut problems| {
+    let checked = store.quick_check().and_then(|()| {
+        let mut problems = store.check_integrity()?;
         problems.extend(crate::app::personal_digests::check(&store)?);
         Ok(problems)
     });
@@ -448,10 +587,91 @@ fn check_store(args: &StoreArgs) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("error: the store cannot be read: {error}\n\n{RECOVER}");
+            eprintln!(
+                "the store is damaged: some of its pages cannot be read ({error})\n\n{SALVAGE}"
+            );
             ExitCode::FAILURE
         }
     }
+}
+
+/// What to do when parts of the log cannot be read.
+const SALVAGE: &str = "\
+To recover: stop Ponte, then save every task that can still be read
+    ponte export --salvage --data-dir DIR --output salvage.jsonl
+and load it into a new, empty data directory
+    ponte import --salvaged --data-dir NEW_DIR --input salvage.jsonl
+then point `data_dir` at NEW_DIR. The salvage names each task it skips;
+the import records them as lost (their numbers are not given again): take
+them from your latest `ponte backup`.";
+
+/// Which part of a store that does not open is damaged, and what to do.
+fn unopenable_advice(dir: &Path) -> String {
+    use crate::store::Diagnosis;
+    // Absolute, so the commands shown work from any directory.
+    let dir = &std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let shown = dir.display();
+    match crate::store::diagnose(dir) {
+        Diagnosis::MissingLog => format!(
+            "The log file {shown}/db is missing: the tasks are no longer in this directory.\n\
+             To recover: stop Ponte and restore the latest `ponte backup` (point `data_dir` at \n\
+             the backup directory), or import the latest export into a new, empty directory:\n    \
+             ponte import --data-dir NEW_DIR --input ponte-export.jsonl"
+        ),
+        Diagnosis::Snapshot { files, tasks } => {
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            format!(
+                "Only the snapshot is damaged: without it the log reads whole ({tasks} tasks, \
+                 checked on a copy).\nTo recover: stop Ponte, move the snapshot out of the data \
+                 directory\n    mv {} /some/where/else/\nand run `ponte check-store` again \
+                 (sled rebuilds the snapshot from the log).",
+                files.join(" ")
+            )
+        }
+        Diagnosis::Log(why) => format!(
+            "The log {shown}/db itself is damaged ({why}), and Ponte cannot read it.\n\
+             To recover: stop Ponte and restore the latest `ponte backup` (point `data_dir` at \n\
+             the backup directory), or import the latest export into a new, empty directory.\n\
+             Keep the damaged directory: it is evidence, and nothing reads it any more."
+        ),
+    }
+}
+
+fn salvage_export(
+    store: &SledStore,
+    client: Option<&crate::domain::ClientKey>,
+    output: &Path,
+) -> anyhow::Result<ExitCode> {
+    let mut out: Box<dyn Write> = if output == Path::new("-") {
+        Box::new(BufWriter::new(io::stdout().lock()))
+    } else {
+        Box::new(BufWriter::new(File::create(output).with_context(|| {
+            format!("cannot create {}", output.display())
+        })?))
+    };
+    let report = store.salvage(client, &mut |events| {
+        for event in events {
+            serde_json::to_writer(&mut out, event)
+                .map_err(|e| crate::store::StoreError::Io(io::Error::other(e)))?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    eprintln!(
+        "salvaged {} tasks ({} events); skipped {}",
+        report.tasks,
+        report.events,
+        report.skipped.len()
+    );
+    for skipped in &report.skipped {
+        eprintln!("  - skipped {skipped}");
+    }
+    Ok(if report.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn sla_report(
@@ -537,20 +757,31 @@ fn check_config(path: &Path) -> ExitCode {
 }
 
 /// Opens a store that must already exist (exporting from a mistyped path
-/// should not quietly create an empty store).
+/// should not quietly create an empty store), whether the directory comes
+/// from `--data-dir` or from the configuration's `data_dir`.
 fn open_existing_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
-    if let Some(dir) = &args.data_dir {
-        anyhow::ensure!(
-            dir.is_dir(),
-            "there is no store at {}: check --data-dir",
-            dir.display()
-        );
+    let (dir, _) = store_dir(args)?;
+    // sled's files: a store has its `conf` and its log `db` (a store whose
+    // log is gone is reported as damaged when opened).
+    let holds_store = dir.join("conf").is_file() || dir.join("db").is_file();
+    if !holds_store {
+        let shown = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+        let from = match (&args.data_dir, &args.config) {
+            (Some(_), _) => "--data-dir (or PONTE_DATA_DIR)".to_owned(),
+            (None, Some(config)) => format!(
+                "data_dir in {} (relative to that file's folder)",
+                config.display()
+            ),
+            (None, None) => "data_dir".to_owned(),
+        };
+        anyhow::bail!("no store at {}; check {from}", shown.display());
     }
     open_store(args)
 }
 
-fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
-    let (data_dir, cache) = match (&args.data_dir, &args.config) {
+/// The data directory and cache size `args` name.
+fn store_dir(args: &StoreArgs) -> anyhow::Result<(PathBuf, u64)> {
+    Ok(match (&args.data_dir, &args.config) {
         (Some(dir), config) => {
             let cache = match config {
                 Some(path) => load_config(path)?.store_options().cache_capacity_bytes,
@@ -565,7 +796,40 @@ fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
         (None, None) => {
             anyhow::bail!("say which store to use: --data-dir DIR, or --config FILE (its data_dir)")
         }
+    })
+}
+
+/// [`open_existing_store`] for commands that only read: when sled cannot
+/// open the store in place (its disk is full or read-only: sled writes as it
+/// opens), a copy in `TMPDIR` is read instead, removed with the guard.
+fn open_for_reading(args: &StoreArgs) -> anyhow::Result<(SledStore, Option<tempfile::TempDir>)> {
+    let error = match open_existing_store(args) {
+        Ok(store) => return Ok((store, None)),
+        Err(error) => error,
     };
+    let retry = error
+        .downcast_ref::<crate::store::StoreError>()
+        .is_some_and(|e| !e.is_locked());
+    if !retry {
+        return Err(error);
+    }
+    let (dir, _) = store_dir(args)?;
+    match crate::store::open_copy(&dir) {
+        Ok((store, copy)) => {
+            eprintln!(
+                "note: {} cannot be opened in place ({error:#}); reading a copy in {} \
+                 (is its disk full or read-only?)",
+                dir.display(),
+                copy.path().display()
+            );
+            Ok((store, Some(copy)))
+        }
+        Err(_) => Err(error),
+    }
+}
+
+fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
+    let (data_dir, cache) = store_dir(args)?;
     SledStore::open(&StoreOptions {
         path: data_dir,
         cache_capacity_bytes: cache,
@@ -644,7 +908,7 @@ fn local_times(value: &mut serde_json::Value, tz: &jiff::tz::TimeZone) {
     }
 }
 
-fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
+fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let config = match Config::load(path) {
         Ok(config) => config,
         Err(problems) => {
@@ -673,66 +937,241 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
     // Only for the crash test: a local emulator in another process
     // (`PONTE_EMULATOR_REST` and `PONTE_EMULATOR_CA`); never set in production.
     let emulated = match crate::discord::emulated::from_env(|v| std::env::var(v).ok()) {
-        Ok(None) => None,
-        Ok(Some((addr, ca))) => Some(
-            crate::discord::emulated::http_builder(secrets.discord_token(), addr, &ca)
-                .context("cannot connect to the emulator")?,
-        ),
+        Ok(emulated) => emulated,
         Err(e) => {
             eprintln!("{e}");
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    // Open the store first, so a damaged or foreign data directory is
-    // reported before anything connects.
-    let options = config.store_options();
-    let store = Arc::new(SledStore::open(&options).context("cannot open the store")?);
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let connect = match emulated {
-            Some(http) => {
+    let connect = || -> anyhow::Result<crate::run::Connect> {
+        Ok(match &emulated {
+            Some((addr, ca)) => {
                 tracing::warn!("connecting to a local Discord emulator, not to Discord");
-                crate::run::Connect::Http(http)
+                crate::run::Connect::Http(
+                    crate::discord::emulated::http_builder(secrets.discord_token(), *addr, ca)
+                        .context("cannot connect to the emulator")?,
+                )
             }
             None => crate::run::Connect::Discord {
                 token: secrets.discord_token().to_owned(),
             },
-        };
-        let health = match config.health_addr() {
-            Some(addr) => Some(
-                crate::ops::health::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot serve /healthz on {addr}"))?,
-            ),
-            None => None,
-        };
-        let mut bot = crate::run::start(Arc::new(config), store, connect, Arc::new(SystemClock))
+        })
+    };
+    // Open the store first, so a damaged or foreign data directory is
+    // reported before anything connects.
+    let mut options = config.store_options();
+    if let Some(dir) = data_dir {
+        options.path = dir;
+    }
+    let open = |options: &StoreOptions| {
+        SledStore::open(options).and_then(|s| s.quick_check().map(|()| Arc::new(s)))
+    };
+    let store = match open(&options) {
+        Ok(store) => store,
+        Err(e) if e.is_locked() => return Err(e).context("cannot open the store"),
+        Err(e) => {
+            eprintln!(
+                "error: the store at {} fails its check, so Ponte does not start: {e}\n\
+                 Run `ponte check-store --config {}` for what is damaged and how to recover.",
+                options.path.display(),
+                path.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let current = Arc::new(std::sync::Mutex::new(Some(store.clone())));
+    let config = Arc::new(config);
+    let code = runtime.block_on(async {
+        // Listen before connecting: as PID 1 (in a container) a signal with
+        // no handler is ignored, so `docker stop` would wait and kill.
+        let mut signals = Signals::listen().context("cannot listen for SIGTERM and SIGINT")?;
+        let mut store = store;
+        loop {
+            let health = match config.health_addr() {
+                Some(addr) => Some(
+                    crate::ops::health::bind(addr)
+                        .await
+                        .with_context(|| format!("cannot serve /healthz on {addr}"))?,
+                ),
+                None => None,
+            };
+            let mut bot = crate::run::start(
+                config.clone(),
+                store.clone(),
+                connect()?,
+                Arc::new(SystemClock),
+            )
             .await
             .context("cannot start the bot")?;
-        bot.check_discord();
-        let (_health_stop, health_stopped) = tokio::sync::watch::channel(false);
-        if let Some(listener) = health {
-            let probe: Arc<dyn crate::ops::health::Probe> = Arc::new(bot.probe());
-            let metrics = crate::ops::metrics::global();
-            tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
-            tokio::spawn(async move {
-                if let Err(e) =
-                    crate::ops::health::serve(listener, probe, metrics, health_stopped).await
-                {
-                    tracing::error!(error = %e, "the health server stopped");
-                }
-            });
-        }
-        tokio::select! {
-            () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
-            signal = tokio::signal::ctrl_c() => {
-                signal.context("cannot listen for Ctrl-C")?;
-                tracing::info!("stopping");
-                bot.stop().await;
-                Ok(ExitCode::SUCCESS)
+            bot.check_discord();
+            let (health_stop, health_stopped) = tokio::sync::watch::channel(false);
+            if let Some(listener) = health {
+                serve_health(listener, Arc::new(bot.probe()), health_stopped);
             }
+            let stopped_by = tokio::select! {
+                () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
+                signal = signals.next() => Some(signal),
+                () = stuck(store.clone()) => None,
+            };
+            let _ = health_stop.send(true);
+            let Some(signal) = stopped_by else {
+                // sled refuses everything after a failed write until it is
+                // reopened: stop, reopen once the disk takes writes, go on.
+                tracing::error!(
+                    "the store refuses writes since one failed, though the disk has room: \
+                     stopping the bot to reopen the store"
+                );
+                if tokio::time::timeout(STOP_DEADLINE, bot.stop())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("the bot did not stop in time");
+                }
+                drop(current.lock().unwrap_or_else(|e| e.into_inner()).take());
+                drop(store);
+                store = loop {
+                    tokio::select! {
+                        signal = signals.next() => {
+                            tracing::info!(signal, "stopping while the store is closed");
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        () = tokio::time::sleep(REOPEN_EVERY) => {}
+                    }
+                    let options = options.clone();
+                    let reopened = tokio::task::spawn_blocking(move || {
+                        let store = open(&options)?;
+                        store.probe_write()?;
+                        Ok::<_, crate::store::StoreError>(store)
+                    })
+                    .await;
+                    match reopened {
+                        Ok(Ok(store)) => break store,
+                        Ok(Err(e)) => tracing::warn!(error = %e, "the store does not open yet"),
+                        Err(e) => tracing::warn!(error = %e, "reopening the store failed"),
+                    }
+                };
+                *current.lock().unwrap_or_else(|e| e.into_inner()) = Some(store.clone());
+                tracing::info!("the store is open again: reconnecting");
+                continue;
+            };
+            tracing::info!(
+                signal,
+                "stopping: closing the gateway, then the outbox and the timers"
+            );
+            // A second signal means "now": every confirmed change is already
+            // on disk (the writer flushes before anyone is told), so nothing
+            // is lost.
+            tokio::spawn(async move {
+                let again = signals.next().await;
+                eprintln!("{again} again: exiting at once");
+                std::process::exit(EXIT_SECOND_SIGNAL);
+            });
+            if tokio::time::timeout(STOP_DEADLINE, bot.stop())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    after_s = STOP_DEADLINE.as_secs(),
+                    "the bot did not stop in time; what is not delivered stays in the outbox"
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
         }
-    })
+    });
+    // Flush what the timers and the outbox recorded last, with a deadline
+    // (a full or hung disk must not keep the process alive).
+    if let Some(flushed) = current.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let (done, flushed_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(flushed.flush());
+        });
+        match flushed_rx.recv_timeout(FLUSH_DEADLINE) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the last flush failed"),
+            Err(_) => tracing::error!("the last flush did not finish in time"),
+        }
+    }
+    // Tasks still running (a hung HTTP call, a blocking read) are dropped,
+    // not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    if code.is_ok() {
+        tracing::info!("stopped");
+    }
+    code
+}
+
+/// Serves `/healthz`, `/metrics` and `/backup` on `listener` until `stop`.
+fn serve_health(
+    listener: tokio::net::TcpListener,
+    probe: Arc<dyn crate::ops::health::Probe>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let options = crate::ops::health::Options::from_env();
+    if options.backup_secret.is_none() {
+        tracing::info!(
+            "POST /backup is off: set {} to allow `ponte backup` while Ponte runs",
+            crate::ops::health::BACKUP_SECRET_VAR
+        );
+    }
+    let metrics = crate::ops::metrics::global();
+    tracing::info!(addr = ?listener.local_addr().ok(), "serving /healthz and /metrics");
+    tokio::spawn(async move {
+        if let Err(e) = crate::ops::health::serve(listener, probe, metrics, options, stop).await {
+            tracing::error!(error = %e, "the health server stopped");
+        }
+    });
+}
+
+/// Returns once `store` refuses writes while its disk has room (sled after
+/// a failed write), checked every [`REOPEN_EVERY`].
+async fn stuck(store: Arc<SledStore>) {
+    loop {
+        tokio::time::sleep(REOPEN_EVERY).await;
+        let store = store.clone();
+        if tokio::task::spawn_blocking(move || store.stuck())
+            .await
+            .unwrap_or(false)
+        {
+            return;
+        }
+    }
+}
+
+/// How often a running Ponte checks for a stuck store, and tries to reopen
+/// one.
+const REOPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long `ponte run` takes at most to stop after SIGTERM or SIGINT before
+/// it gives up on the outbox and the gateway (within Docker's 10 s).
+const STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(6);
+/// How long the last flush may take when stopping.
+const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+/// Exit code after a second SIGTERM or SIGINT.
+const EXIT_SECOND_SIGNAL: i32 = 130;
+
+/// SIGTERM and SIGINT, both handled (also as PID 1).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
 
 fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<ExitCode> {

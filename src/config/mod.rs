@@ -9,7 +9,7 @@
 //!
 //! ```toml
 //! [ponte]                       # optional, all keys have defaults
-//! data_dir = "./ponte-data"     # relative to the working directory
+//! data_dir = "./ponte-data"     # relative to this file's folder
 //! cache_capacity_mb = 16        # 1..=4096
 //! language = "en"               # "en" or "it": the default for MSP and clients
 //!
@@ -228,9 +228,21 @@ impl Config {
     /// Reads and checks the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let name = path.display().to_string();
-        let text = fs::read_to_string(path)
+        let text = read_bounded(path)
             .map_err(|e| ConfigErrors::single(&name, format!("cannot read the file: {e}")))?;
-        Self::from_toml_str(&text, &name)
+        let mut config = Self::from_toml_str(&text, &name)?;
+        // A relative data_dir is the config file's neighbour, wherever
+        // Ponte is started from.
+        if config.data_dir.is_relative() {
+            let folder = path.parent().unwrap_or(Path::new(""));
+            let relative: PathBuf = config
+                .data_dir
+                .components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect();
+            config.data_dir = folder.join(relative);
+        }
+        Ok(config)
     }
 
     /// Checks a configuration given as text; `source_name` names it in the
@@ -239,8 +251,8 @@ impl Config {
         validate::load(text, source_name)
     }
 
-    /// Where Ponte keeps its data; relative paths are relative to the
-    /// working directory.
+    /// Where Ponte keeps its data; [`Config::load`] makes a relative path
+    /// relative to the configuration file's folder.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -353,3 +365,26 @@ mod tests;
 
 #[cfg(test)]
 mod oncall_tests;
+
+/// The largest configuration file read: a real one is a few kilobytes, and
+/// `-c /dev/zero` must not fill the memory.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The file's text, refused past [`MAX_CONFIG_BYTES`] (also a device or a
+/// pipe that never ends).
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} KiB; give Ponte's TOML configuration file",
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::other("it is not UTF-8 text; give Ponte's TOML configuration file")
+    })
+}

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod echo;
 pub mod edge;
 pub mod emulated;
+pub mod invite;
 pub mod run;
 
 #[cfg(test)]

@@ -124,11 +124,14 @@ form-request-field-details = Details (where, since when, who is affected)
 help = **Ponte** turns requests into tasks that both the company's IT and the MSP can follow.
     • `/request` asks for something (leave the title empty for a form); Ponte routes it and says why.
     • "Track as task" on any message (right click → Apps) turns it into a request.
-    • `/task show|list|claim|assign|status|comment|note|handoff|close|reopen|cancel` works on a task, e.g. `/task claim id:ACME-42`.
+    • `@Ponte` followed by a request in plain words, or a direct message to Ponte, shows the draft it understood; nothing is created until you press Create.
+    • `/task show|list|claim|assign|status|comment|note|handoff|close|reopen|cancel|escalate` works on a task, e.g. `/task claim id:ACME-42`; `/task escalate` pages the MSP's on-call now.
     • `/task note` is an internal note: only your side sees it.
     • `/mine` lists the open tasks assigned to you.
     • `/digest preview` shows your side's digest now; `/digest subscribe` sends you your own by direct message each working morning (`/digest unsubscribe` stops it).
     • `/sla report [client] [period]` shows response and resolution times against the contract (period: 7d, 30d, this-month, last-month or 2026-11-01..2026-11-15).
+    • `/oncall now|schedule|override` shows who is on call and the shifts; the MSP lead puts someone on call with `override`.
+    • `/maintenance start|end` opens or closes a maintenance window: no paging for your company while it lasts.
 
 ## Requests written in plain words: the draft to confirm.
 draft-intro = Here is what I understood. Nothing is created until you press Create.

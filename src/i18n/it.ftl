@@ -124,11 +124,14 @@ form-request-field-details = Dettagli (dove, da quando, chi è coinvolto)
 help = **Ponte** trasforma le richieste in attività che l'IT dell'azienda e l'MSP possono seguire.
     • `/richiesta` chiede qualcosa (lascia vuoto il titolo per un modulo); Ponte la instrada e dice perché.
     • "Traccia come attività" su un messaggio (tasto destro → App) lo trasforma in richiesta.
-    • `/attivita mostra|elenco|prendi|assegna|stato|commenta|nota|passa|chiudi|riapri|annulla` lavora su un'attività, es. `/attivita prendi id:ACME-42`.
+    • `@Ponte` seguito da una richiesta a parole, o un messaggio diretto a Ponte, mostra la bozza che ha capito; non crea nulla finché non premi Crea.
+    • `/attivita mostra|elenco|prendi|assegna|stato|commenta|nota|passa|chiudi|riapri|annulla|sollecita` lavora su un'attività, es. `/attivita prendi id:ACME-42`; `/attivita sollecita` chiama subito il reperibile dell'MSP.
     • `/attivita nota` è una nota interna: la vede solo la tua parte.
     • `/mie` elenca le attività aperte assegnate a te.
     • `/riepilogo anteprima` mostra ora il riepilogo della tua parte; `/riepilogo iscriviti` ti manda il tuo in messaggio diretto ogni mattina lavorativa (`/riepilogo disiscriviti` per smettere).
     • `/sla rapporto [cliente] [periodo]` mostra i tempi di risposta e di risoluzione rispetto al contratto (periodo: 7d, 30d, this-month, last-month o 2026-11-01..2026-11-15).
+    • `/reperibilita adesso|turni|sostituzione` mostra chi è reperibile e i turni; il responsabile dell'MSP mette qualcuno in reperibilità con `sostituzione`.
+    • `/manutenzione inizia|termina` apre o chiude una finestra di manutenzione: nessuna chiamata per la tua azienda finché dura.
 
 ## Richieste scritte a parole: la bozza da confermare.
 draft-intro = Ecco cosa ho capito. Non creo nulla finché non premi Crea.

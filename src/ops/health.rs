@@ -8,9 +8,16 @@
 //! through a [`Probe`], so this module knows neither serenity nor sled; the
 //! store's checks block, and run on tokio's blocking pool.
 //!
-//! `POST /backup` (from a loopback peer only) is how `ponte backup` gets a copy from a
-//! running bot, which holds the store's lock. `crate::run::BotProbe` implements
-//! [`Probe`].
+//! `POST /backup` is how `ponte backup` gets a copy from a running bot, which holds the
+//! store's lock: only from a loopback peer, only with the secret of
+//! `PONTE_BACKUP_SECRET` (off when it is not set), one backup at a time.
+//! `crate::run::BotProbe` implements [`Probe`].
+//!
+//! The server bounds what a caller can hold: at most [`MAX_CONNECTIONS`]
+//! connections (more wait in the kernel's queue, using no descriptor), each
+//! with [`READ_TIMEOUT`] to send its headers and its body, no keep-alive, and
+//! on a loopback address only `Host: localhost`/`127.0.0.1`/`[::1]` (a web
+//! page cannot reach it through DNS rebinding).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -39,12 +46,26 @@ pub trait Probe: Send + Sync + 'static {
     fn dead_letters(&self) -> Result<u64, String> {
         Ok(0)
     }
+    /// What `/metrics` shows of the store: open tasks by client and side,
+    /// and how long the outbox's first entry has been due. Blocks.
+    fn figures(&self) -> Result<Figures, String> {
+        Ok(Figures::default())
+    }
     /// Makes a consistent copy of the store in `dir` (new or empty) and
     /// says what it copied. Blocks.
     fn backup(&self, dir: &Path) -> Result<String, String> {
         let _ = dir;
         Err("this bot cannot make backups".into())
     }
+}
+
+/// The store's figures for `/metrics` (see [`Probe::figures`]).
+#[derive(Clone, Debug, Default)]
+pub struct Figures {
+    /// (client, handling side, open tasks).
+    pub open_tasks: Vec<(String, String, u64)>,
+    /// Seconds the outbox's first entry has been due; `None` when empty.
+    pub outbox_first_due_seconds: Option<f64>,
 }
 
 #[derive(Clone)]
@@ -54,7 +75,42 @@ struct Shared {
     /// How long `/healthz` waits for the store's write before it calls the
     /// store not writable.
     store_timeout: std::time::Duration,
+    /// What `POST /backup` must carry (`Authorization: Bearer ...`); no
+    /// backups through the port without it.
+    backup_secret: Option<Arc<str>>,
+    /// One backup at a time.
+    backup_running: Arc<tokio::sync::Semaphore>,
 }
+
+/// How the health server is set up beyond its routes.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The secret `POST /backup` needs (from `PONTE_BACKUP_SECRET`).
+    pub backup_secret: Option<String>,
+}
+
+impl Options {
+    /// From the environment: `PONTE_BACKUP_SECRET`, registered for redaction.
+    pub fn from_env() -> Self {
+        let backup_secret = std::env::var(BACKUP_SECRET_VAR)
+            .ok()
+            .filter(|s| !s.trim().is_empty());
+        if let Some(secret) = &backup_secret {
+            crate::ops::redact::register(secret);
+        }
+        Self { backup_secret }
+    }
+}
+
+/// The environment variable holding the backup secret, for the bot and for
+/// `ponte backup`.
+pub const BACKUP_SECRET_VAR: &str = "PONTE_BACKUP_SECRET";
+/// Connections served at once; more wait in the listen queue.
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a caller has to send its request's headers, and its body.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// The largest request body (`POST /backup` sends a path).
+const MAX_BODY: usize = 16 * 1024;
 
 /// How long `/healthz` waits for the store: a stuck store (a hung write,
 /// see [`crate::ops::watchdog`]) answers 503 instead of never, within the Docker
@@ -62,7 +118,7 @@ struct Shared {
 pub const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The routes, on `metrics` (usually [`crate::ops::metrics::global`]).
-pub fn router(probe: Arc<dyn Probe>, metrics: &'static Metrics) -> Router {
+pub fn router(probe: Arc<dyn Probe>, metrics: &'static Metrics, options: Options) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
@@ -71,6 +127,8 @@ pub fn router(probe: Arc<dyn Probe>, metrics: &'static Metrics) -> Router {
             probe,
             metrics,
             store_timeout: STORE_CHECK_TIMEOUT,
+            backup_secret: options.backup_secret.map(Arc::from),
+            backup_running: Arc::new(tokio::sync::Semaphore::new(1)),
         })
 }
 
@@ -141,15 +199,19 @@ async fn metrics_text(State(shared): State<Shared>) -> Response {
     if let Err(e) = &depth {
         tracing::warn!(error = %e, "cannot count the outbox for /metrics");
     }
+    let figures = blocking(&shared.probe, |p| p.figures()).await;
+    if let Err(e) = &figures {
+        tracing::warn!(error = %e, "cannot read the store's figures for /metrics");
+    }
+    let figures = figures.ok();
     let text = shared.metrics.render(Gauges {
         outbox_depth: depth.ok(),
         gateway_connected: shared.probe.gateway_connected(),
+        outbox_first_due_seconds: figures.as_ref().and_then(|f| f.outbox_first_due_seconds),
+        open_tasks: figures.map(|f| f.open_tasks),
     });
     (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, crate::ops::metrics::CONTENT_TYPE)],
         text,
     )
         .into_response()
@@ -158,28 +220,92 @@ async fn metrics_text(State(shared): State<Shared>) -> Response {
 /// The body of `POST /backup`.
 #[derive(Debug, serde::Deserialize, serde::Serialize)]
 pub struct BackupRequest {
-    /// An absolute path to a directory that does not exist yet (or is empty).
+    /// An absolute path to a directory that does not exist yet, outside the
+    /// data directory.
     pub dir: PathBuf,
 }
 
+fn refuse(status: StatusCode, text: &str) -> Response {
+    (status, format!("{text}\n")).into_response()
+}
+
+/// Whether `given` is `secret`, in time that does not depend on where they
+/// differ.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    given.len() == secret.len()
+        && given
+            .iter()
+            .zip(secret)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 /// `POST /backup`: `ponte backup` asks the running bot, which holds the
-/// store's lock, for a copy. Only from this machine (a loopback peer), and
-/// only into an absolute path.
+/// store's lock, for a copy. Only from this machine (a loopback peer), only
+/// with the backup secret, only one at a time; the store checks the target.
 async fn backup(
     State(shared): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    axum::Json(request): axum::Json<BackupRequest>,
+    request: axum::extract::Request,
 ) -> Response {
     if !peer.ip().is_loopback() {
-        return (
+        return refuse(
             StatusCode::FORBIDDEN,
-            "backups are only made for local callers\n",
-        )
-            .into_response();
+            "backups are only made for local callers",
+        );
     }
-    if !request.dir.is_absolute() {
-        return (StatusCode::BAD_REQUEST, "give an absolute directory\n").into_response();
+    let Some(secret) = &shared.backup_secret else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "backups through the health port are off: start Ponte with PONTE_BACKUP_SECRET set",
+        );
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !same_secret(given.as_bytes(), secret.as_bytes()) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "wrong or missing backup secret: give ponte backup the bot's PONTE_BACKUP_SECRET",
+        );
     }
+    let body = tokio::time::timeout(
+        READ_TIMEOUT,
+        axum::body::to_bytes(request.into_body(), MAX_BODY),
+    )
+    .await;
+    let request: BackupRequest = match body {
+        Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body came too slowly",
+            );
+        }
+        Ok(Err(e)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the body: {e}"),
+            );
+        }
+        Ok(Ok(bytes)) => match serde_json::from_slice(&bytes) {
+            Ok(request) => request,
+            Err(e) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("give {{\"dir\": \"/absolute/new/dir\"}}: {e}"),
+                );
+            }
+        },
+    };
+    let Ok(_running) = shared.backup_running.clone().try_acquire_owned() else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "a backup is already running; try again when it is done",
+        );
+    };
     let probe = shared.probe.clone();
     let done = tokio::task::spawn_blocking(move || probe.backup(&request.dir)).await;
     match done {
@@ -189,28 +315,92 @@ async fn backup(
     }
 }
 
+/// On a loopback address, only requests naming it by a loopback name: a
+/// web page in a browser on this machine cannot reach the port through a
+/// name of its own that resolves to 127.0.0.1 (DNS rebinding).
+async fn check_host(
+    State(bound): State<SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if bound.ip().is_loopback() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+            _ => host,
+        };
+        if !matches!(name, "localhost" | "127.0.0.1" | "[::1]") {
+            return refuse(
+                StatusCode::MISDIRECTED_REQUEST,
+                "this port answers only to localhost, 127.0.0.1 or [::1]",
+            );
+        }
+    }
+    next.run(request).await
+}
+
 /// Binds `addr` (before returning, so a port in use is reported at start).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr).await
 }
 
-/// Serves the routes on `listener` until `stop` turns true.
+/// Returns once `stop` is true (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Serves the routes on `listener` until `stop` turns true, with the
+/// bounds of the module's doc.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     probe: Arc<dyn Probe>,
     metrics: &'static Metrics,
+    options: Options,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let app = router(probe, metrics).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            while !*stop.borrow() {
-                if stop.changed().await.is_err() {
-                    break;
+    let bound = listener.local_addr()?;
+    let app = router(probe, metrics, options)
+        .layer(axum::middleware::from_fn_with_state(bound, check_host));
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        // Wait for a free slot before accepting: a caller past the limit
+        // waits in the listen queue, holding no descriptor of ours.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = stopped(&mut stop) => return Ok(()),
+        };
+        let Ok(slot) = slot else { return Ok(()) };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of descriptors, most often: wait, do not spin.
+                    tracing::warn!(error = %e, "the health server cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
                 }
+            },
+            () = stopped(&mut stop) => return Ok(()),
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            app.clone().layer(axum::Extension(ConnectInfo(peer))),
+        );
+        tokio::spawn(async move {
+            let _slot = slot;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(READ_TIMEOUT)
+                .keep_alive(false)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "a health connection ended with an error");
             }
-        })
-        .await
+        });
+    }
 }
 
 #[cfg(test)]
@@ -237,7 +427,7 @@ mod tests {
         }
     }
 
-    static METRICS: Metrics = Metrics::new();
+    static METRICS: std::sync::LazyLock<Metrics> = std::sync::LazyLock::new(Metrics::new);
 
     /// A store that never answers until released.
     struct Stuck {
@@ -267,6 +457,8 @@ mod tests {
             }),
             metrics: &METRICS,
             store_timeout: std::time::Duration::from_millis(200),
+            backup_secret: None,
+            backup_running: Arc::new(tokio::sync::Semaphore::new(1)),
         };
         let response = healthz(State(shared)).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -306,6 +498,7 @@ mod tests {
             listener,
             Arc::new(WithDeadLetters),
             &METRICS,
+            Options::default(),
             stopped,
         ));
         let r = reqwest::get(format!("http://{addr}/healthz"))
@@ -334,7 +527,13 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = watch::channel(false);
-        let server = tokio::spawn(serve(listener, fake.clone(), &METRICS, stopped));
+        let server = tokio::spawn(serve(
+            listener,
+            fake.clone(),
+            &METRICS,
+            Options::default(),
+            stopped,
+        ));
         let http = reqwest::Client::new();
         let get = |path: &'static str| {
             let http = http.clone();

@@ -98,6 +98,11 @@ impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::Ma
 /// Panics print through [`redact`] too.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        // A damaged store can make sled panic while it opens; the store
+        // catches it and reports the damage, so it is no crash to show.
+        if crate::store::is_opening() {
+            return;
+        }
         let text = format!("{info}\n");
         let _ = io::stderr().lock().write_all(redact(&text).as_bytes());
     }));

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{ClientKey, Event, PersonId, Side, Status, Task, TaskId, effect::Effect};
 
+pub use sled_store::damage::{Diagnosis, Salvage, diagnose, is_opening, open_copy};
 pub use sled_store::{BackupReport, SledStore, StoreOptions};
 
 /// The schema version written at creation and checked at every open.
@@ -249,6 +250,12 @@ pub enum StoreError {
         found: u32,
         expected: u32,
     },
+    /// sled cannot read the store's files (it failed or panicked opening
+    /// them): `what` says which part, as far as known.
+    #[error(
+        "the store at {path} is damaged: {what}; run `ponte check-store` for the way to recover"
+    )]
+    Damaged { path: String, what: String },
     #[error("the store was changed concurrently ({0}); retry")]
     Conflict(String),
     #[error("the store holds data this Ponte cannot read ({0})")]
@@ -348,6 +355,22 @@ pub trait Store: Send + Sync + 'static {
     /// (`/healthz`). The default only flushes.
     fn probe_write(&self) -> Result<(), StoreError> {
         self.flush()
+    }
+
+    /// Records that `client`'s tasks after its last one up to `through` were
+    /// lost (an import of a salvaged export): their numbers are never given
+    /// again, each is marked `lost:KEY-N`, and the integrity check accepts
+    /// the gap. The default cannot.
+    fn record_lost(
+        &self,
+        client: &ClientKey,
+        through: u64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let _ = (client, through, at);
+        Err(StoreError::Io(std::io::Error::other(
+            "this store cannot record lost tasks",
+        )))
     }
 
     /// Copies the whole store, consistently, into a new directory while it

@@ -233,6 +233,8 @@ pub struct SledStore {
     /// Writers hold it shared; a backup holds it alone while it copies, so
     /// the copy sees no change halfway.
     writes: Arc<WriteGate>,
+    /// The last write's failure, until a write succeeds.
+    write_error: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -571,9 +573,11 @@ impl SledStore {
         let config = sled::Config::new()
             .path(&options.path)
             .cache_capacity(options.cache_capacity_bytes);
+        damage::refuse_missing_log(&options.path)?;
+        damage::clear_unfinished_snapshots(&options.path);
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         let db = loop {
-            match config.open() {
+            match damage::open_catching(&config, &path)? {
                 Err(e) if is_lock_held(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
@@ -665,6 +669,7 @@ impl SledStore {
             db,
             path,
             writes: Arc::default(),
+            write_error: Arc::default(),
         };
         codec::reencode_json_snapshots(
             &store.db,
@@ -1329,6 +1334,23 @@ impl SledStore {
                 "{stored_events} events are stored but the tasks account for {event_total}"
             ));
         }
+        // Numbers recorded as lost (an import of a salvage) fill their gaps.
+        for item in self
+            .marks
+            .scan_prefix(damage::LOST_PREFIX.as_bytes())
+            .keys()
+        {
+            let key = item?;
+            if let Some(id) = damage::lost_task(&key) {
+                numbers
+                    .entry(id.client().clone())
+                    .or_default()
+                    .push(id.number());
+            }
+        }
+        for numbers in numbers.values_mut() {
+            numbers.sort_unstable();
+        }
         for (client, numbers) in &numbers {
             let n = numbers.len() as u64;
             if numbers.iter().copied().ne(1..=n) {
@@ -1510,8 +1532,9 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
     }
 }
 
-impl Store for SledStore {
-    fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+impl SledStore {
+    /// [`Store::commit`]'s work; the trait method records its outcome.
+    fn commit_inner(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         let _writing = self.writes.read();
         let p = Prepared::new(commit)?;
         let trees = (
@@ -1690,6 +1713,31 @@ impl Store for SledStore {
         }
     }
 
+    /// Records the outcome of a write: a failure marks the store not
+    /// writable (for `/healthz`, at once) until a later write succeeds.
+    fn note_write<T>(&self, done: &Result<T, StoreError>) {
+        let mut failed = self.write_error.lock().unwrap_or_else(|e| e.into_inner());
+        match done {
+            Err(e @ (StoreError::Sled(_) | StoreError::Io(_))) => *failed = Some(e.to_string()),
+            Err(_) => {}
+            Ok(_) => *failed = None,
+        }
+    }
+}
+
+impl Store for SledStore {
+    fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        let done = self.commit_inner(commit);
+        self.note_write(&done);
+        done
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        let done = self.db.flush().map(drop).map_err(StoreError::from);
+        self.note_write(&done);
+        done
+    }
+
     fn commit_mark(&self, mark: &Mark, effects: &[Effect]) -> Result<bool, StoreError> {
         let _writing = self.writes.read();
         let key = mark.key.as_bytes().to_vec();
@@ -1770,11 +1818,6 @@ impl Store for SledStore {
             out.push(Mark { key, at });
         }
         Ok(out)
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
     }
 
     fn next_number(&self, client: &ClientKey) -> Result<u64, StoreError> {
@@ -2049,14 +2092,76 @@ impl Store for SledStore {
     }
 
     fn probe_write(&self) -> Result<(), StoreError> {
-        let now = jiff::Timestamp::now().as_millisecond().to_be_bytes();
-        self.meta.insert(keys::META_HEALTH_PROBE, &now[..])?;
-        self.db.flush()?;
-        Ok(())
+        // A full disk is unhealthy before a change fails on it; with room
+        // again and a write that works, a failure before is over.
+        match backup::room_to_write(std::path::Path::new(&self.path)) {
+            Err(e) => self.note_write::<()>(&Err(e)),
+            Ok(()) => {
+                let now = jiff::Timestamp::now().as_millisecond().to_be_bytes();
+                let done = self
+                    .meta
+                    .insert(keys::META_HEALTH_PROBE, &now[..])
+                    .map_err(StoreError::from)
+                    .and_then(|_| self.flush());
+                self.note_write(&done);
+            }
+        }
+        match self
+            .write_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            Some(e) => Err(StoreError::Io(std::io::Error::other(format!(
+                "the last write failed: {e}"
+            )))),
+            None => Ok(()),
+        }
     }
 
     fn backup(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
         self.backup_to(dir)
+    }
+
+    fn record_lost(
+        &self,
+        client: &ClientKey,
+        through: u64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let _writing = self.writes.read();
+        let counter_key = keys::counter_key(client);
+        let at_value = encode(&at)?;
+        let result = (&self.counters, &self.marks).transaction(|(counters, marks)| {
+            let counter =
+                match decode_client_counter(&counter_key, counters.get(&counter_key)?.as_ref()) {
+                    Ok(counter) => counter,
+                    Err(e) => return refuse(Refusal::Corrupt(e.to_string())),
+                };
+            let last = counter.map_or(0, |c| c.last);
+            for n in last + 1..=through {
+                let mark = damage::lost_mark(&TaskId::new(client.clone(), n));
+                marks.insert(mark.as_bytes(), at_value.as_slice())?;
+            }
+            if through > last {
+                let newest = counter.map_or(Timestamp::UNIX_EPOCH, |c| c.newest);
+                let counter = keys::Counter {
+                    last: through,
+                    newest,
+                };
+                counters.insert(counter_key.as_slice(), &counter.encode()[..])?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Abort(Refusal::Corrupt(e))) => Err(StoreError::Corrupt(e)),
+            Err(TransactionError::Abort(Refusal::Conflict(e))) => Err(StoreError::Conflict(e)),
+            Err(TransactionError::Abort(Refusal::Duplicate(_))) => {
+                Err(StoreError::Conflict("a request record".into()))
+            }
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+        }
     }
 }
 
@@ -2104,8 +2209,10 @@ pub struct BackupReport {
 }
 
 impl SledStore {
-    /// Copies every tree of the store into a new store in `dir` (which must
-    /// not exist, or be empty), while the store stays in use.
+    /// Copies every tree of the store into a new store in `dir` (an absolute
+    /// path with no `..` that does not exist yet, outside the data
+    /// directory; its files are made 0600 and its folders 0700), while the
+    /// store stays in use.
     ///
     /// sled 0.34 has no snapshot across trees, so the copy is made while
     /// every writer of this store (commits, marks, outbox updates) waits on
@@ -2114,23 +2221,13 @@ impl SledStore {
     /// [`SledStore::check_integrity`] (and made again if it has a problem,
     /// a few times), flushed, and passes `ponte check-store`.
     pub fn backup_to(&self, dir: &std::path::Path) -> Result<BackupReport, StoreError> {
-        if dir.exists() {
-            let empty = std::fs::read_dir(dir)?.next().is_none();
-            if !empty {
-                return Err(StoreError::Io(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!(
-                        "{} is not empty: back up into a new directory",
-                        dir.display()
-                    ),
-                )));
-            }
-        }
+        backup::check_target(dir, &self.path)?;
         let mut last_problems = Vec::new();
         for attempt in 0..BACKUP_ATTEMPTS {
             if attempt > 0 {
                 std::fs::remove_dir_all(dir)?;
             }
+            backup::create_private_dir(dir)?;
             {
                 let _alone = self.writes.write();
                 self.copy_into(dir)?;
@@ -2145,6 +2242,8 @@ impl SledStore {
                     retries: attempt,
                 };
                 copy.flush()?;
+                drop(copy);
+                backup::make_private(dir)?;
                 return Ok(report);
             }
             tracing::info!(
@@ -2183,6 +2282,9 @@ impl SledStore {
         Ok(())
     }
 }
+
+mod backup;
+pub mod damage;
 
 #[cfg(test)]
 mod tests {

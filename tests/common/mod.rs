@@ -154,3 +154,41 @@ pub fn tree_contents(db: &sled::Db, name: &str) -> std::collections::BTreeMap<Ve
         })
         .collect()
 }
+
+/// The task id (`ACME-12`) a confirmation names, if any.
+pub fn acme_task_id_in(text: &str) -> Option<String> {
+    let start = text.find("ACME-")?;
+    let digits: String = text[start + 5..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    (!digits.is_empty()).then(|| format!("ACME-{digits}"))
+}
+
+/// Waits until a `ponte run` child has a new gateway session on `emulator`
+/// (more identifies and resumes than `before`), panicking with its log if it
+/// exits first or never connects. `what` names the moment in messages.
+pub async fn wait_for_session(
+    emulator: &ponte::emulator::Emulator,
+    child: &mut std::process::Child,
+    log: &std::path::Path,
+    before: u64,
+    what: &str,
+) {
+    for _ in 0..1200 {
+        let stats = emulator.gateway_stats();
+        if stats.identifies + stats.resumes > before {
+            // Give serenity a moment to handle READY and GUILD_CREATE.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "{what}: ponte run exited with {status}; log:\n{}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: the bot never connected");
+}
