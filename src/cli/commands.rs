@@ -57,6 +57,12 @@ enum Cmd {
         /// Only this client's tasks (its key, e.g. ACME); all when absent.
         #[arg(long)]
         client: Option<String>,
+        /// Who will read it: `internal` (the company's IT: the MSP's internal
+        /// notes are withheld), `msp`, `requesters` (no internal note) or
+        /// `everyone` (nothing withheld, for a backup or a move). Default:
+        /// `internal` with --client, `everyone` without.
+        #[arg(long = "for", value_name = "READER")]
+        reader: Option<String>,
     },
     /// Load an export into an empty store.
     Import {
@@ -246,23 +252,26 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             store,
             output,
             client,
+            reader,
         } => {
             let client = client
                 .map(|c| crate::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
+            let reader = export_reader(reader.as_deref(), client.is_some())?;
             let store = open_existing_store(&store)?;
             let counts = if output == Path::new("-") {
                 let stdout = io::stdout();
-                transfer::export_client(
+                transfer::export_for(
                     &store,
                     client.as_ref(),
+                    reader,
                     &mut BufWriter::new(stdout.lock()),
                 )?
             } else {
                 let file = File::create(&output)
                     .with_context(|| format!("cannot create {}", output.display()))?;
-                transfer::export_client(&store, client.as_ref(), &mut BufWriter::new(file))?
+                transfer::export_for(&store, client.as_ref(), reader, &mut BufWriter::new(file))?
             };
             tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
             Ok(ExitCode::SUCCESS)
@@ -511,6 +520,25 @@ fn check_config(path: &Path) -> ExitCode {
             ExitCode::from(EXIT_BAD_INPUT)
         }
     }
+}
+
+/// Who an export is for (`--for`): a client's export defaults to the
+/// company's IT, so the MSP's internal notes never leave with it.
+fn export_reader(
+    reader: Option<&str>,
+    one_client: bool,
+) -> anyhow::Result<Option<crate::domain::Audience>> {
+    use crate::domain::{Audience, Side};
+    Ok(match reader.map(str::trim) {
+        None if one_client => Some(Audience::Staff(Side::Internal)),
+        None | Some("everyone") => None,
+        Some("internal") => Some(Audience::Staff(Side::Internal)),
+        Some("msp") => Some(Audience::Staff(Side::Msp)),
+        Some("requesters") => Some(Audience::Requesters),
+        Some(other) => anyhow::bail!(
+            "--for {other:?}: say internal, msp, requesters or everyone (who will read the export)"
+        ),
+    })
 }
 
 /// Opens a store that must already exist (exporting from a mistyped path

@@ -16,8 +16,8 @@ use crate::app::reply::render::{Renderer, Reply, limits, pack};
 use crate::config::{ClientConfig, Config};
 use crate::domain::effect::Effect;
 use crate::domain::{
-    Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId, UserError,
-    Visibility, Who,
+    Actor, Audience, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId,
+    UserError, Visibility, Who,
 };
 use crate::i18n::Messages;
 use crate::store::Store;
@@ -115,7 +115,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .filter(|e| e.kind.visibility() == Visibility::Shared)
             .cloned()
             .collect();
-        let lines = renderer.history(&shown, Side::Internal);
+        let lines = renderer.history(&shown, Audience::Requesters);
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,
@@ -332,7 +332,7 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             messages: &self.messages,
             lang: self.mirror_lang(client, task.mirror.channel.unwrap_or(thread)),
         };
-        let lines = renderer.history(shown, Side::Internal);
+        let lines = renderer.history(shown, Audience::Requesters);
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,

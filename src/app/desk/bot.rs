@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::domain::due::parse_due;
 use crate::domain::error::Arg;
 use crate::domain::{
-    ChatRef, ClientKey, Command, NewTask, Side, Task, TaskId, UserError, Visibility,
+    Audience, ChatRef, ClientKey, Command, NewTask, Side, Task, TaskId, UserError, Visibility,
 };
 use crate::i18n::{Lang, Messages};
 use crate::store::{Store, TaskFilter, TaskQuery};
@@ -263,7 +263,11 @@ impl<S: Store> Bot<S> {
                         self.renderer(lang).card_message(&outcome.task),
                     ))
                 } else {
-                    Ok(Answer::Reply(self.changed(lang, &outcome, who.actor.side)))
+                    Ok(Answer::Reply(self.changed(
+                        lang,
+                        &outcome,
+                        who.actor.audience(),
+                    )))
                 }
             }
         }
@@ -334,7 +338,7 @@ impl<S: Store> Bot<S> {
         let (task, events) = self.ledger.show(who.actor.clone(), id).await?;
         let r = self.renderer(lang);
         let mut card = r.card(&task);
-        let history = r.history(&events, who.actor.side);
+        let history = r.history(&events, who.actor.audience());
         // The newest history that fits beside the card.
         let room = limits::EMBEDS_TOTAL - card.size() - 64;
         let recent = history.last().cloned().unwrap_or_default();
@@ -378,9 +382,9 @@ impl<S: Store> Bot<S> {
         })
     }
 
-    fn changed(&self, lang: Lang, outcome: &Outcome, side: Side) -> Reply {
+    fn changed(&self, lang: Lang, outcome: &Outcome, audience: Audience) -> Reply {
         let r = self.renderer(lang);
-        let lines = r.history(&outcome.events, side).join("\n");
+        let lines = r.history(&outcome.events, audience).join("\n");
         let text = if outcome.replayed || lines.is_empty() {
             self.t(
                 lang,

@@ -30,9 +30,10 @@ impl<S: Store> Bot<S> {
         let config = self.config.clone();
         let now = self.clock.now();
         let key = client.clone();
+        let reader = who.actor.audience();
         let digest = tokio::task::spawn_blocking(move || {
             let since = store.last_mark(&digest_prefix(&key, side))?.map(|m| m.at);
-            crate::app::digests::client_digest(&*store, &config, &key, side, since, now)
+            crate::app::digests::client_digest_as(&*store, &config, &key, side, reader, since, now)
         })
         .await
         .map_err(|e| PonteError::Internal(InternalError::log("digest preview", &e)))?

@@ -7,7 +7,8 @@ use jiff::Timestamp;
 
 use crate::domain::error::Arg;
 use crate::domain::{
-    Approval, ApprovalWhy, Event, EventKind, RouteReason, Side, Status, Task, Visibility, Who,
+    Approval, ApprovalWhy, Audience, Event, EventKind, RouteReason, Side, Status, Task, Visibility,
+    Who,
 };
 use crate::i18n::{Lang, Messages};
 
@@ -596,13 +597,13 @@ impl Renderer<'_> {
         Some(line)
     }
 
-    /// History lines for `side`, fitted into messages of at most 2000
+    /// History lines for `audience`, fitted into messages of at most 2000
     /// characters without cutting a line in two (a single over-long line is
     /// cut with a note).
-    pub fn history(&self, events: &[Event], side: Side) -> Vec<String> {
+    pub fn history(&self, events: &[Event], audience: Audience) -> Vec<String> {
         let lines = events
             .iter()
-            .filter(|e| e.kind.visibility().visible_to(side))
+            .filter(|e| e.kind.visibility().visible_to(audience))
             .filter_map(|e| self.event_line(e))
             .map(|l| self.fit(&l, limits::CONTENT));
         pack(lines, limits::CONTENT)
@@ -936,7 +937,12 @@ mod tests {
                 visibility: Visibility::Side(Side::Msp),
             },
         };
-        assert!(r.history(std::slice::from_ref(&note), Side::Msp)[0].contains("internal note"));
-        assert!(r.history(&[note], Side::Internal).is_empty());
+        let msp = Audience::Staff(Side::Msp);
+        assert!(r.history(std::slice::from_ref(&note), msp)[0].contains("internal note"));
+        assert!(
+            r.history(std::slice::from_ref(&note), Audience::Staff(Side::Internal))
+                .is_empty()
+        );
+        assert!(r.history(&[note], Audience::Requesters).is_empty());
     }
 }
