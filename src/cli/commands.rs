@@ -122,6 +122,10 @@ enum Cmd {
         /// Keep the data here (default: a temporary directory).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Where the clock starts (e.g. 2026-11-27T09:00Z); default now. A
+        /// script's own `start` line wins.
+        #[arg(long)]
+        start: Option<jiff::Timestamp>,
     },
     /// Copy the store, consistently, into a new directory; works while the
     /// bot runs (through its `health_addr`). The copy is a data directory:
@@ -294,7 +298,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             client,
             text,
         } => triage(&config.config, client.as_deref(), &text),
-        Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
+        Cmd::Sandbox {
+            script,
+            data_dir,
+            start,
+        } => sandbox(script.as_deref(), data_dir.as_deref(), start),
         Cmd::Report {
             config,
             data_dir,
@@ -739,9 +747,13 @@ fn run_bot(path: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn sandbox(
+    script: Option<&Path>,
+    data_dir: Option<&Path>,
+    start: Option<jiff::Timestamp>,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let start = jiff::Timestamp::now();
+    let start = start.unwrap_or_else(jiff::Timestamp::now);
     match script {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -67,10 +67,15 @@ impl Sandbox {
             .await
             .map_err(|e| Failure(format!("cannot start the emulator: {e}")))?;
         let first = &cast::PEOPLE[0];
+        let clock = ManualClock::new(at);
+        // Message times and ids from the sandbox's clock, as the bot reads
+        // them (a draft's age is its message's).
+        let time = clock.clone();
+        emulator.set_time(Arc::new(move || time.now()));
         let mut sandbox = Self {
             emulator,
             config: Arc::new(config),
-            clock: ManualClock::new(at),
+            clock,
             data_dir,
             _temp: temp,
             bot: None,
@@ -262,9 +267,21 @@ impl Sandbox {
                         self.last_with_button(label)?
                     }
                 };
+                // The label as the card writes it (typed apostrophes and
+                // case may differ from the card's).
+                let label = self
+                    .emulator
+                    .message(message)
+                    .and_then(|m| {
+                        m.buttons()
+                            .into_iter()
+                            .filter_map(|b| b.label)
+                            .find(|l| same_label(l, label))
+                    })
+                    .unwrap_or_else(|| label.clone());
                 let handle = self
                     .emulator
-                    .click(self.me.id, message, label)
+                    .click(self.me.id, message, &label)
                     .map_err(|e| Failure(e.to_string()))?;
                 self.answered(handle).await
             }
@@ -390,6 +407,25 @@ impl Sandbox {
                 Ok(self.read(place).await?.join("\n"))
             }
             Step::Help => Ok(help()),
+            Step::Start(_) => fail(
+                "`start` sets where the clock begins: make it the first step of the script, \
+                 or run `ponte sandbox --start TIME`",
+            ),
+            Step::Save { place, name, path } => {
+                self.settle().await?;
+                let bytes = self
+                    .messages_of(place)
+                    .await?
+                    .iter()
+                    .rev()
+                    .find_map(|m| self.attachment(m, name));
+                let Some(bytes) = bytes else {
+                    return fail(format!("no message in {place} carries a file {name:?}"));
+                };
+                std::fs::write(path, &bytes)
+                    .map_err(|e| Failure(format!("cannot write {path}: {e}")))?;
+                Ok(format!("saved {name} ({} bytes) to {path}", bytes.len()))
+            }
         }
     }
 
@@ -580,7 +616,11 @@ impl Sandbox {
             .messages(self.channel)
             .into_iter()
             .rev()
-            .find(|m| m.button(label).is_some())
+            .find(|m| {
+                m.buttons()
+                    .iter()
+                    .any(|b| b.label.as_deref().is_some_and(|l| same_label(l, label)))
+            })
             .map(|m| m.id)
             .ok_or_else(|| Failure(format!("no message here has a `{label}` button")))
     }
@@ -699,20 +739,24 @@ impl Sandbox {
 }
 
 impl Sandbox {
-    /// Whether `m` carries a file `name` whose bytes are a PNG image.
-    fn has_png(&self, m: &Message, name: &str) -> bool {
-        let Some(list) = m.json.get("attachments").and_then(Value::as_array) else {
-            return false;
-        };
-        list.iter()
+    /// The bytes of the file `name` that `m` carries, if any.
+    fn attachment(&self, m: &Message, name: &str) -> Option<Vec<u8>> {
+        m.json
+            .get("attachments")
+            .and_then(Value::as_array)?
+            .iter()
             .filter(|a| a.get("filename").and_then(Value::as_str) == Some(name))
             .filter_map(|a| a.get("id").and_then(Value::as_str)?.parse().ok())
-            .filter_map(|id| self.emulator.attachment_bytes(id))
-            .any(|bytes| {
-                png::Decoder::new(bytes.as_slice())
-                    .read_info()
-                    .is_ok_and(|r| r.info().width > 0 && r.info().height > 0)
-            })
+            .find_map(|id| self.emulator.attachment_bytes(id))
+    }
+
+    /// Whether `m` carries a file `name` whose bytes are a PNG image.
+    fn has_png(&self, m: &Message, name: &str) -> bool {
+        self.attachment(m, name).is_some_and(|bytes| {
+            png::Decoder::new(bytes.as_slice())
+                .read_info()
+                .is_ok_and(|r| r.info().width > 0 && r.info().height > 0)
+        })
     }
 }
 
@@ -770,6 +814,13 @@ pub fn names(text: &str) -> String {
     out
 }
 
+/// Whether a typed label names a button's: case and the apostrophe's
+/// shape (’ or ') aside.
+fn same_label(shown: &str, typed: &str) -> bool {
+    let norm = |s: &str| s.trim().replace(['’', '‘'], "'").to_lowercase();
+    norm(shown) == norm(typed)
+}
+
 /// Whether `allowed_mentions` lets nothing ping.
 fn pings_nobody(allowed: Option<&Value>) -> bool {
     let Some(allowed) = allowed else {
@@ -822,6 +873,8 @@ pub fn help() -> String {
          \x20 attach FILE SIZE \"TEXT\"          post a message with a file of SIZE bytes\n\
          \x20 dm TEXT                         write to Ponte in a DM (then act there)\n\
          \x20 show reply|#CHANNEL|thread ID|mirror ID|dm PERSON\n\
+         \x20 save PLACE NAME [to PATH]       write a file posted there (e.g. digest-chart.png) to disk\n\
+         \x20 start TIME                      first line of a script: where the clock starts (2026-11-27T09:00Z)\n\
          \x20 expect PLACE contains \"text\" [once] | not contains \"text\" | is ephemeral | is public | pings nobody\n\
          \x20 expect PLACE has image \"NAME.png\"  a message there carries that PNG file\n\
          \x20 expect no violations            Discord would have accepted every request\n\
