@@ -1414,6 +1414,23 @@ impl State {
             .cloned()
     }
 
+    /// The name of the command a user of `locale` sees as `typed` (its
+    /// `name_localizations`), where they are.
+    pub(crate) fn command_named_in(
+        &self,
+        guild_id: Option<u64>,
+        typed: &str,
+        locale: &str,
+    ) -> Option<String> {
+        let guild = guild_id.and_then(|g| self.guild_commands.get(&g));
+        guild
+            .into_iter()
+            .flatten()
+            .chain(&self.global_commands)
+            .find(|c| c["name_localizations"][locale] == typed)
+            .and_then(|c| c["name"].as_str().map(str::to_owned))
+    }
+
     // ---------------------------------------------------------------- interactions
 
     /// The user's view of a channel: (guild, locale) or an error.

@@ -193,7 +193,7 @@ impl Sandbox {
                     })
                     .await
                     .map_err(|e| Failure(format!("no answer to the DM: {e}")))?;
-                Ok(names(&describe(&answer)))
+                Ok(self.shown(&describe(&answer)))
             }
             Step::Edit(text) => {
                 let text = self.mentions(text);
@@ -349,7 +349,7 @@ impl Sandbox {
                     })
                     .await
                     .map_err(|e| Failure(format!("no answer to the mention: {e}")))?;
-                Ok(names(&describe(&answer)))
+                Ok(self.shown(&describe(&answer)))
             }
             Step::Advance(by) => {
                 self.advance(*by).await?;
@@ -453,7 +453,7 @@ impl Sandbox {
             .message
             .as_ref()
             .map(describe)
-            .map(|t| names(&t))
+            .map(|t| self.shown(&t))
             .unwrap_or_default();
         if response.ephemeral() {
             shown = format!("[only you] {shown}");
@@ -674,7 +674,7 @@ impl Sandbox {
                     .iter()
                     .find(|p| p.id == m.author_id)
                     .map_or("Ponte", |p| p.name);
-                let mut line = format!("{author}: {}", names(&describe(m)));
+                let mut line = format!("{author}: {}", self.shown(&describe(m)));
                 let buttons: Vec<String> =
                     m.buttons().into_iter().filter_map(|b| b.label).collect();
                 if !buttons.is_empty() {
@@ -739,6 +739,15 @@ impl Sandbox {
 }
 
 impl Sandbox {
+    /// `text` as the current person's Discord shows it (see [`render`]).
+    fn shown(&self, text: &str) -> String {
+        let channel = |id: u64| {
+            let c = self.emulator.channel(id);
+            c.get("name").and_then(Value::as_str).map(str::to_owned)
+        };
+        render(text, self.me, self.clock.now(), &channel)
+    }
+
     /// The bytes of the file `name` that `m` carries, if any.
     fn attachment(&self, m: &Message, name: &str) -> Option<Vec<u8>> {
         m.json
@@ -805,13 +814,96 @@ pub fn describe(m: &Message) -> String {
     out.join("\n")
 }
 
-/// Shows `<@id>` mentions of the demo's people as `@name`.
-pub fn names(text: &str) -> String {
-    let mut out = text.to_owned();
-    for p in cast::PEOPLE {
-        out = out.replace(&format!("<@{}>", p.id), &format!("@{}", p.name));
+/// Discord's markup as `viewer`'s client shows it: people (`<@id>`), roles
+/// (`<@&id>`) and channels (`<#id>`, named by `channel`) by name, and
+/// times (`<t:seconds:style>`) in the viewer's own time zone, relative ones
+/// (`R`) from `now`.
+pub fn render(
+    text: &str,
+    viewer: &Person,
+    now: Timestamp,
+    channel: &dyn Fn(u64) -> Option<String>,
+) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let shown = tail
+            .find('>')
+            .and_then(|close| Some((shown_markup(&tail[1..close], viewer, now, channel)?, close)));
+        match shown {
+            Some((shown, close)) => {
+                out.push_str(&shown);
+                rest = &tail[close + 1..];
+            }
+            None => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
     }
+    out.push_str(rest);
     out
+}
+
+fn shown_markup(
+    inner: &str,
+    viewer: &Person,
+    now: Timestamp,
+    channel: &dyn Fn(u64) -> Option<String>,
+) -> Option<String> {
+    let id = |s: &str| s.parse::<u64>().ok();
+    if let Some(role) = inner.strip_prefix("@&") {
+        let role = id(role)?;
+        let name = cast::ROLES.iter().find(|(r, _)| *r == role);
+        return Some(format!("@{}", name.map_or("unknown-role", |(_, n)| *n)));
+    }
+    if let Some(user) = inner.strip_prefix('@') {
+        let user = id(user.trim_start_matches('!'))?;
+        let name = cast::PEOPLE.iter().find(|p| p.id == user);
+        return Some(format!("@{}", name.map_or("unknown-user", |p| p.name)));
+    }
+    if let Some(c) = inner.strip_prefix('#') {
+        let c = id(c)?;
+        return Some(format!(
+            "#{}",
+            channel(c).unwrap_or_else(|| "unknown".into())
+        ));
+    }
+    let time = inner.strip_prefix("t:")?;
+    let (seconds, style) = time.split_once(':').unwrap_or((time, "f"));
+    let at = Timestamp::from_second(seconds.parse().ok()?).ok()?;
+    let zone = jiff::tz::TimeZone::get(viewer.zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let local = zone.to_datetime(at);
+    let shown = match style {
+        "t" => local.strftime("%H:%M").to_string(),
+        "T" => local.strftime("%H:%M:%S").to_string(),
+        "d" => local.strftime("%d/%m/%Y").to_string(),
+        "D" => local.strftime("%-d %B %Y").to_string(),
+        "F" => local.strftime("%A, %-d %B %Y %H:%M").to_string(),
+        "R" => relative(now, at),
+        _ => local.strftime("%-d %B %Y %H:%M").to_string(),
+    };
+    Some(shown)
+}
+
+/// `in 2 hours`, `5 minutes ago`, as Discord shows a relative time.
+fn relative(now: Timestamp, at: Timestamp) -> String {
+    let secs = at.as_second() - now.as_second();
+    let n = secs.unsigned_abs();
+    let (count, unit) = match n {
+        0..60 => (n, "second"),
+        60..3_600 => (n / 60, "minute"),
+        3_600..86_400 => (n / 3_600, "hour"),
+        _ => (n / 86_400, "day"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    if secs >= 0 {
+        format!("in {count} {unit}{plural}")
+    } else {
+        format!("{count} {unit}{plural} ago")
+    }
 }
 
 /// Whether a typed label names a button's: case and the apostrophe's
@@ -888,4 +980,42 @@ pub fn help() -> String {
         let _ = writeln!(out, "  {:<8} {}", p.name, p.about);
     }
     out
+}
+
+#[cfg(test)]
+mod markup_tests {
+    use super::*;
+
+    #[test]
+    fn markup_reads_as_discord_shows_it_to_the_viewer() {
+        let giulia = cast::person("giulia").unwrap();
+        let alice = cast::person("alice").unwrap();
+        let now: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        let channel = |id: u64| (id == cast::ACME_IT).then(|| "it-interno".to_owned());
+        let text = format!(
+            "<@9001> <@!9003> <@&{}> in <#{}> at <t:{}:f>, <t:{}:R>; 1 < 2 <b>",
+            cast::ACME_IT_MANAGER,
+            cast::ACME_IT,
+            now.as_second(),
+            now.as_second() + 7_200
+        );
+        assert_eq!(
+            render(&text, giulia, now, &channel),
+            "@giulia @sara @Responsabile IT in #it-interno at 27 November 2026 10:00, in 2 hours; 1 < 2 <b>"
+        );
+        assert!(render(&text, alice, now, &channel).contains("27 November 2026 09:00"));
+        assert_eq!(
+            render(
+                &format!("<t:{}:t>", now.as_second() - 300),
+                alice,
+                now,
+                &channel
+            ),
+            "08:55"
+        );
+        assert_eq!(
+            relative(now, now - SignedDuration::from_mins(5)),
+            "5 minutes ago"
+        );
+    }
 }
