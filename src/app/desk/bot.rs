@@ -77,7 +77,7 @@ impl<S: Store> Bot<S> {
         })
     }
 
-    fn renderer(&self, lang: Lang) -> Renderer<'_> {
+    pub(super) fn renderer(&self, lang: Lang) -> Renderer<'_> {
         Renderer {
             messages: &self.messages,
             lang,
@@ -164,25 +164,7 @@ impl<S: Store> Bot<S> {
                 );
                 Ok(self.list_answer(lang, &title, &tasks))
             }
-            Intent::Mine => {
-                let clients: Vec<ClientKey> = match &who.client {
-                    Some(c) => vec![c.clone()],
-                    None => self
-                        .config
-                        .clients()
-                        .iter()
-                        .map(|c| c.key.clone())
-                        .filter(|k| who.actor.serves(k))
-                        .collect(),
-                };
-                let mut tasks = Vec::new();
-                for client in &clients {
-                    let filter = TaskFilter::AssignedTo(who.actor.person);
-                    tasks.extend(self.list(&who, client, filter).await?);
-                }
-                let title = self.t(lang, "mine-title", &[]);
-                Ok(self.list_answer(lang, &title, &tasks))
-            }
+            Intent::Mine => self.mine(lang, &who).await,
             Intent::Draft(draft, source) => {
                 self.draft_button(origin, lang, &who, draft, source).await
             }
