@@ -994,7 +994,7 @@ async fn every_command_and_button_against_every_role_and_client() {
     /digest preview            IT tech         done                                 -
     /digest preview            MSP engineer    done                                 -
     /digest preview            MSP lead        done                                 -
-    /digest preview            on-call (DM)    refused error-client-needed          -
+    /digest preview            on-call (DM)    done                                 -
     /digest preview            outsider (DM)   refused error-dm-unknown-person      -
     /digest subscribe          requester       done                                 -
     /digest subscribe          other employee  done                                 -
@@ -1018,7 +1018,7 @@ async fn every_command_and_button_against_every_role_and_client() {
     /sla report                IT tech         done                                 -
     /sla report                MSP engineer    done                                 -
     /sla report                MSP lead        done                                 -
-    /sla report                on-call (DM)    refused error-client-needed          -
+    /sla report                on-call (DM)    refused error-client-option-needed   -
     /sla report                outsider (DM)   refused error-dm-unknown-person      -
     /sla report BRIGHT         requester       refused error-report-staff-only      -
     /sla report BRIGHT         other employee  refused error-report-staff-only      -

@@ -56,6 +56,7 @@ macro_rules! scenarios {
 
 scenarios! {
     approval_granted,
+    msp_queue,
     approval_refused,
     bad_input,
     bridge_relay,

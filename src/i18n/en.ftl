@@ -22,6 +22,7 @@ error-assignee-missing = Say whom to assign the task to.
 error-unknown-server = Ponte is not set up for this server. Ask your administrator to add it to Ponte's configuration.
 error-use-in-server = Please use this command in your company's server, not in a direct message.
 error-client-needed = This channel belongs to no client. Run the command in the client's channel.
+error-client-option-needed = This channel holds every client's work: name the client with `client:` (one of { $clients }).
 error-unknown-category = There is no category “{ $input }”. Known categories: { $known }.
 error-unknown-task = There is no task { $id } that you can see. Check the id with /task list.
 error-not-for-client = You don't act for this company, so you can't file or list its tasks. Ask your IT manager to give you the right role.
@@ -283,3 +284,7 @@ error-period-length = A period covers 1 to { $max } days.
 error-report-other-client = You can see only your own company's report: leave out the client option.
 error-unknown-client = There is no client “{ $input }”. Use the client's key, e.g. ACME.
 error-report-staff-only = SLA reports are for the company's IT staff and the MSP.
+
+# The MSP's queue channel: a task that becomes the MSP's (issue 19).
+queue-new-task = 🆕 **{ $id }** · { $priority } · { $client }: { $title }
+queue-list-title = Every client: the move of { $side }

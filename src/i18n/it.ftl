@@ -22,6 +22,7 @@ error-assignee-missing = Indica a chi assegnare l'attività.
 error-unknown-server = Ponte non è configurato per questo server. Chiedi all'amministratore di aggiungerlo alla configurazione di Ponte.
 error-use-in-server = Usa questo comando nel server della tua azienda, non in un messaggio diretto.
 error-client-needed = Questo canale non appartiene a nessun cliente. Usa il comando nel canale del cliente.
+error-client-option-needed = Questo canale raccoglie il lavoro di tutti i clienti: indica il cliente con `cliente:` (uno tra { $clients }).
 error-unknown-category = Non esiste la categoria “{ $input }”. Categorie note: { $known }.
 error-unknown-task = Non c'è nessuna attività { $id } che tu possa vedere. Controlla l'identificativo con /task list.
 error-not-for-client = Non agisci per questa azienda, quindi non puoi aprirne né elencarne le attività. Chiedi al tuo responsabile IT il ruolo giusto.
@@ -283,3 +284,7 @@ error-period-length = Un periodo va da 1 a { $max } giorni.
 error-report-other-client = Puoi vedere solo il rapporto della tua azienda: togli l'opzione cliente.
 error-unknown-client = Non c'è nessun cliente “{ $input }”. Usa la sigla del cliente, es. ACME.
 error-report-staff-only = I rapporti SLA sono per lo staff IT dell'azienda e per l'MSP.
+
+# The MSP's queue channel: a task that becomes the MSP's (issue 19).
+queue-new-task = 🆕 **{ $id }** · { $priority } · { $client }: { $title }
+queue-list-title = Tutti i clienti: tocca a { $side }

@@ -16,6 +16,7 @@ use crate::app::reply::Reply;
 
 pub mod digest;
 pub mod page;
+mod queue;
 pub mod sink;
 
 pub use sink::ChatSink;

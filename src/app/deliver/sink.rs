@@ -125,6 +125,8 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         }
         // The bridge: the same card and lines on the other side's server.
         self.mirror(&key, &mut task, client, &shown).await?;
+        // The MSP's queue hears of every task that becomes the MSP's.
+        self.tell_queue(&key, &task, client, &shown).await?;
         Ok(())
     }
 

@@ -153,6 +153,9 @@ impl<S: Store> Bot<S> {
                     .await?,
             )),
             Intent::Show(id) => self.show(lang, &who, id).await,
+            Intent::List { side } if self.in_msp_queue(origin, &who) => {
+                self.queue_list(lang, &who, side.unwrap_or(Side::Msp)).await
+            }
             Intent::List { side } => {
                 let client = place_client(&who)?;
                 let filter = side.map_or_else(TaskFilter::open, TaskFilter::HandledBy);
@@ -205,7 +208,7 @@ impl<S: Store> Bot<S> {
                 let lines = self.renderer(lang).on_call_schedule(&schedules, now);
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
-            Intent::DigestPreview => self.digest_preview(lang, &who).await,
+            Intent::DigestPreview { client } => self.digest_preview(lang, &who, client).await,
             Intent::DigestSubscribe => self.digest_subscribe(lang, &who, true).await,
             Intent::DigestUnsubscribe => self.digest_subscribe(lang, &who, false).await,
             Intent::SlaReport { client, period } => {

@@ -77,3 +77,44 @@ impl<S: Store> Bot<S> {
         }))
     }
 }
+
+/// The MSP's queue channel: `/task list` there lists every client's open
+/// tasks that are a side's move (the MSP's unless `side:` says otherwise).
+impl<S: Store> Bot<S> {
+    /// Whether this is the MSP's staff in the MSP's queue channel.
+    pub(super) fn in_msp_queue(&self, origin: &super::request::Origin, who: &Resolved) -> bool {
+        let queue = self.config.msp().server.map(|s| s.queue_channel.get());
+        queue == Some(origin.channel) && who.actor.works_for(crate::domain::Side::Msp)
+    }
+
+    pub(super) async fn queue_list(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        side: crate::domain::Side,
+    ) -> Result<Answer, PonteError> {
+        let mut tasks = Vec::new();
+        for client in self.config.clients() {
+            if !who.actor.serves(&client.key) {
+                continue;
+            }
+            let mut pages = Pages::open(&client.key, store::PAGE);
+            while let Some(page) = self.ledger.next_page(who.actor.clone(), &mut pages).await? {
+                tasks.extend(page.into_iter().filter(|t| t.whose_move() == Some(side)));
+            }
+        }
+        // The most urgent first, then the oldest.
+        tasks.sort_by_key(|t| (t.priority, t.created_at));
+        let r = self.renderer(lang);
+        let title = self.messages.text(
+            lang,
+            "queue-list-title",
+            &[("side", crate::domain::error::Arg::Side(side))],
+        );
+        Ok(Answer::Reply(Reply {
+            cards: r.task_list(&title, &tasks),
+            ephemeral: true,
+            ..Reply::default()
+        }))
+    }
+}

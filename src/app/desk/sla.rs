@@ -68,8 +68,8 @@ impl<S: Store> Bot<S> {
     }
 }
 
-/// The client a report is about, by the asker's side.
-fn report_client(
+/// The client a report (or a digest preview) is about, by the asker's side.
+pub(super) fn report_client(
     config: &crate::config::Config,
     side: Side,
     who: &Resolved,
@@ -97,7 +97,18 @@ fn report_client(
         }
         Side::Msp => match named {
             Some(key) => key,
-            None => who.client.clone().ok_or(UserError::ClientNeeded),
+            // Where no client is (the MSP's queue, a DM): say which.
+            None => who
+                .client
+                .clone()
+                .ok_or_else(|| UserError::ClientOptionNeeded {
+                    clients: config
+                        .clients()
+                        .iter()
+                        .map(|c| c.key.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
         },
     }
 }
