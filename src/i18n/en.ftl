@@ -288,3 +288,13 @@ error-report-staff-only = SLA reports are for the company's IT staff and the MSP
 # The MSP's queue channel: a task that becomes the MSP's (issue 19).
 queue-new-task = 🆕 **{ $id }** · { $priority } · { $client }: { $title }
 queue-list-title = Every client: the move of { $side }
+
+# Roles and channels of another server, by name (issue 19).
+place-msp-engineers = { $msp }' engineers
+place-msp-leads = { $msp }' leads
+place-msp-queue = { $msp }' queue channel
+place-it-managers = { $client }'s IT managers
+place-it-technicians = { $client }'s IT technicians
+place-requests = the #requests channel of { $client }
+place-internal-it = the internal IT channel of { $client }
+place-msp-channel = the MSP's channel for { $client }

@@ -288,3 +288,13 @@ error-report-staff-only = I rapporti SLA sono per lo staff IT dell'azienda e per
 # The MSP's queue channel: a task that becomes the MSP's (issue 19).
 queue-new-task = 🆕 **{ $id }** · { $priority } · { $client }: { $title }
 queue-list-title = Tutti i clienti: tocca a { $side }
+
+# Ruoli e canali di un altro server, per nome (issue 19).
+place-msp-engineers = i tecnici di { $msp }
+place-msp-leads = i responsabili di { $msp }
+place-msp-queue = il canale della coda di { $msp }
+place-it-managers = i responsabili IT di { $client }
+place-it-technicians = i tecnici IT di { $client }
+place-requests = il canale delle richieste di { $client }
+place-internal-it = il canale dell'IT interno di { $client }
+place-msp-channel = il canale dell'MSP per { $client }

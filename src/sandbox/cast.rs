@@ -145,22 +145,22 @@ pub fn person(name: &str) -> Option<&'static Person> {
     PEOPLE.iter().find(|p| p.name == name)
 }
 
-/// The roles of the demo's servers: id, name.
-pub const ROLES: &[(u64, &str)] = &[
-    (ACME_IT_MANAGER, "Responsabile IT"),
-    (ACME_IT_TECH, "Tecnico IT"),
-    (BRIGHT_IT_MANAGER, "IT manager"),
-    (BRIGHT_IT_TECH, "IT technician"),
-    (BRIGHT_MSP_ENGINEER, "Nordhaven"),
-    (MSP_ENGINEER_ROLE, "Engineer"),
-    (MSP_LEAD_ROLE, "Lead"),
+/// The roles of the demo's servers: server, id, name.
+pub const ROLES: &[(u64, u64, &str)] = &[
+    (ACME_GUILD, ACME_IT_MANAGER, "Responsabile IT"),
+    (ACME_GUILD, ACME_IT_TECH, "Tecnico IT"),
+    (BRIGHT_GUILD, BRIGHT_IT_MANAGER, "IT manager"),
+    (BRIGHT_GUILD, BRIGHT_IT_TECH, "IT technician"),
+    (BRIGHT_GUILD, BRIGHT_MSP_ENGINEER, "Nordhaven"),
+    (MSP_GUILD, MSP_ENGINEER_ROLE, "Engineer"),
+    (MSP_GUILD, MSP_LEAD_ROLE, "Lead"),
 ];
 
 fn role_name(id: u64) -> &'static str {
     ROLES
         .iter()
-        .find(|(r, _)| *r == id)
-        .map_or("role", |(_, name)| name)
+        .find(|(_, r, _)| *r == id)
+        .map_or("role", |(_, _, name)| name)
 }
 
 /// The Discord servers of the demo, with everyone in them.

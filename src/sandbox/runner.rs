@@ -193,7 +193,7 @@ impl Sandbox {
                     })
                     .await
                     .map_err(|e| Failure(format!("no answer to the DM: {e}")))?;
-                Ok(self.shown(&describe(&answer)))
+                Ok(self.shown(&describe(&answer), self.server_of_message(&answer)))
             }
             Step::Edit(text) => {
                 let text = self.mentions(text);
@@ -349,7 +349,7 @@ impl Sandbox {
                     })
                     .await
                     .map_err(|e| Failure(format!("no answer to the mention: {e}")))?;
-                Ok(self.shown(&describe(&answer)))
+                Ok(self.shown(&describe(&answer), self.server_of_message(&answer)))
             }
             Step::Advance(by) => {
                 self.advance(*by).await?;
@@ -453,7 +453,7 @@ impl Sandbox {
             .message
             .as_ref()
             .map(describe)
-            .map(|t| self.shown(&t))
+            .map(|t| self.shown(&t, self.server_of(self.channel)))
             .unwrap_or_default();
         if response.ephemeral() {
             shown = format!("[only you] {shown}");
@@ -674,7 +674,8 @@ impl Sandbox {
                     .iter()
                     .find(|p| p.id == m.author_id)
                     .map_or("Ponte", |p| p.name);
-                let mut line = format!("{author}: {}", self.shown(&describe(m)));
+                let here = self.server_of_message(m);
+                let mut line = format!("{author}: {}", self.shown(&describe(m), here));
                 let buttons: Vec<String> =
                     m.buttons().into_iter().filter_map(|b| b.label).collect();
                 if !buttons.is_empty() {
@@ -739,13 +740,28 @@ impl Sandbox {
 }
 
 impl Sandbox {
-    /// `text` as the current person's Discord shows it (see [`render`]).
-    fn shown(&self, text: &str) -> String {
+    /// `text` as the current person's Discord shows it in server `here`
+    /// (see [`render`]).
+    fn shown(&self, text: &str, here: Option<u64>) -> String {
         let channel = |id: u64| {
             let c = self.emulator.channel(id);
-            c.get("name").and_then(Value::as_str).map(str::to_owned)
+            let name = c.get("name").and_then(Value::as_str)?.to_owned();
+            Some((self.server_of(id), name))
         };
-        render(text, self.me, self.clock.now(), &channel)
+        render(text, self.me, here, self.clock.now(), &channel)
+    }
+
+    /// The server of a channel or thread (`None` for a DM).
+    fn server_of(&self, channel: u64) -> Option<u64> {
+        let c = self.emulator.channel(channel);
+        c.get("guild_id")
+            .and_then(Value::as_str)
+            .and_then(|g| g.parse().ok())
+    }
+
+    /// The server a message is in.
+    fn server_of_message(&self, m: &Message) -> Option<u64> {
+        m.guild_id.or_else(|| self.server_of(m.channel_id))
     }
 
     /// The bytes of the file `name` that `m` carries, if any.
@@ -814,24 +830,27 @@ pub fn describe(m: &Message) -> String {
     out.join("\n")
 }
 
-/// Discord's markup as `viewer`'s client shows it: people (`<@id>`), roles
-/// (`<@&id>`) and channels (`<#id>`, named by `channel`) by name, and
-/// times (`<t:seconds:style>`) in the viewer's own time zone, relative ones
-/// (`R`) from `now`.
+/// Discord's markup as `viewer`'s client shows it in server `here`: people
+/// (`<@id>`), roles (`<@&id>`) and channels (`<#id>`; `channel` gives a
+/// channel's server and name) by name, a role or channel of another server
+/// as unknown (as Discord does), and times (`<t:seconds:style>`) in the
+/// viewer's own time zone, relative ones (`R`) from `now`.
 pub fn render(
     text: &str,
     viewer: &Person,
+    here: Option<u64>,
     now: Timestamp,
-    channel: &dyn Fn(u64) -> Option<String>,
+    channel: &dyn Fn(u64) -> Option<(Option<u64>, String)>,
 ) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
         let tail = &rest[open..];
-        let shown = tail
-            .find('>')
-            .and_then(|close| Some((shown_markup(&tail[1..close], viewer, now, channel)?, close)));
+        let shown = tail.find('>').and_then(|close| {
+            let shown = shown_markup(&tail[1..close], viewer, here, now, channel)?;
+            Some((shown, close))
+        });
         match shown {
             Some((shown, close)) => {
                 out.push_str(&shown);
@@ -850,14 +869,17 @@ pub fn render(
 fn shown_markup(
     inner: &str,
     viewer: &Person,
+    here: Option<u64>,
     now: Timestamp,
-    channel: &dyn Fn(u64) -> Option<String>,
+    channel: &dyn Fn(u64) -> Option<(Option<u64>, String)>,
 ) -> Option<String> {
     let id = |s: &str| s.parse::<u64>().ok();
     if let Some(role) = inner.strip_prefix("@&") {
         let role = id(role)?;
-        let name = cast::ROLES.iter().find(|(r, _)| *r == role);
-        return Some(format!("@{}", name.map_or("unknown-role", |(_, n)| *n)));
+        let name = cast::ROLES
+            .iter()
+            .find(|(g, r, _)| *r == role && Some(*g) == here);
+        return Some(format!("@{}", name.map_or("unknown-role", |(_, _, n)| *n)));
     }
     if let Some(user) = inner.strip_prefix('@') {
         let user = id(user.trim_start_matches('!'))?;
@@ -866,10 +888,10 @@ fn shown_markup(
     }
     if let Some(c) = inner.strip_prefix('#') {
         let c = id(c)?;
-        return Some(format!(
-            "#{}",
-            channel(c).unwrap_or_else(|| "unknown".into())
-        ));
+        let name = channel(c)
+            .filter(|(server, _)| server.is_none() || *server == here)
+            .map_or_else(|| "unknown".to_owned(), |(_, name)| name);
+        return Some(format!("#{name}"));
     }
     let time = inner.strip_prefix("t:")?;
     let (seconds, style) = time.split_once(':').unwrap_or((time, "f"));
@@ -991,7 +1013,10 @@ mod markup_tests {
         let giulia = cast::person("giulia").unwrap();
         let alice = cast::person("alice").unwrap();
         let now: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
-        let channel = |id: u64| (id == cast::ACME_IT).then(|| "it-interno".to_owned());
+        let channel = |id: u64| {
+            (id == cast::ACME_IT).then(|| (Some(cast::ACME_GUILD), "it-interno".to_owned()))
+        };
+        let here = Some(cast::ACME_GUILD);
         let text = format!(
             "<@9001> <@!9003> <@&{}> in <#{}> at <t:{}:f>, <t:{}:R>; 1 < 2 <b>",
             cast::ACME_IT_MANAGER,
@@ -1000,14 +1025,20 @@ mod markup_tests {
             now.as_second() + 7_200
         );
         assert_eq!(
-            render(&text, giulia, now, &channel),
+            render(&text, giulia, here, now, &channel),
             "@giulia @sara @Responsabile IT in #it-interno at 27 November 2026 10:00, in 2 hours; 1 < 2 <b>"
         );
-        assert!(render(&text, alice, now, &channel).contains("27 November 2026 09:00"));
+        let in_bright = render(&text, alice, Some(cast::BRIGHT_GUILD), now, &channel);
+        assert!(in_bright.contains("27 November 2026 09:00"), "{in_bright}");
+        assert!(
+            in_bright.contains("@unknown-role in #unknown"),
+            "{in_bright}"
+        );
         assert_eq!(
             render(
                 &format!("<t:{}:t>", now.as_second() - 300),
                 alice,
+                here,
                 now,
                 &channel
             ),

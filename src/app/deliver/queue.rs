@@ -3,11 +3,12 @@
 //! client, one line each, in the MSP's language. A client whose MSP work
 //! happens in the queue itself (no MSP channel of its own) already has its
 //! card there, and gets no line. The line names the client and the task;
-//! it links nothing of another server.
+//! it links nothing of another server. Also here: the history lines of a
+//! thread name another server's roles and channels, never mention them.
 
 use crate::app::outbox::DeliveryError;
-use crate::app::reply::Reply;
 use crate::app::reply::render::{Renderer, limits};
+use crate::app::reply::{Reply, places};
 use crate::config::ClientConfig;
 use crate::domain::error::Arg;
 use crate::domain::{Event, EventKind, Side, Task};
@@ -26,6 +27,31 @@ pub fn becomes_msps(task: &Task, events: &[Event]) -> bool {
 }
 
 impl<S: Store, C: Chat> ChatSink<S, C> {
+    /// `lines` for the server of `channel`: roles and channels of another
+    /// server by name, never a mention (`crate::app::reply::places`).
+    pub(super) async fn for_server_of(
+        &self,
+        channel: Option<u64>,
+        lines: Vec<String>,
+        lang: crate::i18n::Lang,
+    ) -> Result<Vec<String>, DeliveryError> {
+        let here = match channel {
+            Some(channel) => match places::server_of(&self.config, channel) {
+                Some(server) => Some(server),
+                None => self
+                    .chat
+                    .server_of(channel)
+                    .await
+                    .map_err(|e| DeliveryError(format!("reading a channel: {e}")))?,
+            },
+            None => None,
+        };
+        Ok(lines
+            .iter()
+            .map(|l| places::for_server(l, here, &self.config, &self.messages, lang))
+            .collect())
+    }
+
     /// Posts the queue's line for `task` when `events` (those of an
     /// announcement) make it the MSP's; `key` is the announcement's.
     pub(super) async fn tell_queue(

@@ -116,6 +116,9 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .cloned()
             .collect();
         let lines = renderer.history(&shown, Audience::Requesters);
+        let lines = self
+            .for_server_of(task.chat.channel, lines, client.language)
+            .await?;
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,
@@ -335,6 +338,9 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             lang: self.mirror_lang(client, task.mirror.channel.unwrap_or(thread)),
         };
         let lines = renderer.history(shown, Audience::Requesters);
+        let lines = self
+            .for_server_of(task.mirror.channel, lines, renderer.lang)
+            .await?;
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,

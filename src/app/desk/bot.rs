@@ -152,7 +152,7 @@ impl<S: Store> Bot<S> {
                 self.preview_checked(lang, &who, &target, None, Some(origin.user))
                     .await?,
             )),
-            Intent::Show(id) => self.show(lang, &who, id).await,
+            Intent::Show(id) => self.show(lang, &who, id, origin.guild).await,
             Intent::List { side } if self.in_msp_queue(origin, &who) => {
                 self.queue_list(lang, &who, side.unwrap_or(Side::Msp)).await
             }
@@ -248,11 +248,9 @@ impl<S: Store> Bot<S> {
                         self.renderer(lang).card_message(&outcome.task),
                     ))
                 } else {
-                    Ok(Answer::Reply(self.changed(
-                        lang,
-                        &outcome,
-                        who.actor.audience(),
-                    )))
+                    let mut reply = self.changed(lang, &outcome, who.actor.audience());
+                    reply.content = self.for_server(&reply.content, origin.guild, lang);
+                    Ok(Answer::Reply(reply))
                 }
             }
         }
@@ -319,11 +317,21 @@ impl<S: Store> Bot<S> {
         Answer::Reply(Reply::ephemeral(r.fit(&text, limits::CONTENT)))
     }
 
-    async fn show(&self, lang: Lang, who: &Resolved, id: TaskId) -> Result<Answer, PonteError> {
+    async fn show(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        id: TaskId,
+        here: Option<u64>,
+    ) -> Result<Answer, PonteError> {
         let (task, events) = self.ledger.show(who.actor.clone(), id).await?;
         let r = self.renderer(lang);
         let mut card = r.card(&task);
-        let history = r.history(&events, who.actor.audience());
+        let history: Vec<String> = r
+            .history(&events, who.actor.audience())
+            .iter()
+            .map(|l| self.for_server(l, here, lang))
+            .collect();
         // The newest history that fits beside the card.
         let room = limits::EMBEDS_TOTAL - card.size() - 64;
         let recent = history.last().cloned().unwrap_or_default();
@@ -1258,7 +1266,14 @@ impl<S: Store> Bot<S> {
                 ("target", Arg::Text(renderer.page_target(&target, to))),
             ],
         );
+        let text = self.for_server(&text, origin.guild, lang);
         Ok(Answer::Reply(Reply::ephemeral(text)))
+    }
+
+    /// `text` for the server `here`: another server's roles and channels by
+    /// name (`crate::app::reply::places`).
+    fn for_server(&self, text: &str, here: Option<u64>, lang: Lang) -> String {
+        crate::app::reply::places::for_server(text, here, &self.config, &self.messages, lang)
     }
 
     /// Starts (`Some(minutes)`) or ends a maintenance window of the place's
