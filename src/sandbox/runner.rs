@@ -842,28 +842,9 @@ pub fn render(
     now: Timestamp,
     channel: &dyn Fn(u64) -> Option<(Option<u64>, String)>,
 ) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let tail = &rest[open..];
-        let shown = tail.find('>').and_then(|close| {
-            let shown = shown_markup(&tail[1..close], viewer, here, now, channel)?;
-            Some((shown, close))
-        });
-        match shown {
-            Some((shown, close)) => {
-                out.push_str(&shown);
-                rest = &tail[close + 1..];
-            }
-            None => {
-                out.push('<');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::app::reply::markup::rewrite(text, |inner| {
+        shown_markup(inner, viewer, here, now, channel)
+    })
 }
 
 fn shown_markup(

@@ -21,34 +21,14 @@ pub fn for_server(
     messages: &Messages,
     lang: Lang,
 ) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let tail = &rest[open..];
-        let named = tail.find('>').and_then(|close| {
-            let inner = &tail[1..close];
-            let (kind, id) = match inner.strip_prefix("@&") {
-                Some(id) => (Kind::Role, id),
-                None => (Kind::Channel, inner.strip_prefix('#')?),
-            };
-            let id: u64 = id.parse().ok()?;
-            let place = place(config, kind, id)?;
-            (here != Some(place.server)).then(|| (place.name(config, messages, lang), close))
-        });
-        match named {
-            Some((name, close)) => {
-                out.push_str(&name);
-                rest = &tail[close + 1..];
-            }
-            None => {
-                out.push('<');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    super::markup::rewrite(text, |inner| {
+        let (kind, id) = match inner.strip_prefix("@&") {
+            Some(id) => (Kind::Role, id),
+            None => (Kind::Channel, inner.strip_prefix('#')?),
+        };
+        let place = place(config, kind, id.parse().ok()?)?;
+        (here != Some(place.server)).then(|| place.name(config, messages, lang))
+    })
 }
 
 /// The server of a configured channel (not of a thread: a thread is in its
