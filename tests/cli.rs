@@ -324,7 +324,7 @@ fn report_prints_sla_figures_of_imported_tasks_as_csv_and_json() {
     let csv = text(&out.stdout);
     assert_eq!(
         csv.lines().nth(1),
-        Some("msp,P3,1,1,20,20,100,1,60,60,100,0,0"),
+        Some("msp,P3,1,1,20,20,100,1,60,60,100,0,0,0,0,0,0"),
         "{csv}"
     );
     let out = report("json");

@@ -277,6 +277,7 @@ sla-report-unreadable = { $count } tasks could not be read and are left out.
 sla-report-row = **{ $side } · { $priority }**: { $tasks } tasks
 sla-report-first = {"  "}first response: median { $median }, p90 { $p90 }, { $within } within target ({ $measured } answered)
 sla-report-resolution = {"  "}resolution: median { $median }, p90 { $p90 }, { $within } within target ({ $measured } resolved)
+sla-report-breached = {"    "}breached: { $breached }, of them still running: { $open } (counted with their time so far)
 sla-report-waiting = {"  "}waiting on the other side { $other }, on the requester { $requester }
 sla-report-more = … and { $count } more: `ponte report` gives the whole report.
 error-bad-period = “{ $input }” is not a period. Use for example 7d, 30d, this-month, last-month or 2026-11-01..2026-11-15.

@@ -277,6 +277,7 @@ sla-report-unreadable = { $count } attività illeggibili sono escluse.
 sla-report-row = **{ $side } · { $priority }**: { $tasks } attività
 sla-report-first = {"  "}prima risposta: mediana { $median }, p90 { $p90 }, { $within } entro i tempi ({ $measured } con risposta)
 sla-report-resolution = {"  "}risoluzione: mediana { $median }, p90 { $p90 }, { $within } entro i tempi ({ $measured } risolte)
+sla-report-breached = {"    "}sforati: { $breached }, di cui ancora in corso: { $open } (contati con il tempo finora)
 sla-report-waiting = {"  "}in attesa dell'altra parte { $other }, del richiedente { $requester }
 sla-report-more = … e altre { $count } righe: `ponte report` dà il rapporto completo.
 error-bad-period = “{ $input }” non è un periodo. Usa per esempio 7d, 30d, this-month, last-month o 2026-11-01..2026-11-15.

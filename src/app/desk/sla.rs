@@ -157,7 +157,7 @@ pub fn render_report(
         ));
     }
     let figures = |id: &str, f: &Figures| {
-        t(
+        let mut line = t(
             id,
             &[
                 ("median", text(duration(f.median))),
@@ -165,7 +165,19 @@ pub fn render_report(
                 ("within", text(within(f))),
                 ("measured", num(f.measured)),
             ],
-        )
+        );
+        // Breaches, those still running (never answered, never resolved) too.
+        if f.breached > 0 {
+            line.push('\n');
+            line.push_str(&t(
+                "sla-report-breached",
+                &[
+                    ("breached", num(f.breached)),
+                    ("open", num(f.breached_open)),
+                ],
+            ));
+        }
+        line
     };
     let blocks: Vec<String> = report
         .rows
@@ -234,6 +246,7 @@ mod tests {
             p90: Some(SignedDuration::from_mins(mins * 3)),
             within_target: n - 1,
             breached: 1,
+            breached_open: 0,
         }
     }
 
