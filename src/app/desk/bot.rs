@@ -265,23 +265,29 @@ impl<S: Store> Bot<S> {
         on_behalf_of: Option<u64>,
     ) -> Result<Answer, PonteError> {
         let client = place_client(who)?.clone();
-        let tz = self
-            .config
-            .client(&client)
-            .map(|c| c.time_zone.clone())
-            .ok_or(UserError::NotForClient)?;
+        let config = self.config.client(&client).ok_or(UserError::NotForClient)?;
+        let tz = config.time_zone.clone();
+        let now = self.clock.now();
         let due = draft
             .due
             .as_deref()
-            .map(|d| parse_due(d, &tz, self.clock.now()))
+            .map(|d| parse_due(d, &tz, now))
             .transpose()?;
+        // One understanding for every way of asking: the words of the title
+        // and details are understood as a mention's or a DM's are (priority,
+        // due time, the side asked for); the options given win.
+        let text = format!("{}\n{}", draft.title, draft.details);
+        let understood = understand_for_bot(&text, None, &config.routing, &tz, now);
         let new = NewTask {
             title: draft.title,
             details: draft.details,
-            to: draft.to,
-            priority: draft.priority,
+            to: match draft.to {
+                SideChoice::Auto => understood.side,
+                chosen => chosen,
+            },
+            priority: draft.priority.or(Some(understood.priority)),
             category: draft.category,
-            due,
+            due: due.or(understood.due),
             on_behalf_of: on_behalf_of.map(crate::domain::PersonId),
             chat: Some(ChatRef {
                 channel: Some(origin.channel),
