@@ -43,6 +43,8 @@ mod words;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unseen;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;

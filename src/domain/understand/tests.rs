@@ -9,7 +9,7 @@ use super::*;
 use crate::domain::routing::CategoryRule;
 
 /// The categories of `config/ponte.example.toml`, in its order.
-fn routing() -> ClientRouting {
+pub(super) fn routing() -> ClientRouting {
     let rule = |name: &str, kws: &[&str], owner, priority| CategoryRule {
         category: Category::new(name).unwrap(),
         keywords: kws.iter().map(|k| k.to_string()).collect(),
@@ -207,7 +207,7 @@ fn routing() -> ClientRouting {
     }
 }
 
-fn rome() -> TimeZone {
+pub(super) fn rome() -> TimeZone {
     TimeZone::get("Europe/Rome").unwrap()
 }
 
@@ -217,7 +217,7 @@ fn now() -> Timestamp {
 }
 
 /// A local time in Rome.
-fn local(s: &str) -> Timestamp {
+pub(super) fn local(s: &str) -> Timestamp {
     rome().to_timestamp(s.parse::<DateTime>().unwrap()).unwrap()
 }
 
