@@ -43,6 +43,7 @@ fn routing() -> ClientRouting {
         owner,
         priority,
         needs_approval,
+        actions: Vec::new(),
     };
     ClientRouting {
         categories: vec![
@@ -58,6 +59,7 @@ fn routing() -> ClientRouting {
         ],
         default_side: Side::Internal,
         default_priority: Priority::P3,
+        critical: Vec::new(),
     }
 }
 

@@ -196,10 +196,21 @@ pub(super) const HELD_BACK: &[Case] = {
     ]
 };
 
-/// The example configuration's rules, with Acme's business-critical
-/// systems.
+/// The example configuration's rules, and the business-critical systems a
+/// client would name (the words of the tuned part only).
 fn routing() -> ClientRouting {
-    super::tests::routing()
+    let mut routing = super::tests::routing();
+    routing.critical = [
+        "shop",
+        "e-commerce",
+        "centralino",
+        "switchboard",
+        "gestionale",
+        "erp",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    routing
 }
 
 /// Friday 27 November 2026, 09:00 in Rome.
@@ -243,7 +254,10 @@ fn unseen_requests_are_understood() {
         held * 100.0,
         HELD_BACK.len()
     );
-    println!("held-back misses:\n{}", held_missed.join("\n"));
+    if std::env::var_os("PONTE_SHOW_HELD_BACK").is_some() {
+        println!("held-back misses:\n{}", held_missed.join("\n"));
+    }
+    println!("tuned misses:\n{}", tune_missed.join("\n"));
     assert!(
         tuned >= TUNE_FLOOR,
         "tuned part: {}",
@@ -258,5 +272,5 @@ fn unseen_requests_are_understood() {
 
 /// The figures as last measured, rounded down: a change that understands
 /// less fails here.
-const TUNE_FLOOR: f64 = 0.0;
-const HELD_FLOOR: f64 = 0.0;
+const TUNE_FLOOR: f64 = 0.96;
+const HELD_FLOOR: f64 = 0.92;
