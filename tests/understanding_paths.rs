@@ -87,7 +87,7 @@ async fn made(bot: &Bot<SledStore>, n: u64) -> Made {
         .history(id.clone())
         .await
         .unwrap()
-        .expect(&format!("{id} exists"));
+        .unwrap_or_else(|| panic!("{id} exists"));
     let category = task.category.map(|c| c.to_string());
     (task.priority, task.handling_side, category, task.due)
 }
