@@ -332,7 +332,7 @@ fn report_prints_sla_figures_of_imported_tasks_as_csv_and_json() {
     let csv = text(&out.stdout);
     assert_eq!(
         csv.lines().nth(1),
-        Some("msp,P3,1,1,20,20,100,1,60,60,100,0,0"),
+        Some("msp,P3,1,1,20,20,100,1,60,60,100,0,0,0,0,0,0"),
         "{csv}"
     );
     let out = report("json");
@@ -603,4 +603,63 @@ fn import_refuses_unknown_clients_long_lines_and_titles_naming_them() {
         "{shown}"
     );
     assert!(!data.exists());
+}
+
+/// A newcomer's first script through the built binary, on today's date: a
+/// scenario file that sets its own start, then a script of their own that
+/// lets more than half an hour pass and then mentions the bot (the draft is
+/// as old as its message, whose time and id are the sandbox clock's, so it
+/// has not expired), clicks a label with an apostrophe, and saves the
+/// digest chart to look at it.
+#[test]
+fn the_sandbox_plays_scripts_through_the_binary() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/scenarios/mention_draft.scenario"
+    );
+    let out = ponte(&["sandbox", "--script", scenario]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let play = |name: &str, script: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, script).unwrap();
+        let out = ponte(&["sandbox", "--script", path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{name}:\n{}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    };
+    // From now, as a newcomer starts.
+    play(
+        "draft.scenario",
+        r#"advance 45m
+as giulia
+say "@ponte la stampante del secondo piano non stampa"
+click Invia all'altra parte
+click Crea
+expect reply contains "ACME-1"
+"#,
+    );
+    let chart = dir.path().join("chart.png");
+    play(
+        "chart.scenario",
+        &format!(
+            r#"start 2026-11-27T09:00Z
+as giulia
+/request title:"La stampante del secondo piano non stampa"
+advance 70h30m
+save #it-interno digest-chart.png to {}
+"#,
+            chart.display()
+        ),
+    );
+    let bytes = std::fs::read(&chart).expect("the chart was saved");
+    assert!(bytes.starts_with(b"\x89PNG"), "the saved file is a PNG");
 }

@@ -93,7 +93,7 @@ fn the_example_loads_and_reads_as_documented() {
         category      owner      priority  approval  keywords
         security      internal   P2        -         security, sicurezza, phishing, malware, virus,
                                                      antivirus, ransomware, hacked, breach, violazione,
-                                                     suspicious, sospetto, sospetta
+                                                     suspicious, sospetto, sospetta, cryptolocker
         network       internal*  P2        -         network, rete, vpn, wifi, wi-fi, internet,
                                                      firewall, router, switch, connection, connessione
         backup        msp        P2        yes*      backup, restore, ripristino, ripristinare, recover,
@@ -111,14 +111,14 @@ fn the_example_loads_and_reads_as_documented() {
                                                      desktop, workstation, notebook, monitor, keyboard,
                                                      tastiera, mouse
         printers      msp*       P4        -         printer, stampante, stampanti, print, stampa,
-                                                     scanner, toner
+                                                     scanner, toner, stampare, scan, scansione
         software      internal   P4        -         software, install, installare, installazione,
                                                      license, licenza, licenze, update, aggiornamento,
                                                      application, applicazione, app
         phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
-                                                     interno telefonico, meeting room, sala riunioni,
-                                                     projector, proiettore, videoconference,
-                                                     videoconferenza
+                                                     switchboard, interno telefonico, meeting room,
+                                                     sala riunioni, projector, proiettore,
+                                                     videoconference, videoconferenza
 
     Client BRIGHT: Brightline Logistics
       server 1198991878389891072, language en, time zone Europe/London
@@ -132,7 +132,7 @@ fn the_example_loads_and_reads_as_documented() {
         category      owner      priority  approval  keywords
         security      internal   P2        -         security, sicurezza, phishing, malware, virus,
                                                      antivirus, ransomware, hacked, breach, violazione,
-                                                     suspicious, sospetto, sospetta
+                                                     suspicious, sospetto, sospetta, cryptolocker
         network       msp        P2        -         network, rete, vpn, wifi, wi-fi, internet,
                                                      firewall, router, switch, connection, connessione
         backup        msp        P2        -         backup, restore, ripristino, ripristinare, recover,
@@ -150,14 +150,14 @@ fn the_example_loads_and_reads_as_documented() {
                                                      desktop, workstation, notebook, monitor, keyboard,
                                                      tastiera, mouse
         printers      internal   P4        -         printer, stampante, stampanti, print, stampa,
-                                                     scanner, toner
+                                                     scanner, toner, stampare, scan, scansione
         software      internal   P4        -         software, install, installare, installazione,
                                                      license, licenza, licenze, update, aggiornamento,
                                                      application, applicazione, app
         phones        msp        P3        -         phone, telefono, telefoni, voip, centralino,
-                                                     interno telefonico, meeting room, sala riunioni,
-                                                     projector, proiettore, videoconference,
-                                                     videoconferenza
+                                                     switchboard, interno telefonico, meeting room,
+                                                     sala riunioni, projector, proiettore,
+                                                     videoconference, videoconferenza
 
     On call:
       schedule `msp-primary` (msp): first shift 2026-11-02 09:00 local time (Europe/Rome), shifts of 1w, members 9021, 9022
@@ -186,7 +186,7 @@ fn a_typo_in_a_key_names_the_client_the_field_and_the_line() {
         err.problems[0].line,
         Some(line_of(&text, "[[clients]]", "gild_id"))
     );
-    insta::assert_snapshot!(err, @"ponte.toml:174: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
+    insta::assert_snapshot!(err, @"ponte.toml:179: clients[0].gild_id: unknown field `gild_id`: did you mean `guild_id`?");
 }
 
 #[test]
@@ -203,9 +203,9 @@ fn typos_in_several_clients_are_all_reported() {
         ("needs_approval = true", "needs_aproval = true"),
     ]);
     insta::assert_snapshot!(errors(&text), @"
-    ponte.toml:103: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
-    ponte.toml:191: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
-    ponte.toml:244: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
+    ponte.toml:106: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
+    ponte.toml:199: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
+    ponte.toml:252: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
     ");
 }
 
@@ -220,7 +220,7 @@ fn a_missing_guild_id_names_the_client_and_its_table() {
         Some(line_of(&text, "name = \"Brightline Logistics\"", "") - 1),
         "the line of the client's [[clients]] header"
     );
-    insta::assert_snapshot!(err, @"ponte.toml:240: clients[1].guild_id: missing: the id of the company's Discord server");
+    insta::assert_snapshot!(err, @"ponte.toml:248: clients[1].guild_id: missing: the id of the company's Discord server");
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn a_client_name_used_twice_is_refused_ignoring_case() {
     let err = errors(&text);
     assert_eq!(err.problems.len(), 1);
     assert_eq!(err.problems[0].path, "clients[1].name");
-    insta::assert_snapshot!(err, @"ponte.toml:241: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 166): client names must differ, ignoring case");
+    insta::assert_snapshot!(err, @"ponte.toml:249: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 171): client names must differ, ignoring case");
 }
 
 #[test]
@@ -263,17 +263,17 @@ fn every_problem_of_meaning_is_reported_at_once() {
     ]);
     insta::assert_snapshot!(errors(&text), @r#"
     ponte.toml:22: ponte.cache_capacity_mb: 0 is out of range: use 1 to 4096 (megabytes)
-    ponte.toml:96: categories[3].name: category `backup` is already defined at categories[2].name (line 87)
-    ponte.toml:137: categories[7].keywords[3]: `print` is listed twice
-    ponte.toml:148: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
-    ponte.toml:149: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
-    ponte.toml:171: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
-    ponte.toml:173: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
-    ponte.toml:236: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
-    ponte.toml:237: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 236): a category has one owner
-    ponte.toml:242: clients[1].key: `ACME` is already the key at clients[0].key (line 170): each client needs its own key
-    ponte.toml:245: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
-    ponte.toml:248: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 182): each channel serves one purpose
+    ponte.toml:99: categories[3].name: category `backup` is already defined at categories[2].name (line 90)
+    ponte.toml:140: categories[7].keywords[3]: `print` is listed twice
+    ponte.toml:152: categories[8].owner: unknown side `it`: use "internal" (the company's IT) or "msp"
+    ponte.toml:153: categories[8].priority: `P5` is not a priority; use P1, P2, P3 or P4
+    ponte.toml:176: clients[0].language: unknown language `fr`: use "en" (English) or "it" (Italian)
+    ponte.toml:178: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
+    ponte.toml:244: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
+    ponte.toml:245: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 244): a category has one owner
+    ponte.toml:250: clients[1].key: `ACME` is already the key at clients[0].key (line 175): each client needs its own key
+    ponte.toml:253: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
+    ponte.toml:257: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 190): each channel serves one purpose
     "#);
 }
 
@@ -443,7 +443,7 @@ fn a_syntax_error_gives_its_line() {
     let text = edited(&[("key = \"ACME\"", "key = ACME")]);
     let err = errors(&text);
     assert_eq!(err.problems[0].line, Some(line_of(&text, "", "key = ACME")));
-    insta::assert_snapshot!(err, @"ponte.toml:170: string values must be quoted, expected literal string");
+    insta::assert_snapshot!(err, @"ponte.toml:175: string values must be quoted, expected literal string");
 }
 
 // ---- [ponte].health_addr (issue 8) ----

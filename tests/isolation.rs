@@ -377,7 +377,8 @@ fn records_separated(store: &SledStore, config: &Config, now: Timestamp, log: &s
     }
 }
 
-fn play(seed: u64, steps: usize) {
+/// Runs `play` on a fresh sandbox (Friday 27 November 2026, 09:00 UTC).
+fn on_sandbox<F: std::future::Future<Output = ()>>(first: String, play: impl FnOnce(Run) -> F) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -388,11 +389,17 @@ fn play(seed: u64, steps: usize) {
         let sandbox = Sandbox::start(None, start)
             .await
             .unwrap_or_else(|f| panic!("cannot start the sandbox: {f}"));
-        let mut run = Run {
+        play(Run {
             sandbox,
-            log: vec![format!("seed {seed}")],
+            log: vec![first],
             created: [0, 0],
-        };
+        })
+        .await;
+    });
+}
+
+fn play(seed: u64, steps: usize) {
+    on_sandbox(format!("seed {seed}"), |mut run| async move {
         let mut rng = Rng(seed);
         // Both clients have something from the start.
         for client in [Client::Acme, Client::Bright] {
@@ -429,4 +436,212 @@ fn two_clients_never_see_each_other() {
     for seed in seeds {
         play(seed, 60);
     }
+}
+
+// Requesters (guard): a side's internal notes reach that side's staff only.
+// An employee is of the company but not its IT staff: no note of either
+// side reaches them anywhere -- `/task show`, lists, `/mine`, `/digest
+// preview`, their thread, their DMs (personal digest), the digests and
+// exports read as a requester. Each check also looks where the note must
+// be (the staff's own view), so a check that looks nowhere fails.
+
+const IT_NOTE: &str = "notaitmarmotta";
+const MSP_NOTE: &str = "notamspfenicottero";
+const SHARED: &str = "condivisoairone";
+
+/// Fails when `text`, shown to a requester, carries a note marker.
+fn requester_clean(text: &str, what: &str, log: &str) {
+    let lower = text.to_lowercase();
+    for marker in [IT_NOTE, MSP_NOTE] {
+        assert!(
+            !lower.contains(marker),
+            "{what}: a requester was shown the internal note {marker:?}:\n{text}\n--- what happened ---\n{log}"
+        );
+    }
+}
+
+#[test]
+fn a_planted_note_in_a_requesters_view_fails_the_check() {
+    for marker in [IT_NOTE, MSP_NOTE] {
+        let planted = format!("ACME-1 · 🔒 sara (nota interna): {marker}");
+        let caught = std::panic::catch_unwind(|| requester_clean(&planted, "planted", ""));
+        assert!(caught.is_err(), "a planted {marker} was not caught");
+    }
+    requester_clean(&format!("ACME-1 · {SHARED}"), "shared", "");
+}
+
+#[test]
+fn requesters_never_read_internal_notes() {
+    on_sandbox("requesters".to_owned(), |mut run| async move {
+        let employee = "giulia";
+        run.act(employee, None, "/digest subscribe").await;
+        run.act(
+            employee,
+            None,
+            "/request title:\"La stampante del secondo piano non stampa\" to:internal",
+        )
+        .await;
+        run.act(
+            "sara",
+            None,
+            &format!("/task note id:ACME-1 text:\"{IT_NOTE} utente difficile\""),
+        )
+        .await;
+        run.act(
+            "paolo",
+            Some("acme"),
+            &format!("/task note id:ACME-1 text:\"{MSP_NOTE} da fatturare\""),
+        )
+        .await;
+        run.act(
+            "sara",
+            None,
+            &format!("/task comment id:ACME-1 text:\"{SHARED}\""),
+        )
+        .await;
+        run.act(
+            "paolo",
+            Some("acme"),
+            &format!("/task note id:ACME-1 text:\"{MSP_NOTE} bis\""),
+        )
+        .await;
+        // Waiting on the requester: her personal digest lists the task.
+        run.act(
+            "sara",
+            None,
+            "/task status id:ACME-1 status:waiting_on_requester reason:\"Quale stampante?\"",
+        )
+        .await;
+        let log = |run: &Run| run.log.join("\n");
+        // The staff see their own side's note: the markers are where a
+        // leak would come from.
+        let it = run.act("sara", None, "/task show id:ACME-1").await;
+        assert!(
+            it.contains(IT_NOTE),
+            "internal IT does not see its note: {it}"
+        );
+        assert!(
+            !it.contains(MSP_NOTE),
+            "internal IT sees the MSP's note: {it}"
+        );
+        let msp = run.act("paolo", Some("acme"), "/task show id:ACME-1").await;
+        assert!(
+            msp.contains(MSP_NOTE),
+            "the MSP does not see its note: {msp}"
+        );
+        assert!(
+            !msp.contains(IT_NOTE),
+            "the MSP sees internal IT's note: {msp}"
+        );
+        let it_digest = run.act("sara", None, "/digest preview").await;
+        assert!(
+            it_digest.contains(IT_NOTE) || it_digest.contains(SHARED),
+            "internal IT's digest shows no comment: {it_digest}"
+        );
+        // The requester, everywhere they ask.
+        for line in [
+            "/task show id:ACME-1",
+            "/mine",
+            "/task list",
+            "/digest preview",
+        ] {
+            let shown = run.act(employee, None, line).await;
+            requester_clean(&shown, line, &log(&run));
+        }
+        let shown = run.act(employee, None, "/task show id:ACME-1").await;
+        assert!(
+            shown.contains(SHARED),
+            "the requester does not see the shared comment: {shown}"
+        );
+        // Monday morning (the sandbox starts on a Friday): the side digests
+        // and the personal digest were posted.
+        run.line("advance 71h").await;
+        run.line("expect no violations").await;
+        let emulator = &run.sandbox.emulator;
+        let giulia = cast::person(employee).unwrap();
+        let mut places = vec![cast::ACME_REQUESTS];
+        places.extend(
+            emulator
+                .threads(cast::ACME_REQUESTS)
+                .into_iter()
+                .map(|(t, _)| t),
+        );
+        let dm = emulator.dm_channel(giulia.id);
+        assert!(dm.is_some(), "the requester got no personal digest");
+        places.extend(dm);
+        let mut read = 0;
+        for channel in places {
+            for message in emulator.messages(channel) {
+                let text = ponte::sandbox::runner::describe(&message);
+                read += usize::from(text.contains(SHARED));
+                requester_clean(&text, &format!("channel {channel}"), &log(&run));
+            }
+        }
+        assert!(read > 0, "the requester's places hold no shared comment");
+        // The records, read as a requester, and the client's export.
+        let (store, config) = run.sandbox.store_and_config().expect("the bot runs");
+        let now = run.sandbox.now();
+        let log = log(&run);
+        tokio::task::spawn_blocking(move || requester_records_clean(&store, &config, now, &log))
+            .await
+            .expect("the records check panicked");
+        run.sandbox.stop().await;
+    });
+}
+
+fn requester_records_clean(store: &SledStore, config: &Config, now: Timestamp, log: &str) {
+    use ponte::domain::{Audience, ClientKey, PersonId, Side};
+    let key = ClientKey::new("ACME").unwrap();
+    let messages = ponte::i18n::Messages::load().unwrap();
+    let renderer = ponte::app::reply::render::Renderer {
+        messages: &messages,
+        lang: ponte::i18n::Lang::It,
+    };
+    for side in Side::ALL {
+        let digest = ponte::app::digests::client_digest_as(
+            store,
+            config,
+            &key,
+            side,
+            Audience::Requesters,
+            None,
+            now,
+        )
+        .unwrap()
+        .unwrap();
+        let text = renderer.digest(&digest, "ACME", None).join("\n");
+        requester_clean(&text, "a digest read by a requester", log);
+    }
+    let giulia = cast::person("giulia").unwrap();
+    let personal = ponte::app::personal_digests::build(
+        store,
+        config,
+        PersonId(giulia.id),
+        Side::Internal,
+        Some(&key),
+        now,
+    )
+    .unwrap();
+    requester_clean(&format!("{personal:?}"), "the personal digest", log);
+    let export = |reader| {
+        let mut out = Vec::new();
+        ponte::app::transfer::export_for(store, Some(&key), reader, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    requester_clean(
+        &export(Some(Audience::Requesters)),
+        "the requesters' export",
+        log,
+    );
+    let company = export(Some(Audience::Staff(Side::Internal)));
+    assert!(
+        company.contains(IT_NOTE),
+        "the company's export lost its own note"
+    );
+    assert!(
+        !company.contains(MSP_NOTE),
+        "the company's export carries the MSP's note"
+    );
+    let everything = export(None);
+    assert!(everything.contains(IT_NOTE) && everything.contains(MSP_NOTE));
 }

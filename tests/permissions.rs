@@ -994,7 +994,7 @@ async fn every_command_and_button_against_every_role_and_client() {
     /digest preview            IT tech         done                                 -
     /digest preview            MSP engineer    done                                 -
     /digest preview            MSP lead        done                                 -
-    /digest preview            on-call (DM)    refused error-client-needed          -
+    /digest preview            on-call (DM)    done                                 -
     /digest preview            outsider (DM)   refused error-dm-unknown-person      -
     /digest subscribe          requester       done                                 -
     /digest subscribe          other employee  done                                 -
@@ -1018,7 +1018,7 @@ async fn every_command_and_button_against_every_role_and_client() {
     /sla report                IT tech         done                                 -
     /sla report                MSP engineer    done                                 -
     /sla report                MSP lead        done                                 -
-    /sla report                on-call (DM)    refused error-client-needed          -
+    /sla report                on-call (DM)    refused error-client-option-needed   -
     /sla report                outsider (DM)   refused error-dm-unknown-person      -
     /sla report BRIGHT         requester       refused error-report-staff-only      -
     /sla report BRIGHT         other employee  refused error-report-staff-only      -
@@ -1029,4 +1029,74 @@ async fn every_command_and_button_against_every_role_and_client() {
     /sla report BRIGHT         on-call (DM)    done                                 -
     /sla report BRIGHT         outsider (DM)   refused error-dm-unknown-person      -
     ");
+}
+
+/// Notes of each side, in every open task of Acme, for the requester test.
+const IT_NOTE: &str = "notaitmarmotta";
+const MSP_NOTE: &str = "notamspfenicottero";
+
+/// Requesters (the one who asked and another employee) never read a note
+/// of either side in any answer of the table: every command, button, form
+/// and draft button, on a world where each of Acme's tasks carries a note
+/// of internal IT and one of the MSP. The staff's `/task show` does show
+/// their own side's note, so the check looks where a leak would be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requesters_read_no_internal_note_in_any_answer() {
+    let it_tech = ROLES.iter().find(|r| r.name == "IT tech").unwrap();
+    let engineer = ROLES.iter().find(|r| r.name == "MSP engineer").unwrap();
+    let requesters: Vec<&Role> = ROLES
+        .iter()
+        .filter(|r| r.name == "requester" || r.name == "other employee")
+        .collect();
+    let mut checked = 0;
+    for case in CASES {
+        let (bot, _clock) = world().await;
+        for n in 1..=3 {
+            let id = format!("ACME-{n}");
+            for (i, (role, mark)) in [(it_tech, IT_NOTE), (engineer, MSP_NOTE)]
+                .iter()
+                .enumerate()
+            {
+                let note = task_slash("note", &id, vec![("text", text(mark))]);
+                let answer = bot
+                    .handle_typed(&origin(role, 5_000 + 10 * n + i as u64), &note)
+                    .await;
+                assert!(answer.is_ok(), "the note was refused: {answer:?}");
+            }
+        }
+        let shown = |role: &Role| {
+            let i = task_slash("show", "ACME-1", vec![]);
+            let bot = bot.clone();
+            let o = origin(role, 6_000);
+            async move { words(&bot.handle_typed(&o, &i).await.unwrap()) }
+        };
+        assert!(shown(it_tech).await.contains(IT_NOTE));
+        assert!(shown(engineer).await.contains(MSP_NOTE));
+        for role in &requesters {
+            let draft = DraftCtx {
+                source: TargetMessage {
+                    id: ACME_SOURCE,
+                    channel: role.channel,
+                    author: 9001,
+                    content: format!("the meeting room projector flickers again {ACME_MARK}"),
+                    sent_at: now().as_second() - 60,
+                },
+                presser: role.user,
+            };
+            let interaction = (case.build)(&task_id("ACME", case.target), &draft);
+            if let Ok(answer) = bot.handle_typed(&origin(role, 7_000), &interaction).await {
+                let words = words(&answer);
+                checked += 1;
+                for mark in [IT_NOTE, MSP_NOTE] {
+                    assert!(
+                        !words.contains(mark),
+                        "{} by {} showed the note {mark:?}: {words}",
+                        case.name,
+                        role.name
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 10, "too few answers were checked: {checked}");
 }

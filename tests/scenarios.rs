@@ -1,5 +1,8 @@
 //! Plays every script in `tests/scenarios/` through the emulator and the
-//! real bot (serenity included), as `ponte sandbox --script FILE` does.
+//! real bot (serenity included), as `ponte sandbox --script FILE` does: the
+//! same `ponte::sandbox::play`, from the current time, each script setting
+//! its own start. `every_scenario_file_sets_its_start` keeps them so, and
+//! `tests/cli.rs` plays one through the built binary.
 
 use std::path::Path;
 
@@ -13,7 +16,10 @@ fn scenario(name: &str) {
         .enable_all()
         .build()
         .unwrap();
-    let start = "2026-11-27T09:00:00Z".parse().unwrap();
+    // As `ponte sandbox --script` plays it: from now, unless the script's
+    // `start` line says otherwise (every script here says when it starts,
+    // so it plays the same on any date).
+    let start = jiff::Timestamp::now();
     let mut log = Vec::new();
     let result = runtime.block_on(ponte::sandbox::play(
         name,
@@ -50,6 +56,7 @@ macro_rules! scenarios {
 
 scenarios! {
     approval_granted,
+    msp_queue,
     approval_refused,
     bad_input,
     bridge_relay,
@@ -95,4 +102,27 @@ scenarios! {
     deferred_answers,
     page_follows_task,
     rate_limits,
+}
+
+/// Every script says when it starts (its first step is `start`), so that
+/// `ponte sandbox --script` plays it the same on any date.
+#[test]
+fn every_scenario_file_sets_its_start() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("scenario") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines = ponte::sandbox::script::parse_script(&text).unwrap();
+        assert!(
+            matches!(
+                lines.first().map(|l| &l.step),
+                Some(ponte::sandbox::script::Step::Start(_))
+            ),
+            "{} does not begin with a `start` line",
+            path.display()
+        );
+    }
 }

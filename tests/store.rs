@@ -43,6 +43,7 @@ fn routing() -> ClientRouting {
         owner,
         priority,
         needs_approval,
+        actions: Vec::new(),
     };
     ClientRouting {
         categories: vec![
@@ -58,6 +59,7 @@ fn routing() -> ClientRouting {
         ],
         default_side: Side::Internal,
         default_priority: Priority::P3,
+        critical: Vec::new(),
     }
 }
 
@@ -1508,7 +1510,8 @@ fn snapshots_written_before_the_facts_are_folded_again_once_at_open() {
         );
         let finished = resolved_printer(&store, &acme, &pa, now);
         assert_eq!(
-            open.facts.last_comment(Side::Internal),
+            open.facts
+                .last_comment(ponte::domain::Audience::Staff(Side::Internal)),
             Some("rebooted the router")
         );
         assert_eq!(open.facts.moves.len(), 1, "the MSP's move since creation");

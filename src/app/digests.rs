@@ -34,7 +34,7 @@ use crate::domain::digest::{self, Digest, DigestSpec, LeadDigest, Tracked};
 use crate::domain::effect::{
     Effect, LEAD_DIGEST_PREFIX, digest_key, digest_prefix, lead_digest_key,
 };
-use crate::domain::{BusinessCalendar, ClientKey, Side, Task};
+use crate::domain::{Audience, BusinessCalendar, ClientKey, Side, Task};
 use crate::store::{self, Mark, Pages, Store, StoreError, TaskFilter, TaskQuery};
 
 /// A digest recorded this long after its time is late.
@@ -193,12 +193,35 @@ pub fn for_chart(store: &dyn Store, task: Task, now: Timestamp) -> Result<ChartT
     }
 }
 
-/// Builds the digest of one side of one client from the store (blocking).
+/// Builds the digest of one side of one client from the store (blocking),
+/// as that side's staff read it.
 pub fn client_digest(
     store: &dyn Store,
     config: &Config,
     client: &ClientKey,
     side: Side,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Option<Digest>, StoreError> {
+    client_digest_as(
+        store,
+        config,
+        client,
+        side,
+        Audience::Staff(side),
+        since,
+        now,
+    )
+}
+
+/// [`client_digest`] as `reader` may read it: a requester previewing their
+/// company's digest gets no internal note of either side.
+pub fn client_digest_as(
+    store: &dyn Store,
+    config: &Config,
+    client: &ClientKey,
+    side: Side,
+    reader: Audience,
     since: Option<Timestamp>,
     now: Timestamp,
 ) -> Result<Option<Digest>, StoreError> {
@@ -208,6 +231,7 @@ pub fn client_digest(
     let spec = DigestSpec {
         client,
         side,
+        reader,
         since,
         now,
         targets: &conf.sla,

@@ -406,7 +406,7 @@ impl<S: Store> Ledger<S> {
     }
 
     /// A task and its history as `actor` may see them (internal notes of
-    /// the other side left out).
+    /// the other side left out, and every note for a requester).
     pub async fn show(&self, actor: Actor, id: TaskId) -> Result<(Task, Vec<Event>), PonteError> {
         self.blocking(move |store| {
             let unknown = || UserError::UnknownTask { id: id.to_string() };
@@ -421,7 +421,7 @@ impl<S: Store> Ledger<S> {
                 .events(&id)
                 .map_err(|e| PonteError::store("reading a history", e))?
                 .into_iter()
-                .filter(|e| e.kind.visibility().visible_to(actor.side))
+                .filter(|e| e.kind.visibility().visible_to(actor.audience()))
                 .collect();
             Ok((task, events))
         })

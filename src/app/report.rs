@@ -74,6 +74,12 @@ pub struct Row {
     pub resolution_within_target_pct: Option<f64>,
     pub waiting_on_other_side_min: i64,
     pub waiting_on_requester_min: i64,
+    /// Breached clocks, and of them those still running (never answered,
+    /// never resolved): counted with their running time in the figures.
+    pub first_response_breached: usize,
+    pub first_response_breached_open: usize,
+    pub resolution_breached: usize,
+    pub resolution_breached_open: usize,
 }
 
 fn mins(d: SignedDuration) -> i64 {
@@ -103,6 +109,10 @@ pub fn rows(report: &Report) -> Vec<Row> {
             resolution_within_target_pct: pct(&r.resolution),
             waiting_on_other_side_min: mins(r.waiting_on_other_side),
             waiting_on_requester_min: mins(r.waiting_on_requester),
+            first_response_breached: r.first_response.breached,
+            first_response_breached_open: r.first_response.breached_open,
+            resolution_breached: r.resolution.breached,
+            resolution_breached_open: r.resolution.breached_open,
         })
         .collect()
 }
@@ -114,12 +124,12 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 /// CSV with a header line; empty cells where nothing was measured.
 pub fn csv(report: &Report) -> String {
     let mut out = String::from(
-        "side,priority,tasks,first_response_measured,first_response_median_min,first_response_p90_min,first_response_within_target_pct,resolution_measured,resolution_median_min,resolution_p90_min,resolution_within_target_pct,waiting_on_other_side_min,waiting_on_requester_min\n",
+        "side,priority,tasks,first_response_measured,first_response_median_min,first_response_p90_min,first_response_within_target_pct,resolution_measured,resolution_median_min,resolution_p90_min,resolution_within_target_pct,waiting_on_other_side_min,waiting_on_requester_min,first_response_breached,first_response_breached_open,resolution_breached,resolution_breached_open\n",
     );
     for r in rows(report) {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.side,
             r.priority,
             r.tasks,
@@ -132,7 +142,11 @@ pub fn csv(report: &Report) -> String {
             opt(r.resolution_p90_min),
             opt(r.resolution_within_target_pct),
             r.waiting_on_other_side_min,
-            r.waiting_on_requester_min
+            r.waiting_on_requester_min,
+            r.first_response_breached,
+            r.first_response_breached_open,
+            r.resolution_breached,
+            r.resolution_breached_open
         );
     }
     out
@@ -155,14 +169,15 @@ pub fn text(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<9} {:<3} {:>5}  {:>22}  {:>22}  {:>8}  {:>8}",
+        "{:<9} {:<3} {:>5}  {:>22}  {:>22}  {:>8}  {:>8}  {:>13}",
         "side",
         "pri",
         "tasks",
         "first resp. med/p90 ok",
         "resolution med/p90 ok",
         "wait oth",
-        "wait req"
+        "wait req",
+        "breached(open)"
     );
     let d = |v: Option<SignedDuration>| {
         v.map_or_else(
@@ -174,7 +189,7 @@ pub fn text(report: &Report) -> String {
     for r in &report.rows {
         let _ = writeln!(
             out,
-            "{:<9} {:<3} {:>5}  {:>22}  {:>22}  {:>8}  {:>8}",
+            "{:<9} {:<3} {:>5}  {:>22}  {:>22}  {:>8}  {:>8}  {:>13}",
             r.side.to_string(),
             r.priority.as_str(),
             r.tasks,
@@ -192,6 +207,13 @@ pub fn text(report: &Report) -> String {
             ),
             d(Some(r.waiting_on_other_side)),
             d(Some(r.waiting_on_requester)),
+            format!(
+                "{}({}) {}({})",
+                r.first_response.breached,
+                r.first_response.breached_open,
+                r.resolution.breached,
+                r.resolution.breached_open
+            ),
         );
     }
     if report.rows.is_empty() {
@@ -220,12 +242,12 @@ mod tests {
     #[test]
     fn csv_has_a_row_per_side_and_priority_in_minutes() {
         insta::assert_snapshot!(csv(&sample()), @"
-        side,priority,tasks,first_response_measured,first_response_median_min,first_response_p90_min,first_response_within_target_pct,resolution_measured,resolution_median_min,resolution_p90_min,resolution_within_target_pct,waiting_on_other_side_min,waiting_on_requester_min
-        internal,P3,1,1,25,25,100,0,,,,0,0
-        internal,P4,2,2,10,30,100,2,20,35,100,0,0
-        msp,P1,1,1,15,15,100,0,,,,0,0
-        msp,P2,2,2,0,20,100,0,,,0,360,0
-        msp,P3,2,1,30,30,50,0,,,,0,930
+        side,priority,tasks,first_response_measured,first_response_median_min,first_response_p90_min,first_response_within_target_pct,resolution_measured,resolution_median_min,resolution_p90_min,resolution_within_target_pct,waiting_on_other_side_min,waiting_on_requester_min,first_response_breached,first_response_breached_open,resolution_breached,resolution_breached_open
+        internal,P3,1,1,25,25,100,0,,,,0,0,0,0,0,0
+        internal,P4,2,2,10,30,100,2,20,35,100,0,0,0,0,0,0
+        msp,P1,1,1,15,15,100,0,,,,0,0,0,0,0,0
+        msp,P2,2,2,0,20,100,0,1440,1440,0,360,0,0,0,1,1
+        msp,P3,2,1,30,255,50,0,,,,0,930,1,1,0,0
         ");
     }
 
@@ -238,12 +260,12 @@ mod tests {
         assert_eq!(value["client"], "ACME");
         assert_eq!(value["rows"].as_array().unwrap().len(), sample().rows.len());
         insta::assert_snapshot!(text(&sample()), @"
-        side      pri tasks  first resp. med/p90 ok   resolution med/p90 ok  wait oth  wait req
-        internal  P3      1            25m/25m 100%                   -/- -        0s        0s
-        internal  P4      2            10m/30m 100%            20m/35m 100%        0s        0s
-        msp       P1      1            15m/15m 100%                   -/- -        0s        0s
-        msp       P2      2             0s/20m 100%                  -/- 0%        6h        0s
-        msp       P3      2             30m/30m 50%                   -/- -        0s   15h 30m
+        side      pri tasks  first resp. med/p90 ok   resolution med/p90 ok  wait oth  wait req  breached(open)
+        internal  P3      1            25m/25m 100%                   -/- -        0s        0s      0(0) 0(0)
+        internal  P4      2            10m/30m 100%            20m/35m 100%        0s        0s      0(0) 0(0)
+        msp       P1      1            15m/15m 100%                   -/- -        0s        0s      0(0) 0(0)
+        msp       P2      2             0s/20m 100%              24h/24h 0%        6h        0s      0(0) 1(1)
+        msp       P3      2          30m/4h 15m 50%                   -/- -        0s   15h 30m      1(1) 0(0)
         ");
     }
 }

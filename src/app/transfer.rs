@@ -9,12 +9,16 @@
 //!
 //! [`export_client`] (`ponte export --client KEY`) writes one client's tasks only (to
 //! hand a client its own record); it imports like a whole export. `tests/isolation.rs`
-//! checks that it holds nothing of another client.
+//! checks that it holds nothing of another client. [`export_for`] writes it as one
+//! audience may read it: the text of an internal note it may not see is withheld
+//! (the event stays, with an empty body and no attachments, so the history still
+//! folds and imports). A client's export handed to the company withholds the MSP's
+//! notes; one for requesters withholds every note.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, Write};
 
-use crate::domain::{Event, Task, TaskId};
+use crate::domain::{Audience, Event, EventKind, Task, TaskId};
 use crate::store::{Commit, CommitOutcome, Store, StoreError};
 
 /// What an export or import moved.
@@ -37,6 +41,18 @@ pub fn export_client(
     client: Option<&crate::domain::ClientKey>,
     out: &mut dyn Write,
 ) -> Result<Counts, StoreError> {
+    export_for(store, client, None, out)
+}
+
+/// [`export_client`] as `reader` may read it (`None`: everything, for a
+/// backup or a move): every note `reader` may not see keeps its event but
+/// loses its text.
+pub fn export_for(
+    store: &dyn Store,
+    client: Option<&crate::domain::ClientKey>,
+    reader: Option<Audience>,
+    out: &mut dyn Write,
+) -> Result<Counts, StoreError> {
     let mut counts = Counts::default();
     let mut last: Option<TaskId> = None;
     store.for_each_event(&mut |event| {
@@ -48,6 +64,10 @@ pub fn export_client(
             last = Some(event.task.clone());
         }
         counts.events += 1;
+        let event = match reader {
+            Some(reader) if !event.kind.visibility().visible_to(reader) => withhold(event),
+            _ => event,
+        };
         serde_json::to_writer(&mut *out, &event)
             .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
         out.write_all(b"\n")?;
@@ -61,6 +81,21 @@ pub fn export_client(
 /// details and comments are bounded by Discord's own limits), so a longer
 /// line is no export of Ponte's, and is not read whole.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// `event` without the text of its note (see [`export_for`]).
+fn withhold(mut event: Event) -> Event {
+    match &mut event.kind {
+        EventKind::Commented { body, .. } | EventKind::SaidEdited { body, .. } => body.clear(),
+        EventKind::Said {
+            body, attachments, ..
+        } => {
+            body.clear();
+            attachments.clear();
+        }
+        _ => {}
+    }
+    event
+}
 
 /// Loads an export into an empty store and flushes it.
 pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, StoreError> {

@@ -61,6 +61,12 @@ enum Cmd {
         /// read, skip the rest and name each one skipped (exits 1 if any).
         #[arg(long)]
         salvage: bool,
+        /// Who will read it: `internal` (the company's IT: the MSP's internal
+        /// notes are withheld), `msp`, `requesters` (no internal note) or
+        /// `everyone` (nothing withheld, for a backup or a move). Default:
+        /// `internal` with --client, `everyone` without.
+        #[arg(long = "for", value_name = "READER")]
+        reader: Option<String>,
     },
     /// Load an export into an empty store.
     Import {
@@ -136,6 +142,10 @@ enum Cmd {
         /// Keep the data here (default: a temporary directory).
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Where the clock starts (e.g. 2026-11-27T09:00Z); default now. A
+        /// script's own `start` line wins.
+        #[arg(long)]
+        start: Option<jiff::Timestamp>,
     },
     /// Copy the store, consistently, into a new directory; works while the
     /// bot runs (through its `health_addr`). The copy is a data directory:
@@ -288,26 +298,29 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             output,
             client,
             salvage,
+            reader,
         } => {
             let client = client
                 .map(|c| crate::domain::ClientKey::new(&c.trim().to_ascii_uppercase()))
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--client: {e}"))?;
+            let reader = export_reader(reader.as_deref(), client.is_some())?;
             let (store, _copy) = open_for_reading(&store)?;
             if salvage {
                 return salvage_export(&store, client.as_ref(), &output);
             }
             let counts = if output == Path::new("-") {
                 let stdout = io::stdout();
-                transfer::export_client(
+                transfer::export_for(
                     &store,
                     client.as_ref(),
+                    reader,
                     &mut BufWriter::new(stdout.lock()),
                 )?
             } else {
                 let file = File::create(&output)
                     .with_context(|| format!("cannot create {}", output.display()))?;
-                transfer::export_client(&store, client.as_ref(), &mut BufWriter::new(file))?
+                transfer::export_for(&store, client.as_ref(), reader, &mut BufWriter::new(file))?
             };
             tracing::info!(tasks = counts.tasks, events = counts.events, "exported");
             Ok(ExitCode::SUCCESS)
@@ -324,7 +337,11 @@ fn run(command: Cmd) -> anyhow::Result<ExitCode> {
             client,
             text,
         } => triage(&config.config, client.as_deref(), &text),
-        Cmd::Sandbox { script, data_dir } => sandbox(script.as_deref(), data_dir.as_deref()),
+        Cmd::Sandbox {
+            script,
+            data_dir,
+            start,
+        } => sandbox(script.as_deref(), data_dir.as_deref(), start),
         Cmd::Report {
             config,
             data_dir,
@@ -756,6 +773,25 @@ fn check_config(path: &Path) -> ExitCode {
     }
 }
 
+/// Who an export is for (`--for`): a client's export defaults to the
+/// company's IT, so the MSP's internal notes never leave with it.
+fn export_reader(
+    reader: Option<&str>,
+    one_client: bool,
+) -> anyhow::Result<Option<crate::domain::Audience>> {
+    use crate::domain::{Audience, Side};
+    Ok(match reader.map(str::trim) {
+        None if one_client => Some(Audience::Staff(Side::Internal)),
+        None | Some("everyone") => None,
+        Some("internal") => Some(Audience::Staff(Side::Internal)),
+        Some("msp") => Some(Audience::Staff(Side::Msp)),
+        Some("requesters") => Some(Audience::Requesters),
+        Some(other) => anyhow::bail!(
+            "--for {other:?}: say internal, msp, requesters or everyone (who will read the export)"
+        ),
+    })
+}
+
 /// Opens a store that must already exist (exporting from a mistyped path
 /// should not quietly create an empty store), whether the directory comes
 /// from `--data-dir` or from the configuration's `data_dir`.
@@ -1174,9 +1210,13 @@ impl Signals {
     }
 }
 
-fn sandbox(script: Option<&Path>, data_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn sandbox(
+    script: Option<&Path>,
+    data_dir: Option<&Path>,
+    start: Option<jiff::Timestamp>,
+) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let start = jiff::Timestamp::now();
+    let start = start.unwrap_or_else(jiff::Timestamp::now);
     match script {
         Some(path) => {
             let text = std::fs::read_to_string(path)

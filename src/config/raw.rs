@@ -71,6 +71,9 @@ pub(crate) struct RawCategory {
     pub owner: Option<String>,
     pub priority: Option<String>,
     pub needs_approval: Option<bool>,
+    /// Action words that win over object words of earlier categories.
+    #[serde(default)]
+    pub actions: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +86,9 @@ pub(crate) struct RawClient {
     pub guild_id: Option<RawId>,
     pub default_side: Option<String>,
     pub default_priority: Option<String>,
+    /// Business-critical systems: one out of order is a P1.
+    #[serde(default)]
+    pub critical_systems: Vec<String>,
     pub channels: Option<RawChannels>,
     pub roles: Option<RawRoles>,
     #[serde(default)]

@@ -613,3 +613,29 @@ sides = ["msp"]
         "#);
     }
 }
+
+#[test]
+fn critical_systems_and_category_actions_are_read() {
+    let config = load(include_str!("../../config/ponte.example.toml"));
+    let acme = config
+        .routing(&crate::domain::ClientKey::new("ACME").unwrap())
+        .unwrap();
+    assert!(acme.critical.iter().any(|c| c == "centralino"));
+    let software = acme
+        .categories
+        .iter()
+        .find(|r| r.category.as_str() == "software")
+        .unwrap();
+    assert!(software.actions.iter().any(|a| a == "install"));
+    let (rule, _) = acme.match_keywords("install Zoom on my PC").unwrap();
+    assert_eq!(rule.category.as_str(), "software");
+    let bad = errors(&include_str!("../../config/ponte.example.toml").replacen(
+        "critical_systems = [\"centralino\"",
+        "critical_systems = [\"--\"",
+        1,
+    ));
+    assert!(
+        bad.contains("critical_systems[0]: `--` has no letters"),
+        "{bad}"
+    );
+}

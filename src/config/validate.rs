@@ -505,6 +505,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
                 }
             }
             let words = self.keywords(raw.keywords, &path.key("keywords"), &mut keywords);
+            let actions = self.words_list(raw.actions, &path.key("actions"));
             let owner = self.side(raw.owner, &path.key("owner"), None);
             let priority = self.priority(raw.priority, &path.key("priority"), None);
             let rule = (|| {
@@ -514,6 +515,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
                     owner: owner?,
                     priority: priority?,
                     needs_approval: raw.needs_approval.unwrap_or(false),
+                    actions,
                 })
             })();
             match (rule, rules.as_mut()) {
@@ -526,6 +528,22 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
 
     /// A category's keywords; `seen` holds the keywords of the categories
     /// before, normalized as matching sees them.
+    /// Words or phrases that must each have a letter or digit (an empty
+    /// list is fine).
+    fn words_list(&mut self, raw: Vec<String>, path: &Path) -> Vec<String> {
+        for (j, word) in raw.iter().enumerate() {
+            if text::words(word).is_empty() {
+                self.problem(
+                    &path.index(j),
+                    format!("`{word}` has no letters or digits, so it can never match"),
+                );
+            }
+        }
+        raw.into_iter()
+            .filter(|w| !text::words(w).is_empty())
+            .collect()
+    }
+
     fn keywords(
         &mut self,
         raw: Option<Vec<String>>,
@@ -773,6 +791,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         );
         let msp_lead = role(raw_roles.msp_lead, "msp_lead", Side::Msp, None);
 
+        let critical = self.words_list(raw.critical_systems, &path.key("critical_systems"));
         let territory = self.territory(raw.territory, &path.key("territory"), context);
         let calendar = self.hours(raw.hours, &path.key("hours"), time_zone.as_ref());
         let sla = self.sla(raw.sla, &path.key("sla"));
@@ -790,6 +809,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
                 categories: territory.as_ref()?.apply(context.rules?),
                 default_side: default_side?,
                 default_priority: default_priority?,
+                critical,
             })
         })();
 

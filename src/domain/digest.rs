@@ -9,8 +9,8 @@
 //! escalations acknowledged since then, approvals waiting, and who is
 //! waiting on whom ("waiting on you", naming the assignee or the
 //! requester). The only free text it carries is each open task's latest
-//! comment that `side` may see: an internal note of the other side never
-//! appears in it.
+//! comment its reader may see (`DigestSpec::reader`): an internal note of
+//! the other side never appears in it, nor any note for a requester.
 //!
 //! A digest reads tasks through [`Source`]: a `Task` answers from its `facts`; in the
 //! tests a [`Tracked`] task answers from its history the old way, the oracle of
@@ -27,7 +27,7 @@ use super::event::Event;
 #[cfg(test)]
 use super::event::EventKind;
 use super::ids::{ClientKey, PersonId, TaskId};
-use super::people::Side;
+use super::people::{Audience, Side};
 use super::sla::{ClockState, Holder, SideSla, SlaTargets, side_clocks_of};
 use super::task::{Approval, Priority, Status, Task};
 
@@ -44,8 +44,8 @@ pub struct Tracked {
 /// two agree).
 pub trait Source {
     fn task(&self) -> &Task;
-    /// The latest comment `side` may see.
-    fn last_comment(&self, side: Side) -> Option<&str>;
+    /// The latest comment `audience` may see.
+    fn last_comment(&self, audience: Audience) -> Option<&str>;
     /// It became resolved, closed or cancelled after `since`.
     fn finished_after(&self, since: Timestamp) -> bool;
     /// It was acknowledged after `since`, at or before `now`.
@@ -66,8 +66,8 @@ impl Source for Task {
         self
     }
 
-    fn last_comment(&self, side: Side) -> Option<&str> {
-        self.facts.last_comment(side)
+    fn last_comment(&self, audience: Audience) -> Option<&str> {
+        self.facts.last_comment(audience)
     }
 
     fn finished_after(&self, since: Timestamp) -> bool {
@@ -97,9 +97,9 @@ impl Source for Tracked {
         &self.task
     }
 
-    fn last_comment(&self, side: Side) -> Option<&str> {
+    fn last_comment(&self, audience: Audience) -> Option<&str> {
         self.events.iter().rev().find_map(|e| match &e.kind {
-            EventKind::Commented { body, visibility } if visibility.visible_to(side) => {
+            EventKind::Commented { body, visibility } if visibility.visible_to(audience) => {
                 Some(body.as_str())
             }
             _ => None,
@@ -203,6 +203,9 @@ impl Digest {
 pub struct DigestSpec<'a> {
     pub client: &'a ClientKey,
     pub side: Side,
+    /// Who reads it: the side's staff (the digest channel), or a
+    /// requester previewing it (no internal note at all).
+    pub reader: Audience,
     /// The last digest's time; `None` for the first one (then the last
     /// 24 hours count as new).
     pub since: Option<Timestamp>,
@@ -270,7 +273,7 @@ impl<'a> Builder<'a> {
         if task.id.client() != self.spec.client {
             return;
         }
-        let line = line(tracked, self.spec.side, self.spec.now);
+        let line = line(tracked, self.spec.reader, self.spec.now);
         let involved = task.handling_side == self.spec.side || task.asking_side == self.spec.side;
         if task.created_at > self.since && task.created_at <= self.spec.now && involved {
             self.digest.new.push(line.clone());
@@ -384,7 +387,7 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn line(tracked: &impl Source, side: Side, now: Timestamp) -> Line {
+fn line(tracked: &impl Source, reader: Audience, now: Timestamp) -> Line {
     let task = tracked.task();
     Line {
         id: task.id.clone(),
@@ -393,7 +396,7 @@ fn line(tracked: &impl Source, side: Side, now: Timestamp) -> Line {
         status: task.status,
         age: now.duration_since(task.created_at),
         assignee: task.assignee,
-        last_comment: tracked.last_comment(side).map(str::to_owned),
+        last_comment: tracked.last_comment(reader).map(str::to_owned),
     }
 }
 

@@ -26,6 +26,8 @@ pub enum UserError {
     UseInServer,
     #[error("this place belongs to no client; say which client")]
     ClientNeeded,
+    #[error("this place holds every client's work; name one of {clients}")]
+    ClientOptionNeeded { clients: String },
     #[error("only the person who asked can confirm or change this draft")]
     NotYourDraft,
     #[error("this draft has expired; ask again")]
@@ -144,6 +146,7 @@ impl UserError {
             UserError::UnknownServer => "error-unknown-server",
             UserError::UseInServer => "error-use-in-server",
             UserError::ClientNeeded => "error-client-needed",
+            UserError::ClientOptionNeeded { .. } => "error-client-option-needed",
             UserError::NotYourDraft => "error-not-your-draft",
             UserError::DraftExpired => "error-draft-expired",
             UserError::DraftGone => "error-draft-gone",
@@ -220,7 +223,9 @@ impl UserError {
                 vec![("from", Arg::Status(*from)), ("to", Arg::Status(*to))]
             }
             UserError::ApprovalRefused { reason } => vec![("reason", text(reason))],
-            UserError::DmSeveralClients { clients } => vec![("clients", text(clients))],
+            UserError::DmSeveralClients { clients } | UserError::ClientOptionNeeded { clients } => {
+                vec![("clients", text(clients))]
+            }
             UserError::DmUnknownPerson | UserError::DmFromMsp => vec![],
             UserError::NotForClient
             | UserError::AssigneeMissing

@@ -27,7 +27,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::event::{Event, EventKind};
-use super::people::Side;
+use super::people::{Audience, Side};
 use super::sla::{Holder, Stretch, is_response};
 use super::task::{Status, Task, Visibility};
 
@@ -228,11 +228,14 @@ impl Facts {
         self.latest.unwrap_or(updated_at)
     }
 
-    /// The latest comment `side` may see.
-    pub fn last_comment(&self, side: Side) -> Option<&str> {
-        self.last_note[side as usize]
-            .as_deref()
-            .or(self.last_shared.as_deref())
+    /// The latest comment `audience` may see: a side's staff its own
+    /// latest note if newer, requesters only shared comments.
+    pub fn last_comment(&self, audience: Audience) -> Option<&str> {
+        let note = match audience {
+            Audience::Staff(side) => self.last_note[side as usize].as_deref(),
+            Audience::Requesters => None,
+        };
+        note.or(self.last_shared.as_deref())
     }
 
     /// The task became resolved, closed or cancelled after `since`.

@@ -37,7 +37,7 @@ pub use command::{Command, NewTask, decide, decide_create, is_proposal};
 pub use error::UserError;
 pub use event::{Attachment, Event, EventKind, Who};
 pub use ids::{ClientKey, PersonId, TaskId};
-pub use people::{Actor, ClientScope, Role, RoleSet, Side};
+pub use people::{Actor, Audience, ClientScope, Role, RoleSet, Side};
 pub use routing::{
     ApprovalWhy, Category, CategoryRule, ClientRouting, RouteDecision, RouteInput, RouteReason,
     SideChoice,

@@ -47,6 +47,27 @@ impl fmt::Display for Side {
     }
 }
 
+/// Who reads a text: one side's staff, or the company's requesters and
+/// employees (who are of the company but not its IT staff). Every text
+/// Ponte shows has one of these three audiences; a side's internal notes
+/// reach only that side's staff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The staff of a side: the IT manager and technicians, or the MSP's
+    /// engineers and lead.
+    Staff(Side),
+    /// Requesters and employees: shared text only.
+    Requesters,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 3] = [
+        Audience::Staff(Side::Internal),
+        Audience::Staff(Side::Msp),
+        Audience::Requesters,
+    ];
+}
+
 /// What a person does. Everybody may ask for things (`Requester`); the other
 /// roles belong to one side each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -171,6 +192,16 @@ impl Actor {
         self.side == side && self.roles.iter().any(|r| r.side() == Some(side))
     }
 
+    /// Whom this person reads as: their side's staff when they work for it,
+    /// otherwise a requester (an employee, or anybody without a side role).
+    pub fn audience(&self) -> Audience {
+        if self.works_for(self.side) {
+            Audience::Staff(self.side)
+        } else {
+            Audience::Requesters
+        }
+    }
+
     /// The person who holds the company's territory.
     pub fn is_it_manager(&self) -> bool {
         self.side == Side::Internal && self.has(Role::ItManager)
@@ -210,5 +241,7 @@ mod tests {
         assert!(tech.works_for(Side::Internal));
         assert!(!tech.works_for(Side::Msp));
         assert!(!tech.leads(Side::Internal));
+        assert_eq!(employee.audience(), Audience::Requesters);
+        assert_eq!(tech.audience(), Audience::Staff(Side::Internal));
     }
 }

@@ -82,6 +82,10 @@ pub struct CategoryRule {
     pub owner: Side,
     pub priority: Priority,
     pub needs_approval: bool,
+    /// Keywords that are actions (`install`): where one appears, this
+    /// category wins over categories listed before it that only name an
+    /// object (`PC`). Also keywords.
+    pub actions: Vec<String>,
 }
 
 /// The routing rules of every client, by client key.
@@ -96,6 +100,9 @@ pub struct ClientRouting {
     pub default_side: Side,
     /// The priority of a request that names none and matches no category.
     pub default_priority: Priority,
+    /// The client's business-critical systems (`the shop`, `ERP`,
+    /// `centralino`): one out of order stops the business (P1).
+    pub critical: Vec<String>,
 }
 
 /// How the requester chose the side.
@@ -182,15 +189,29 @@ impl ClientRouting {
             })
     }
 
-    /// The first category whose keyword appears in `text`, with the keyword.
+    /// The category of `text`, with the keyword that matched: the first
+    /// category one of whose actions (`install`) appears, else the first
+    /// whose keyword appears.
     pub fn match_keywords(&self, text: &str) -> Option<(&CategoryRule, &str)> {
         let words = text::words(text);
-        self.categories.iter().find_map(|rule| {
-            rule.keywords
-                .iter()
-                .find(|kw| text::contains_phrase(&words, kw))
-                .map(|kw| (rule, kw.as_str()))
-        })
+        let first = |keywords: fn(&CategoryRule) -> &[String]| {
+            self.categories.iter().find_map(|rule| {
+                keywords(rule)
+                    .iter()
+                    .find(|kw| text::contains_phrase(&words, kw))
+                    .map(|kw| (rule, kw.as_str()))
+            })
+        };
+        first(|r| &r.actions).or_else(|| first(|r| &r.keywords))
+    }
+
+    /// The first business-critical system `text` names.
+    pub fn critical_in(&self, text: &str) -> Option<&str> {
+        let words = text::words(text);
+        self.critical
+            .iter()
+            .find(|system| text::contains_phrase(&words, system))
+            .map(String::as_str)
     }
 
     /// Whether moving a task of `category` to `side` needs the IT manager's approval.
@@ -279,6 +300,7 @@ pub(crate) mod tests {
             owner,
             priority,
             needs_approval,
+            actions: Vec::new(),
         };
         ClientRouting {
             categories: vec![
@@ -313,6 +335,7 @@ pub(crate) mod tests {
             ],
             default_side: Side::Internal,
             default_priority: Priority::P3,
+            critical: Vec::new(),
         }
     }
 

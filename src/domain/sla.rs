@@ -595,13 +595,18 @@ pub struct Figures {
     /// Clocks that stopped: responded, or resolved (cancelled tasks are
     /// not resolutions and are left out of resolution figures).
     pub measured: usize,
-    /// Nearest-rank median and 90th percentile of the measured clocks.
+    /// Nearest-rank median and 90th percentile of the measured clocks and
+    /// of the breached ones still running (their time so far: a breach
+    /// never answered counts with its running time, not as nothing).
     pub median: Option<SignedDuration>,
     pub p90: Option<SignedDuration>,
     /// Measured clocks within their target.
     pub within_target: usize,
     /// Clocks over their target, stopped or still open.
     pub breached: usize,
+    /// Of `breached`, the clocks still running: never answered (first
+    /// response) or never resolved.
+    pub breached_open: usize,
 }
 
 impl Figures {
@@ -718,21 +723,24 @@ fn aggregate(statuses: impl Iterator<Item = Result<SlaStatus, TaskId>>) -> Repor
 }
 
 fn figures(clocks: &[Clock]) -> Figures {
-    let mut measured: Vec<SignedDuration> = clocks
+    let breached_open = |c: &&Clock| c.stopped_at.is_none() && c.state == ClockState::Breached;
+    let stopped = clocks.iter().filter(|c| c.stopped_at.is_some()).count();
+    let mut times: Vec<SignedDuration> = clocks
         .iter()
-        .filter(|c| c.stopped_at.is_some())
+        .filter(|c| c.stopped_at.is_some() || breached_open(c))
         .map(|c| c.elapsed)
         .collect();
-    measured.sort();
+    times.sort();
     Figures {
-        measured: measured.len(),
-        median: nearest_rank(&measured, 50),
-        p90: nearest_rank(&measured, 90),
+        measured: stopped,
+        median: nearest_rank(&times, 50),
+        p90: nearest_rank(&times, 90),
         within_target: clocks.iter().filter(|c| c.met()).count(),
         breached: clocks
             .iter()
             .filter(|c| c.state == ClockState::Breached)
             .count(),
+        breached_open: clocks.iter().filter(breached_open).count(),
     }
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::event::{Event, EventKind, Who};
 use super::facts::Facts;
 use super::ids::{PersonId, TaskId};
-use super::people::Side;
+use super::people::{Audience, Side};
 use super::routing::{Category, RouteReason};
 
 /// How urgent a task is. P1 is the most urgent.
@@ -188,10 +188,12 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub fn visible_to(self, side: Side) -> bool {
+    /// Whether `audience` may read it: shared text everyone, a side's
+    /// internal note only that side's staff (never a requester).
+    pub fn visible_to(self, audience: Audience) -> bool {
         match self {
             Visibility::Shared => true,
-            Visibility::Side(s) => s == side,
+            Visibility::Side(s) => audience == Audience::Staff(s),
         }
     }
 }

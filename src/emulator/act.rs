@@ -278,13 +278,31 @@ pub(crate) fn slash(
     options: &[CommandOption],
 ) -> Result<(u64, String), EmuError> {
     let guild = guild_of(st, channel)?;
-    let name = name.trim_start_matches('/');
-    let cmd = st.find_command(guild, name, 1).ok_or_else(|| {
-        EmuError::NotFound(format!(
-            "slash command /{name} is not registered where channel {channel} is"
-        ))
-    })?;
+    let typed = name.trim_start_matches('/');
+    // People type the name their client shows: the command's name in their
+    // locale (`name_localizations`), or its own name. The interaction
+    // carries its own names, whatever was typed
+    // (https://discord.com/developers/docs/interactions/application-commands#localization).
+    let locale = st
+        .users
+        .get(&user)
+        .map(|u| u.locale.clone())
+        .unwrap_or_default();
+    let cmd = st
+        .find_command(guild, typed, 1)
+        .or_else(|| {
+            let name = st.command_named_in(guild, typed, &locale)?;
+            st.find_command(guild, &name, 1)
+        })
+        .ok_or_else(|| {
+            EmuError::NotFound(format!(
+                "slash command /{typed} is not registered where channel {channel} is"
+            ))
+        })?;
+    let name = cmd["name"].as_str().unwrap_or(typed).to_owned();
+    let name = name.as_str();
     let defs = cmd["options"].as_array().cloned().unwrap_or_default();
+    let options = &own_names(&defs, options, &locale);
     let mut resolved = Resolved::default();
     let options = build_options(
         st,
@@ -305,6 +323,37 @@ pub(crate) fn slash(
         data["resolved"] = r;
     }
     st.new_interaction(2, 1, user, channel, data, None, None)
+}
+
+/// `given` with each option and subcommand named as registered, where it
+/// was typed by its name in `locale` (`name_localizations`).
+fn own_names(defs: &[Value], given: &[CommandOption], locale: &str) -> Vec<CommandOption> {
+    given
+        .iter()
+        .map(|o| {
+            let def = defs
+                .iter()
+                .find(|d| d["name"] == o.name.as_str())
+                .or_else(|| {
+                    defs.iter()
+                        .find(|d| d["name_localizations"][locale] == o.name.as_str())
+                });
+            let Some(def) = def else {
+                return o.clone();
+            };
+            let value = match &o.value {
+                OptionValue::Sub(inner) => {
+                    let inner_defs = def["options"].as_array().cloned().unwrap_or_default();
+                    OptionValue::Sub(own_names(&inner_defs, inner, locale))
+                }
+                other => other.clone(),
+            };
+            CommandOption {
+                name: def["name"].as_str().unwrap_or(&o.name).to_owned(),
+                value,
+            }
+        })
+        .collect()
 }
 
 /// Parses `/task claim id:ACME-1 note:any text` with the registered definition.

@@ -77,6 +77,7 @@ pub use model::{
     MessageVersion, Modal, ModalField, OptionValue, RouteMatch, Violation, opt, sub,
 };
 pub use observe::Observed;
+pub use state::TimeSource;
 pub use world::{
     BOT_ROLE_PERMISSIONS, ChannelSpec, DEFAULT_APPLICATION_ID, DEFAULT_BOT_ID, DEFAULT_TOKEN,
     EVERYONE_PERMISSIONS, GuildSpec, MemberSpec, RoleSpec, UserSpec, World,
@@ -430,6 +431,13 @@ impl Emulator {
         let result = f(&mut self.shared.lock());
         self.shared.notify();
         result
+    }
+
+    /// Takes message times and snowflakes from `time` (a test's or the
+    /// sandbox's clock) instead of the wall clock: Discord's ids say when a
+    /// message was sent, and a bot on a manual clock reads them so.
+    pub fn set_time(&self, time: state::TimeSource) {
+        self.shared.lock().time = Some(time);
     }
 
     /// Tells `observer` of every interaction callback and every message created

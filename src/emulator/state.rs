@@ -261,6 +261,9 @@ pub(crate) struct State {
     pub(crate) limiter: super::ratelimit::RateLimiter,
     /// Routes that answer late, and how late (`Duration::MAX`: never).
     pub(crate) delays: Vec<Delay>,
+    /// Where message times and snowflakes come from: the wall clock, or
+    /// the clock of a test or sandbox driving the bot (`Emulator::set_time`).
+    pub(crate) time: Option<TimeSource>,
 }
 
 /// A route that answers late (a fault): latency, or a hang.
@@ -271,9 +274,16 @@ pub(crate) struct Delay {
     pub(crate) remaining: Option<usize>,
 }
 
+/// A clock for the emulator's timestamps and snowflakes (the time now).
+pub type TimeSource = std::sync::Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
+
 /// The current time as Discord writes timestamps (RFC 3339, UTC, microseconds).
 pub(crate) fn now_iso() -> String {
-    let now = jiff::Timestamp::now();
+    iso(jiff::Timestamp::now())
+}
+
+/// `now` as Discord writes timestamps.
+pub(crate) fn iso(now: jiff::Timestamp) -> String {
     let micros = now.as_microsecond();
     jiff::Timestamp::from_microsecond(micros)
         .unwrap_or(now)
@@ -388,6 +398,7 @@ impl State {
             rest_requests: 0,
             limiter: super::ratelimit::RateLimiter::new(super::ratelimit::Limits::lenient()),
             delays: Vec::new(),
+            time: None,
         };
         let add_user = |state: &mut State, u: &super::world::UserSpec| -> Result<(), String> {
             if u.id == 0 {
@@ -528,11 +539,24 @@ impl State {
         Ok(state)
     }
 
-    /// A new snowflake: milliseconds since Discord's epoch in the top bits, increasing.
+    /// The time now: the wall clock's, or the driving clock's.
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        self.time
+            .as_ref()
+            .map_or_else(jiff::Timestamp::now, |time| time())
+    }
+
+    /// [`State::now`] as Discord writes timestamps.
+    pub(crate) fn now_iso(&self) -> String {
+        iso(self.now())
+    }
+
+    /// A new snowflake: milliseconds since Discord's epoch in the top bits,
+    /// increasing; the time is [`State::now`] (a snowflake says when its
+    /// message was sent, and bots read it so).
     pub(crate) fn next_id(&mut self) -> u64 {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
+        let ms = u64::try_from(self.now().as_millisecond())
+            .unwrap_or(0)
             .saturating_sub(DISCORD_EPOCH_MS);
         self.last_id = (self.last_id + 1).max(ms << 22);
         self.last_id
@@ -1153,7 +1177,7 @@ impl State {
             "channel_id": s(channel_id),
             "author": self.user_json(author_id),
             "content": content,
-            "timestamp": now_iso(),
+            "timestamp": self.now_iso(),
             "edited_timestamp": null,
             "tts": payload.get("tts").and_then(Value::as_bool).unwrap_or(false),
             "mention_everyone": everyone,
@@ -1247,7 +1271,7 @@ impl State {
         }
         json["flags"] = json!(flags);
         if !was_loading {
-            json["edited_timestamp"] = json!(now_iso());
+            json["edited_timestamp"] = json!(self.now_iso());
         }
         if content_changed {
             let content = json["content"].as_str().unwrap_or("").to_string();
@@ -1359,7 +1383,7 @@ impl State {
                 position: 0,
                 recipient: None,
                 owner_id: Some(self.bot_id),
-                created_at: now_iso(),
+                created_at: self.now_iso(),
                 auto_archive_duration: auto_archive,
                 last_message_id: None,
                 messages: Vec::new(),
@@ -1403,7 +1427,7 @@ impl State {
                 position: 0,
                 recipient: Some(user_id),
                 owner_id: None,
-                created_at: now_iso(),
+                created_at: self.now_iso(),
                 auto_archive_duration: 0,
                 last_message_id: None,
                 messages: Vec::new(),
@@ -1498,6 +1522,23 @@ impl State {
                 })
             })
             .cloned()
+    }
+
+    /// The name of the command a user of `locale` sees as `typed` (its
+    /// `name_localizations`), where they are.
+    pub(crate) fn command_named_in(
+        &self,
+        guild_id: Option<u64>,
+        typed: &str,
+        locale: &str,
+    ) -> Option<String> {
+        let guild = guild_id.and_then(|g| self.guild_commands.get(&g));
+        guild
+            .into_iter()
+            .flatten()
+            .chain(&self.global_commands)
+            .find(|c| c["name_localizations"][locale] == typed)
+            .and_then(|c| c["name"].as_str().map(str::to_owned))
     }
 
     // ---------------------------------------------------------------- interactions

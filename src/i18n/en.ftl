@@ -22,6 +22,7 @@ error-assignee-missing = Say whom to assign the task to.
 error-unknown-server = Ponte is not set up for this server. Ask your administrator to add it to Ponte's configuration.
 error-use-in-server = Please use this command in your company's server, not in a direct message.
 error-client-needed = This channel belongs to no client. Run the command in the client's channel.
+error-client-option-needed = This channel holds every client's work: name the client with `client:` (one of { $clients }).
 error-unknown-category = There is no category “{ $input }”. Known categories: { $known }.
 error-unknown-task = There is no task { $id } that you can see. Check the id with /task list.
 error-not-for-client = You don't act for this company, so you can't file or list its tasks. Ask your IT manager to give you the right role.
@@ -118,6 +119,10 @@ task-created-needs-approval = The MSP will start once the IT manager approves it
 task-unchanged-replay = { $id }: already done.
 list-title = Open tasks of { $client }
 mine-title = Your open tasks
+mine-your-move = Your move ({ $count })
+mine-your-requests = Your requests ({ $count })
+mine-assigned = Assigned to you, waiting on others ({ $count })
+mine-more = …and { $count } more
 form-request-title = Ask for help
 form-request-field-title = What do you need?
 form-request-field-details = Details (where, since when, who is affected)
@@ -277,6 +282,7 @@ sla-report-unreadable = { $count } tasks could not be read and are left out.
 sla-report-row = **{ $side } · { $priority }**: { $tasks } tasks
 sla-report-first = {"  "}first response: median { $median }, p90 { $p90 }, { $within } within target ({ $measured } answered)
 sla-report-resolution = {"  "}resolution: median { $median }, p90 { $p90 }, { $within } within target ({ $measured } resolved)
+sla-report-breached = {"    "}breached: { $breached }, of them still running: { $open } (counted with their time so far)
 sla-report-waiting = {"  "}waiting on the other side { $other }, on the requester { $requester }
 sla-report-more = … and { $count } more: `ponte report` gives the whole report.
 error-bad-period = “{ $input }” is not a period. Use for example 7d, 30d, this-month, last-month or 2026-11-01..2026-11-15.
@@ -290,3 +296,17 @@ notice-permission = ⚠ Ponte is not allowed to do its work in { $channel } (cha
 notice-thread-closed = ⚠ Ponte cannot post in the thread { $channel } (id { $id }): it is archived or locked. Reopen it, or unlock it for Ponte. What could not be delivered is kept: `ponte outbox list`, then `ponte outbox retry`.
 notice-channel-type = ⚠ Ponte cannot start a thread in { $channel } (id { $id }): that kind of channel has no threads. The task continues in the requests channel.
 answer-late-form = Sorry, that took too long to open the form. Please try again.
+
+# The MSP's queue channel: a task that becomes the MSP's (issue 19).
+queue-new-task = 🆕 **{ $id }** · { $priority } · { $client }: { $title }
+queue-list-title = Every client: the move of { $side }
+
+# Roles and channels of another server, by name (issue 19).
+place-msp-engineers = { $msp }' engineers
+place-msp-leads = { $msp }' leads
+place-msp-queue = { $msp }' queue channel
+place-it-managers = { $client }'s IT managers
+place-it-technicians = { $client }'s IT technicians
+place-requests = the #requests channel of { $client }
+place-internal-it = the internal IT channel of { $client }
+place-msp-channel = the MSP's channel for { $client }

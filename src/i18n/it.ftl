@@ -22,6 +22,7 @@ error-assignee-missing = Indica a chi assegnare l'attività.
 error-unknown-server = Ponte non è configurato per questo server. Chiedi all'amministratore di aggiungerlo alla configurazione di Ponte.
 error-use-in-server = Usa questo comando nel server della tua azienda, non in un messaggio diretto.
 error-client-needed = Questo canale non appartiene a nessun cliente. Usa il comando nel canale del cliente.
+error-client-option-needed = Questo canale raccoglie il lavoro di tutti i clienti: indica il cliente con `cliente:` (uno tra { $clients }).
 error-unknown-category = Non esiste la categoria “{ $input }”. Categorie note: { $known }.
 error-unknown-task = Non c'è nessuna attività { $id } che tu possa vedere. Controlla l'identificativo con /task list.
 error-not-for-client = Non agisci per questa azienda, quindi non puoi aprirne né elencarne le attività. Chiedi al tuo responsabile IT il ruolo giusto.
@@ -118,6 +119,10 @@ task-created-needs-approval = L'MSP inizierà quando il responsabile IT l'avrà 
 task-unchanged-replay = { $id }: già fatto.
 list-title = Attività aperte di { $client }
 mine-title = Le tue attività aperte
+mine-your-move = Tocca a te ({ $count })
+mine-your-requests = Le tue richieste ({ $count })
+mine-assigned = Assegnate a te, in attesa di altri ({ $count })
+mine-more = …e altre { $count }
 form-request-title = Chiedi aiuto
 form-request-field-title = Di cosa hai bisogno?
 form-request-field-details = Dettagli (dove, da quando, chi è coinvolto)
@@ -277,6 +282,7 @@ sla-report-unreadable = { $count } attività illeggibili sono escluse.
 sla-report-row = **{ $side } · { $priority }**: { $tasks } attività
 sla-report-first = {"  "}prima risposta: mediana { $median }, p90 { $p90 }, { $within } entro i tempi ({ $measured } con risposta)
 sla-report-resolution = {"  "}risoluzione: mediana { $median }, p90 { $p90 }, { $within } entro i tempi ({ $measured } risolte)
+sla-report-breached = {"    "}sforati: { $breached }, di cui ancora in corso: { $open } (contati con il tempo finora)
 sla-report-waiting = {"  "}in attesa dell'altra parte { $other }, del richiedente { $requester }
 sla-report-more = … e altre { $count } righe: `ponte report` dà il rapporto completo.
 error-bad-period = “{ $input }” non è un periodo. Usa per esempio 7d, 30d, this-month, last-month o 2026-11-01..2026-11-15.
@@ -290,3 +296,17 @@ notice-permission = ⚠ Ponte non ha i permessi per lavorare in { $channel } (id
 notice-thread-closed = ⚠ Ponte non può scrivere nel thread { $channel } (id { $id }): è archiviato o bloccato. Riapritelo o sbloccatelo per Ponte. Ciò che non è stato recapitato è conservato: `ponte outbox list`, poi `ponte outbox retry`.
 notice-channel-type = ⚠ Ponte non può aprire un thread in { $channel } (id { $id }): quel tipo di canale non ha thread. L'attività prosegue nel canale delle richieste.
 answer-late-form = Spiacente, il modulo ci ha messo troppo ad aprirsi. Riprova.
+
+# The MSP's queue channel: a task that becomes the MSP's (issue 19).
+queue-new-task = 🆕 **{ $id }** · { $priority } · { $client }: { $title }
+queue-list-title = Tutti i clienti: tocca a { $side }
+
+# Ruoli e canali di un altro server, per nome (issue 19).
+place-msp-engineers = i tecnici di { $msp }
+place-msp-leads = i responsabili di { $msp }
+place-msp-queue = il canale della coda di { $msp }
+place-it-managers = i responsabili IT di { $client }
+place-it-technicians = i tecnici IT di { $client }
+place-requests = il canale delle richieste di { $client }
+place-internal-it = il canale dell'IT interno di { $client }
+place-msp-channel = il canale dell'MSP per { $client }

@@ -50,6 +50,9 @@ pub struct Person {
     pub guild: u64,
     pub channel: u64,
     pub about: &'static str,
+    /// The time zone their device shows times in (Discord renders
+    /// `<t:…>` in the reader's own zone).
+    pub zone: &'static str,
 }
 
 /// The people of the demo.
@@ -61,6 +64,7 @@ pub const PEOPLE: &[Person] = &[
         guild: ACME_GUILD,
         channel: ACME_REQUESTS,
         about: "employee at Acme (Italian)",
+        zone: "Europe/Rome",
     },
     Person {
         name: "marco",
@@ -69,6 +73,7 @@ pub const PEOPLE: &[Person] = &[
         guild: ACME_GUILD,
         channel: ACME_IT,
         about: "Acme's IT manager",
+        zone: "Europe/Rome",
     },
     Person {
         name: "sara",
@@ -77,6 +82,7 @@ pub const PEOPLE: &[Person] = &[
         guild: ACME_GUILD,
         channel: ACME_IT,
         about: "Acme's IT technician",
+        zone: "Europe/Rome",
     },
     Person {
         name: "alice",
@@ -85,6 +91,7 @@ pub const PEOPLE: &[Person] = &[
         guild: BRIGHT_GUILD,
         channel: BRIGHT_REQUESTS,
         about: "employee at Brightline",
+        zone: "Europe/London",
     },
     Person {
         name: "ben",
@@ -93,6 +100,7 @@ pub const PEOPLE: &[Person] = &[
         guild: BRIGHT_GUILD,
         channel: BRIGHT_IT,
         about: "Brightline's IT manager",
+        zone: "Europe/London",
     },
     Person {
         name: "carol",
@@ -101,6 +109,7 @@ pub const PEOPLE: &[Person] = &[
         guild: BRIGHT_GUILD,
         channel: BRIGHT_IT,
         about: "Brightline's IT technician",
+        zone: "Europe/London",
     },
     Person {
         name: "mike",
@@ -109,6 +118,7 @@ pub const PEOPLE: &[Person] = &[
         guild: MSP_GUILD,
         channel: MSP_ACME,
         about: "MSP engineer (also in Brightline's server)",
+        zone: "Europe/Berlin",
     },
     Person {
         name: "paolo",
@@ -117,6 +127,7 @@ pub const PEOPLE: &[Person] = &[
         guild: MSP_GUILD,
         channel: MSP_ACME,
         about: "MSP engineer",
+        zone: "Europe/Rome",
     },
     Person {
         name: "lena",
@@ -125,12 +136,31 @@ pub const PEOPLE: &[Person] = &[
         guild: MSP_GUILD,
         channel: MSP_QUEUE,
         about: "MSP lead",
+        zone: "Europe/Berlin",
     },
 ];
 
 pub fn person(name: &str) -> Option<&'static Person> {
     let name = name.trim_start_matches('@').to_ascii_lowercase();
     PEOPLE.iter().find(|p| p.name == name)
+}
+
+/// The roles of the demo's servers: server, id, name.
+pub const ROLES: &[(u64, u64, &str)] = &[
+    (ACME_GUILD, ACME_IT_MANAGER, "Responsabile IT"),
+    (ACME_GUILD, ACME_IT_TECH, "Tecnico IT"),
+    (BRIGHT_GUILD, BRIGHT_IT_MANAGER, "IT manager"),
+    (BRIGHT_GUILD, BRIGHT_IT_TECH, "IT technician"),
+    (BRIGHT_GUILD, BRIGHT_MSP_ENGINEER, "Nordhaven"),
+    (MSP_GUILD, MSP_ENGINEER_ROLE, "Engineer"),
+    (MSP_GUILD, MSP_LEAD_ROLE, "Lead"),
+];
+
+fn role_name(id: u64) -> &'static str {
+    ROLES
+        .iter()
+        .find(|(_, r, _)| *r == id)
+        .map_or("role", |(_, _, name)| name)
 }
 
 /// The Discord servers of the demo, with everyone in them.
@@ -145,8 +175,8 @@ pub fn world() -> World {
     };
     let acme = channels(GuildSpec::new(ACME_GUILD, "Acme Manufacturing"), ACME_GUILD)
         .locale("it")
-        .role(ACME_IT_MANAGER, "Responsabile IT")
-        .role(ACME_IT_TECH, "Tecnico IT")
+        .role(ACME_IT_MANAGER, role_name(ACME_IT_MANAGER))
+        .role(ACME_IT_TECH, role_name(ACME_IT_TECH))
         .member(9001, &[])
         .member(9002, &[ACME_IT_MANAGER])
         .member(9003, &[ACME_IT_TECH]);
@@ -154,9 +184,9 @@ pub fn world() -> World {
         GuildSpec::new(BRIGHT_GUILD, "Brightline Logistics"),
         BRIGHT_GUILD,
     )
-    .role(BRIGHT_IT_MANAGER, "IT manager")
-    .role(BRIGHT_IT_TECH, "IT technician")
-    .role(BRIGHT_MSP_ENGINEER, "Nordhaven")
+    .role(BRIGHT_IT_MANAGER, role_name(BRIGHT_IT_MANAGER))
+    .role(BRIGHT_IT_TECH, role_name(BRIGHT_IT_TECH))
+    .role(BRIGHT_MSP_ENGINEER, role_name(BRIGHT_MSP_ENGINEER))
     .member(9011, &[])
     .member(9012, &[BRIGHT_IT_MANAGER])
     .member(9013, &[BRIGHT_IT_TECH])
@@ -165,8 +195,8 @@ pub fn world() -> World {
         GuildSpec::new(MSP_GUILD, "Nordhaven IT Services"),
         MSP_GUILD,
     )
-    .role(MSP_ENGINEER_ROLE, "Engineer")
-    .role(MSP_LEAD_ROLE, "Lead")
+    .role(MSP_ENGINEER_ROLE, role_name(MSP_ENGINEER_ROLE))
+    .role(MSP_LEAD_ROLE, role_name(MSP_LEAD_ROLE))
     .member(9021, &[MSP_ENGINEER_ROLE])
     .member(9022, &[MSP_ENGINEER_ROLE])
     .member(9023, &[MSP_LEAD_ROLE, MSP_ENGINEER_ROLE]);

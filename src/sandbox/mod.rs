@@ -51,11 +51,20 @@ pub async fn play(
         let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
         at(first.line, "", Failure(all.join("\n")))
     })?;
+    // A script's leading `start TIME` sets the clock: it plays the same on
+    // any date.
+    let (start, lines) = match lines.split_first() {
+        Some((first, rest)) => match first.step {
+            script::Step::Start(at) => (at, rest),
+            _ => (start, lines.as_slice()),
+        },
+        None => (start, lines.as_slice()),
+    };
     let mut sandbox = Sandbox::start(data_dir, start)
         .await
         .map_err(|f| at(0, "start", f))?;
     let mut result = Ok(());
-    for line in &lines {
+    for line in lines {
         echo(&format!("{}> {}", sandbox.me().name, line.text));
         match sandbox.step(&line.step).await {
             Ok(shown) if shown.is_empty() => {}
@@ -68,7 +77,11 @@ pub async fn play(
     }
     if result.is_ok() {
         if let Err(failure) = sandbox.step(&script::Step::ExpectNoViolations).await {
-            result = Err(at(lines.len(), "(end of scenario)", failure));
+            result = Err(at(
+                lines.last().map_or(0, |l| l.number),
+                "(end of scenario)",
+                failure,
+            ));
         }
     }
     sandbox.stop().await;

@@ -70,10 +70,15 @@ impl Sandbox {
             .await
             .map_err(|e| Failure(format!("cannot start the emulator: {e}")))?;
         let first = &cast::PEOPLE[0];
+        let clock = ManualClock::new(at);
+        // Message times and ids from the sandbox's clock, as the bot reads
+        // them (a draft's age is its message's).
+        let time = clock.clone();
+        emulator.set_time(Arc::new(move || time.now()));
         let mut sandbox = Self {
             emulator,
             config: Arc::new(config),
-            clock: ManualClock::new(at),
+            clock,
             data_dir,
             _temp: temp,
             bot: None,
@@ -194,7 +199,7 @@ impl Sandbox {
                     })
                     .await
                     .map_err(|e| Failure(format!("no answer to the DM: {e}")))?;
-                Ok(names(&describe(&answer)))
+                Ok(self.shown(&describe(&answer), self.server_of_message(&answer)))
             }
             Step::Edit(text) => {
                 let text = self.mentions(text);
@@ -268,9 +273,21 @@ impl Sandbox {
                         self.last_with_button(label)?
                     }
                 };
+                // The label as the card writes it (typed apostrophes and
+                // case may differ from the card's).
+                let label = self
+                    .emulator
+                    .message(message)
+                    .and_then(|m| {
+                        m.buttons()
+                            .into_iter()
+                            .filter_map(|b| b.label)
+                            .find(|l| same_label(l, label))
+                    })
+                    .unwrap_or_else(|| label.clone());
                 let handle = self
                     .emulator
-                    .click(self.me.id, message, label)
+                    .click(self.me.id, message, &label)
                     .map_err(|e| Failure(e.to_string()))?;
                 self.answered(handle).await
             }
@@ -338,7 +355,7 @@ impl Sandbox {
                     })
                     .await
                     .map_err(|e| Failure(format!("no answer to the mention: {e}")))?;
-                Ok(names(&describe(&answer)))
+                Ok(self.shown(&describe(&answer), self.server_of_message(&answer)))
             }
             Step::Advance(by) => {
                 self.advance(*by).await?;
@@ -448,6 +465,25 @@ impl Sandbox {
                 Ok(self.read(place).await?.join("\n"))
             }
             Step::Help => Ok(help()),
+            Step::Start(_) => fail(
+                "`start` sets where the clock begins: make it the first step of the script, \
+                 or run `ponte sandbox --start TIME`",
+            ),
+            Step::Save { place, name, path } => {
+                self.settle().await?;
+                let bytes = self
+                    .messages_of(place)
+                    .await?
+                    .iter()
+                    .rev()
+                    .find_map(|m| self.attachment(m, name));
+                let Some(bytes) = bytes else {
+                    return fail(format!("no message in {place} carries a file {name:?}"));
+                };
+                std::fs::write(path, &bytes)
+                    .map_err(|e| Failure(format!("cannot write {path}: {e}")))?;
+                Ok(format!("saved {name} ({} bytes) to {path}", bytes.len()))
+            }
         }
     }
 
@@ -475,7 +511,7 @@ impl Sandbox {
             .message
             .as_ref()
             .map(describe)
-            .map(|t| names(&t))
+            .map(|t| self.shown(&t, self.server_of(self.channel)))
             .unwrap_or_default();
         if response.ephemeral() {
             shown = format!("[only you] {shown}");
@@ -638,7 +674,11 @@ impl Sandbox {
             .messages(self.channel)
             .into_iter()
             .rev()
-            .find(|m| m.button(label).is_some())
+            .find(|m| {
+                m.buttons()
+                    .iter()
+                    .any(|b| b.label.as_deref().is_some_and(|l| same_label(l, label)))
+            })
             .map(|m| m.id)
             .ok_or_else(|| Failure(format!("no message here has a `{label}` button")))
     }
@@ -698,7 +738,8 @@ impl Sandbox {
                     .iter()
                     .find(|p| p.id == m.author_id)
                     .map_or("Ponte", |p| p.name);
-                let mut line = format!("{author}: {}", names(&describe(m)));
+                let here = self.server_of_message(m);
+                let mut line = format!("{author}: {}", self.shown(&describe(m), here));
                 let buttons: Vec<String> =
                     m.buttons().into_iter().filter_map(|b| b.label).collect();
                 if !buttons.is_empty() {
@@ -763,20 +804,48 @@ impl Sandbox {
 }
 
 impl Sandbox {
-    /// Whether `m` carries a file `name` whose bytes are a PNG image.
-    fn has_png(&self, m: &Message, name: &str) -> bool {
-        let Some(list) = m.json.get("attachments").and_then(Value::as_array) else {
-            return false;
+    /// `text` as the current person's Discord shows it in server `here`
+    /// (see [`render`]).
+    fn shown(&self, text: &str, here: Option<u64>) -> String {
+        let channel = |id: u64| {
+            let c = self.emulator.channel(id);
+            let name = c.get("name").and_then(Value::as_str)?.to_owned();
+            Some((self.server_of(id), name))
         };
-        list.iter()
+        render(text, self.me, here, self.clock.now(), &channel)
+    }
+
+    /// The server of a channel or thread (`None` for a DM).
+    fn server_of(&self, channel: u64) -> Option<u64> {
+        let c = self.emulator.channel(channel);
+        c.get("guild_id")
+            .and_then(Value::as_str)
+            .and_then(|g| g.parse().ok())
+    }
+
+    /// The server a message is in.
+    fn server_of_message(&self, m: &Message) -> Option<u64> {
+        m.guild_id.or_else(|| self.server_of(m.channel_id))
+    }
+
+    /// The bytes of the file `name` that `m` carries, if any.
+    fn attachment(&self, m: &Message, name: &str) -> Option<Vec<u8>> {
+        m.json
+            .get("attachments")
+            .and_then(Value::as_array)?
+            .iter()
             .filter(|a| a.get("filename").and_then(Value::as_str) == Some(name))
             .filter_map(|a| a.get("id").and_then(Value::as_str)?.parse().ok())
-            .filter_map(|id| self.emulator.attachment_bytes(id))
-            .any(|bytes| {
-                png::Decoder::new(bytes.as_slice())
-                    .read_info()
-                    .is_ok_and(|r| r.info().width > 0 && r.info().height > 0)
-            })
+            .find_map(|id| self.emulator.attachment_bytes(id))
+    }
+
+    /// Whether `m` carries a file `name` whose bytes are a PNG image.
+    fn has_png(&self, m: &Message, name: &str) -> bool {
+        self.attachment(m, name).is_some_and(|bytes| {
+            png::Decoder::new(bytes.as_slice())
+                .read_info()
+                .is_ok_and(|r| r.info().width > 0 && r.info().height > 0)
+        })
     }
 }
 
@@ -825,13 +894,90 @@ pub fn describe(m: &Message) -> String {
     out.join("\n")
 }
 
-/// Shows `<@id>` mentions of the demo's people as `@name`.
-pub fn names(text: &str) -> String {
-    let mut out = text.to_owned();
-    for p in cast::PEOPLE {
-        out = out.replace(&format!("<@{}>", p.id), &format!("@{}", p.name));
+/// Discord's markup as `viewer`'s client shows it in server `here`: people
+/// (`<@id>`), roles (`<@&id>`) and channels (`<#id>`; `channel` gives a
+/// channel's server and name) by name, a role or channel of another server
+/// as unknown (as Discord does), and times (`<t:seconds:style>`) in the
+/// viewer's own time zone, relative ones (`R`) from `now`.
+pub fn render(
+    text: &str,
+    viewer: &Person,
+    here: Option<u64>,
+    now: Timestamp,
+    channel: &dyn Fn(u64) -> Option<(Option<u64>, String)>,
+) -> String {
+    crate::app::reply::markup::rewrite(text, |inner| {
+        shown_markup(inner, viewer, here, now, channel)
+    })
+}
+
+fn shown_markup(
+    inner: &str,
+    viewer: &Person,
+    here: Option<u64>,
+    now: Timestamp,
+    channel: &dyn Fn(u64) -> Option<(Option<u64>, String)>,
+) -> Option<String> {
+    let id = |s: &str| s.parse::<u64>().ok();
+    if let Some(role) = inner.strip_prefix("@&") {
+        let role = id(role)?;
+        let name = cast::ROLES
+            .iter()
+            .find(|(g, r, _)| *r == role && Some(*g) == here);
+        return Some(format!("@{}", name.map_or("unknown-role", |(_, _, n)| *n)));
     }
-    out
+    if let Some(user) = inner.strip_prefix('@') {
+        let user = id(user.trim_start_matches('!'))?;
+        let name = cast::PEOPLE.iter().find(|p| p.id == user);
+        return Some(format!("@{}", name.map_or("unknown-user", |p| p.name)));
+    }
+    if let Some(c) = inner.strip_prefix('#') {
+        let c = id(c)?;
+        let name = channel(c)
+            .filter(|(server, _)| server.is_none() || *server == here)
+            .map_or_else(|| "unknown".to_owned(), |(_, name)| name);
+        return Some(format!("#{name}"));
+    }
+    let time = inner.strip_prefix("t:")?;
+    let (seconds, style) = time.split_once(':').unwrap_or((time, "f"));
+    let at = Timestamp::from_second(seconds.parse().ok()?).ok()?;
+    let zone = jiff::tz::TimeZone::get(viewer.zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let local = zone.to_datetime(at);
+    let shown = match style {
+        "t" => local.strftime("%H:%M").to_string(),
+        "T" => local.strftime("%H:%M:%S").to_string(),
+        "d" => local.strftime("%d/%m/%Y").to_string(),
+        "D" => local.strftime("%-d %B %Y").to_string(),
+        "F" => local.strftime("%A, %-d %B %Y %H:%M").to_string(),
+        "R" => relative(now, at),
+        _ => local.strftime("%-d %B %Y %H:%M").to_string(),
+    };
+    Some(shown)
+}
+
+/// `in 2 hours`, `5 minutes ago`, as Discord shows a relative time.
+fn relative(now: Timestamp, at: Timestamp) -> String {
+    let secs = at.as_second() - now.as_second();
+    let n = secs.unsigned_abs();
+    let (count, unit) = match n {
+        0..60 => (n, "second"),
+        60..3_600 => (n / 60, "minute"),
+        3_600..86_400 => (n / 3_600, "hour"),
+        _ => (n / 86_400, "day"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    if secs >= 0 {
+        format!("in {count} {unit}{plural}")
+    } else {
+        format!("{count} {unit}{plural} ago")
+    }
+}
+
+/// Whether a typed label names a button's: case and the apostrophe's
+/// shape (’ or ') aside.
+fn same_label(shown: &str, typed: &str) -> bool {
+    let norm = |s: &str| s.trim().replace(['’', '‘'], "'").to_lowercase();
+    norm(shown) == norm(typed)
 }
 
 /// Whether `allowed_mentions` lets nothing ping.
@@ -886,6 +1032,8 @@ pub fn help() -> String {
          \x20 attach FILE SIZE \"TEXT\"          post a message with a file of SIZE bytes\n\
          \x20 dm TEXT                         write to Ponte in a DM (then act there)\n\
          \x20 show reply|#CHANNEL|thread ID|mirror ID|dm PERSON\n\
+         \x20 save PLACE NAME [to PATH]       write a file posted there (e.g. digest-chart.png) to disk\n\
+         \x20 start TIME                      first line of a script: where the clock starts (2026-11-27T09:00Z)\n\
          \x20 expect PLACE contains \"text\" [once] | not contains \"text\" | is ephemeral | is public | pings nobody\n\
          \x20 expect PLACE has image \"NAME.png\"  a message there carries that PNG file\n\
          \x20 expect no violations            Discord would have accepted every request\n\
@@ -899,4 +1047,51 @@ pub fn help() -> String {
         let _ = writeln!(out, "  {:<8} {}", p.name, p.about);
     }
     out
+}
+
+#[cfg(test)]
+mod markup_tests {
+    use super::*;
+
+    #[test]
+    fn markup_reads_as_discord_shows_it_to_the_viewer() {
+        let giulia = cast::person("giulia").unwrap();
+        let alice = cast::person("alice").unwrap();
+        let now: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        let channel = |id: u64| {
+            (id == cast::ACME_IT).then(|| (Some(cast::ACME_GUILD), "it-interno".to_owned()))
+        };
+        let here = Some(cast::ACME_GUILD);
+        let text = format!(
+            "<@9001> <@!9003> <@&{}> in <#{}> at <t:{}:f>, <t:{}:R>; 1 < 2 <b>",
+            cast::ACME_IT_MANAGER,
+            cast::ACME_IT,
+            now.as_second(),
+            now.as_second() + 7_200
+        );
+        assert_eq!(
+            render(&text, giulia, here, now, &channel),
+            "@giulia @sara @Responsabile IT in #it-interno at 27 November 2026 10:00, in 2 hours; 1 < 2 <b>"
+        );
+        let in_bright = render(&text, alice, Some(cast::BRIGHT_GUILD), now, &channel);
+        assert!(in_bright.contains("27 November 2026 09:00"), "{in_bright}");
+        assert!(
+            in_bright.contains("@unknown-role in #unknown"),
+            "{in_bright}"
+        );
+        assert_eq!(
+            render(
+                &format!("<t:{}:t>", now.as_second() - 300),
+                alice,
+                here,
+                now,
+                &channel
+            ),
+            "08:55"
+        );
+        assert_eq!(
+            relative(now, now - SignedDuration::from_mins(5)),
+            "5 minutes ago"
+        );
+    }
 }

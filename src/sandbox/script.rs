@@ -21,7 +21,12 @@
 //! fault hang POST /channels/     # calls that never answer, or `latency 2s`
 //! expect #acme has image "digest-chart.png"   # a PNG file attached there
 //! expect no violations
+//! save #acme digest-chart.png to chart.png    # write a file posted there to disk
 //! ```
+//!
+//! A script may begin with `start 2026-11-27T09:00Z` (or a local time with
+//! its zone, `start 2026-11-27T10:00[Europe/Rome]`): the sandbox's clock
+//! starts there instead of now, so a script plays the same on any date.
 
 use std::fmt;
 
@@ -188,6 +193,15 @@ pub enum Step {
         size: u64,
         text: String,
     },
+    /// `start TIME`: where the clock starts (a script's first step).
+    Start(jiff::Timestamp),
+    /// `save PLACE NAME [to PATH]`: write the latest file `NAME` posted
+    /// there to `PATH` (default: `NAME`), so a person can look at it.
+    Save {
+        place: Place,
+        name: String,
+        path: String,
+    },
 }
 
 /// A line that is not understood.
@@ -292,6 +306,11 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
                 Step::Advance(duration(one(rest, "advance DURATION (e.g. 2h, 30m, 1d)")?)?)
             }
             "restart" => Step::Restart,
+            "start" => Step::Start(start_time(one(
+                rest,
+                "start TIME, e.g. start 2026-11-27T09:00Z or start 2026-11-27T10:00[Europe/Rome]",
+            )?)?),
+            "save" => save(rest)?,
             "down" => Step::Down(duration(one(
                 rest,
                 "down DURATION (e.g. 40m): the bot is down that long",
@@ -303,7 +322,7 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
             other => {
                 return Err(format!(
                     "unknown step `{other}`; steps are: as, in, /command, click, submit, track, \
-                     say, dm, edit, attach, advance, restart, down, fault, expect, show, help"
+                     say, dm, edit, attach, advance, restart, down, fault, expect, show, save, start, help"
                 ));
             }
         }
@@ -413,18 +432,24 @@ fn slash(name: &str, rest: &[String]) -> Result<Step, String> {
     })
 }
 
+/// `click LABEL [on ACME-1]`: the label quoted (`"Invia all'altra parte"`),
+/// in single quotes, or just written out (`click Invia all'altra parte`).
 fn click(rest: &[String]) -> Result<Step, String> {
-    match rest {
-        [label] => Ok(Step::Click {
-            label: label.clone(),
-            task: None,
-        }),
-        [label, on, task] if on == "on" => Ok(Step::Click {
-            label: label.clone(),
-            task: Some(task.clone()),
-        }),
-        _ => Err("write `click LABEL` or `click LABEL on ACME-1`".into()),
+    let (words, task) = match rest {
+        [words @ .., on, task] if on == "on" && !words.is_empty() => (words, Some(task.clone())),
+        words => (words, None),
+    };
+    let label = words.join(" ");
+    let label = label
+        .strip_prefix('\'')
+        .and_then(|l| l.strip_suffix('\''))
+        .unwrap_or(&label)
+        .trim()
+        .to_owned();
+    if label.is_empty() {
+        return Err("write `click LABEL` or `click LABEL on ACME-1`".into());
     }
+    Ok(Step::Click { label, task })
 }
 
 /// `30s`, `10m`, `2h`, `1d`, or combinations such as `1h30m`.
@@ -562,6 +587,36 @@ fn place(words: &[String]) -> Result<(Place, &[String]), String> {
     }
 }
 
+/// `2026-11-27T09:00Z` (an instant) or `2026-11-27T10:00[Europe/Rome]`
+/// (a local time in a zone).
+fn start_time(text: &str) -> Result<jiff::Timestamp, String> {
+    let local = || -> Option<jiff::Timestamp> {
+        let (civil, zone) = text.strip_suffix(']')?.split_once('[')?;
+        let civil: jiff::civil::DateTime = civil.parse().ok()?;
+        jiff::tz::TimeZone::get(zone).ok()?.to_timestamp(civil).ok()
+    };
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .or_else(local)
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is not a time; write e.g. 2026-11-27T09:00Z or 2026-11-27T10:00[Europe/Rome]"
+            )
+        })
+}
+
+fn save(rest: &[String]) -> Result<Step, String> {
+    let usage =
+        "write `save PLACE NAME [to PATH]`, e.g. `save #acme digest-chart.png to chart.png`";
+    let (place, rest) = place(rest).map_err(|_| usage.to_owned())?;
+    let (name, path) = match rest {
+        [name] => (name.clone(), name.clone()),
+        [name, to, path] if to == "to" => (name.clone(), path.clone()),
+        _ => return Err(usage.to_owned()),
+    };
+    Ok(Step::Save { place, name, path })
+}
+
 fn expect(rest: &[String]) -> Result<Step, String> {
     if rest == ["no", "violations"] {
         return Ok(Step::ExpectNoViolations);
@@ -592,6 +647,42 @@ mod tests {
 
     fn step(line: &str) -> Step {
         parse_line(line).unwrap().unwrap()
+    }
+
+    #[test]
+    fn start_save_and_labels_with_quotes() {
+        let at: jiff::Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
+        assert_eq!(step("start 2026-11-27T09:00Z"), Step::Start(at));
+        assert_eq!(step("start 2026-11-27T10:00[Europe/Rome]"), Step::Start(at));
+        assert!(parse_line("start tomorrow").is_err());
+        assert_eq!(
+            step("save #acme digest-chart.png to /tmp/chart.png"),
+            Step::Save {
+                place: Place::Channel("acme".into()),
+                name: "digest-chart.png".into(),
+                path: "/tmp/chart.png".into(),
+            }
+        );
+        assert!(parse_line("save #acme").is_err());
+        let label = |line: &str| match step(line) {
+            Step::Click { label, task } => (label, task),
+            other => panic!("{other:?}"),
+        };
+        let apostrophe = (
+            "Invia all'altra parte".to_owned(),
+            Some("ACME-1".to_owned()),
+        );
+        assert_eq!(
+            label(r#"click "Invia all'altra parte" on ACME-1"#),
+            apostrophe
+        );
+        assert_eq!(label("click Invia all'altra parte on ACME-1"), apostrophe);
+        assert_eq!(label("click 'Invia all'altra parte' on ACME-1"), apostrophe);
+        assert_eq!(
+            label(r#"click "Say \"hi\"""#),
+            (r#"Say "hi""#.to_owned(), None)
+        );
+        assert!(parse_line("click").is_err());
     }
 
     #[test]

@@ -29,6 +29,7 @@ fn rule(name: &str, keywords: &[&str], owner: Side, priority: Priority) -> Categ
         owner,
         priority,
         needs_approval: false,
+        actions: Vec::new(),
     }
 }
 
@@ -45,6 +46,7 @@ pub fn routing() -> ClientRouting {
         ],
         default_side: Side::Internal,
         default_priority: Priority::P3,
+        critical: Vec::new(),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::app::reply::Reply;
 pub mod digest;
 mod notice;
 pub mod page;
+mod queue;
 pub mod sink;
 
 pub use sink::ChatSink;

@@ -16,8 +16,8 @@ use crate::app::reply::render::{Renderer, Reply, limits, pack};
 use crate::config::{ClientConfig, Config};
 use crate::domain::effect::Effect;
 use crate::domain::{
-    Actor, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId, UserError,
-    Visibility, Who,
+    Actor, Audience, ChatRef, ClientScope, Command, PersonId, RoleSet, Side, Task, TaskId,
+    UserError, Visibility, Who,
 };
 use crate::i18n::Messages;
 use crate::store::Store;
@@ -137,7 +137,10 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .filter(|e| e.kind.visibility() == Visibility::Shared)
             .cloned()
             .collect();
-        let lines = renderer.history(&shown, Side::Internal);
+        let lines = renderer.history(&shown, Audience::Requesters);
+        let lines = self
+            .for_server_of(task.chat.channel, lines, client.language)
+            .await?;
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,
@@ -147,6 +150,8 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         }
         // The bridge: the same card and lines on the other side's server.
         self.mirror(&key, &mut task, client, &shown).await?;
+        // The MSP's queue hears of every task that becomes the MSP's.
+        self.tell_queue(&key, &task, client, &shown).await?;
         // Pages follow the task: status, assignee, the buttons that apply.
         self.refresh_pages(&task, &events).await;
         Ok(())
@@ -358,7 +363,10 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             messages: &self.messages,
             lang: self.mirror_lang(client, task.mirror.channel.unwrap_or(thread)),
         };
-        let lines = renderer.history(shown, Side::Internal);
+        let lines = renderer.history(shown, Audience::Requesters);
+        let lines = self
+            .for_server_of(task.mirror.channel, lines, renderer.lang)
+            .await?;
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::domain::due::parse_due;
 use crate::domain::error::Arg;
 use crate::domain::{
-    ChatRef, ClientKey, Command, NewTask, Side, Task, TaskId, UserError, Visibility,
+    Audience, ChatRef, ClientKey, Command, NewTask, Side, Task, TaskId, UserError, Visibility,
 };
 use crate::i18n::{Lang, Messages};
 use crate::store::{Store, TaskFilter, TaskQuery};
@@ -77,7 +77,7 @@ impl<S: Store> Bot<S> {
         })
     }
 
-    fn renderer(&self, lang: Lang) -> Renderer<'_> {
+    pub(super) fn renderer(&self, lang: Lang) -> Renderer<'_> {
         Renderer {
             messages: &self.messages,
             lang,
@@ -162,7 +162,10 @@ impl<S: Store> Bot<S> {
                 self.preview_checked(lang, &who, &target, None, Some(origin.user))
                     .await?,
             )),
-            Intent::Show(id) => self.show(lang, &who, id).await,
+            Intent::Show(id) => self.show(lang, &who, id, origin.guild).await,
+            Intent::List { side } if self.in_msp_queue(origin, &who) => {
+                self.queue_list(lang, &who, side.unwrap_or(Side::Msp)).await
+            }
             Intent::List { side } => {
                 let client = place_client(&who)?;
                 let filter = side.map_or_else(TaskFilter::open, TaskFilter::HandledBy);
@@ -174,25 +177,7 @@ impl<S: Store> Bot<S> {
                 );
                 Ok(self.list_answer(lang, &title, &tasks))
             }
-            Intent::Mine => {
-                let clients: Vec<ClientKey> = match &who.client {
-                    Some(c) => vec![c.clone()],
-                    None => self
-                        .config
-                        .clients()
-                        .iter()
-                        .map(|c| c.key.clone())
-                        .filter(|k| who.actor.serves(k))
-                        .collect(),
-                };
-                let mut tasks = Vec::new();
-                for client in &clients {
-                    let filter = TaskFilter::AssignedTo(who.actor.person);
-                    tasks.extend(self.list(&who, client, filter).await?);
-                }
-                let title = self.t(lang, "mine-title", &[]);
-                Ok(self.list_answer(lang, &title, &tasks))
-            }
+            Intent::Mine => self.mine(lang, &who).await,
             Intent::Draft(draft, source) => {
                 self.draft_button(origin, lang, &who, draft, source).await
             }
@@ -233,7 +218,7 @@ impl<S: Store> Bot<S> {
                 let lines = self.renderer(lang).on_call_schedule(&schedules, now);
                 Ok(Answer::Reply(Reply::ephemeral(lines)))
             }
-            Intent::DigestPreview => self.digest_preview(lang, &who).await,
+            Intent::DigestPreview { client } => self.digest_preview(lang, &who, client).await,
             Intent::DigestSubscribe => self.digest_subscribe(lang, &who, true).await,
             Intent::DigestUnsubscribe => self.digest_subscribe(lang, &who, false).await,
             Intent::SlaReport { client, period } => {
@@ -273,7 +258,9 @@ impl<S: Store> Bot<S> {
                         self.renderer(lang).card_message(&outcome.task),
                     ))
                 } else {
-                    Ok(Answer::Reply(self.changed(lang, &outcome, who.actor.side)))
+                    let mut reply = self.changed(lang, &outcome, who.actor.audience());
+                    reply.content = self.for_server(&reply.content, origin.guild, lang);
+                    Ok(Answer::Reply(reply))
                 }
             }
         }
@@ -288,23 +275,29 @@ impl<S: Store> Bot<S> {
         on_behalf_of: Option<u64>,
     ) -> Result<Answer, PonteError> {
         let client = place_client(who)?.clone();
-        let tz = self
-            .config
-            .client(&client)
-            .map(|c| c.time_zone.clone())
-            .ok_or(UserError::NotForClient)?;
+        let config = self.config.client(&client).ok_or(UserError::NotForClient)?;
+        let tz = config.time_zone.clone();
+        let now = self.clock.now();
         let due = draft
             .due
             .as_deref()
-            .map(|d| parse_due(d, &tz, self.clock.now()))
+            .map(|d| parse_due(d, &tz, now))
             .transpose()?;
+        // One understanding for every way of asking: the words of the title
+        // and details are understood as a mention's or a DM's are (priority,
+        // due time, the side asked for); the options given win.
+        let text = format!("{}\n{}", draft.title, draft.details);
+        let understood = understand_for_bot(&text, None, &config.routing, &tz, now);
         let new = NewTask {
             title: draft.title,
             details: draft.details,
-            to: draft.to,
-            priority: draft.priority,
+            to: match draft.to {
+                SideChoice::Auto => understood.side,
+                chosen => chosen,
+            },
+            priority: draft.priority.or(Some(understood.priority)),
             category: draft.category,
-            due,
+            due: due.or(understood.due),
             on_behalf_of: on_behalf_of.map(crate::domain::PersonId),
             chat: Some(ChatRef {
                 channel: self.card_place(&client, origin.channel),
@@ -340,11 +333,21 @@ impl<S: Store> Bot<S> {
         Answer::Reply(Reply::ephemeral(r.fit(&text, limits::CONTENT)))
     }
 
-    async fn show(&self, lang: Lang, who: &Resolved, id: TaskId) -> Result<Answer, PonteError> {
+    async fn show(
+        &self,
+        lang: Lang,
+        who: &Resolved,
+        id: TaskId,
+        here: Option<u64>,
+    ) -> Result<Answer, PonteError> {
         let (task, events) = self.ledger.show(who.actor.clone(), id).await?;
         let r = self.renderer(lang);
         let mut card = r.card(&task);
-        let history = r.history(&events, who.actor.side);
+        let history: Vec<String> = r
+            .history(&events, who.actor.audience())
+            .iter()
+            .map(|l| self.for_server(l, here, lang))
+            .collect();
         // The newest history that fits beside the card.
         let room = limits::EMBEDS_TOTAL - card.size() - 64;
         let recent = history.last().cloned().unwrap_or_default();
@@ -388,9 +391,9 @@ impl<S: Store> Bot<S> {
         })
     }
 
-    fn changed(&self, lang: Lang, outcome: &Outcome, side: Side) -> Reply {
+    fn changed(&self, lang: Lang, outcome: &Outcome, audience: Audience) -> Reply {
         let r = self.renderer(lang);
-        let lines = r.history(&outcome.events, side).join("\n");
+        let lines = r.history(&outcome.events, audience).join("\n");
         let text = if outcome.replayed || lines.is_empty() {
             self.t(
                 lang,
@@ -1279,7 +1282,14 @@ impl<S: Store> Bot<S> {
                 ("target", Arg::Text(renderer.page_target(&target, to))),
             ],
         );
+        let text = self.for_server(&text, origin.guild, lang);
         Ok(Answer::Reply(Reply::ephemeral(text)))
+    }
+
+    /// `text` for the server `here`: another server's roles and channels by
+    /// name (`crate::app::reply::places`).
+    fn for_server(&self, text: &str, here: Option<u64>, lang: Lang) -> String {
+        crate::app::reply::places::for_server(text, here, &self.config, &self.messages, lang)
     }
 
     /// Starts (`Some(minutes)`) or ends a maintenance window of the place's

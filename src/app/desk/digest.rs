@@ -1,6 +1,9 @@
 //! `/digest preview`: the digest of the reader's side for the company of
 //! the place, as it stands now, shown only to the reader. Since the last
-//! digest posted for that side (or the last 24 hours).
+//! digest posted for that side (or the last 24 hours). The MSP's staff may
+//! name a client (`client:`); in the MSP's queue channel, naming none, they
+//! get the MSP side of every client they serve, as in the lead's digest. A
+//! requester's preview carries no internal note.
 
 use super::bot::Bot;
 use super::identity::Resolved;
@@ -10,7 +13,7 @@ use crate::app::reply::Answer;
 use crate::app::reply::render::{Renderer, Reply};
 use crate::domain::Side;
 use crate::domain::UserError;
-use crate::domain::effect::digest_prefix;
+use crate::domain::effect::{LEAD_DIGEST_PREFIX, digest_prefix};
 use crate::i18n::Lang;
 use crate::store::Store;
 
@@ -19,9 +22,28 @@ impl<S: Store> Bot<S> {
         &self,
         lang: Lang,
         who: &Resolved,
+        client: Option<String>,
     ) -> Result<Answer, PonteError> {
-        let client = who.client.clone().ok_or(UserError::ClientNeeded)?;
         let side = who.actor.side;
+        // The MSP's staff where no client is (the queue channel), naming
+        // none: the MSP side of every client, as the lead's digest.
+        let every_client = side == Side::Msp
+            && who.actor.works_for(Side::Msp)
+            && who.client.is_none()
+            && client.as_deref().is_none_or(|c| c.trim().is_empty());
+        if every_client {
+            return self.lead_digest_preview(lang, who).await;
+        }
+        let client = match client {
+            Some(named) => super::sla::report_client(&self.config, side, who, Some(&named))?,
+            None => who.client.clone().ok_or(UserError::ClientNeeded)?,
+        };
+        if !who.actor.serves(&client) {
+            return Err(UserError::UnknownClient {
+                input: client.to_string(),
+            }
+            .into());
+        }
         let name = self
             .config
             .client(&client)
@@ -30,9 +52,10 @@ impl<S: Store> Bot<S> {
         let config = self.config.clone();
         let now = self.clock.now();
         let key = client.clone();
+        let reader = who.actor.audience();
         let digest = tokio::task::spawn_blocking(move || {
             let since = store.last_mark(&digest_prefix(&key, side))?.map(|m| m.at);
-            crate::app::digests::client_digest(&*store, &config, &key, side, since, now)
+            crate::app::digests::client_digest_as(&*store, &config, &key, side, reader, since, now)
         })
         .await
         .map_err(|e| PonteError::Internal(InternalError::log("digest preview", &e)))?
@@ -42,8 +65,49 @@ impl<S: Store> Bot<S> {
             messages: &self.messages,
             lang,
         };
-        let mut messages = renderer.digest(&digest, &name, None);
+        let messages = renderer.digest(&digest, &name, None);
+        Ok(self.preview_answer(lang, messages))
+    }
+
+    /// `/digest preview` in the MSP's queue: every client the person serves.
+    async fn lead_digest_preview(&self, lang: Lang, who: &Resolved) -> Result<Answer, PonteError> {
+        let store = self.ledger.store().clone();
+        let config = self.config.clone();
+        let now = self.clock.now();
+        let actor = who.actor.clone();
+        let lead = tokio::task::spawn_blocking(move || {
+            let since = store.last_mark(LEAD_DIGEST_PREFIX)?.map(|m| m.at);
+            let mut lead = crate::app::digests::lead_digest(&*store, &config, since, now)?;
+            lead.clients.retain(|d| actor.serves(&d.client));
+            Ok::<_, crate::store::StoreError>(lead)
+        })
+        .await
+        .map_err(|e| PonteError::Internal(InternalError::log("digest preview", &e)))?
+        .map_err(|e| PonteError::Internal(InternalError::log("digest preview", &e)))?;
+        let renderer = Renderer {
+            messages: &self.messages,
+            lang,
+        };
+        let config = &self.config;
+        let name_of = |k: &crate::domain::ClientKey| {
+            config
+                .client(k)
+                .map_or_else(|| k.to_string(), |c| c.name.clone())
+        };
+        let messages = renderer.lead_digest(&lead, name_of, None);
+        Ok(self.preview_answer(lang, messages))
+    }
+
+    /// The first message of a digest, with a note of how many more there are.
+    fn preview_answer(&self, lang: Lang, mut messages: Vec<String>) -> Answer {
         let total = messages.len();
+        if total == 0 {
+            return Answer::Reply(Reply::ephemeral(self.messages.text(
+                lang,
+                "list-empty",
+                &[],
+            )));
+        }
         let mut content = messages.swap_remove(0);
         if total > 1 {
             let more = self.messages.text(
@@ -59,7 +123,7 @@ impl<S: Store> Bot<S> {
                 content.push_str(&more);
             }
         }
-        Ok(Answer::Reply(Reply::ephemeral(content)))
+        Answer::Reply(Reply::ephemeral(content))
     }
 }
 

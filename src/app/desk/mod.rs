@@ -3,8 +3,8 @@
 //! with its [`request::Origin`]; [`parse`] says what they want (an
 //! `Intent`: not mine, parsed, or malformed with what to fix); [`identity`]
 //! says who they are and for which client; [`Bot`] does it through the
-//! ledger and answers in the [`crate::app::reply`] model. `/sla report` and
-//! `/digest preview` live in `sla` and `digest`.
+//! ledger and answers in the [`crate::app::reply`] model. `/sla report`,
+//! `/digest preview` and `/mine` live in `sla`, `digest` and `mine`.
 //!
 //! Adapters reach the desk through the [`Desk`] trait, so they need not
 //! know the store behind it.
@@ -20,6 +20,7 @@ use crate::store::Store;
 pub mod bot;
 mod digest;
 pub mod identity;
+mod mine;
 pub mod parse;
 pub mod request;
 mod sla;

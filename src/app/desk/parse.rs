@@ -148,7 +148,11 @@ pub enum Intent {
     Mine,
     Help,
     /// `/digest preview`: the reader's side's digest now, ephemerally.
-    DigestPreview,
+    /// `/digest preview [client]`: the client option is for the MSP's
+    /// staff (in the queue channel, without it: every client).
+    DigestPreview {
+        client: Option<String>,
+    },
     /// `/digest subscribe`: a personal digest by DM each digest morning.
     DigestSubscribe,
     /// `/digest unsubscribe`: no more personal digests.
@@ -360,7 +364,9 @@ pub fn parse(interaction: &Interaction) -> Parsed<Intent> {
             ("oncall", Some("override")) => on_call_override(interaction),
             ("maintenance", Some("start")) => maintenance_start(interaction),
             ("maintenance", Some("end")) => Parsed::Ok(Intent::MaintenanceEnd),
-            ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview),
+            ("digest", Some("preview")) => Parsed::Ok(Intent::DigestPreview {
+                client: interaction.text("client").map(str::to_owned),
+            }),
             ("digest", Some("subscribe")) => Parsed::Ok(Intent::DigestSubscribe),
             ("digest", Some("unsubscribe")) => Parsed::Ok(Intent::DigestUnsubscribe),
             ("sla", Some("report")) => Parsed::Ok(Intent::SlaReport {

@@ -68,8 +68,8 @@ impl<S: Store> Bot<S> {
     }
 }
 
-/// The client a report is about, by the asker's side.
-fn report_client(
+/// The client a report (or a digest preview) is about, by the asker's side.
+pub(super) fn report_client(
     config: &crate::config::Config,
     side: Side,
     who: &Resolved,
@@ -97,7 +97,18 @@ fn report_client(
         }
         Side::Msp => match named {
             Some(key) => key,
-            None => who.client.clone().ok_or(UserError::ClientNeeded),
+            // Where no client is (the MSP's queue, a DM): say which.
+            None => who
+                .client
+                .clone()
+                .ok_or_else(|| UserError::ClientOptionNeeded {
+                    clients: config
+                        .clients()
+                        .iter()
+                        .map(|c| c.key.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
         },
     }
 }
@@ -146,7 +157,7 @@ pub fn render_report(
         ));
     }
     let figures = |id: &str, f: &Figures| {
-        t(
+        let mut line = t(
             id,
             &[
                 ("median", text(duration(f.median))),
@@ -154,7 +165,19 @@ pub fn render_report(
                 ("within", text(within(f))),
                 ("measured", num(f.measured)),
             ],
-        )
+        );
+        // Breaches, those still running (never answered, never resolved) too.
+        if f.breached > 0 {
+            line.push('\n');
+            line.push_str(&t(
+                "sla-report-breached",
+                &[
+                    ("breached", num(f.breached)),
+                    ("open", num(f.breached_open)),
+                ],
+            ));
+        }
+        line
     };
     let blocks: Vec<String> = report
         .rows
@@ -223,6 +246,7 @@ mod tests {
             p90: Some(SignedDuration::from_mins(mins * 3)),
             within_target: n - 1,
             breached: 1,
+            breached_open: 0,
         }
     }
 

@@ -10,6 +10,7 @@
 
 pub mod digest;
 pub mod markup;
+pub mod places;
 pub mod render;
 
 /// Discord's limits (see shared/discord/README.md).

@@ -7,7 +7,8 @@ use jiff::Timestamp;
 
 use crate::domain::error::Arg;
 use crate::domain::{
-    Approval, ApprovalWhy, Event, EventKind, RouteReason, Side, Status, Task, Visibility, Who,
+    Approval, ApprovalWhy, Audience, Event, EventKind, RouteReason, Side, Status, Task, Visibility,
+    Who,
 };
 use crate::i18n::{Lang, Messages};
 
@@ -625,16 +626,73 @@ impl Renderer<'_> {
         Some(line)
     }
 
-    /// History lines for `side`, fitted into messages of at most 2000
+    /// History lines for `audience`, fitted into messages of at most 2000
     /// characters without cutting a line in two (a single over-long line is
     /// cut with a note).
-    pub fn history(&self, events: &[Event], side: Side) -> Vec<String> {
+    pub fn history(&self, events: &[Event], audience: Audience) -> Vec<String> {
         let lines = events
             .iter()
-            .filter(|e| e.kind.visibility().visible_to(side))
+            .filter(|e| e.kind.visibility().visible_to(audience))
             .filter_map(|e| self.event_line(e))
             .map(|l| self.fit(&l, limits::CONTENT));
         pack(lines, limits::CONTENT)
+    }
+
+    /// One task as a line of a list: id, title, priority, status, whose move.
+    pub fn list_line(&self, t: &Task) -> String {
+        let line = self.t(
+            "list-line",
+            &[
+                ("id", text(t.id.to_string())),
+                ("title", text(t.title.clone())),
+                ("priority", text(t.priority.as_str())),
+                ("status", Arg::Status(t.status)),
+                ("move", text(self.whose_move(t))),
+            ],
+        );
+        self.fit(&line, 400)
+    }
+
+    /// `/mine`: one card, a field per section (its message id and tasks),
+    /// each within a field's limit with a note of how many more there are.
+    pub fn mine(&self, sections: &[(&str, &[Task])]) -> Card {
+        let fields = sections
+            .iter()
+            .map(|(id, tasks)| {
+                let name = self.t(id, &[("count", Arg::Number(tasks.len() as i64))]);
+                let mut value = String::new();
+                for (shown, task) in tasks.iter().enumerate() {
+                    let line = self.list_line(task);
+                    let more = self.t(
+                        "mine-more",
+                        &[("count", Arg::Number((tasks.len() - shown) as i64))],
+                    );
+                    let room = limits::FIELD_VALUE - more.chars().count() - 2;
+                    if value.chars().count() + line.chars().count() + 1 > room {
+                        value.push_str(&more);
+                        break;
+                    }
+                    if !value.is_empty() {
+                        value.push('\n');
+                    }
+                    value.push_str(&line);
+                }
+                if value.is_empty() {
+                    value = self.t("list-empty", &[]);
+                }
+                Field {
+                    name: self.fit(&name, limits::FIELD_NAME),
+                    value,
+                    inline: false,
+                }
+            })
+            .collect();
+        Card {
+            title: self.fit(&self.t("mine-title", &[]), limits::EMBED_TITLE),
+            description: String::new(),
+            fields,
+            color: 0x5865F2,
+        }
     }
 
     /// A list of tasks, one line each, split into cards within limits.
@@ -647,19 +705,7 @@ impl Renderer<'_> {
                 color: 0x5865F2,
             }];
         }
-        let lines = tasks.iter().map(|t| {
-            let line = self.t(
-                "list-line",
-                &[
-                    ("id", text(t.id.to_string())),
-                    ("title", text(t.title.clone())),
-                    ("priority", text(t.priority.as_str())),
-                    ("status", Arg::Status(t.status)),
-                    ("move", text(self.whose_move(t))),
-                ],
-            );
-            self.fit(&line, 400)
-        });
+        let lines = tasks.iter().map(|t| self.list_line(t));
         let pages = pack(lines, limits::EMBED_DESCRIPTION - 96);
         let total = pages.len();
         pages
@@ -965,7 +1011,12 @@ mod tests {
                 visibility: Visibility::Side(Side::Msp),
             },
         };
-        assert!(r.history(std::slice::from_ref(&note), Side::Msp)[0].contains("internal note"));
-        assert!(r.history(&[note], Side::Internal).is_empty());
+        let msp = Audience::Staff(Side::Msp);
+        assert!(r.history(std::slice::from_ref(&note), msp)[0].contains("internal note"));
+        assert!(
+            r.history(std::slice::from_ref(&note), Audience::Staff(Side::Internal))
+                .is_empty()
+        );
+        assert!(r.history(&[note], Audience::Requesters).is_empty());
     }
 }

@@ -6,14 +6,15 @@
 //!
 //! Only what the person may see: a client's person gets only that client's
 //! tasks, and comments are those their side may see (never an internal
-//! note of the other side), as in the side digests.
+//! note of the other side), as in the side digests; on their own requests
+//! they read as a requester (shared comments only).
 
 use jiff::Timestamp;
 
 use super::{Line, Source, line};
 use crate::domain::calendar::BusinessCalendar;
 use crate::domain::ids::{ClientKey, PersonId};
-use crate::domain::people::Side;
+use crate::domain::people::{Audience, Side};
 use crate::domain::sla::{ClockState, Holder, SlaTargets};
 
 /// One task of a personal digest.
@@ -100,8 +101,17 @@ pub fn build<'t, 'c, T: Source + 't>(
                 .map(|c| (c.state, c.percent_used))
                 .max_by_key(|(_, pct)| *pct)
         });
+        // Assigned to them: they work for the handling side, and read as
+        // its staff. Otherwise their own request: read as a requester (a
+        // subscription does not say whether they are staff), so no
+        // internal note reaches a requester's digest.
+        let reader = if assigned_to_me {
+            Audience::Staff(spec.side)
+        } else {
+            Audience::Requesters
+        };
         list.push(PersonalLine {
-            line: line(tracked, spec.side, spec.now),
+            line: line(tracked, reader, spec.now),
             sla: state,
         });
     }

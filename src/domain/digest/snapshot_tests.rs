@@ -204,6 +204,7 @@ proptest! {
                 let spec = DigestSpec {
                     client: &acme,
                     side,
+                    reader: crate::domain::Audience::Staff(side),
                     since: last,
                     now,
                     targets: &t,
@@ -248,6 +249,7 @@ fn the_realistic_morning_is_the_same_from_snapshots() {
             let spec = DigestSpec {
                 client: &client,
                 side,
+                reader: crate::domain::Audience::Staff(side),
                 since: Some(tests::since()),
                 now: tests::now(),
                 targets: &t,
@@ -278,6 +280,7 @@ fn open_tasks_alike_are_listed_by_number_in_any_order() {
     let spec = DigestSpec {
         client: &acme,
         side: Side::Msp,
+        reader: crate::domain::Audience::Staff(Side::Msp),
         since: None,
         now: local("2026-11-23T09:00"),
         targets: &t,

@@ -316,6 +316,7 @@ pub(crate) fn digest_of(client: &str, side: Side, tasks: &[Tracked]) -> Digest {
     let spec = DigestSpec {
         client: &client,
         side,
+        reader: crate::domain::Audience::Staff(side),
         since: Some(since()),
         now: now(),
         targets: &targets(),

@@ -490,9 +490,12 @@ fn the_report_on_a_small_hand_computed_set() {
     assert_eq!(msp_row.tasks, 4);
     let first = &msp_row.first_response;
     assert_eq!(first.measured, 3);
-    assert_eq!(first.median, Some(hours(2))); // rank ceil(1.5) = 2 of [1h, 2h, 5h]
-    assert_eq!(first.p90, Some(hours(5))); // rank ceil(2.7) = 3
+    // The silent task's breach counts with its running time (11h30m of
+    // business time by Wednesday noon): [1h, 2h, 5h, 11h30m].
+    assert_eq!(first.median, Some(hours(2))); // rank ceil(2.0) = 2
+    assert_eq!(first.p90, Some(hours(11) + mins(30))); // rank ceil(3.6) = 4
     assert_eq!((first.within_target, first.breached), (2, 2));
+    assert_eq!(first.breached_open, 1, "the silent task, never answered");
     assert_eq!(first.share_within_target(), Some(0.5));
     let resolution = &msp_row.resolution;
     assert_eq!(resolution.measured, 1);

@@ -25,6 +25,8 @@ pub(super) const URGENT: &[&str] = &[
     "al piu presto",
     "il prima possibile",
     "prima possibile",
+    "urgentissimo",
+    "urgentissima",
 ];
 
 /// Something is broken or stops people working.
@@ -64,6 +66,146 @@ pub(super) const OUTAGE: &[&str] = &[
     "non si accende",
     "e giu",
     "sono giu",
+    "giu",
+    "non arriva",
+    "non arrivano",
+    "non carica",
+    "not loading",
+    "non risponde",
+    "not responding",
+    "senza rete",
+    "senza connessione",
+    "no network",
+    "lost internet",
+    "lost wifi",
+    "lost network",
+    "lost power",
+    "lost connection",
+    "non prende chiamate",
+    "not taking calls",
+    "takes no calls",
+    "non si apre",
+    "can t connect",
+    "cannot connect",
+    "non si collega",
+    "non riesce a collegarsi",
+    "riesce a collegarsi",
+];
+/// Nothing works at all: an outage of everything (P1).
+pub(super) const NOTHING: &[&str] = &[
+    "nothing works",
+    "nothing is working",
+    "nothing working",
+    "everything is down",
+    "everything down",
+    "non funziona niente",
+    "non funziona nulla",
+    "non funziona piu niente",
+    "non funziona piu nulla",
+    "non va niente",
+    "non va nulla",
+    "niente funziona",
+    "nulla funziona",
+    "tutto fermo",
+    "tutto bloccato",
+    "tutto giu",
+];
+/// The company's customers are hit (P1).
+pub(super) const CUSTOMERS: &[&str] = &[
+    "customers can t",
+    "customers cannot",
+    "customers cant",
+    "customers affected",
+    "customers complaining",
+    "customers are waiting",
+    "customers waiting",
+    "clienti non riescono",
+    "clienti non possono",
+    "clienti aspettano",
+    "clienti bloccati",
+    "perdiamo ordini",
+    "perdendo ordini",
+    "losing orders",
+    "can t place orders",
+    "cant place orders",
+    "checkout",
+];
+/// A security incident under way (P1), not a suspicion.
+pub(super) const INCIDENT: &[&str] = &[
+    "ransomware",
+    "cryptolocker",
+    "criptati",
+    "crittografati",
+    "encrypted",
+    "ransom",
+    "riscatto",
+    "attacco hacker",
+    "attacco informatico",
+    "cyber attack",
+    "cyberattack",
+    "under attack",
+    "data breach",
+    "data leak",
+    "fuga di dati",
+    "intrusione",
+];
+/// A risk to people or the premises (P1).
+pub(super) const SAFETY: &[&str] = &[
+    "smoke",
+    "fumo",
+    "fire",
+    "incendio",
+    "fiamme",
+    "flames",
+    "sparks",
+    "scintille",
+    "burning smell",
+    "odore di bruciato",
+    "water leak",
+    "leaking",
+    "allagata",
+    "allagato",
+    "allagamento",
+    "flooded",
+    "electric shock",
+    "scossa",
+    "cavi scoperti",
+    "exposed wires",
+];
+/// Places that, as the subject of an outage, are a whole site
+/// (`la filiale è offline`), not where a device is (`in the warehouse`).
+pub(super) const SITES: &[&str] = &[
+    "filiale",
+    "filiali",
+    "sede",
+    "sedi",
+    "branch",
+    "site",
+    "stabilimento",
+    "plant",
+    "magazzino",
+    "warehouse",
+    "negozio",
+    "negozi",
+    "store",
+    "stores",
+];
+/// Words before a place that make it where something is, not the subject.
+pub(super) const PLACE_PREPOSITIONS: &[&str] = &[
+    "in", "at", "del", "della", "dello", "dei", "delle", "nel", "nella", "nello", "al", "alla",
+    "dal", "dalla", "on", "of", "sul", "sulla", "per", "for", "from", "to", "di",
+];
+/// Articles skipped before a place (`in the warehouse`).
+pub(super) const ARTICLES: &[&str] = &["the", "a", "la", "il", "lo", "l", "le", "i", "gli"];
+/// Wide scope phrases that say nobody can do something (P2 without an
+/// outage word: `nobody can print`).
+pub(super) const NOBODY_CAN: &[&str] = &[
+    "nobody",
+    "no one can",
+    "nessuno",
+    "nessuno riesce",
+    "nessuno puo",
+    "nessuno di noi",
 ];
 
 /// Words that make `down` mean something else (`shut down`, `slow down`).
@@ -107,6 +249,29 @@ pub(super) const NEGATORS: &[&str] = &[
 pub(super) const WIDE: &[&str] = &[
     "whole office",
     "entire office",
+    "whole site",
+    "entire site",
+    "whole branch",
+    "entire branch",
+    "whole warehouse",
+    "entire warehouse",
+    "whole plant",
+    "entire plant",
+    "all stores",
+    "all sites",
+    "all offices",
+    "all plants",
+    "all branches",
+    "tutta la filiale",
+    "intera filiale",
+    "tutto il magazzino",
+    "intero magazzino",
+    "tutto lo stabilimento",
+    "intero stabilimento",
+    "tutti i negozi",
+    "tutti gli uffici",
+    "tutte le sedi",
+    "tutte le filiali",
     "whole company",
     "entire company",
     "whole team",
@@ -266,7 +431,9 @@ pub(super) const TITLE_CUES: &[&str] = &[
 
 /// Folded text words that are never taken for a typo of a cue word: they are
 /// common words one letter away from one (`tutto` is not `tutti`).
-pub(super) const NEVER_FUZZY: &[&str] = &["tutto", "nessuna", "entra", "domain"];
+pub(super) const NEVER_FUZZY: &[&str] = &[
+    "tutto", "nessuna", "entra", "domain", "floor", "random", "stare", "score", "fumi", "sito",
+];
 
 pub(super) const WEEKDAYS: &[(&str, jiff::civil::Weekday)] = {
     use jiff::civil::Weekday::*;

@@ -11,18 +11,24 @@
 //! words that made it apply:
 //!
 //! 1. an explicit `P1`..`P4` (or `priority 2`, `priorità 2`) → that priority;
-//! 2. an outage cue (`down`, `outage`, `nobody can work`, `non funziona`,
+//! 2. a security incident (`ransomware`, `data breach`), a safety risk
+//!    (`smoke`, `allagato`), nothing working (`non funziona niente`) or
+//!    customers hit (`customers can't pay`) → **P1**; so is an outage cue
+//!    with one of the client's business-critical systems
+//!    (`ClientRouting::critical`: `centralino`, `ERP`);
+//! 3. an outage cue (`down`, `outage`, `nobody can work`, `non funziona`,
 //!    `bloccato`, `fermo`, ...) and a whole-office scope (`whole office`,
 //!    `everyone`, `all users`, `tutto l'ufficio`, `tutti`, `nessuno riesce`,
-//!    ...) → **P1**;
-//! 3. a calm cue (`not urgent`, `no rush`, `non è urgente`, `con calma`, ...)
+//!    ..., or a site as the subject: `la filiale è offline`) → **P1**;
+//! 4. a calm cue (`not urgent`, `no rush`, `non è urgente`, `con calma`, ...)
 //!    → **P4**;
-//! 4. an urgency cue (`urgent`, `ASAP`, `critical`, `urgente`, `subito`,
-//!    `critico`, ...), or an outage cue not limited to one person → **P2**;
-//! 5. an outage cue limited to one person (`my laptop`, `il mio pc`,
+//! 5. an urgency cue (`urgent`, `ASAP`, `critical`, `urgente`, `subito`,
+//!    `critico`, ...), nobody able to do something (`nobody can print`), or
+//!    an outage cue not limited to one person → **P2**;
+//! 6. an outage cue limited to one person (`my laptop`, `il mio pc`,
 //!    `non riesco`, `only me`) → **P3**;
-//! 6. the matched category's default priority;
-//! 7. the client's default priority.
+//! 7. the matched category's default priority;
+//! 8. the client's default priority.
 //!
 //! An urgency cue right after a negation (`non urgente`, `isn't urgent`) does
 //! not count; `down` after `shut`/`slow`/... is not an outage; `tutti` in a
@@ -43,6 +49,8 @@ mod words;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unseen;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -92,6 +100,12 @@ pub enum CueKind {
     Urgent,
     /// `no rush`, `con calma`.
     Calm,
+    /// A security incident under way: `ransomware`, `data breach`.
+    Security,
+    /// A risk to people or premises: `smoke`, `allagato`.
+    Safety,
+    /// One of the client's business-critical systems is out of order.
+    Critical,
 }
 
 /// How many people a problem hits.
@@ -102,6 +116,8 @@ pub enum Scope {
     WholeOffice,
     /// The requester alone.
     OnePerson,
+    /// The company's customers.
+    Customers,
 }
 
 /// Why the draft says what it says.
@@ -180,7 +196,10 @@ pub fn understand_for_bot(
         });
 
     let mut priority_reasons = Vec::new();
-    let priority = match score(read, &words) {
+    let critical = routing
+        .critical_in(read)
+        .or_else(|| routing.critical_in(&words::fold(read)));
+    let priority = match score(read, &words, critical) {
         Some(scored) => {
             priority_reasons.extend(scored.reasons);
             scored.priority
@@ -295,8 +314,9 @@ fn overlaps(a: &Found, b: &Found) -> bool {
 }
 
 /// The priority the cues of a text call for, with the cues; `None` when the
-/// text has no cue (the category or client default applies).
-fn score(text: &str, words: &[Word]) -> Option<Scored> {
+/// text has no cue (the category or client default applies). `critical` is
+/// the client's business-critical system the text names, if any.
+fn score(text: &str, words: &[Word], critical: Option<&str>) -> Option<Scored> {
     let said = |f: &Found| quote(text, words, f.first, f.end).to_owned();
     let cue = |f: &Found, kind, priority| Reason::PriorityCue {
         cue: f.entry.to_owned(),
@@ -309,12 +329,31 @@ fn score(text: &str, words: &[Word]) -> Option<Scored> {
         scope,
         priority,
     };
+    let p1 = |reasons| {
+        Some(Scored {
+            priority: Priority::P1,
+            reasons,
+        })
+    };
 
     if let Some((found, priority)) = explicit(words) {
         return Some(Scored {
             priority,
             reasons: vec![cue(&found, CueKind::Explicit, priority)],
         });
+    }
+    // What stops the business or endangers people, whatever else is said.
+    if let Some(f) = find_all(words, INCIDENT).first() {
+        return p1(vec![cue(f, CueKind::Security, Priority::P1)]);
+    }
+    if let Some(f) = find_all(words, SAFETY).first() {
+        return p1(vec![cue(f, CueKind::Safety, Priority::P1)]);
+    }
+    if let Some(f) = find_all(words, NOTHING).first() {
+        return p1(vec![cue(f, CueKind::Outage, Priority::P1)]);
+    }
+    if let Some(f) = find_all(words, CUSTOMERS).first() {
+        return p1(vec![scope(f, Scope::Customers, Priority::P1)]);
     }
 
     let calm = find_all(words, CALM);
@@ -333,7 +372,21 @@ fn score(text: &str, words: &[Word]) -> Option<Scored> {
             !calm.iter().any(|c| overlaps(c, f)) && !not_down
         })
         .collect();
-    let wide = wide_scope(words);
+    if let (Some(o), Some(system)) = (outage.first(), critical) {
+        return p1(vec![
+            Reason::PriorityCue {
+                cue: system.to_owned(),
+                typed: system.to_owned(),
+                kind: CueKind::Critical,
+                priority: Priority::P1,
+            },
+            cue(o, CueKind::Outage, Priority::P1),
+        ]);
+    }
+    let mut wide = wide_scope(words);
+    if !outage.is_empty() {
+        wide.extend(site_scope(words));
+    }
     let single = single_scope(words);
 
     let (priority, reasons) = match (outage.first(), wide.first(), calm.first(), urgent.first()) {
@@ -346,6 +399,11 @@ fn score(text: &str, words: &[Word]) -> Option<Scored> {
         ),
         (_, _, Some(c), _) => (Priority::P4, vec![cue(c, CueKind::Calm, Priority::P4)]),
         (_, _, _, Some(u)) => (Priority::P2, vec![cue(u, CueKind::Urgent, Priority::P2)]),
+        (None, Some(w), None, None) if NOBODY_CAN.contains(&w.entry) => (
+            // `nobody can print`: everyone is held up, if not stopped.
+            Priority::P2,
+            vec![scope(w, Scope::WholeOffice, Priority::P2)],
+        ),
         (Some(o), None, None, None) => match single.first() {
             Some(s) => (
                 Priority::P3,
@@ -359,6 +417,22 @@ fn score(text: &str, words: &[Word]) -> Option<Scored> {
         (None, _, None, None) => return None,
     };
     Some(Scored { priority, reasons })
+}
+
+/// A whole site as the subject (`la filiale è offline`, `the warehouse is
+/// down`): a site word not after a preposition (`in the warehouse`).
+fn site_scope(words: &[Word]) -> Vec<Found> {
+    find_all(words, SITES)
+        .into_iter()
+        .filter(|f| {
+            let mut at = f.first;
+            while at > 0 && ARTICLES.contains(&word(words, at - 1)) {
+                at -= 1;
+            }
+            let before = at.checked_sub(1).map_or("", |b| word(words, b));
+            !PLACE_PREPOSITIONS.contains(&before)
+        })
+        .collect()
 }
 
 /// `P1`..`P4`, `priority 2`, `priorità 2`.

@@ -8,14 +8,31 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::routing::CategoryRule;
 
-/// The categories of `config/ponte.example.toml`, in its order.
-fn routing() -> ClientRouting {
+/// The categories of `config/ponte.example.toml`, in its order, with its
+/// actions.
+pub(super) fn routing() -> ClientRouting {
+    let mut routing = categories();
+    // As in the example configuration: installing is software, whatever
+    // it is installed on.
+    for rule in &mut routing.categories {
+        if rule.category.as_str() == "software" {
+            rule.actions = ["install", "installa", "installare", "installazione"]
+                .map(str::to_owned)
+                .to_vec();
+        }
+    }
+    routing
+}
+
+/// The categories of the example configuration, without its actions.
+fn categories() -> ClientRouting {
     let rule = |name: &str, kws: &[&str], owner, priority| CategoryRule {
         category: Category::new(name).unwrap(),
         keywords: kws.iter().map(|k| k.to_string()).collect(),
         owner,
         priority,
         needs_approval: false,
+        actions: Vec::new(),
     };
     use Priority::*;
     use Side::*;
@@ -31,6 +48,7 @@ fn routing() -> ClientRouting {
                     "virus",
                     "antivirus",
                     "ransomware",
+                    "cryptolocker",
                     "hacked",
                     "breach",
                     "violazione",
@@ -158,6 +176,9 @@ fn routing() -> ClientRouting {
                     "print",
                     "stampa",
                     "scanner",
+                    "stampare",
+                    "scan",
+                    "scansione",
                     "toner",
                 ],
                 Internal,
@@ -190,6 +211,7 @@ fn routing() -> ClientRouting {
                     "telefoni",
                     "voip",
                     "centralino",
+                    "switchboard",
                     "interno telefonico",
                     "meeting room",
                     "sala riunioni",
@@ -204,10 +226,11 @@ fn routing() -> ClientRouting {
         ],
         default_side: Internal,
         default_priority: P3,
+        critical: Vec::new(),
     }
 }
 
-fn rome() -> TimeZone {
+pub(super) fn rome() -> TimeZone {
     TimeZone::get("Europe/Rome").unwrap()
 }
 
@@ -217,7 +240,7 @@ fn now() -> Timestamp {
 }
 
 /// A local time in Rome.
-fn local(s: &str) -> Timestamp {
+pub(super) fn local(s: &str) -> Timestamp {
     rome().to_timestamp(s.parse::<DateTime>().unwrap()).unwrap()
 }
 
@@ -243,7 +266,7 @@ const CASES: &[Case] = {
     ("URGENT: the whole office has no internet", P1, None, "auto", Some("network")),
     ("My laptop won't turn on", P3, None, "auto", Some("workstations")),
     ("Outage: email is not working for all users", P1, None, "auto", Some("cloud-email")),
-    ("Can you install Zoom on my PC by Friday?", P3, Some("2026-12-04T18:00"), "auto", Some("workstations")),
+    ("Can you install Zoom on my PC by Friday?", P4, Some("2026-12-04T18:00"), "auto", Some("software")),
     ("Please reset my password, no rush", P4, None, "auto", Some("accounts")),
     ("printer on floor 2 is jammed again", P4, None, "auto", Some("printers")),
     ("Phishing email received by everyone in accounting, urgent", P2, None, "auto", Some("security")),
@@ -259,7 +282,7 @@ const CASES: &[Case] = {
     ("The MSP should check the firewall rules before Monday", P2, Some("2026-11-30T18:00"), "msp", Some("network")),
     ("Our IT needs to approve the antivirus exclusion for the ERP", P2, None, "internal", Some("security")),
     ("in 2 hours we have a board meeting and the projector is not working", P2, Some("2026-11-27T11:00"), "auto", Some("phones")),
-    ("ransomware warning on my computer!!", P2, None, "auto", Some("security")),
+    ("ransomware warning on my computer!!", P1, None, "auto", Some("security")),
     ("VPN is down for me only", P3, None, "auto", Some("network")),
     ("Restore the deleted file from yesterday's snapshot please, due 12/3", P2, Some("2027-03-12T18:00"), "auto", Some("backup")),
     ("The website is down, all users affected, P1", P1, None, "auto", None),
@@ -278,7 +301,7 @@ const CASES: &[Case] = {
     ("The shared drive is down and nobody in sales can work", P1, None, "auto", None),
     ("Printer down on my desk", P3, None, "auto", Some("printers")),
     ("Add a mailbox for HR by end of day", P3, Some("2026-11-27T18:00"), "auto", Some("cloud-email")),
-    ("Install the VPN client on my laptop for the trip on 3 December", P2, Some("2026-12-03T18:00"), "auto", Some("network")),
+    ("Install the VPN client on my laptop for the trip on 3 December", P4, Some("2026-12-03T18:00"), "auto", Some("software")),
     ("2FA not working, I can't log in", P3, None, "auto", Some("accounts")),
     ("Can internal IT look at the new user's permissions? Thanks", P3, None, "internal", Some("accounts")),
     ("Thanks everyone, quick question: how do I map the shared printer?", P4, None, "auto", Some("printers")),
@@ -309,7 +332,7 @@ const CASES: &[Case] = {
     ("Domani arriva un nuovo collega: serve un portatile e un account", P3, Some("2026-11-28T18:00"), "auto", Some("accounts")),
     ("Il centralino è giù da stamattina, nessuno riceve chiamate", P1, None, "auto", Some("phones")),
     ("Urgente!! Il sito aziendale non è raggiungibile", P2, None, "auto", None),
-    ("Installare Chrome sul pc di Laura la settimana prossima", P3, Some("2026-11-30T09:00"), "auto", Some("workstations")),
+    ("Installare Chrome sul pc di Laura la settimana prossima", P4, Some("2026-11-30T09:00"), "auto", Some("software")),
     ("la rete wifi è lenta in sala riunioni", P2, None, "auto", Some("network")),
     ("Non è urgente, ma il mouse di Paolo è rotto", P4, None, "auto", Some("workstations")),
     ("Bloccatto tutto, non riesco a entrare in Outlook", P3, None, "auto", Some("cloud-email")),

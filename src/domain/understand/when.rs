@@ -6,11 +6,13 @@
 //! | `tomorrow`, `domani` | tomorrow 18:00 (`tomorrow morning`, `domani mattina`: 09:00) |
 //! | `dopodomani`, `day after tomorrow` | in two days, 18:00 |
 //! | `by Friday`, `entro venerdì`, `lunedi` | that coming weekday at 18:00; today's weekday means next week's |
-//! | `end of the week`, `fine settimana` | the coming Friday 18:00 (today if it is Friday) |
+//! | `end of the week`, `fine settimana`, `this weekend`, `nel weekend` | the coming Friday 18:00 (today if it is Friday) |
+//! | `end of the month`, `entro fine mese` | the month's last day 18:00 |
+//! | `from Monday`, `da lunedì`, `a partire da lunedì` | that coming weekday 09:00 (a start), unless something is broken: then it says since when |
 //! | `next week`, `settimana prossima` | next Monday 09:00 |
 //! | `in 2 hours`, `fra 2 ore`, `tra 30 minuti`, `within an hour`, `2h` | now plus that time |
 //! | `in 3 days`, `fra 3 giorni` | that day at 18:00 |
-//! | `12/3`, `12/3/2027`, `2026-12-03` | that date (day first) at 18:00 |
+//! | `12/3`, `12/3/2027`, `2026-12-03` | that date (day first, as the clients write; `12/15` is month first, the other order) at 18:00 |
 //! | `3 dicembre`, `entro il 3 dicembre`, `December 3`, `3rd of Dec 2027` | that date at 18:00 |
 //!
 //! A date without a year is its next occurrence. A due time in the past is
@@ -96,8 +98,14 @@ pub(super) fn find_due(
         now,
         today: tz.to_datetime(now).date(),
     };
+    // `da lunedì` is a start, unless something is broken or not done since
+    // then (`non squilla da lunedì`).
+    let broken = !super::words::find_all(words, super::lexicon::OUTAGE).is_empty()
+        || words
+            .iter()
+            .any(|w| super::lexicon::NEGATORS.contains(&w.folded.as_str()));
     let from_words = (0..words.len()).find_map(|i| {
-        let (end, due) = at_word(words, i, &clock)?;
+        let (end, due) = at_word(words, i, &clock, broken)?;
         (due > now).then_some((i, end, due))
     });
     let from_words = from_words.map(|(first, end, due)| {
@@ -146,7 +154,12 @@ fn word(words: &[Word], at: usize) -> &str {
 }
 
 /// A due phrase starting at word `at`: the index past it and its time.
-fn at_word(words: &[Word], at: usize, clock: &Clock<'_>) -> Option<(usize, Timestamp)> {
+fn at_word(
+    words: &[Word],
+    at: usize,
+    clock: &Clock<'_>,
+    broken: bool,
+) -> Option<(usize, Timestamp)> {
     const EOD: &[&str] = &[
         "end of day",
         "end of the day",
@@ -189,6 +202,10 @@ fn at_word(words: &[Word], at: usize, clock: &Clock<'_>) -> Option<(usize, Times
         "eow",
         "fine settimana",
         "fine della settimana",
+        "this weekend",
+        "the weekend",
+        "weekend",
+        "week end",
     ];
     if let Some(end) = any(words, at, END_OF_WEEK) {
         let friday = match clock.today.weekday() {
@@ -197,7 +214,24 @@ fn at_word(words: &[Word], at: usize, clock: &Clock<'_>) -> Option<(usize, Times
         };
         return Some((end, friday));
     }
-    if let Some(found) = weekday_at(words, at, clock) {
+    const END_OF_MONTH: &[&str] = &[
+        "end of the month",
+        "end of month",
+        "month end",
+        "eom",
+        "fine mese",
+        "fine del mese",
+        "fine di questo mese",
+    ];
+    if let Some(end) = any(words, at, END_OF_MONTH) {
+        let last = clock.today.last_of_month();
+        let due = match clock.at(last, END_OF_DAY)? {
+            due if due > clock.now => due,
+            _ => clock.at(last.tomorrow().ok()?.last_of_month(), END_OF_DAY)?,
+        };
+        return Some((end, due));
+    }
+    if let Some(found) = weekday_at(words, at, clock, broken) {
         return Some(found);
     }
     if let Some(found) = duration_at(words, at, clock) {
@@ -206,7 +240,12 @@ fn at_word(words: &[Word], at: usize, clock: &Clock<'_>) -> Option<(usize, Times
     month_date_at(words, at, clock)
 }
 
-fn weekday_at(words: &[Word], at: usize, clock: &Clock<'_>) -> Option<(usize, Timestamp)> {
+fn weekday_at(
+    words: &[Word],
+    at: usize,
+    clock: &Clock<'_>,
+    broken: bool,
+) -> Option<(usize, Timestamp)> {
     let got = word(words, at);
     // Abbreviations (3-4 letters) only exactly, names with one typo.
     let day = WEEKDAYS.iter().find_map(|(name, day)| {
@@ -219,6 +258,11 @@ fn weekday_at(words: &[Word], at: usize, clock: &Clock<'_>) -> Option<(usize, Ti
     })?;
     let abbreviated = got.chars().count() <= 4;
     let before = at.checked_sub(1).map_or("", |i| word(words, i));
+    // `from Monday`, `da lunedì`: a start (09:00), unless something is
+    // broken (then it is since when).
+    if !broken && matches!(before, "from" | "da" | "dal") && !abbreviated {
+        return Some((at + 1, clock.coming(day, START_OF_DAY)?));
+    }
     if PAST_BEFORE_WEEKDAY.contains(&before) || PAST_AFTER_WEEKDAY.contains(&word(words, at + 1)) {
         return None;
     }
@@ -342,8 +386,12 @@ fn numeric_date(s: &str) -> Option<(Option<i16>, i8, i8)> {
         return None;
     }
     let mut parts = s.split('/');
-    let day: i8 = small(parts.next()?)?;
-    let month: i8 = small(parts.next()?)?;
+    let mut day: i8 = small(parts.next()?)?;
+    let mut month: i8 = small(parts.next()?)?;
+    // Day first, as the clients write; `12/15` can only be month first.
+    if month > 12 && day <= 12 {
+        std::mem::swap(&mut day, &mut month);
+    }
     let year = match parts.next() {
         None => None,
         Some(y) if y.len() == 4 => Some(y.parse::<i16>().ok()?),
