@@ -502,3 +502,19 @@ fn an_endless_or_huge_config_file_is_refused_without_reading_it_all() {
     let shown = Config::load(&path).expect_err("refused").to_string();
     assert!(shown.contains("larger than"), "{shown}");
 }
+
+#[test]
+fn the_discord_deadline_is_bounded() {
+    let example = include_str!("../config/ponte.example.toml");
+    let text = example.replacen("[ponte]\n", "[ponte]\ndiscord_timeout_seconds = 0\n", 1);
+    let err = ponte::config::Config::from_toml_str(&text, "ponte.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("ponte.discord_timeout_seconds: 0 is out of range"),
+        "{err}"
+    );
+    let text = example.replacen("[ponte]\n", "[ponte]\ndiscord_timeout_seconds = 5\n", 1);
+    let config = ponte::config::Config::from_toml_str(&text, "ponte.toml").unwrap();
+    assert_eq!(config.discord_timeout(), std::time::Duration::from_secs(5));
+}

@@ -107,6 +107,7 @@ pub struct Config {
     clients: Vec<ClientConfig>,
     oncall: oncall::OnCallConfig,
     health_addr: Option<std::net::SocketAddr>,
+    discord_timeout: std::time::Duration,
 }
 
 /// The MSP that this deployment serves.
@@ -273,6 +274,12 @@ impl Config {
             path: self.data_dir.clone(),
             cache_capacity_bytes: self.cache_capacity_bytes(),
         }
+    }
+
+    /// The most one Discord REST call may take
+    /// (`[ponte].discord_timeout_seconds`, default 10 s).
+    pub fn discord_timeout(&self) -> std::time::Duration {
+        self.discord_timeout
     }
 
     /// Where `/healthz` and `/metrics` are served (`[ponte].health_addr`).

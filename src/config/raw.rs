@@ -49,6 +49,8 @@ pub(crate) struct RawPonte {
     pub language: Option<String>,
     /// Where `/healthz` and `/metrics` are served (`host:port`), if at all.
     pub health_addr: Option<String>,
+    /// The most one Discord REST call may take, in seconds.
+    pub discord_timeout_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -333,7 +333,7 @@ fn shape_problems_name_the_path() {
     test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`, `oncall`, `escalation`, `pagers`, `escalate`
     ");
     insta::assert_snapshot!(errors(&edited(&[("keywords = [\"vpn\", \"rete\"]", "keywords = \"vpn\"")])), @r#"test.toml:7: categories[0].keywords: invalid type: string "vpn", expected a list, e.g. ["a", "b"]"#);
-    insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`, `health_addr`");
+    insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`, `health_addr`, `discord_timeout_seconds`");
     insta::assert_snapshot!(errors(&edited(&[("[clients.roles]", "[clients.roles]\napi_key = \"x\"")])), @"test.toml:22: clients[0].roles.api_key: unknown field `api_key`: secrets never go in the configuration file; remove `api_key`: Ponte reads secrets from the environment");
 }
 

@@ -138,6 +138,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let mut raw = raw;
         let health_addr = raw.ponte.health_addr.take();
         let health_addr = self.health_addr(health_addr);
+        let discord_timeout = self.discord_timeout(raw.ponte.discord_timeout_seconds.take());
         let ponte = self.ponte(raw.ponte);
         let language = ponte.as_ref().map_or(Lang::En, |p| p.2);
         let msp_path = Path::root().key("msp");
@@ -185,7 +186,9 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         );
         let (data_dir, cache_capacity_mb, language) = ponte?;
         let health_addr = health_addr?;
+        let discord_timeout = discord_timeout?;
         Some(Config {
+            discord_timeout,
             data_dir,
             cache_capacity_mb,
             language,
@@ -195,6 +198,26 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             oncall: oncall?,
             health_addr,
         })
+    }
+
+    /// `[ponte].discord_timeout_seconds`: 1 to 60 (default 10).
+    fn discord_timeout(&mut self, raw: Option<i64>) -> Option<std::time::Duration> {
+        let Some(n) = raw else {
+            return Some(std::time::Duration::from_secs(10));
+        };
+        match u64::try_from(n) {
+            Ok(n) if (1..=60).contains(&n) => Some(std::time::Duration::from_secs(n)),
+            _ => {
+                self.problem(
+                    &Path::root().key("ponte").key("discord_timeout_seconds"),
+                    format!(
+                        "{n} is out of range: use 1 to 60 (seconds one call to Discord may take; \
+                         Discord wants an interaction answered within 3)"
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// `[ponte].health_addr`: an address and a non-zero port.

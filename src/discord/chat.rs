@@ -37,9 +37,6 @@ pub struct DiscordChat {
     pub servers: std::sync::Mutex<std::collections::HashMap<u64, Option<u64>>>,
 }
 
-/// The default [`DiscordChat::deadline`].
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
-
 /// Whether Discord's answer `e` to a call about `channel` can change by
 /// trying again. Codes from Discord's JSON error codes
 /// (<https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>).

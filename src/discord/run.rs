@@ -58,6 +58,8 @@ pub struct Gateway {
     client: serenity::Client,
     /// Whether the gateway is connected now (for `/healthz`).
     connected: Arc<AtomicBool>,
+    /// The most one REST call of a delivery may take.
+    deadline: std::time::Duration,
 }
 
 /// A started serenity client.
@@ -78,6 +80,7 @@ pub async fn connect<D: Desk>(
         Connect::Http(http) => http,
     };
     let connected = Arc::new(AtomicBool::new(false));
+    let deadline = desk.config().discord_timeout();
     let handler = Handler {
         bot: desk,
         manifest: Arc::new(manifest),
@@ -87,7 +90,11 @@ pub async fn connect<D: Desk>(
     let client = ClientBuilder::new_with_http(http.build(), intents())
         .event_handler(handler)
         .await?;
-    Ok(Gateway { client, connected })
+    Ok(Gateway {
+        client,
+        connected,
+        deadline,
+    })
 }
 
 impl Gateway {
@@ -95,7 +102,7 @@ impl Gateway {
     pub fn chat(&self) -> DiscordChat {
         DiscordChat {
             http: self.client.http.clone(),
-            deadline: super::chat::DEFAULT_DEADLINE,
+            deadline: self.deadline,
             servers: std::sync::Mutex::default(),
         }
     }
@@ -105,6 +112,7 @@ impl Gateway {
         let Gateway {
             mut client,
             connected,
+            ..
         } = self;
         let shards = client.shard_manager.clone();
         let client = tokio::spawn(async move {
