@@ -470,3 +470,43 @@ fn commands_refuse_a_data_dir_from_the_config_that_holds_no_store() {
         "no empty store was created"
     );
 }
+
+/// Discord refuses a wrong token (401 on REST, close code 4004 on the
+/// gateway, as the emulator does): the bot does not hang on as if it were
+/// connected; its connection ends, which `ponte run` reports and exits on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_ends_the_connection_instead_of_hanging() {
+    use ponte::emulator::Emulator;
+    use ponte::run::{Connect, start as start_bot};
+    use ponte::sandbox::cast;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = ponte::config::Config::from_toml_str(cast::CONFIG, "example").unwrap();
+    let emulator = Emulator::start(cast::world()).await.unwrap();
+    let store = tokio::task::spawn_blocking({
+        let path = dir.path().join("data");
+        move || open(&path)
+    })
+    .await
+    .unwrap();
+    let http = serenity::all::HttpBuilder::new("not.the.token")
+        .client(emulator.reqwest_client())
+        .application_id(serenity::all::ApplicationId::new(emulator.application_id()));
+    let started = start_bot(
+        Arc::new(config),
+        store,
+        Connect::Http(http),
+        Arc::new(ManualClock::new(start())),
+    )
+    .await;
+    let Ok(mut bot) = started else {
+        return; // refused at once: as good
+    };
+    let ended = tokio::time::timeout(Duration::from_secs(120), bot.wait()).await;
+    assert!(
+        ended.is_ok(),
+        "the bot kept running with a token Discord refuses"
+    );
+    use ponte::ops::health::Probe;
+    assert!(!bot.probe().gateway_connected());
+}
