@@ -102,6 +102,7 @@ scenarios! {
     deferred_answers,
     page_follows_task,
     rate_limits,
+    deleted_thread,
 }
 
 /// Every script says when it starts (its first step is `start`), so that

@@ -56,8 +56,9 @@ pub enum Refusal {
     /// The action is not possible in this kind of channel, e.g. a thread
     /// from a message in a thread (50024).
     ChannelType { channel: u64 },
-    /// The channel, message or user does not exist (10003, 10008, 10013).
-    Unknown,
+    /// The channel, message or user does not exist (10003, 10008, 10013);
+    /// `channel` is the channel the call was about (0: none).
+    Unknown { channel: u64 },
     /// Anything else the other side refused (400 with 50035, a pager's 4xx).
     Other,
 }

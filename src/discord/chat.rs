@@ -72,7 +72,7 @@ pub fn classify(e: &serenity::Error, channel: u64) -> DeliveryError {
         50007 => Refusal::DirectMessages,
         50083 | 160005 => Refusal::ThreadClosed { channel },
         50024 => Refusal::ChannelType { channel },
-        10003 | 10008 | 10013 => Refusal::Unknown,
+        10003 | 10008 | 10013 => Refusal::Unknown { channel },
         _ if (400..500).contains(&status) => Refusal::Other,
         _ => return DeliveryError::transient(message),
     };

@@ -896,6 +896,32 @@ impl Emulator {
         });
     }
 
+    /// A fault: a channel or thread is deleted (CHANNEL_DELETE or
+    /// THREAD_DELETE); calls about it are answered 404 with code 10003.
+    /// `false` if there is no such channel.
+    pub fn delete_channel(&self, channel: u64) -> bool {
+        let mut st = self.shared.lock();
+        let Some(gone) = st.channels.remove(&channel) else {
+            return false;
+        };
+        st.deleted_channels.insert(channel);
+        let event = if gone.is_thread() {
+            "THREAD_DELETE"
+        } else {
+            "CHANNEL_DELETE"
+        };
+        let payload = serde_json::json!({
+            "id": channel.to_string(),
+            "guild_id": gone.guild_id.map(|g| g.to_string()),
+            "parent_id": gone.parent_id.map(|p| p.to_string()),
+            "type": gone.kind,
+        });
+        st.dispatch(event, &payload);
+        drop(st);
+        self.shared.notify();
+        true
+    }
+
     /// Ends every injected delay and hang for requests from now on.
     pub fn clear_delays(&self) {
         self.shared.lock().delays.clear();

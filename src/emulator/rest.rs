@@ -649,6 +649,14 @@ impl Req<'_> {
 
 fn route_request(st: &mut State, req: &Req, mut problems: Vec<Problem>) -> Reply {
     let b = req.body;
+    // A channel or thread deleted while the bot knew it: Discord answers
+    // 10003 Unknown Channel
+    // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
+    if req.template.starts_with("/channels/{channel_id}")
+        && st.deleted_channels.contains(&req.id(0))
+    {
+        return refused(404, 10003, "Unknown Channel");
+    }
     match (req.method, req.template) {
         ("GET", "/gateway") => Reply::ok(json!({"url": st.gateway_url})),
         ("GET", "/gateway/bot") => Reply::ok(json!({

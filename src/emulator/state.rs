@@ -255,6 +255,9 @@ pub(crate) struct State {
     /// Discord answers 50007 to a message in their DM
     /// (<https://discord.com/developers/docs/topics/opcodes-and-status-codes#json>).
     pub(crate) dms_closed: std::collections::HashSet<u64>,
+    /// Channels and threads deleted (a fault): calls about them are answered
+    /// 10003 as Discord does, not counted as the bot's mistakes.
+    pub(crate) deleted_channels: std::collections::HashSet<u64>,
     /// REST requests served (for `ponte load`: calls per task).
     pub(crate) rest_requests: u64,
     /// Discord's rate limits: buckets and the global limit.
@@ -396,6 +399,7 @@ impl State {
             nonces: HashMap::new(),
             dms_closed: std::collections::HashSet::new(),
             rest_requests: 0,
+            deleted_channels: std::collections::HashSet::new(),
             limiter: super::ratelimit::RateLimiter::new(super::ratelimit::Limits::lenient()),
             delays: Vec::new(),
             time: None,

@@ -295,6 +295,7 @@ error-report-staff-only = SLA reports are for the company's IT staff and the MSP
 notice-permission = ⚠ Ponte is not allowed to do its work in { $channel } (channel id { $id }): give Ponte's role View Channel, Send Messages, Send Messages in Threads, Create Public Threads, Embed Links, Attach Files and Read Message History there. `ponte doctor` lists what is missing. What could not be delivered is kept: `ponte outbox list`, then `ponte outbox retry`.
 notice-thread-closed = ⚠ Ponte cannot post in the thread { $channel } (id { $id }): it is archived or locked. Reopen it, or unlock it for Ponte. What could not be delivered is kept: `ponte outbox list`, then `ponte outbox retry`.
 notice-channel-type = ⚠ Ponte cannot start a thread in { $channel } (id { $id }): that kind of channel has no threads. The task continues in the requests channel.
+notice-gone = ⚠ Ponte cannot post in { $channel } (id { $id }): that channel, thread or message no longer exists. If it was deleted on purpose, drop what waits for it (`ponte outbox list`, then `ponte outbox drop`); if a configured channel, put the new one in the configuration.
 answer-late-form = Sorry, that took too long to open the form. Please try again.
 
 # The MSP's queue channel: a task that becomes the MSP's (issue 19).

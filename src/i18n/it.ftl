@@ -295,6 +295,7 @@ error-report-staff-only = I rapporti SLA sono per lo staff IT dell'azienda e per
 notice-permission = ⚠ Ponte non ha i permessi per lavorare in { $channel } (id canale { $id }): date al ruolo di Ponte Visualizza canale, Invia messaggi, Invia messaggi nei thread, Crea thread pubblici, Incorpora link, Allega file e Leggi la cronologia dei messaggi in quel canale. `ponte doctor` elenca cosa manca. Ciò che non è stato recapitato è conservato: `ponte outbox list`, poi `ponte outbox retry`.
 notice-thread-closed = ⚠ Ponte non può scrivere nel thread { $channel } (id { $id }): è archiviato o bloccato. Riapritelo o sbloccatelo per Ponte. Ciò che non è stato recapitato è conservato: `ponte outbox list`, poi `ponte outbox retry`.
 notice-channel-type = ⚠ Ponte non può aprire un thread in { $channel } (id { $id }): quel tipo di canale non ha thread. L'attività prosegue nel canale delle richieste.
+notice-gone = ⚠ Ponte non può scrivere in { $channel } (id { $id }): quel canale, thread o messaggio non esiste più. Se è stato eliminato di proposito, scartate ciò che attende (`ponte outbox list`, poi `ponte outbox drop`); se era un canale configurato, mettete il nuovo nella configurazione.
 answer-late-form = Spiacente, il modulo ci ha messo troppo ad aprirsi. Riprova.
 
 # The MSP's queue channel: a task that becomes the MSP's (issue 19).

@@ -440,6 +440,13 @@ impl Sandbox {
                             .delay(RouteMatch::new(method, path), by, *times);
                     }
                     Fault::ClearDelays => self.emulator.clear_delays(),
+                    Fault::DeleteThread { task } => {
+                        let chat = self.task_chat(task).await?;
+                        let Some(thread) = chat.thread else {
+                            return fail(format!("{task} has no thread yet"));
+                        };
+                        self.emulator.delete_channel(thread);
+                    }
                     Fault::RateLimits { strict } => self.emulator.strict_rate_limits(*strict),
                     Fault::SlowAnswers(by) => {
                         let ms = Duration::try_from(*by)

@@ -119,6 +119,10 @@ pub enum Fault {
         path: String,
         times: Option<usize>,
     },
+    /// `fault delete-thread BRIGHT-1`: a moderator deletes a task's thread.
+    DeleteThread {
+        task: String,
+    },
     /// `fault clear-delays`: no more latency or hangs.
     ClearDelays,
     /// `fault rate-limits strict|lenient`: Discord's bucket sizes for
@@ -488,7 +492,8 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
                  `fault archive-thread|lock-thread TASK`, \
                  `fault latency DURATION METHOD /path/prefix [TIMES]`, \
                  `fault hang METHOD /path/prefix [TIMES]`, `fault clear-delays` \
-                 `fault rate-limits strict|lenient` or `fault slow-answers DURATION`";
+                 `fault rate-limits strict|lenient`, `fault delete-thread TASK` \
+                 or `fault slow-answers DURATION`";
     let count = |times: &[String]| -> Result<Option<usize>, String> {
         times
             .first()
@@ -542,6 +547,9 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
             })
         }
         [kind] if kind == "clear-delays" => Ok(Fault::ClearDelays),
+        [kind, task] if kind == "delete-thread" => Ok(Fault::DeleteThread {
+            task: task.to_uppercase(),
+        }),
         [kind, by] if kind == "slow-answers" => Ok(Fault::SlowAnswers(duration(by)?)),
         [kind, how] if kind == "rate-limits" && (how == "strict" || how == "lenient") => {
             Ok(Fault::RateLimits {

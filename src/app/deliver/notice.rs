@@ -25,7 +25,8 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             Some(Refusal::Permission { channel }) => (channel, "permission", "notice-permission"),
             Some(Refusal::ThreadClosed { channel }) => (channel, "thread", "notice-thread-closed"),
             Some(Refusal::ChannelType { channel }) => (channel, "type", "notice-channel-type"),
-            Some(Refusal::Unknown | Refusal::Other | Refusal::DirectMessages) | None => {
+            Some(Refusal::Unknown { channel }) if channel != 0 => (channel, "gone", "notice-gone"),
+            Some(Refusal::Unknown { .. } | Refusal::Other | Refusal::DirectMessages) | None => {
                 return;
             }
         };
