@@ -493,16 +493,19 @@ impl<S: Store, K: Sink> Inner<S, K> {
             error = %error,
             "delivery refused for good: set aside as a dead letter (`ponte outbox list`)"
         );
-        let (id, message) = (entry.id, error.message.clone());
-        self.blocking(move |s| s.outbox_dead(id, now, &message))
-            .await?;
-        crate::ops::metrics::global().dead_letters.inc();
+        // People are told while the entry is still in the outbox, so that
+        // whoever waits for the outbox to drain sees the notice too; a crash
+        // in between tells them again at most (the notice is once-only).
         if tokio::time::timeout(self.deadline, self.sink.refused(&entry.effect, error))
             .await
             .is_err()
         {
             tracing::warn!(key = %entry.effect.key(), "telling people of a dead letter took too long");
         }
+        let (id, message) = (entry.id, error.message.clone());
+        self.blocking(move |s| s.outbox_dead(id, now, &message))
+            .await?;
+        crate::ops::metrics::global().dead_letters.inc();
         Ok(())
     }
 

@@ -260,6 +260,8 @@ pub struct Report {
     /// REST requests the bot made during the load and the outbox drain
     /// (answers included).
     pub rest_calls: u64,
+    /// Of those, answered 429 (rate limited) and tried again.
+    pub rest_limited: u64,
     /// The data directory's size at the end, after the bot stopped.
     pub store_bytes: u64,
     pub store_bytes_per_task: Option<f64>,
@@ -634,6 +636,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
     let rss_idle_kib = proc_status_kib("VmRSS");
     let cpu_before = cpu_times();
     let rest_before = emulator.rest_requests();
+    let limited_before = emulator.rest_limited();
 
     let driver = Arc::new(Driver {
         emulator: emulator.clone(),
@@ -682,6 +685,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
     emulator.shutdown();
 
     let rest_calls = emulator.rest_requests().saturating_sub(rest_before);
+    let rest_limited = emulator.rest_limited().saturating_sub(limited_before);
     let (bot_messages, deferred) = {
         let t = lock(&tracker);
         (t.bot_messages, t.deferred)
@@ -731,6 +735,7 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
         bot_messages,
         tasks,
         rest_calls,
+        rest_limited,
         store_bytes,
         store_bytes_per_task: (tasks > 0).then(|| store_bytes as f64 / tasks as f64),
         violations,
@@ -750,9 +755,11 @@ async fn open_store(dir: &Path) -> Result<SledStore, LoadError> {
         .map_err(|e| LoadError::Setup(format!("cannot open the store at {shown}: {e}")))
 }
 
-/// Waits (up to a minute) until the outbox is empty.
+/// Waits (up to five minutes) until the outbox is empty: deliveries are
+/// paced below Discord's global limit (`discord::chat::DELIVERIES_PER_SECOND`),
+/// so a burst of thousands of tasks takes a minute or more to post.
 async fn settle_outbox(store: &Arc<SledStore>) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
         let s = store.clone();
         let left = tokio::task::spawn_blocking(move || s.outbox_len().unwrap_or(0))
@@ -863,11 +870,12 @@ impl Report {
                 self.rest_calls,
                 if self.tasks > 0 {
                     format!(
-                        ", {:.1} per task (answers included)",
-                        self.rest_calls as f64 / self.tasks as f64
+                        ", {:.1} per task (answers included); {} answered 429",
+                        self.rest_calls as f64 / self.tasks as f64,
+                        self.rest_limited
                     )
                 } else {
-                    String::new()
+                    format!("; {} answered 429", self.rest_limited)
                 }
             ),
         );

@@ -35,6 +35,47 @@ pub struct DiscordChat {
     /// The server of each channel asked about: a channel never moves, so
     /// it is read once.
     pub servers: std::sync::Mutex<std::collections::HashMap<u64, Option<u64>>>,
+    /// Spaces deliveries' calls below Discord's global limit.
+    pub pace: Pacer,
+}
+
+/// How many REST calls a second deliveries make at most: Discord allows a
+/// bot 50 a second in all
+/// (<https://discord.com/developers/docs/topics/rate-limits#global-rate-limit>);
+/// the rest is left to answers (mention replies, member reads), so that a
+/// burst of cards never makes a person's answer wait, and deliveries never
+/// draw 429s, which count toward Discord's invalid-request ban
+/// (<https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans>).
+pub const DELIVERIES_PER_SECOND: u32 = 40;
+
+/// Spaces calls evenly, `per_second` at most.
+#[derive(Debug)]
+pub struct Pacer {
+    gap: Duration,
+    next: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pacer {
+    pub fn new(per_second: u32) -> Self {
+        Self {
+            gap: Duration::from_secs(1) / per_second.max(1),
+            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Waits for this call's turn.
+    async fn turn(&self) {
+        let at = {
+            let mut next = self
+                .next
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let at = (*next).max(tokio::time::Instant::now());
+            *next = at + self.gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
 }
 
 /// Whether Discord's answer `e` to a call about `channel` can change by
@@ -86,6 +127,7 @@ impl DiscordChat {
         channel: u64,
         call: impl Future<Output = Result<T, serenity::Error>>,
     ) -> Result<T, DeliveryError> {
+        self.pace.turn().await;
         match tokio::time::timeout(self.deadline, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(classify(&e, channel)),
@@ -163,6 +205,7 @@ impl Chat for DiscordChat {
             MessageId::new(message),
             CreateThread::new(name),
         );
+        self.pace.turn().await;
         let answer = tokio::time::timeout(self.deadline, call)
             .await
             .map_err(|_| {

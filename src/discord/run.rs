@@ -104,6 +104,7 @@ impl Gateway {
             http: self.client.http.clone(),
             deadline: self.deadline,
             servers: std::sync::Mutex::default(),
+            pace: super::chat::Pacer::new(super::chat::DELIVERIES_PER_SECOND),
         }
     }
 

@@ -577,6 +577,11 @@ impl Emulator {
         self.shared.lock().rest_requests
     }
 
+    /// How many of them were answered 429 (rate limited).
+    pub fn rest_limited(&self) -> u64 {
+        self.shared.lock().rest_limited
+    }
+
     /// Any message by id (ephemeral and deleted ones included).
     pub fn message(&self, id: u64) -> Option<Message> {
         self.shared.lock().message_view(id)

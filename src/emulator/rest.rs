@@ -591,6 +591,9 @@ fn finish(
     {
         let mut st = shared.lock();
         st.rest_requests += 1;
+        if reply.status == 429 {
+            st.rest_limited += 1;
+        }
         if let Some(why) = &reply.violation {
             st.violation(method, path, template, why.clone());
         }

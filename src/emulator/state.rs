@@ -260,6 +260,8 @@ pub(crate) struct State {
     pub(crate) deleted_channels: std::collections::HashSet<u64>,
     /// REST requests served (for `ponte load`: calls per task).
     pub(crate) rest_requests: u64,
+    /// Of those, answered 429 (rate limited).
+    pub(crate) rest_limited: u64,
     /// Discord's rate limits: buckets and the global limit.
     pub(crate) limiter: super::ratelimit::RateLimiter,
     /// Routes that answer late, and how late (`Duration::MAX`: never).
@@ -399,6 +401,7 @@ impl State {
             nonces: HashMap::new(),
             dms_closed: std::collections::HashSet::new(),
             rest_requests: 0,
+            rest_limited: 0,
             deleted_channels: std::collections::HashSet::new(),
             limiter: super::ratelimit::RateLimiter::new(super::ratelimit::Limits::lenient()),
             delays: Vec::new(),
