@@ -253,7 +253,7 @@ struct StoreArgs {
 }
 
 /// Exit code for a usage or configuration problem.
-const EXIT_BAD_INPUT: u8 = 2;
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 
 /// Runs the `ponte` command with the process's arguments.
 pub fn main() -> ExitCode {
@@ -699,12 +699,9 @@ fn sla_report(
     to: jiff::civil::Date,
     format: ReportFormat,
 ) -> anyhow::Result<ExitCode> {
-    let config = match Config::load(path) {
+    let config = match config_or_exit(path) {
         Ok(config) => config,
-        Err(problems) => {
-            eprintln!("{problems}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     let Some(conf) = config.clients().iter().find(|c| {
         c.key.as_str().eq_ignore_ascii_case(client) || c.name.eq_ignore_ascii_case(client)
@@ -873,17 +870,23 @@ fn open_store(args: &StoreArgs) -> anyhow::Result<SledStore> {
     .context("cannot open the store")
 }
 
+/// The configuration at `path`, or, when it has problems, the exit code
+/// after printing every one of them (with its file:line).
+pub(crate) fn config_or_exit(path: &Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|problems| {
+        eprintln!("{problems}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
 fn load_config(path: &Path) -> anyhow::Result<Config> {
     Config::load(path).map_err(|problems| anyhow::anyhow!("{problems}"))
 }
 
 fn triage(path: &Path, client: Option<&str>, text: &str) -> anyhow::Result<ExitCode> {
-    let config = match Config::load(path) {
+    let config = match config_or_exit(path) {
         Ok(config) => config,
-        Err(problems) => {
-            eprintln!("{problems}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     let known = || {
         config
@@ -945,12 +948,9 @@ fn local_times(value: &mut serde_json::Value, tz: &jiff::tz::TimeZone) {
 }
 
 fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let config = match Config::load(path) {
+    let config = match config_or_exit(path) {
         Ok(config) => config,
-        Err(problems) => {
-            eprintln!("{problems}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     let secrets = match Secrets::from_env() {
         Ok(secrets) => secrets,

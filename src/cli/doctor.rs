@@ -7,18 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{Config, Secrets};
-
-/// Exit status when the configuration or the environment is wrong.
-const EXIT_BAD_INPUT: u8 = 2;
+use crate::cli::commands::{EXIT_BAD_INPUT, config_or_exit};
+use crate::config::Secrets;
 
 pub fn doctor(path: &Path) -> anyhow::Result<ExitCode> {
-    let config = match Config::load(path) {
+    let config = match config_or_exit(path) {
         Ok(config) => config,
-        Err(problems) => {
-            eprintln!("{problems}");
-            return Ok(ExitCode::from(EXIT_BAD_INPUT));
-        }
+        Err(code) => return Ok(code),
     };
     let secrets = match Secrets::from_env() {
         Ok(secrets) => secrets,
