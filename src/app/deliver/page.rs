@@ -7,14 +7,14 @@
 //! carries a nonce from the page's key, so a repeated delivery shows nothing
 //! twice.
 
-use crate::app::engine::{Op, PonteError, Request};
+use crate::app::engine::PonteError;
 use crate::app::outbox::{DeliveryError, Refusal};
 use crate::app::reply::markup;
 use crate::app::reply::render::{Renderer, Reply};
 use crate::domain::effect::Effect;
 use crate::domain::error::Arg;
 use crate::domain::escalation::Target;
-use crate::domain::{Command, PersonId, TaskId, Who};
+use crate::domain::{Command, PersonId, TaskId};
 use crate::store::Store;
 
 use super::Chat;
@@ -149,18 +149,14 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         let channel = self.msp_channel(&task.id)?;
         self.send(channel, &reply, &format!("{key}#refused"))
             .await?;
-        let request = Request {
-            actor: super::sink::ponte(),
-            by: Who::Ponte,
-            op: Op::Change {
-                task: task.id.clone(),
-                command: Command::PageFailed {
-                    key: key.to_owned(),
-                    reason: error.message.clone(),
-                },
+        let request = super::sink::bookkeeping(
+            &task.id,
+            Command::PageFailed {
+                key: key.to_owned(),
+                reason: error.message.clone(),
             },
-            key: Some(format!("page-failed:{key}")),
-        };
+            format!("page-failed:{key}"),
+        );
         match self.ledger.submit(request).await {
             Ok(_) | Err(PonteError::User(_)) => Ok(()),
             Err(e) => Err(DeliveryError::transient(format!(
@@ -177,19 +173,15 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
         channel: u64,
         message: u64,
     ) -> Result<(), DeliveryError> {
-        let request = Request {
-            actor: super::sink::ponte(),
-            by: Who::Ponte,
-            op: Op::Change {
-                task: task.clone(),
-                command: Command::LinkPage {
-                    key: key.to_owned(),
-                    channel,
-                    message,
-                },
+        let request = super::sink::bookkeeping(
+            task,
+            Command::LinkPage {
+                key: key.to_owned(),
+                channel,
+                message,
             },
-            key: Some(format!("page-link:{key}")),
-        };
+            format!("page-link:{key}"),
+        );
         match self.ledger.submit(request).await {
             Ok(_) | Err(PonteError::User(_)) => Ok(()),
             Err(e) => Err(DeliveryError::transient(format!(

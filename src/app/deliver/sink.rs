@@ -38,8 +38,22 @@ fn failed(what: &str) -> impl Fn(DeliveryError) -> DeliveryError + '_ {
     move |e| e.context(what)
 }
 
+/// Ponte's own bookkeeping on a task (a chat link, where a page went, a
+/// page that failed), keyed so that a repeated delivery records it once.
+pub(super) fn bookkeeping(task: &TaskId, command: Command, key: String) -> Request {
+    Request {
+        actor: ponte(),
+        by: Who::Ponte,
+        op: Op::Change {
+            task: task.clone(),
+            command,
+        },
+        key: Some(key),
+    }
+}
+
 /// Ponte itself, acting on its own bookkeeping.
-pub(super) fn ponte() -> Actor {
+fn ponte() -> Actor {
     Actor {
         person: PersonId(0),
         side: Side::Msp,
@@ -205,15 +219,11 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             thread: Some(thread),
             message: Some(message),
         };
-        let request = Request {
-            actor: ponte(),
-            by: Who::Ponte,
-            op: Op::Change {
-                task: task.id.clone(),
-                command: Command::LinkChat(chat),
-            },
-            key: Some(format!("link:{}:{message}", task.id)),
-        };
+        let request = bookkeeping(
+            &task.id,
+            Command::LinkChat(chat),
+            format!("link:{}:{message}", task.id),
+        );
         match self.ledger.submit(request).await {
             Ok(outcome) => {
                 *task = outcome.task;
@@ -340,15 +350,11 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
                     thread: Some(thread),
                     message: Some(message),
                 };
-                let request = Request {
-                    actor: ponte(),
-                    by: Who::Ponte,
-                    op: Op::Change {
-                        task: task.id.clone(),
-                        command: Command::LinkMirror(chat),
-                    },
-                    key: Some(format!("mirror-link:{}:{}", task.id, message)),
-                };
+                let request = bookkeeping(
+                    &task.id,
+                    Command::LinkMirror(chat),
+                    format!("mirror-link:{}:{}", task.id, message),
+                );
                 match self.ledger.submit(request).await {
                     Ok(outcome) => *task = outcome.task,
                     Err(PonteError::User(UserError::Unchanged)) => {}
@@ -419,18 +425,14 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             ..Reply::default()
         };
         let posted = self.post(target, &copy, &effect.key()).await?;
-        let request = Request {
-            actor: ponte(),
-            by: Who::Ponte,
-            op: Op::Change {
-                task: task.id.clone(),
-                command: Command::LinkRelay {
-                    source: *message,
-                    copy: posted,
-                },
+        let request = bookkeeping(
+            &task.id,
+            Command::LinkRelay {
+                source: *message,
+                copy: posted,
             },
-            key: Some(format!("relay-link:{}:{seq}", task.id)),
-        };
+            format!("relay-link:{}:{seq}", task.id),
+        );
         self.ledger
             .submit(request)
             .await
