@@ -152,16 +152,14 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             .cloned()
             .collect();
         let lines = renderer.history(&shown, Audience::Requesters);
-        let lines = self
-            .for_server_of(task.chat.channel, lines, client.language)
-            .await?;
-        for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
-            let line = Reply {
-                content: chunk,
-                ..Reply::default()
-            };
-            self.post(thread, &line, &format!("{key}#{i}")).await?;
-        }
+        self.post_lines(
+            thread,
+            task.chat.channel,
+            lines,
+            client.language,
+            &format!("{key}#"),
+        )
+        .await?;
         // The bridge: the same card and lines on the other side's server.
         self.mirror(&key, &mut task, client, &shown).await?;
         // The MSP's queue hears of every task that becomes the MSP's.
@@ -370,15 +368,33 @@ impl<S: Store, C: Chat> ChatSink<S, C> {
             lang: self.mirror_lang(client, task.mirror.channel.unwrap_or(thread)),
         };
         let lines = renderer.history(shown, Audience::Requesters);
-        let lines = self
-            .for_server_of(task.mirror.channel, lines, renderer.lang)
-            .await?;
+        self.post_lines(
+            thread,
+            task.mirror.channel,
+            lines,
+            renderer.lang,
+            &format!("{key}#m"),
+        )
+        .await
+    }
+
+    /// Posts history `lines` in `thread`, named for the server of `place`
+    /// (the card's channel), packed into messages keyed `{prefix}{i}`.
+    async fn post_lines(
+        &self,
+        thread: u64,
+        place: Option<u64>,
+        lines: Vec<String>,
+        lang: crate::i18n::Lang,
+        prefix: &str,
+    ) -> Result<(), DeliveryError> {
+        let lines = self.for_server_of(place, lines, lang).await?;
         for (i, chunk) in pack(lines, limits::CONTENT).into_iter().enumerate() {
             let line = Reply {
                 content: chunk,
                 ..Reply::default()
             };
-            self.post(thread, &line, &format!("{key}#m{i}")).await?;
+            self.post(thread, &line, &format!("{prefix}{i}")).await?;
         }
         Ok(())
     }
