@@ -236,6 +236,7 @@ fn cached_store(n: u64) -> (PathBuf, Built) {
                 events,
                 effects: Vec::new(),
                 request: None,
+                lookups: Vec::new(),
             })
             .unwrap();
         if number % BATCH == 0 {

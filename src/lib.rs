@@ -14,6 +14,7 @@ pub mod discord;
 pub mod domain;
 pub mod emulator;
 pub mod i18n;
+pub mod inbound;
 pub mod notify;
 pub mod ops;
 pub mod run;

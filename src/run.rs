@@ -78,7 +78,13 @@ impl<S: Store> Running<S> {
 
 /// The timers of a running Ponte, each submitting its changes through the
 /// ledger (or recording once-only marks in the store).
-fn timers<S: Store>(ledger: &Ledger<S>, store: &Arc<S>, config: &Arc<Config>) -> Timers {
+fn timers<S: Store>(
+    ledger: &Ledger<S>,
+    store: &Arc<S>,
+    config: &Arc<Config>,
+    messages: &Arc<Messages>,
+    started: jiff::Timestamp,
+) -> Timers {
     let mut timers = Timers::new();
     timers.add(Arc::new(crate::app::escalator::Escalator::new(
         ledger.clone(),
@@ -107,6 +113,19 @@ fn timers<S: Store>(ledger: &Ledger<S>, store: &Arc<S>, config: &Arc<Config>) ->
         ledger.clone(),
         config.clone(),
     )));
+    // Heartbeat monitors (issue 20): a missed beat opens its task once.
+    if config
+        .clients()
+        .iter()
+        .any(crate::app::monitor::has_monitoring)
+    {
+        timers.add(Arc::new(crate::app::monitor::HeartbeatTimer {
+            ledger: ledger.clone(),
+            config: config.clone(),
+            messages: messages.clone(),
+            since: started,
+        }));
+    }
     timers
 }
 
@@ -145,13 +164,13 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
         chat: gateway.chat(),
         ledger: ledger.clone(),
         config: config.clone(),
-        messages,
+        messages: messages.clone(),
         pagers: Arc::new(crate::notify::pager::Pagers::new(
             crate::notify::pager::PagerClient::new(config.oncall(), |var| std::env::var(var).ok()),
         )),
     };
     let (stop, stopped) = watch::channel(false);
-    let timers = timers(&ledger, &store, &config);
+    let timers = timers(&ledger, &store, &config, &messages, clock.now());
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),
@@ -248,6 +267,11 @@ impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
 }
 
 impl<S: Store> Running<S> {
+    /// Monitoring's use cases on this bot's ledger (for the alert listener).
+    pub fn monitoring(&self) -> crate::app::monitor::Monitoring<S> {
+        crate::app::monitor::Monitoring::new(self.bot.ledger.clone(), self.bot.config.clone())
+    }
+
     /// What the health server checks on this bot.
     pub fn probe(&self) -> BotProbe<S> {
         BotProbe {

@@ -119,6 +119,13 @@ fn the_example_loads_and_reads_as_documented() {
                                                      switchboard, interno telefonico, meeting room,
                                                      sala riunioni, projector, proiettore,
                                                      videoconference, videoconferenza
+      monitoring:
+        alerts `prometheus`: POST /clients/ACME/alerts/prometheus
+          alertmanager format, bearer auth with the secret in PONTE_ACME_PROMETHEUS_SECRET, to msp
+          at most 600 requests a minute; more than 5 new alerts of a group a minute fold into one task
+        heartbeat `erp-sync`: POST /clients/ACME/heartbeat/erp-sync
+          bearer auth with the secret in PONTE_ACME_ERP_SYNC_SECRET; every 24h with 1h of grace
+          a missed beat opens a P1 task, to msp
 
     Client BRIGHT: Brightline Logistics
       server 1198991878389891072, language en, time zone Europe/London
@@ -170,6 +177,8 @@ fn the_example_loads_and_reads_as_documented() {
         after 0 min: on call in `msp-primary`
         after 30 min: on call in `msp-secondary`
       /task escalate: at most 2 per task, 15 min apart
+
+    Inbound: alerts and heartbeats on 0.0.0.0:9465 (bodies up to 1024 KiB)
     ");
 }
 
@@ -205,7 +214,7 @@ fn typos_in_several_clients_are_all_reported() {
     insta::assert_snapshot!(errors(&text), @"
     ponte.toml:106: categories[3].needs_aproval: unknown field `needs_aproval`: did you mean `needs_approval`?
     ponte.toml:199: clients[0].roles.it_tecnician: unknown field `it_tecnician`: did you mean `it_technician`?
-    ponte.toml:252: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
+    ponte.toml:283: clients[1].timezone: unknown field `timezone`: did you mean `time_zone`?
     ");
 }
 
@@ -220,7 +229,7 @@ fn a_missing_guild_id_names_the_client_and_its_table() {
         Some(line_of(&text, "name = \"Brightline Logistics\"", "") - 1),
         "the line of the client's [[clients]] header"
     );
-    insta::assert_snapshot!(err, @"ponte.toml:248: clients[1].guild_id: missing: the id of the company's Discord server");
+    insta::assert_snapshot!(err, @"ponte.toml:279: clients[1].guild_id: missing: the id of the company's Discord server");
 }
 
 #[test]
@@ -232,7 +241,7 @@ fn a_client_name_used_twice_is_refused_ignoring_case() {
     let err = errors(&text);
     assert_eq!(err.problems.len(), 1);
     assert_eq!(err.problems[0].path, "clients[1].name");
-    insta::assert_snapshot!(err, @"ponte.toml:249: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 171): client names must differ, ignoring case");
+    insta::assert_snapshot!(err, @"ponte.toml:280: clients[1].name: `ACME manufacturing` is already the name at clients[0].name (line 171): client names must differ, ignoring case");
 }
 
 #[test]
@@ -271,9 +280,9 @@ fn every_problem_of_meaning_is_reported_at_once() {
     ponte.toml:178: clients[0].time_zone: unknown time zone `Europe/Roma`: use an IANA name such as "Europe/Rome" or "Europe/London"
     ponte.toml:244: clients[0].territory.it_owns[1]: unknown category `netwrok`; the categories are: security, network, backup, cloud-email, accounts, workstations, printers, software, phones
     ponte.toml:245: clients[0].territory.msp_handles[0]: `printers` is also in clients[0].territory.it_owns[2] (line 244): a category has one owner
-    ponte.toml:250: clients[1].key: `ACME` is already the key at clients[0].key (line 175): each client needs its own key
-    ponte.toml:253: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
-    ponte.toml:257: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 190): each channel serves one purpose
+    ponte.toml:281: clients[1].key: `ACME` is already the key at clients[0].key (line 175): each client needs its own key
+    ponte.toml:284: clients[1].guild_id: 0 is not a Discord id: copy the id in Discord with Developer Mode on (right click, Copy ID)
+    ponte.toml:288: clients[1].channels.requests: channel 1148173162798776321 is already clients[0].channels.requests (line 190): each channel serves one purpose
     "#);
 }
 

@@ -47,6 +47,13 @@ const RULES: &[Rule] = &[
         denied_crates: &["sled"],
     },
     Rule {
+        folder: "inbound",
+        why: "the alert listener checks and converts, and calls the app: it never imports the store",
+        allowed: None,
+        denied: &["store", "run", "discord", "emulator"],
+        denied_crates: &["sled", "serenity"],
+    },
+    Rule {
         folder: "emulator",
         why: "the emulator is a stand-in for Discord: it imports nothing of Ponte's",
         allowed: Some(&["emulator"]),

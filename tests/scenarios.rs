@@ -103,6 +103,10 @@ scenarios! {
     page_follows_task,
     rate_limits,
     deleted_thread,
+    // Monitoring: alerts and heartbeats (issue 20).
+    alerts,
+    alert_storm,
+    heartbeat_missed,
 }
 
 /// Every script says when it starts (its first step is `start`), so that

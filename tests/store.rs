@@ -124,6 +124,7 @@ fn create(
         after,
         events,
         request: request.map(str::to_owned),
+        lookups: Vec::new(),
     })
 }
 
@@ -147,6 +148,7 @@ fn change(
         after,
         events,
         request: request.map(str::to_owned),
+        lookups: Vec::new(),
     })
 }
 
@@ -459,6 +461,7 @@ fn a_creation_with_the_wrong_number_is_refused() {
             after,
             events,
             request: Some("i-3".into()),
+            lookups: Vec::new(),
         }
     };
     let err = store.commit(&skipping).unwrap_err();

@@ -45,6 +45,11 @@ use crate::domain::{
 use crate::store::{Commit, CommitOutcome, Pages, Store, StoreError, TaskFilter, TaskQuery};
 
 pub use crate::domain::routing::Rules;
+pub use alerts::{
+    AlertResult, HEARTBEAT_SOURCE, IncomingAlert, MonitorOp, MonitorOutcome, beat_key, monitoring,
+};
+
+mod alerts;
 
 /// What someone asks for.
 #[derive(Clone, Debug)]
@@ -172,9 +177,20 @@ impl<S: Store> Engine<S> {
         }
         // Only this engine writes, so a conflict means someone else wrote to
         // the store (a bug, or a second process): try again once on fresh data.
-        match self.try_execute(request, now) {
+        self.execute_with(request, now, &|_| Vec::new())
+    }
+
+    /// [`Engine::execute`] without a request key, writing the lookups
+    /// `lookups` makes for the task's id in the same transaction.
+    pub(crate) fn execute_with(
+        &self,
+        request: &Request,
+        now: jiff::Timestamp,
+        lookups: &Lookups<'_>,
+    ) -> Result<Outcome, PonteError> {
+        match self.try_execute(request, now, lookups) {
             Ok(Attempt::Done(outcome)) => Ok(*outcome),
-            Ok(Attempt::Conflict) => match self.try_execute(request, now)? {
+            Ok(Attempt::Conflict) => match self.try_execute(request, now, lookups)? {
                 Attempt::Done(outcome) => Ok(*outcome),
                 Attempt::Conflict => Err(PonteError::store(
                     "writing a change",
@@ -203,7 +219,12 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    fn try_execute(&self, request: &Request, now: jiff::Timestamp) -> Result<Attempt, PonteError> {
+    fn try_execute(
+        &self,
+        request: &Request,
+        now: jiff::Timestamp,
+        lookups: &Lookups<'_>,
+    ) -> Result<Attempt, PonteError> {
         let (before, kinds) = match &request.op {
             Op::Create { client, new } => {
                 let routing = self.routing(client)?;
@@ -221,7 +242,7 @@ impl<S: Store> Engine<S> {
                 (Before::Existing(Box::new(current)), kinds)
             }
         };
-        self.write(before, kinds, request, now)
+        self.write(before, kinds, request, now, lookups)
     }
 
     /// A task the actor may see; another client's task is reported as
@@ -246,6 +267,7 @@ impl<S: Store> Engine<S> {
         kinds: Vec<EventKind>,
         request: &Request,
         now: jiff::Timestamp,
+        lookups: &Lookups<'_>,
     ) -> Result<Attempt, PonteError> {
         let (id, first_seq, before) = match before {
             Before::New(id) => (id, 1, None),
@@ -283,8 +305,9 @@ impl<S: Store> Engine<S> {
             effects: effects_with_history(&after, &history, &events),
             before,
             after,
-            events,
             request: request.key.clone(),
+            lookups: lookups(&id),
+            events,
         };
         match self.store.commit(&commit) {
             Ok(CommitOutcome::Written) => Ok(Attempt::Done(Box::new(Outcome {
@@ -304,6 +327,10 @@ impl<S: Store> Engine<S> {
     }
 }
 
+/// The lookups a change writes with it, made from the task's id (known
+/// only once a creation is numbered).
+pub(crate) type Lookups<'a> = dyn Fn(&TaskId) -> Vec<(String, Option<Vec<u8>>)> + 'a;
+
 // The large variants are boxed (clippy::large_enum_variant); one small
 // allocation per request is nothing beside a sled transaction.
 enum Before {
@@ -316,9 +343,60 @@ enum Attempt {
     Conflict,
 }
 
-struct Job {
-    request: Request,
-    reply: oneshot::Sender<Result<Outcome, PonteError>>,
+enum Job {
+    Change {
+        request: Request,
+        reply: oneshot::Sender<Result<Outcome, PonteError>>,
+    },
+    Monitor {
+        op: MonitorOp,
+        reply: oneshot::Sender<Result<MonitorOutcome, PonteError>>,
+    },
+}
+
+/// A job's result, before it is sent back.
+// One per job of a batch (at most 512): the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Done {
+    Change(Result<Outcome, PonteError>),
+    Monitor(Result<MonitorOutcome, PonteError>),
+}
+
+impl Done {
+    fn wrote(&self) -> bool {
+        match self {
+            Done::Change(r) => matches!(r, Ok(o) if !o.replayed),
+            Done::Monitor(r) => matches!(r, Ok(o) if o.wrote),
+        }
+    }
+
+    /// Nobody may be told of a change that did not reach the disk.
+    fn not_durable(&mut self, error: &InternalError) {
+        let failed = || {
+            PonteError::Internal(InternalError {
+                reference: error.reference.clone(),
+                message: error.message.clone(),
+            })
+        };
+        match self {
+            Done::Change(r @ Ok(_)) => *r = Err(failed()),
+            Done::Monitor(r @ Ok(_)) => *r = Err(failed()),
+            _ => {}
+        }
+    }
+
+    fn send(self, job: Job) {
+        // The asker may have gone away (timeout); the change stands.
+        match (job, self) {
+            (Job::Change { reply, .. }, Done::Change(r)) => {
+                let _ = reply.send(r);
+            }
+            (Job::Monitor { reply, .. }, Done::Monitor(r)) => {
+                let _ = reply.send(r);
+            }
+            _ => tracing::error!("a job's result does not match the job"),
+        }
+    }
 }
 
 /// The most requests decided between two flushes.
@@ -383,7 +461,24 @@ impl<S: Store> Ledger<S> {
             ))
         };
         self.jobs
-            .send(Job { request, reply })
+            .send(Job::Change { request, reply })
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    /// Records what monitoring says (an alert, a beat, a missed beat)
+    /// through the writer; answers once it is flushed.
+    pub async fn monitor(&self, op: MonitorOp) -> Result<MonitorOutcome, PonteError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || {
+            PonteError::Internal(InternalError::log(
+                "recording an alert",
+                &std::io::Error::other("the writer thread has stopped"),
+            ))
+        };
+        self.jobs
+            .send(Job::Monitor { op, reply })
             .await
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
@@ -538,27 +633,26 @@ fn writer<S: Store>(
                 Err(_) => break,
             }
         }
-        let mut results: Vec<_> = batch
+        let mut results: Vec<Done> = batch
             .iter()
-            .map(|job| engine.execute(&job.request, clock.now()))
+            .map(|job| match job {
+                Job::Change { request, .. } => Done::Change(engine.execute(request, clock.now())),
+                Job::Monitor { op, .. } => Done::Monitor(engine.monitor(op, clock.now())),
+            })
             .collect();
-        let wrote = results.iter().any(|r| matches!(r, Ok(o) if !o.replayed));
+        let wrote = results.iter().any(Done::wrote);
         if wrote {
             if let Err(e) = engine.store.flush() {
                 // Not durable: nobody may be told it happened.
                 let error = InternalError::log("flushing the store", &e);
-                for result in results.iter_mut().filter(|r| r.is_ok()) {
-                    *result = Err(PonteError::Internal(InternalError {
-                        reference: error.reference.clone(),
-                        message: error.message.clone(),
-                    }));
+                for result in &mut results {
+                    result.not_durable(&error);
                 }
             }
         }
         heartbeat.idle();
         for (job, result) in batch.drain(..).zip(results) {
-            // The asker may have gone away (timeout); the change stands.
-            let _ = job.reply.send(result);
+            result.send(job);
         }
         if wrote {
             for notify in &changed {

@@ -16,6 +16,7 @@
 //!   windows, kept as store marks.
 //! - [`report`], [`transfer`], [`chart`]: SLA reports, export and import,
 //!   the digest's chart.
+//! - [`monitor`]: monitoring's alerts and heartbeat monitors as tasks.
 //! - [`clock`]: where "now" comes from.
 
 pub mod chart;
@@ -27,6 +28,7 @@ pub mod engine;
 pub mod escalator;
 pub mod handover;
 pub mod maintenance;
+pub mod monitor;
 pub mod outbox;
 pub mod overrides;
 pub mod personal_digests;

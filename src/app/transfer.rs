@@ -295,6 +295,7 @@ fn load(
         events,
         effects: Vec::new(),
         request: None,
+        lookups: Vec::new(),
     };
     match store.commit(&commit)? {
         CommitOutcome::Written => {}

@@ -1032,6 +1032,14 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
+            let inbound = match config.inbound() {
+                Some(inbound) => Some(
+                    crate::inbound::bind(inbound.addr)
+                        .await
+                        .with_context(|| format!("cannot receive alerts on {}", inbound.addr))?,
+                ),
+                None => None,
+            };
             let mut bot = crate::run::start(
                 config.clone(),
                 store.clone(),
@@ -1043,7 +1051,15 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             bot.check_discord();
             let (health_stop, health_stopped) = tokio::sync::watch::channel(false);
             if let Some(listener) = health {
-                serve_health(listener, Arc::new(bot.probe()), health_stopped);
+                serve_health(listener, Arc::new(bot.probe()), health_stopped.clone());
+            }
+            if let (Some(listener), Some(settings)) = (inbound, config.inbound()) {
+                serve_inbound(
+                    listener,
+                    bot.monitoring(),
+                    settings.max_body_bytes,
+                    health_stopped,
+                );
             }
             let stopped_by = tokio::select! {
                 () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),
@@ -1155,6 +1171,25 @@ fn serve_health(
     tokio::spawn(async move {
         if let Err(e) = crate::ops::health::serve(listener, probe, metrics, options, stop).await {
             tracing::error!(error = %e, "the health server stopped");
+        }
+    });
+}
+
+/// Receives alerts and beats on `listener` until `stop` (issue 20).
+fn serve_inbound<S: crate::store::Store>(
+    listener: tokio::net::TcpListener,
+    monitoring: crate::app::monitor::Monitoring<S>,
+    max_body: usize,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let secrets: crate::inbound::Secrets = Arc::new(|var: &str| std::env::var(var).ok());
+    crate::inbound::check_secrets(&monitoring.config, &secrets);
+    tracing::info!(addr = ?listener.local_addr().ok(), "receiving alerts and heartbeats");
+    tokio::spawn(async move {
+        if let Err(e) =
+            crate::inbound::serve(listener, Arc::new(monitoring), secrets, max_body, stop).await
+        {
+            tracing::error!(error = %e, "the alert listener stopped");
         }
     });
 }

@@ -69,6 +69,7 @@
 mod digest;
 mod error;
 mod ids;
+pub mod monitoring;
 pub mod oncall;
 mod raw;
 mod secrets;
@@ -108,6 +109,7 @@ pub struct Config {
     oncall: oncall::OnCallConfig,
     health_addr: Option<std::net::SocketAddr>,
     discord_timeout: std::time::Duration,
+    inbound: Option<monitoring::Inbound>,
 }
 
 /// The MSP that this deployment serves.
@@ -155,6 +157,10 @@ pub struct ClientConfig {
     pub sla: crate::domain::sla::SlaTargets,
     /// When and where the client's digests go (`[clients.digest]`).
     pub digest: DigestConfig,
+    /// Alert integrations (`[[clients.integrations]]`).
+    pub integrations: Vec<monitoring::Integration>,
+    /// Heartbeat monitors (`[[clients.heartbeats]]`).
+    pub heartbeats: Vec<monitoring::HeartbeatMonitor>,
 }
 
 /// A client's channels.
@@ -280,6 +286,11 @@ impl Config {
     /// (`[ponte].discord_timeout_seconds`, default 10 s).
     pub fn discord_timeout(&self) -> std::time::Duration {
         self.discord_timeout
+    }
+
+    /// Where alerts and heartbeats are received (`[inbound]`), if at all.
+    pub fn inbound(&self) -> Option<&monitoring::Inbound> {
+        self.inbound.as_ref()
     }
 
     /// Where `/healthz` and `/metrics` are served (`[ponte].health_addr`).

@@ -17,7 +17,7 @@ use super::error::{Found, Path, explain};
 use super::ids::RawId;
 
 /// The top-level tables, in the order the documentation presents them.
-pub(crate) const SECTIONS: [&str; 8] = [
+pub(crate) const SECTIONS: [&str; 9] = [
     "ponte",
     "msp",
     "categories",
@@ -26,6 +26,7 @@ pub(crate) const SECTIONS: [&str; 8] = [
     "escalation",
     "pagers",
     "escalate",
+    "inbound",
 ];
 
 #[derive(Debug, Default)]
@@ -39,6 +40,8 @@ pub(crate) struct RawConfig {
     pub escalation: Vec<RawPolicy>,
     pub pagers: Vec<RawPager>,
     pub escalate: Option<RawEscalate>,
+    // Monitoring (issue 20).
+    pub inbound: Option<RawInbound>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +101,49 @@ pub(crate) struct RawClient {
     pub hours: Option<RawHours>,
     pub sla: Option<RawSla>,
     pub digest: Option<RawDigest>,
+    /// Alert integrations (issue 20).
+    #[serde(default)]
+    pub integrations: Vec<RawIntegration>,
+    /// Heartbeat monitors (issue 20).
+    #[serde(default)]
+    pub heartbeats: Vec<RawHeartbeat>,
+}
+
+/// `[inbound]`: the listener for alerts and heartbeats.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the [inbound] table")]
+pub(crate) struct RawInbound {
+    pub addr: Option<String>,
+    pub max_body_kb: Option<i64>,
+}
+
+/// `[[clients.integrations]]`: an alert integration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[clients.integrations]] table")]
+pub(crate) struct RawIntegration {
+    pub name: Option<String>,
+    pub format: Option<String>,
+    pub auth: Option<String>,
+    pub secret_env: Option<String>,
+    pub rate_per_minute: Option<i64>,
+    pub storm_threshold: Option<i64>,
+    pub severity: Option<std::collections::BTreeMap<String, String>>,
+    pub category_label: Option<String>,
+    pub to: Option<String>,
+}
+
+/// `[[clients.heartbeats]]`: a heartbeat monitor.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[clients.heartbeats]] table")]
+pub(crate) struct RawHeartbeat {
+    pub name: Option<String>,
+    pub interval: Option<String>,
+    pub grace: Option<String>,
+    pub priority: Option<String>,
+    pub auth: Option<String>,
+    pub secret_env: Option<String>,
+    pub category: Option<String>,
+    pub to: Option<String>,
 }
 
 /// `[clients.sla]`: targets per priority, in business time.
@@ -265,6 +311,7 @@ pub(crate) fn read(doc: &Spanned<DeTable<'_>>, found: &mut Vec<Found>) -> RawCon
             "escalation" => raw.escalation = many(value, &path, "[[escalation]]", found),
             "pagers" => raw.pagers = many(value, &path, "[[pagers]]", found),
             "escalate" => raw.escalate = one(value, &path, found),
+            "inbound" => raw.inbound = one(value, &path, found),
             other => {
                 let expected = SECTIONS.map(|s| format!("`{s}`")).join(", ");
                 found.push(Found {

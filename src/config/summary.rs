@@ -59,6 +59,93 @@ fn write_config(out: &mut String, config: &Config) -> std::fmt::Result {
         write_client(out, config, client)?;
     }
     write_oncall(out, config.oncall())?;
+    write_inbound(out, config)?;
+    Ok(())
+}
+
+/// The alert listener, if set, or a warning when monitoring is configured
+/// without it.
+fn write_inbound(out: &mut String, config: &Config) -> std::fmt::Result {
+    let monitored = config
+        .clients()
+        .iter()
+        .any(|c| !c.integrations.is_empty() || !c.heartbeats.is_empty());
+    match config.inbound() {
+        Some(inbound) => {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Inbound: alerts and heartbeats on {} (bodies up to {} KiB)",
+                inbound.addr,
+                inbound.max_body_bytes / 1024
+            )
+        }
+        None if monitored => {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "Inbound: off ([inbound] is not set): the integrations and heartbeat monitors above receive nothing"
+            )
+        }
+        None => Ok(()),
+    }
+}
+
+/// A client's alert integrations and heartbeat monitors.
+fn write_monitoring(out: &mut String, client: &ClientConfig) -> std::fmt::Result {
+    if client.integrations.is_empty() && client.heartbeats.is_empty() {
+        return Ok(());
+    }
+    let to = |to: crate::domain::SideChoice| match to {
+        crate::domain::SideChoice::Auto => "routed by the rules".to_owned(),
+        crate::domain::SideChoice::To(side) => format!("to {side}"),
+    };
+    writeln!(out, "  monitoring:")?;
+    for i in &client.integrations {
+        let storm = match i.storm_threshold {
+            0 => "storms never fold".to_owned(),
+            n => format!("more than {n} new alerts of a group a minute fold into one task"),
+        };
+        writeln!(
+            out,
+            "    alerts `{}`: POST /clients/{}/alerts/{}",
+            i.name, client.key, i.name
+        )?;
+        writeln!(
+            out,
+            "      {} format, {} auth with the secret in {}, {}",
+            i.format.as_str(),
+            i.auth.as_str(),
+            i.secret_env,
+            to(i.to)
+        )?;
+        writeln!(
+            out,
+            "      at most {} requests a minute; {storm}",
+            i.rate_per_minute
+        )?;
+    }
+    for m in &client.heartbeats {
+        writeln!(
+            out,
+            "    heartbeat `{}`: POST /clients/{}/heartbeat/{}",
+            m.name, client.key, m.name
+        )?;
+        writeln!(
+            out,
+            "      {} auth with the secret in {}; every {:#} with {:#} of grace",
+            m.auth.as_str(),
+            m.secret_env,
+            m.interval,
+            m.grace
+        )?;
+        writeln!(
+            out,
+            "      a missed beat opens a {} task, {}",
+            m.priority,
+            to(m.to)
+        )?;
+    }
     Ok(())
 }
 
@@ -208,7 +295,7 @@ fn write_client(out: &mut String, config: &Config, client: &ClientConfig) -> std
     if routing.categories.is_empty() {
         writeln!(out, "    (no categories)")?;
     }
-    Ok(())
+    write_monitoring(out, client)
 }
 
 /// The longest line of the routing table, in characters.

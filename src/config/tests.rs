@@ -330,7 +330,7 @@ fn shape_problems_name_the_path() {
     insta::assert_snapshot!(errors(&text), @"test.toml:11: clients: expected a list of tables: write each one under its own [[clients]] header");
     insta::assert_snapshot!(errors(&format!("client = 3\ncolour = \"blue\"\n{MINIMAL}")), @"
     test.toml:1: client: unknown field `client`: did you mean `clients`?
-    test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`, `oncall`, `escalation`, `pagers`, `escalate`
+    test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`, `oncall`, `escalation`, `pagers`, `escalate`, `inbound`
     ");
     insta::assert_snapshot!(errors(&edited(&[("keywords = [\"vpn\", \"rete\"]", "keywords = \"vpn\"")])), @r#"test.toml:7: categories[0].keywords: invalid type: string "vpn", expected a list, e.g. ["a", "b"]"#);
     insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`, `health_addr`, `discord_timeout_seconds`");
@@ -638,4 +638,117 @@ fn critical_systems_and_category_actions_are_read() {
         bad.contains("critical_systems[0]: `--` has no letters"),
         "{bad}"
     );
+}
+
+// ---- Monitoring (issue 20) ----
+
+#[test]
+fn monitoring_settings_load_with_their_defaults() {
+    let text = format!(
+        "{MINIMAL}
+[[clients.integrations]]
+name = \"prometheus\"
+format = \"alertmanager\"
+secret_env = \"PONTE_ALPHA_ALERTS\"
+[clients.integrations.severity]
+Disaster = \"P1\"
+
+[[clients.heartbeats]]
+name = \"backup\"
+interval = \"1h\"
+secret_env = \"PONTE_ALPHA_BEAT\"
+category = \"network\"
+
+[inbound]
+addr = \"127.0.0.1:9465\"
+"
+    );
+    let config = Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let client = &config.clients()[0];
+    let i = &client.integrations[0];
+    assert_eq!(i.auth, super::monitoring::InboundAuth::Bearer);
+    assert_eq!(i.rate_per_minute, 600);
+    assert_eq!(i.storm_threshold, 5);
+    assert_eq!(
+        i.priority_of("disaster"),
+        Some(Priority::P1),
+        "configured, any case"
+    );
+    assert_eq!(
+        i.priority_of("warning"),
+        Some(Priority::P3),
+        "a default name"
+    );
+    assert_eq!(i.priority_of("weird"), None);
+    let m = &client.heartbeats[0];
+    assert_eq!(m.priority, Priority::P1);
+    assert_eq!(m.grace, jiff::SignedDuration::from_mins(1));
+    assert_eq!(m.category.as_deref(), Some("network"));
+    let inbound = config.inbound().unwrap();
+    assert_eq!(inbound.max_body_bytes, 1024 * 1024);
+}
+
+#[test]
+fn every_monitoring_mistake_is_named_with_its_line() {
+    let text = format!(
+        "{MINIMAL}
+[[clients.integrations]]
+name = \"Prometheus\"
+format = \"nagios\"
+auth = \"basic\"
+secret_env = \"my secret\"
+rate_per_minute = 0
+storm_threshold = -1
+to = \"them\"
+[clients.integrations.severity]
+critical = \"P0\"
+
+[[clients.integrations]]
+name = \"ok\"
+
+[[clients.integrations]]
+name = \"ok\"
+format = \"generic\"
+secret_env = \"X\"
+
+[[clients.heartbeats]]
+name = \"backup\"
+interval = \"soon\"
+grace = \"2s\"
+secret_env = \"PONTE_BEAT\"
+category = \"nope\"
+priority = \"urgent\"
+
+[inbound]
+addr = \"everywhere\"
+max_body_kb = 0
+"
+    );
+    insta::assert_snapshot!(errors(&text), @r#"
+    test.toml:27: clients[0].integrations[0].name: `Prometheus` cannot be part of a URL: use 1 to 40 lowercase letters, digits, - or _
+    test.toml:28: clients[0].integrations[0].format: unknown format `nagios`: use "alertmanager" or "generic"
+    test.toml:29: clients[0].integrations[0].auth: unknown authentication `basic`: use "bearer" (Authorization: Bearer <secret>) or "hmac" (X-Ponte-Signature over the body)
+    test.toml:30: clients[0].integrations[0].secret_env: give the name of an environment variable (capitals, digits and _), e.g. "PONTE_ACME_ALERTS_SECRET"; the secret itself never goes in this file
+    test.toml:31: clients[0].integrations[0].rate_per_minute: 0 is out of range: use 1 to 60000
+    test.toml:32: clients[0].integrations[0].storm_threshold: -1 is out of range: use 0 to 10000
+    test.toml:33: clients[0].integrations[0].to: unknown side `them`: use "auto" (the routing rules decide), "internal" or "msp"
+    test.toml:35: clients[0].integrations[0].severity.critical: `P0` is not a priority; use P1, P2, P3 or P4
+    test.toml:37: clients[0].integrations[1].format: missing: "alertmanager" (Prometheus Alertmanager's webhook) or "generic" (Ponte's JSON)
+    test.toml:37: clients[0].integrations[1].secret_env: missing: the environment variable holding the secret callers must show, e.g. "PONTE_ACME_ALERTS_SECRET"
+    test.toml:41: clients[0].integrations[2].name: `ok` is already used by this client: names must differ
+    test.toml:47: clients[0].heartbeats[0].interval: `soon` is not a duration: write e.g. "5m", "1h" or "90s"
+    test.toml:48: clients[0].heartbeats[0].grace: `2s` is out of range: use 10s to 168h
+    test.toml:50: clients[0].heartbeats[0].category: `nope` is not a category: use one of the [[categories]] names ("network")
+    test.toml:51: clients[0].heartbeats[0].priority: `urgent` is not a priority; use P1, P2, P3 or P4
+    test.toml:54: inbound.addr: `everywhere` is not an address and port: write e.g. "0.0.0.0:9465"
+    test.toml:55: inbound.max_body_kb: 0 is out of range: use 1 to 16384 (KiB)
+    "#);
+}
+
+#[test]
+fn monitoring_tables_refuse_unknown_keys() {
+    let text = format!("{MINIMAL}\n[[clients.integrations]]\nname = \"a\"\nsecret = \"x\"\n");
+    insta::assert_snapshot!(errors(&text), @"test.toml:28: clients[0].integrations[0].secret: unknown field `secret`: secrets never go in the configuration file; remove `secret`: Ponte reads secrets from the environment");
+    let text = format!("{MINIMAL}\n[inbound]\naddress = \"0.0.0.0:1\"\n");
+    insta::assert_snapshot!(errors(&text), @"test.toml:27: inbound.address: unknown field `address`, expected `addr` or `max_body_kb`");
 }

@@ -22,6 +22,7 @@ use crate::domain::calendar::BusinessCalendar;
 use crate::domain::{Category, CategoryRule, ClientKey, ClientRouting, Priority, Side, text};
 
 mod digest;
+mod monitoring;
 mod oncall;
 
 /// The longest MSP or client name, in characters.
@@ -139,6 +140,7 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let health_addr = raw.ponte.health_addr.take();
         let health_addr = self.health_addr(health_addr);
         let discord_timeout = self.discord_timeout(raw.ponte.discord_timeout_seconds.take());
+        let inbound = self.inbound(raw.inbound.take());
         let ponte = self.ponte(raw.ponte);
         let language = ponte.as_ref().map_or(Lang::En, |p| p.2);
         let msp_path = Path::root().key("msp");
@@ -187,7 +189,9 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let (data_dir, cache_capacity_mb, language) = ponte?;
         let health_addr = health_addr?;
         let discord_timeout = discord_timeout?;
+        let inbound = inbound?;
         Some(Config {
+            inbound,
             discord_timeout,
             data_dir,
             cache_capacity_mb,
@@ -815,6 +819,16 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let msp_lead = role(raw_roles.msp_lead, "msp_lead", Side::Msp, None);
 
         let critical = self.words_list(raw.critical_systems, &path.key("critical_systems"));
+        let integrations = self.integrations(
+            raw.integrations,
+            &path.key("integrations"),
+            &context.category_names,
+        );
+        let heartbeats = self.heartbeats(
+            raw.heartbeats,
+            &path.key("heartbeats"),
+            &context.category_names,
+        );
         let territory = self.territory(raw.territory, &path.key("territory"), context);
         let calendar = self.hours(raw.hours, &path.key("hours"), time_zone.as_ref());
         let sla = self.sla(raw.sla, &path.key("sla"));
@@ -858,6 +872,8 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
             calendar: calendar?,
             sla: sla?,
             digest: digest?,
+            integrations: integrations?,
+            heartbeats: heartbeats?,
         })
     }
 

@@ -36,6 +36,8 @@ pub struct NewTask {
     /// Who the request is for, when someone tracks another person's message.
     pub on_behalf_of: Option<PersonId>,
     pub chat: Option<ChatRef>,
+    /// The monitoring alert this task is opened for (issue 20).
+    pub alert: Option<super::monitor::AlertOrigin>,
 }
 
 /// A change to an existing task.
@@ -144,6 +146,9 @@ pub enum Command {
         /// the alerts, in the same transaction).
         pages: Vec<super::escalation::PageOrder>,
     },
+    /// A monitoring alert of the task fired again, folded in or resolved
+    /// (issue 20): Ponte's bookkeeping for the monitoring system.
+    Alert(super::monitor::AlertChange),
 }
 
 impl Command {
@@ -178,9 +183,10 @@ impl Command {
             // in `decide`; anyone who sees the task gets that far.
             Command::Escalate { .. } => Action::View,
             // Ponte's own bookkeeping, like a chat link.
-            Command::RecordSla { .. } | Command::PageFailed { .. } | Command::LinkPage { .. } => {
-                Action::LinkChat
-            }
+            Command::RecordSla { .. }
+            | Command::PageFailed { .. }
+            | Command::LinkPage { .. }
+            | Command::Alert(_) => Action::LinkChat,
         }
     }
 
@@ -214,6 +220,7 @@ impl Command {
             Command::LinkPage { .. } => "link_page",
             Command::Escalate { .. } => "escalate",
             Command::RecordSla { .. } => "sla",
+            Command::Alert(_) => "alert",
         }
     }
 }
@@ -323,6 +330,16 @@ pub fn decide_create(
     }
     if let Some(chat) = new.chat.filter(|c| *c != ChatRef::default()) {
         events.push(EventKind::ChatLinked { chat });
+    }
+    if let Some(alert) = new.alert.clone() {
+        events.push(EventKind::AlertFired {
+            source: alert.source,
+            fingerprint: alert.fingerprint,
+            group: alert.group,
+            severity: alert.severity,
+            link: alert.link,
+            storm: alert.storm,
+        });
     }
     Ok(events)
 }
@@ -695,6 +712,7 @@ pub fn decide(
             message: *message,
         }],
         // Recorded once per page: the request carries the page's key.
+        Command::Alert(change) => super::monitor::decide(task, change),
         Command::PageFailed { key, reason } => vec![EventKind::PageFailed {
             key: key.clone(),
             reason: text::bounded(reason, text::REASON_MAX)

@@ -202,6 +202,9 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
     };
     // Linking a task to its chat messages is the adapter's own bookkeeping,
     // and what people say is relayed, not announced.
+    // Monitoring's repeats, most folds of a storm and the partial
+    // resolutions of one are history, not news: a storm of a thousand alerts
+    // posts a handful of lines, not a thousand (see [`quiet_alert`]).
     if events.iter().all(|e| {
         matches!(
             e.kind,
@@ -211,7 +214,7 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
                 | EventKind::PageDelivered { .. }
                 | EventKind::Said { .. }
                 | EventKind::SaidEdited { .. }
-        )
+        ) || quiet_alert(&e.kind)
     }) {
         return events.iter().filter_map(bridged).collect();
     }
@@ -258,6 +261,24 @@ pub fn effects_of(task: &Task, events: &[Event]) -> Vec<Effect> {
         _ => None,
     }));
     effects
+}
+
+/// Whether a monitoring event is told only in the history: a repeat, a
+/// partial resolution, and a fold unless its count is 1, 2 or 5 times a
+/// power of ten (so a storm's thread says 1, 2, 5, 10, 20, 50, ... alerts).
+pub fn quiet_alert(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::AlertRepeated { .. } => true,
+        EventKind::AlertResolved { firing, .. } => *firing > 0,
+        EventKind::AlertFolded { count, .. } => {
+            let mut n = *count;
+            while n >= 10 && n % 10 == 0 {
+                n /= 10;
+            }
+            !matches!(n, 1 | 2 | 5)
+        }
+        _ => false,
+    }
 }
 
 /// [`effects_of`], and the outside pagers' acknowledge/resolve updates

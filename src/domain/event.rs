@@ -220,6 +220,46 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         breach_at: Option<Timestamp>,
     },
+    /// A monitoring alert opened this task (issue 20): `source` is the
+    /// client's integration (or `heartbeat`), `fingerprint` the alert's
+    /// identity there, `group` the key a storm folds by. A `storm` task
+    /// takes the group's later alerts (`alert_folded`).
+    AlertFired {
+        source: String,
+        fingerprint: String,
+        #[serde(default)]
+        group: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        #[serde(default)]
+        storm: bool,
+    },
+    /// The task's alert fired again while the task was open.
+    AlertRepeated {
+        source: String,
+        fingerprint: String,
+    },
+    /// Another alert of the storm's group folded into this task; `count`
+    /// alerts have folded in so far.
+    AlertFolded {
+        source: String,
+        fingerprint: String,
+        title: String,
+        count: u32,
+    },
+    /// An alert of the task resolved in its monitoring system; `firing`
+    /// of the task's alerts still fire. `resolves_task`: it was the last
+    /// one and nobody had touched the task, so the task is resolved with it
+    /// (the next event).
+    AlertResolved {
+        source: String,
+        fingerprint: String,
+        firing: u32,
+        #[serde(default)]
+        resolves_task: bool,
+    },
 }
 
 /// A file attached to a message, relayed as a link.
@@ -235,6 +275,10 @@ impl EventKind {
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::Created { .. } => "created",
+            EventKind::AlertFired { .. } => "alert_fired",
+            EventKind::AlertRepeated { .. } => "alert_repeated",
+            EventKind::AlertFolded { .. } => "alert_folded",
+            EventKind::AlertResolved { .. } => "alert_resolved",
             EventKind::Routed { .. } => "routed",
             EventKind::Claimed { .. } => "claimed",
             EventKind::Unclaimed => "unclaimed",

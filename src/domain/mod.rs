@@ -17,6 +17,7 @@ pub mod error;
 pub mod escalation;
 pub mod event;
 pub mod ids;
+pub mod monitor;
 pub mod oncall;
 pub mod pager_sync;
 pub mod people;

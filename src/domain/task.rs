@@ -429,6 +429,12 @@ impl Task {
             | EventKind::PageFailed { .. }
             | EventKind::PageDelivered { .. } => {}
             EventKind::SlaWarned { .. } | EventKind::SlaBreached { .. } => {}
+            // Monitoring's bookkeeping: a resolution's status change is its
+            // own event.
+            EventKind::AlertFired { .. }
+            | EventKind::AlertRepeated { .. }
+            | EventKind::AlertFolded { .. }
+            | EventKind::AlertResolved { .. } => {}
             EventKind::StatusChanged { to, .. } => self.status = *to,
             EventKind::PriorityChanged { to, .. } => self.priority = *to,
             EventKind::DueChanged { to, .. } => self.due = *to,

@@ -54,6 +54,18 @@ pub fn bounded(raw: &str, max: usize) -> Result<String, Bounds> {
     }
 }
 
+/// `raw` trimmed and cut to at most `max` characters, with `…` marking a
+/// cut (for texts made from outside input, such as an alert's title).
+pub fn clip(raw: &str, max: usize) -> String {
+    let trimmed = raw.trim();
+    if trimmed.chars().count() <= max {
+        return trimmed.to_owned();
+    }
+    let mut out: String = trimmed.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// How a text failed [`bounded`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bounds {

@@ -61,7 +61,7 @@ impl Secret {
         crate::ops::redact::register(&value);
         Self(value)
     }
-    fn expose(&self) -> &str {
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }

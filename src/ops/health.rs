@@ -230,8 +230,8 @@ fn refuse(status: StatusCode, text: &str) -> Response {
 }
 
 /// Whether `given` is `secret`, in time that does not depend on where they
-/// differ.
-fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+/// differ (also the alert listener's bearer check).
+pub(crate) fn same_secret(given: &[u8], secret: &[u8]) -> bool {
     given.len() == secret.len()
         && given
             .iter()
@@ -360,11 +360,23 @@ pub async fn serve(
     probe: Arc<dyn Probe>,
     metrics: &'static Metrics,
     options: Options,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let bound = listener.local_addr()?;
     let app = router(probe, metrics, options)
         .layer(axum::middleware::from_fn_with_state(bound, check_host));
+    serve_bounded(listener, app, stop).await
+}
+
+/// Serves `app` on `listener` until `stop` turns true: at most
+/// [`MAX_CONNECTIONS`] connections, [`READ_TIMEOUT`] for the headers, no
+/// keep-alive; each request carries its peer as `ConnectInfo`. The alert
+/// listener (`crate::inbound`) is served the same way.
+pub async fn serve_bounded(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         // Wait for a free slot before accepting: a caller past the limit

@@ -96,6 +96,20 @@ struct SideLabels {
     side: String,
 }
 
+/// What monitoring's input did (issue 20): the integration (a configured
+/// name, or `heartbeat`) and the result.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    source: String,
+    result: &'static str,
+}
+
+/// Why the inbound listener refused a request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefusedLabels {
+    reason: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
@@ -118,6 +132,8 @@ pub struct Metrics {
     /// Page attempts that failed.
     pub pages_failed: Counter,
     sla_breaches: Family<SideLabels, Counter>,
+    alerts: Family<AlertLabels, Counter>,
+    inbound_refused: Family<RefusedLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -158,6 +174,8 @@ impl Metrics {
             pages_sent: Counter::default(),
             pages_failed: Counter::default(),
             sla_breaches: Family::default(),
+            alerts: Family::default(),
+            inbound_refused: Family::default(),
             dead_letters: Counter::default(),
         }
     }
@@ -191,6 +209,23 @@ impl Metrics {
                 client: client.to_owned(),
                 side: side.to_owned(),
             })
+            .inc();
+    }
+
+    /// Counts an alert or beat of `source` and what it did.
+    pub fn alert(&self, source: &str, result: &'static str) {
+        self.alerts
+            .get_or_create(&AlertLabels {
+                source: source.to_owned(),
+                result,
+            })
+            .inc();
+    }
+
+    /// Counts a request the inbound listener refused, by reason.
+    pub fn inbound_refused(&self, reason: &'static str) {
+        self.inbound_refused
+            .get_or_create(&RefusedLabels { reason })
             .inc();
     }
 
@@ -250,6 +285,16 @@ impl Metrics {
         ] {
             r.register(name, help, counter.clone());
         }
+        r.register(
+            "ponte_alerts",
+            "Alerts and heartbeats received since start, by integration and what they did.",
+            self.alerts.clone(),
+        );
+        r.register(
+            "ponte_inbound_refused",
+            "Requests the alert listener refused, by reason (auth, rate, size, format, unknown).",
+            self.inbound_refused.clone(),
+        );
         r.register(
             "ponte_sla_breaches",
             "SLA breaches recorded since start, by client and side.",

@@ -9,6 +9,7 @@
 //! outbox is drained, so what a script expects next does not depend on timing.
 
 pub mod cast;
+pub mod monitoring;
 pub mod runner;
 pub mod script;
 pub mod slow;

@@ -51,6 +51,10 @@ pub struct Sandbox {
     /// How late the bot answers interactions, in milliseconds
     /// (`fault slow-answers`).
     slow: Arc<std::sync::atomic::AtomicU64>,
+    /// The bot's alert listener on a local port, and its stop switch.
+    inbound: Option<(std::net::SocketAddr, tokio::sync::watch::Sender<bool>)>,
+    /// The listener's answer to the last `alert` or `beat` step.
+    inbound_answer: Option<String>,
 }
 
 impl Sandbox {
@@ -88,6 +92,8 @@ impl Sandbox {
             form: None,
             in_task: None,
             slow: Arc::default(),
+            inbound: None,
+            inbound_answer: None,
         };
         sandbox.start_bot().await?;
         Ok(sandbox)
@@ -105,6 +111,25 @@ impl Sandbox {
         )
         .await
         .map_err(|e| Failure(format!("cannot start the bot: {e}")))?;
+        // The alert listener, on a port of its own (not the configured
+        // address: the sandbox must not take a real port).
+        let listener = crate::inbound::bind(([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| Failure(format!("cannot start the alert listener: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| Failure(e.to_string()))?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let max_body = self
+            .config
+            .inbound()
+            .map_or(1024 * 1024, |i| i.max_body_bytes);
+        tokio::spawn(crate::inbound::serve(
+            listener,
+            Arc::new(running.monitoring()),
+            super::monitoring::secrets(),
+            max_body,
+            stopped,
+        ));
+        self.inbound = Some((addr, stop));
         self.bot = Some(running);
         self.emulator
             .wait_until_connected(WAIT)
@@ -121,6 +146,9 @@ impl Sandbox {
 
     /// Stops the bot and releases the store.
     pub async fn stop(&mut self) {
+        if let Some((_, stop)) = self.inbound.take() {
+            let _ = stop.send(true);
+        }
         if let Some(bot) = self.bot.take() {
             bot.stop().await;
         }
@@ -467,6 +495,31 @@ impl Sandbox {
                     fail(format!("Discord would have refused:\n{}", list.join("\n")))
                 }
             }
+            Step::Alert {
+                client,
+                integration,
+                action,
+                options,
+            } => {
+                let (format, auth, var) =
+                    super::monitoring::integration(&self.config, client, integration)
+                        .map_err(Failure)?;
+                let body = super::monitoring::body(format, action, options);
+                let path = format!("/clients/{client}/alerts/{integration}");
+                self.inbound_post(&path, auth, &var, options, body.to_string().as_bytes())
+                    .await
+            }
+            Step::Beat {
+                client,
+                monitor,
+                options,
+            } => {
+                let (auth, var) =
+                    super::monitoring::monitor(&self.config, client, monitor).map_err(Failure)?;
+                let path = format!("/clients/{client}/heartbeat/{monitor}");
+                self.inbound_post(&path, auth, &var, options, b"").await
+            }
+            Step::Show(Place::Inbound) => Ok(self.inbound_answer.clone().unwrap_or_default()),
             Step::Show(place) => {
                 self.settle().await?;
                 Ok(self.read(place).await?.join("\n"))
@@ -492,6 +545,28 @@ impl Sandbox {
                 Ok(format!("saved {name} ({} bytes) to {path}", bytes.len()))
             }
         }
+    }
+
+    /// Posts to the bot's alert listener as a monitoring system would, and
+    /// remembers the answer (`expect inbound ...`).
+    async fn inbound_post(
+        &mut self,
+        path: &str,
+        auth: crate::config::monitoring::InboundAuth,
+        var: &str,
+        options: &super::script::Options,
+        body: &[u8],
+    ) -> Result<String, Failure> {
+        let Some((addr, _)) = &self.inbound else {
+            return fail("the bot is not running");
+        };
+        let wrong = options.iter().any(|(k, v)| k == "secret" && v == "wrong");
+        let url = format!("http://{addr}{path}");
+        let answer = super::monitoring::post(&url, auth, var, wrong, body)
+            .await
+            .map_err(|e| Failure(format!("the alert listener did not answer: {e}")))?;
+        self.inbound_answer = Some(answer.clone());
+        Ok(answer)
     }
 
     /// Waits for the answer to an interaction and remembers it.
@@ -712,6 +787,11 @@ impl Sandbox {
                         .collect()
                 }
             }
+            Place::Inbound => {
+                return fail(
+                    "the alert listener's answer is no message: use `expect inbound contains ...`",
+                );
+            }
             Place::Channel(name) => self.emulator.messages(self.channel_named(name)?),
             Place::Mirror(id) => match self.task_of(id).await?.mirror.thread {
                 Some(thread) => self.emulator.messages(thread),
@@ -758,6 +838,23 @@ impl Sandbox {
     }
 
     async fn expect(&mut self, place: &Place, check: &Check) -> Result<String, Failure> {
+        if *place == Place::Inbound {
+            let text = self.inbound_answer.clone().unwrap_or_default();
+            let ok = match check {
+                Check::Contains(s) | Check::ContainsOnce(s) => text.contains(s.as_str()),
+                Check::NotContains(s) => !text.contains(s.as_str()),
+                _ => {
+                    return fail(
+                        "the listener's answer can only be checked with contains / not contains",
+                    );
+                }
+            };
+            return if ok {
+                Ok(String::new())
+            } else {
+                fail(format!("the alert listener answered:\n{text}"))
+            };
+        }
         if *place != Place::Reply {
             self.settle().await?;
         }
@@ -1048,6 +1145,11 @@ pub fn help() -> String {
          \x20 restart                         stop the bot and start it again on the same data\n\
          \x20 down 40m                        the bot is down that long (no timer fires), then starts again\n\
          \x20 fault drop-gateway|reconnect|invalid-session|429 POST /channels/ [N]|500 ...\n\
+         \x20 alert ACME/prometheus fire FINGERPRINT \"TITLE\" [severity:critical] [group:G] [label.NAME:V]\n\
+         \x20 alert ACME/prometheus resolve FINGERPRINT | storm COUNT \"TITLE\" [group:G]\n\
+         \x20                                  a monitoring system posts to the alert listener ([secret:wrong])\n\
+         \x20 beat ACME/erp-sync              a heartbeat monitor beats (advance past its grace to miss one)\n\
+         \x20 show inbound | expect inbound contains \"TEXT\"   the listener's last answer\n\
          People:\n",
     );
     for p in cast::PEOPLE {

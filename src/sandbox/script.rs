@@ -48,6 +48,8 @@ pub enum Place {
     Dm(String),
     /// The mirrored thread of a task, on the other side's server.
     Mirror(String),
+    /// The alert listener's answer to the last `alert` or `beat` step.
+    Inbound,
 }
 
 impl fmt::Display for Place {
@@ -58,6 +60,7 @@ impl fmt::Display for Place {
             Place::Thread(t) => write!(f, "thread {t}"),
             Place::Dm(p) => write!(f, "dm {p}"),
             Place::Mirror(t) => write!(f, "mirror {t}"),
+            Place::Inbound => f.write_str("inbound"),
         }
     }
 }
@@ -206,6 +209,30 @@ pub enum Step {
         name: String,
         path: String,
     },
+    /// A monitoring system posts to a client's alert integration, through
+    /// the alert listener: `alert ACME/prometheus fire disk-db1 "Disk full"
+    /// severity:critical`, `... resolve disk-db1`, `... storm 12 "Node down"
+    /// group:nodes` (twelve alerts in one request).
+    Alert {
+        client: String,
+        integration: String,
+        action: AlertAction,
+        options: Options,
+    },
+    /// A heartbeat monitor beats: `beat ACME/nightly-backup`.
+    Beat {
+        client: String,
+        monitor: String,
+        options: Options,
+    },
+}
+
+/// What an `alert` step sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlertAction {
+    Fire { fingerprint: String, title: String },
+    Resolve { fingerprint: String },
+    Storm { count: usize, title: String },
 }
 
 /// A line that is not understood.
@@ -320,13 +347,26 @@ pub fn parse_line(raw: &str) -> Result<Option<Step>, String> {
                 "down DURATION (e.g. 40m): the bot is down that long",
             )?)?),
             "fault" => Step::Fault(fault(rest)?),
+            "alert" => alert(rest)?,
+            "beat" => {
+                let usage = "write `beat CLIENT/MONITOR`, e.g. `beat ACME/nightly-backup`";
+                let [target, rest @ ..] = rest else {
+                    return Err(usage.into());
+                };
+                let (client, monitor) = target.split_once('/').ok_or(usage)?;
+                Step::Beat {
+                    client: client.to_uppercase(),
+                    monitor: monitor.to_owned(),
+                    options: options(rest)?,
+                }
+            }
             "expect" => expect(rest)?,
             "show" => Step::Show(place(rest)?.0),
             "help" => Step::Help,
             other => {
                 return Err(format!(
                     "unknown step `{other}`; steps are: as, in, /command, click, submit, track, \
-                     say, dm, edit, attach, advance, restart, down, fault, expect, show, save, start, help"
+                     say, dm, edit, attach, advance, restart, down, fault, alert, beat, expect, show, save, start, help"
                 ));
             }
         }
@@ -583,6 +623,7 @@ fn fault(rest: &[String]) -> Result<Fault, String> {
 fn place(words: &[String]) -> Result<(Place, &[String]), String> {
     match words {
         [first, rest @ ..] if first == "reply" => Ok((Place::Reply, rest)),
+        [first, rest @ ..] if first == "inbound" => Ok((Place::Inbound, rest)),
         [first, id, rest @ ..] if first == "thread" => Ok((Place::Thread(id.to_uppercase()), rest)),
         [first, id, rest @ ..] if first == "mirror" => Ok((Place::Mirror(id.to_uppercase()), rest)),
         [first, who, rest @ ..] if first == "dm" => {
@@ -591,7 +632,7 @@ fn place(words: &[String]) -> Result<(Place, &[String]), String> {
         [first, rest @ ..] if first.starts_with('#') => {
             Ok((Place::Channel(channel_name(first)?), rest))
         }
-        _ => Err("say where: reply, #channel, thread ACME-1 or dm PERSON".into()),
+        _ => Err("say where: reply, #channel, thread ACME-1, dm PERSON or inbound".into()),
     }
 }
 
@@ -611,6 +652,45 @@ fn start_time(text: &str) -> Result<jiff::Timestamp, String> {
                 "`{text}` is not a time; write e.g. 2026-11-27T09:00Z or 2026-11-27T10:00[Europe/Rome]"
             )
         })
+}
+
+fn alert(rest: &[String]) -> Result<Step, String> {
+    let usage = "write `alert CLIENT/INTEGRATION fire FINGERPRINT \"title\" [severity:S] [group:G]                  [label.NAME:VALUE]`, `alert CLIENT/INTEGRATION resolve FINGERPRINT` or                  `alert CLIENT/INTEGRATION storm COUNT \"title\" [group:G]`";
+    let [target, action, rest @ ..] = rest else {
+        return Err(usage.into());
+    };
+    let (client, integration) = target.split_once('/').ok_or(usage)?;
+    let (action, rest) = match (action.as_str(), rest) {
+        ("fire", [fingerprint, title, rest @ ..]) => (
+            AlertAction::Fire {
+                fingerprint: fingerprint.clone(),
+                title: title.clone(),
+            },
+            rest,
+        ),
+        ("resolve", [fingerprint, rest @ ..]) => (
+            AlertAction::Resolve {
+                fingerprint: fingerprint.clone(),
+            },
+            rest,
+        ),
+        ("storm", [count, title, rest @ ..]) => (
+            AlertAction::Storm {
+                count: count
+                    .parse()
+                    .map_err(|_| format!("`{count}` is not a number of alerts"))?,
+                title: title.clone(),
+            },
+            rest,
+        ),
+        _ => return Err(usage.into()),
+    };
+    Ok(Step::Alert {
+        client: client.to_uppercase(),
+        integration: integration.to_owned(),
+        action,
+        options: options(rest)?,
+    })
 }
 
 fn save(rest: &[String]) -> Result<Step, String> {

@@ -53,6 +53,9 @@ pub struct Commit {
     /// The key of the request that made this change (an interaction id), so
     /// a replayed request is recognised and creates nothing twice.
     pub request: Option<String>,
+    /// Lookups to set (`Some`) or remove (`None`) with the change (see
+    /// [`Store::lookup`]).
+    pub lookups: Vec<(String, Option<Vec<u8>>)>,
 }
 
 /// What a request key led to the first time.
@@ -298,6 +301,11 @@ pub trait Store: Send + Sync + 'static {
     /// happen once (a day's digest) happens once, across restarts. Not
     /// flushed, like [`Store::commit`].
     fn commit_mark(&self, mark: &Mark, effects: &[Effect]) -> Result<bool, StoreError>;
+    /// A value the application keeps by key (monitoring's indexes), written
+    /// with a commit ([`Commit::lookups`]) or by [`Store::put_lookups`].
+    fn lookup(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets or removes lookups outside a commit, atomically (not flushed).
+    fn put_lookups(&self, changes: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError>;
     /// When the mark with this key was recorded, if it was.
     fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError>;
     /// The mark with the greatest key starting with `prefix`.

@@ -8,9 +8,9 @@
 //! `idx_side`, `idx_assignee`, `idx_due`, `idx_changed`, `open_tasks` (the
 //! open tasks' snapshots again, a covering index of the working set), then
 //! `outbox`, `requests` and `idx_created` (the few tasks created out of
-//! number order; see [`super::keys`]), and `marks`, outside commits. A commit is one transaction over a tuple of thirteen
+//! number order; see [`super::keys`]), and `marks`, outside commits. A commit is one transaction over a tuple of fourteen
 //! trees; sled 0.34.7 implements `Transactional` for tuples of up to
-//! fourteen `&Tree`s.
+//! fourteen `&Tree`s: with `lookups`, a commit uses all fourteen.
 //!
 //! # sled 0.34 facts this code relies on
 //!
@@ -184,6 +184,10 @@ const REQUESTS: &str = "requests";
 /// Marks of things done once (a digest of a day, a shift's handover), with
 /// the time they were done.
 const MARKS: &str = "marks";
+/// Values the application keeps by key beside tasks, written with a
+/// commit or alone (monitoring: an alert's task by fingerprint, a group's
+/// storm window, a heartbeat monitor's last beat).
+const LOOKUPS: &str = "lookups";
 
 /// The index trees in the order of [`IndexKeys::slots`].
 const INDEX_NAMES: [&str; 5] = [IDX_STATUS, IDX_SIDE, IDX_ASSIGNEE, IDX_DUE, IDX_CHANGED];
@@ -230,6 +234,7 @@ pub struct SledStore {
     dead: Tree,
     requests: Tree,
     marks: Tree,
+    lookups: Tree,
     /// Writers hold it shared; a backup holds it alone while it copies, so
     /// the copy sees no change halfway.
     writes: Arc<WriteGate>,
@@ -455,6 +460,7 @@ struct Prepared<'a> {
     expect: Expect<'a>,
     outbox: Vec<Vec<u8>>,
     request: Option<(Vec<u8>, Vec<u8>)>,
+    lookups: &'a [(String, Option<Vec<u8>>)],
 }
 
 impl<'a> Prepared<'a> {
@@ -524,6 +530,7 @@ impl<'a> Prepared<'a> {
             expect,
             outbox,
             request,
+            lookups: &commit.lookups,
             id,
         })
     }
@@ -665,6 +672,7 @@ impl SledStore {
             dead: db.open_tree(DEAD)?,
             requests: db.open_tree(REQUESTS)?,
             marks: db.open_tree(MARKS)?,
+            lookups: db.open_tree(LOOKUPS)?,
             meta,
             db,
             path,
@@ -1533,6 +1541,19 @@ fn matches_filter(filter: &TaskFilter, task: &Task) -> bool {
 }
 
 impl SledStore {
+    /// [`Store::put_lookups`]'s work, as one batch.
+    fn put_lookups_inner(&self, changes: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+        let _writing = self.writes.read();
+        let mut batch = sled::Batch::default();
+        for (key, value) in changes {
+            match value {
+                Some(value) => batch.insert(key.as_bytes(), value.as_slice()),
+                None => batch.remove(key.as_bytes()),
+            }
+        }
+        self.lookups.apply_batch(batch).map_err(StoreError::from)
+    }
+
     /// [`Store::commit`]'s work; the trait method records its outcome.
     fn commit_inner(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         let _writing = self.writes.read();
@@ -1551,6 +1572,7 @@ impl SledStore {
             &self.outbox,
             &self.requests,
             &self.idx_created,
+            &self.lookups,
         );
         let result = trees.transaction(
             |(
@@ -1567,6 +1589,7 @@ impl SledStore {
                 outbox,
                 requests,
                 idx_created,
+                lookups,
             )| {
                 // A replayed request changes nothing, whatever else it says.
                 if let Some((key, _)) = &p.request {
@@ -1699,6 +1722,12 @@ impl SledStore {
                 if let Some((key, record)) = &p.request {
                     requests.insert(key.as_slice(), record.as_slice())?;
                 }
+                for (key, value) in p.lookups {
+                    match value {
+                        Some(value) => lookups.insert(key.as_bytes(), value.as_slice())?,
+                        None => lookups.remove(key.as_bytes())?,
+                    };
+                }
                 Ok(())
             },
         );
@@ -1786,6 +1815,16 @@ impl Store for SledStore {
             Err(TransactionError::Abort(Refusal::Corrupt(why))) => Err(StoreError::Corrupt(why)),
             Err(TransactionError::Storage(e)) => Err(StoreError::Sled(e)),
         }
+    }
+
+    fn lookup(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lookups.get(key.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    fn put_lookups(&self, changes: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+        let done = self.put_lookups_inner(changes);
+        self.note_write(&done);
+        done
     }
 
     fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError> {

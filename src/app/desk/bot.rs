@@ -304,6 +304,7 @@ impl<S: Store> Bot<S> {
                 thread: None,
                 message: None,
             }),
+            alert: None,
         };
         let request = Request::by(who.actor.clone(), Op::Create { client, new })
             .with_key(origin.interaction_id.to_string());
@@ -786,6 +787,7 @@ impl<S: Store> Bot<S> {
                         thread: None,
                         message: None,
                     }),
+                    alert: None,
                 };
                 // Keyed by the message: a second click creates nothing twice.
                 let request = Request::by(who.actor.clone(), Op::Create { client, new })

@@ -26,6 +26,11 @@ fn text(s: impl Into<String>) -> Arg {
 }
 
 fn mention(person: u64) -> String {
+    // Person 0 is no Discord user (ids are never 0): Ponte itself, the
+    // requester of the tasks monitoring opens.
+    if person == 0 {
+        return "Ponte".to_owned();
+    }
     super::markup::person(person)
 }
 
@@ -582,6 +587,61 @@ impl Renderer<'_> {
             ),
             EventKind::PageFailed { reason, .. } => {
                 self.t("event-page-failed", &[("reason", text(reason))])
+            }
+            EventKind::AlertFired {
+                source,
+                severity,
+                link,
+                storm,
+                group,
+                ..
+            } => {
+                let mut line = self.t(
+                    if *storm {
+                        "event-alert-storm"
+                    } else {
+                        "event-alert-fired"
+                    },
+                    &[
+                        ("source", text(source)),
+                        ("severity", text(severity.as_deref().unwrap_or("-"))),
+                        ("group", text(group)),
+                    ],
+                );
+                // In angle brackets: a link without a preview (the adapter
+                // kept only http(s) links with no spaces or brackets).
+                if let Some(link) = link {
+                    line.push_str(&format!(" <{link}>"));
+                }
+                line
+            }
+            EventKind::AlertRepeated { source, .. } => {
+                self.t("event-alert-repeated", &[("source", text(source))])
+            }
+            EventKind::AlertFolded { title, count, .. } => self.t(
+                "event-alert-folded",
+                &[("count", text(count.to_string())), ("title", text(title))],
+            ),
+            EventKind::AlertResolved {
+                source,
+                firing,
+                resolves_task,
+                ..
+            } => {
+                let id = if *resolves_task {
+                    "event-alert-resolved-task"
+                } else if *firing > 0 {
+                    "event-alert-resolved-some"
+                } else {
+                    "event-alert-resolved"
+                };
+                self.t(
+                    id,
+                    &[
+                        ("source", text(source)),
+                        ("firing", text(firing.to_string())),
+                    ],
+                )
             }
             EventKind::Snoozed { until } => self.t(
                 "event-snoozed",
