@@ -226,6 +226,14 @@ struct LoadArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Load the alert listener instead: post this many distinct alerts to
+    /// the demo's Alertmanager integration (and as many to a listener that
+    /// records nothing, the baseline); --concurrency requests at a time.
+    #[arg(long)]
+    alerts: Option<u64>,
+    /// With --alerts: alerts per request.
+    #[arg(long, default_value_t = 50)]
+    batch: usize,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -729,6 +737,21 @@ fn sla_report(
 }
 
 fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    if let Some(alerts) = args.alerts {
+        let options = crate::cli::load_alerts::Options {
+            alerts,
+            batch: args.batch,
+            concurrency: args.concurrency,
+        };
+        let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+        let report = runtime.block_on(crate::cli::load_alerts::run(options))?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{}", report.table());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let duration = match args.duration {
         Some(s) if s.is_finite() && s > 0.0 => Some(std::time::Duration::from_secs_f64(s)),
         Some(_) => anyhow::bail!("--duration must be a positive number of seconds"),

@@ -758,7 +758,7 @@ async fn open_store(dir: &Path) -> Result<SledStore, LoadError> {
 /// Waits (up to five minutes) until the outbox is empty: deliveries are
 /// paced below Discord's global limit (`discord::chat::DELIVERIES_PER_SECOND`),
 /// so a burst of thousands of tasks takes a minute or more to post.
-async fn settle_outbox(store: &Arc<SledStore>) {
+pub(crate) async fn settle_outbox(store: &Arc<SledStore>) {
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
         let s = store.clone();
