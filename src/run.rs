@@ -170,7 +170,8 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
         )),
     };
     let (stop, stopped) = watch::channel(false);
-    let timers = timers(&ledger, &store, &config, &messages, clock.now());
+    let timers =
+        timers(&ledger, &store, &config, &messages, clock.now()).with_liveness(ledger.liveness());
     let timer_loop = tokio::spawn(timers.clone().run(
         clock.clone(),
         ledger.timers_wake(),
@@ -195,6 +196,9 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
 /// `/healthz` and `/metrics` of a running bot: its gateway and its store.
 pub struct BotProbe<S: Store> {
     pub store: Arc<S>,
+    /// The writer, for a ping, and when each loop last worked.
+    ledger: Ledger<S>,
+    timers_stale: Duration,
     /// The configured clients, for open tasks by client.
     clients: Vec<crate::domain::ClientKey>,
     connected: Box<dyn Fn() -> bool + Send + Sync>,
@@ -203,6 +207,18 @@ pub struct BotProbe<S: Store> {
 impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
     fn gateway_connected(&self) -> bool {
         (self.connected)()
+    }
+
+    fn liveness(&self) -> Option<crate::ops::health::LivenessCheck> {
+        let ledger = self.ledger.clone();
+        Some(crate::ops::health::LivenessCheck {
+            liveness: self.ledger.liveness(),
+            ping_writer: Arc::new(move || {
+                let ledger = ledger.clone();
+                Box::pin(async move { ledger.ping().await })
+            }),
+            timers_stale: self.timers_stale,
+        })
     }
 
     fn store_writable(&self) -> Result<(), String> {
@@ -267,6 +283,49 @@ impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
 }
 
 impl<S: Store> Running<S> {
+    /// The heartbeat out of this bot (`[heartbeat_out]`), with its URL
+    /// resolved; `None` when not configured. An unset `url_env` is an error.
+    pub fn heartbeat_out(
+        &self,
+    ) -> Result<Option<crate::ops::heartbeat_out::HeartbeatOutLoop>, String> {
+        use crate::config::monitoring::PingUrl;
+        let Some(settings) = self.bot.config.heartbeat_out() else {
+            return Ok(None);
+        };
+        let url = match &settings.url {
+            PingUrl::Url(url) => url.clone(),
+            PingUrl::Env(var) => {
+                let url = std::env::var(var)
+                    .ok()
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        format!(
+                            "[heartbeat_out] url_env names {var}, which is not set: no heartbeat goes out \
+                             (the monitoring service will say Ponte is down)"
+                        )
+                    })?;
+                // The URL is the secret of a healthchecks-style check.
+                crate::ops::redact::register(&url);
+                url
+            }
+        };
+        let ledger = self.bot.ledger.clone();
+        let probe = self.gateway.probe();
+        Ok(Some(crate::ops::heartbeat_out::HeartbeatOutLoop {
+            http: crate::ops::heartbeat_out::HeartbeatOutLoop::client(settings),
+            settings: settings.clone(),
+            url,
+            liveness: self.bot.ledger.liveness(),
+            ping_writer: Arc::new(move || {
+                let ledger = ledger.clone();
+                Box::pin(async move { ledger.ping().await })
+            }),
+            gateway: Arc::new(probe),
+            timers_window: crate::ops::heartbeat_out::TIMERS_WINDOW,
+        }))
+    }
+
     /// Monitoring's use cases on this bot's ledger (for the alert listener).
     pub fn monitoring(&self) -> crate::app::monitor::Monitoring<S> {
         crate::app::monitor::Monitoring::new(self.bot.ledger.clone(), self.bot.config.clone())
@@ -276,6 +335,8 @@ impl<S: Store> Running<S> {
     pub fn probe(&self) -> BotProbe<S> {
         BotProbe {
             store: self.bot.ledger.store().clone(),
+            ledger: self.bot.ledger.clone(),
+            timers_stale: self.bot.config.timers_stale(),
             clients: self
                 .bot
                 .config

@@ -352,6 +352,8 @@ enum Job {
         op: MonitorOp,
         reply: oneshot::Sender<Result<MonitorOutcome, PonteError>>,
     },
+    /// Proof that the writer runs: answered after the batch it is in.
+    Ping { reply: oneshot::Sender<()> },
 }
 
 /// A job's result, before it is sent back.
@@ -360,6 +362,7 @@ enum Job {
 enum Done {
     Change(Result<Outcome, PonteError>),
     Monitor(Result<MonitorOutcome, PonteError>),
+    Pong,
 }
 
 impl Done {
@@ -367,6 +370,7 @@ impl Done {
         match self {
             Done::Change(r) => matches!(r, Ok(o) if !o.replayed),
             Done::Monitor(r) => matches!(r, Ok(o) if o.wrote),
+            Done::Pong => false,
         }
     }
 
@@ -394,6 +398,9 @@ impl Done {
             (Job::Monitor { reply, .. }, Done::Monitor(r)) => {
                 let _ = reply.send(r);
             }
+            (Job::Ping { reply }, Done::Pong) => {
+                let _ = reply.send(());
+            }
             _ => tracing::error!("a job's result does not match the job"),
         }
     }
@@ -409,6 +416,8 @@ pub struct Ledger<S: Store> {
     store: Arc<S>,
     changed: Arc<Notify>,
     timers: Arc<Notify>,
+    /// When the writer (and the loops sharing this) last worked.
+    liveness: Arc<crate::ops::liveness::Liveness>,
 }
 
 impl<S: Store> Clone for Ledger<S> {
@@ -418,6 +427,7 @@ impl<S: Store> Clone for Ledger<S> {
             store: self.store.clone(),
             changed: self.changed.clone(),
             timers: self.timers.clone(),
+            liveness: self.liveness.clone(),
         }
     }
 }
@@ -434,20 +444,23 @@ impl<S: Store> Ledger<S> {
         let engine = Engine::new(store.clone(), rules);
         let notify = [changed.clone(), timers.clone()];
         let heartbeat = Arc::new(crate::ops::watchdog::Heartbeat::default());
+        let liveness = Arc::new(crate::ops::liveness::Liveness::new());
         crate::ops::watchdog::spawn(
             heartbeat.clone(),
             crate::ops::watchdog::STUCK_AFTER,
             std::time::Duration::from_secs(5),
             crate::ops::watchdog::exit_stuck,
         )?;
-        thread::Builder::new()
-            .name("ponte-writer".into())
-            .spawn(move || writer(engine, rx, clock, notify, &heartbeat))?;
+        thread::Builder::new().name("ponte-writer".into()).spawn({
+            let liveness = liveness.clone();
+            move || writer(engine, rx, clock, notify, &heartbeat, &liveness)
+        })?;
         Ok(Self {
             jobs,
             store,
             changed,
             timers,
+            liveness,
         })
     }
 
@@ -482,6 +495,21 @@ impl<S: Store> Ledger<S> {
             .await
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+
+    /// Sends a ping through the writer's queue; answers once the writer has
+    /// finished the batch it was in (false: the writer is gone).
+    pub async fn ping(&self) -> bool {
+        let (reply, answer) = oneshot::channel();
+        if self.jobs.send(Job::Ping { reply }).await.is_err() {
+            return false;
+        }
+        answer.await.is_ok()
+    }
+
+    /// When the writer, the timers and the gateway last worked.
+    pub fn liveness(&self) -> Arc<crate::ops::liveness::Liveness> {
+        self.liveness.clone()
     }
 
     /// Woken after every batch that wrote something (new outbox entries):
@@ -622,6 +650,7 @@ fn writer<S: Store>(
     clock: Arc<dyn Clock>,
     changed: [Arc<Notify>; 2],
     heartbeat: &crate::ops::watchdog::Heartbeat,
+    liveness: &crate::ops::liveness::Liveness,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -638,6 +667,7 @@ fn writer<S: Store>(
             .map(|job| match job {
                 Job::Change { request, .. } => Done::Change(engine.execute(request, clock.now())),
                 Job::Monitor { op, .. } => Done::Monitor(engine.monitor(op, clock.now())),
+                Job::Ping { .. } => Done::Pong,
             })
             .collect();
         let wrote = results.iter().any(Done::wrote);
@@ -651,6 +681,7 @@ fn writer<S: Store>(
             }
         }
         heartbeat.idle();
+        liveness.mark(crate::ops::liveness::Part::Writer);
         for (job, result) in batch.drain(..).zip(results) {
             result.send(job);
         }

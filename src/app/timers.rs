@@ -69,11 +69,20 @@ pub struct Timers {
     /// overlap, and time never goes back for a timer (a firing that read
     /// the clock, then waited for another, sees the other's later time).
     latest: Arc<tokio::sync::Mutex<Option<Timestamp>>>,
+    /// Marked after each complete firing of the loop ([`Timers::run`]).
+    liveness: Option<Arc<crate::ops::liveness::Liveness>>,
 }
 
 impl Timers {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Marks `liveness` after each complete firing of [`Timers::run`]: a
+    /// timer that hangs stops the marks (the heartbeat out stops).
+    pub fn with_liveness(mut self, liveness: Arc<crate::ops::liveness::Liveness>) -> Self {
+        self.liveness = Some(liveness);
+        self
     }
 
     pub fn add(&mut self, timer: Arc<dyn Timer>) {
@@ -132,6 +141,9 @@ impl Timers {
             let began = tokio::time::Instant::now();
             let now = clock.now();
             let next = self.fire(now).await;
+            if let Some(liveness) = &self.liveness {
+                liveness.mark(crate::ops::liveness::Part::Timers);
+            }
             let gap = wake_gap(began.elapsed());
             let wait = next
                 .map(|at| {

@@ -1081,8 +1081,19 @@ fn run_bot(path: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                     listener,
                     bot.monitoring(),
                     settings.max_body_bytes,
-                    health_stopped,
+                    health_stopped.clone(),
                 );
+            }
+            match bot.heartbeat_out() {
+                Ok(Some(out)) => {
+                    tracing::info!(
+                        every_s = out.settings.every.as_secs(),
+                        "heartbeat out: calling its URL while the writer, the timers and the gateway work"
+                    );
+                    tokio::spawn(out.run(health_stopped));
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!("{e}"),
             }
             let stopped_by = tokio::select! {
                 () = bot.wait() => anyhow::bail!("the Discord connection ended; see the log above"),

@@ -110,6 +110,8 @@ pub struct Config {
     health_addr: Option<std::net::SocketAddr>,
     discord_timeout: std::time::Duration,
     inbound: Option<monitoring::Inbound>,
+    heartbeat_out: Option<monitoring::HeartbeatOut>,
+    timers_stale: std::time::Duration,
 }
 
 /// The MSP that this deployment serves.
@@ -286,6 +288,17 @@ impl Config {
     /// (`[ponte].discord_timeout_seconds`, default 10 s).
     pub fn discord_timeout(&self) -> std::time::Duration {
         self.discord_timeout
+    }
+
+    /// The URL Ponte calls while its loops work (`[heartbeat_out]`).
+    pub fn heartbeat_out(&self) -> Option<&monitoring::HeartbeatOut> {
+        self.heartbeat_out.as_ref()
+    }
+
+    /// How long the timers may not run before `/healthz` fails
+    /// (`[ponte].timers_stale_seconds`, default 300 s).
+    pub fn timers_stale(&self) -> std::time::Duration {
+        self.timers_stale
     }
 
     /// Where alerts and heartbeats are received (`[inbound]`), if at all.

@@ -128,3 +128,42 @@ pub struct HeartbeatMonitor {
     pub category: Option<String>,
     pub to: SideChoice,
 }
+
+/// How the heartbeat out calls its URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingMethod {
+    Get,
+    Post,
+}
+
+/// Where the heartbeat out's URL comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PingUrl {
+    /// Written in the file (no secret in it).
+    Url(String),
+    /// In this environment variable (a healthchecks.io-style URL is itself
+    /// the secret); read when Ponte starts.
+    Env(String),
+}
+
+/// `[heartbeat_out]`: Ponte calls `url` every `every` while its writer, its
+/// timers and its gateway all work (see `ops::heartbeat_out`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeartbeatOut {
+    pub url: PingUrl,
+    pub method: PingMethod,
+    pub every: std::time::Duration,
+    pub timeout: std::time::Duration,
+    /// Sent with POST as `application/json` (a PagerDuty-style event).
+    pub body: Option<String>,
+}
+
+impl HeartbeatOut {
+    pub const DEFAULT_EVERY_SECONDS: i64 = 60;
+    pub const EVERY_SECONDS: std::ops::RangeInclusive<i64> = 10..=3600;
+    pub const DEFAULT_TIMEOUT_SECONDS: i64 = 10;
+}
+
+/// `[ponte].timers_stale_seconds`: its default and range.
+pub const DEFAULT_TIMERS_STALE_SECONDS: i64 = 300;
+pub const TIMERS_STALE_SECONDS: std::ops::RangeInclusive<i64> = 60..=3600;

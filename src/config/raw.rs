@@ -17,7 +17,7 @@ use super::error::{Found, Path, explain};
 use super::ids::RawId;
 
 /// The top-level tables, in the order the documentation presents them.
-pub(crate) const SECTIONS: [&str; 9] = [
+pub(crate) const SECTIONS: [&str; 10] = [
     "ponte",
     "msp",
     "categories",
@@ -27,6 +27,7 @@ pub(crate) const SECTIONS: [&str; 9] = [
     "pagers",
     "escalate",
     "inbound",
+    "heartbeat_out",
 ];
 
 #[derive(Debug, Default)]
@@ -42,6 +43,19 @@ pub(crate) struct RawConfig {
     pub escalate: Option<RawEscalate>,
     // Monitoring (issue 20).
     pub inbound: Option<RawInbound>,
+    pub heartbeat_out: Option<RawHeartbeatOut>,
+}
+
+/// `[heartbeat_out]`: the URL Ponte calls while all its loops work.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "the [heartbeat_out] table")]
+pub(crate) struct RawHeartbeatOut {
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    pub method: Option<String>,
+    pub every_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +68,8 @@ pub(crate) struct RawPonte {
     pub health_addr: Option<String>,
     /// The most one Discord REST call may take, in seconds.
     pub discord_timeout_seconds: Option<i64>,
+    /// `/healthz` fails when the timers have not run for this long.
+    pub timers_stale_seconds: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -312,6 +328,7 @@ pub(crate) fn read(doc: &Spanned<DeTable<'_>>, found: &mut Vec<Found>) -> RawCon
             "pagers" => raw.pagers = many(value, &path, "[[pagers]]", found),
             "escalate" => raw.escalate = one(value, &path, found),
             "inbound" => raw.inbound = one(value, &path, found),
+            "heartbeat_out" => raw.heartbeat_out = one(value, &path, found),
             other => {
                 let expected = SECTIONS.map(|s| format!("`{s}`")).join(", ");
                 found.push(Found {

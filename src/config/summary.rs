@@ -60,7 +60,36 @@ fn write_config(out: &mut String, config: &Config) -> std::fmt::Result {
     }
     write_oncall(out, config.oncall())?;
     write_inbound(out, config)?;
+    write_heartbeat_out(out, config)?;
     Ok(())
+}
+
+/// The heartbeat out, if set, and when `/healthz` calls the timers stuck.
+fn write_heartbeat_out(out: &mut String, config: &Config) -> std::fmt::Result {
+    use super::monitoring::{PingMethod, PingUrl};
+    let Some(h) = config.heartbeat_out() else {
+        return Ok(());
+    };
+    let url = match &h.url {
+        PingUrl::Url(url) => url.clone(),
+        PingUrl::Env(var) => format!("the URL in {var}"),
+    };
+    let method = match h.method {
+        PingMethod::Get => "GET",
+        PingMethod::Post => "POST",
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Heartbeat out: {method} {url} every {} s (deadline {} s), only while the writer, the timers and the gateway work",
+        h.every.as_secs(),
+        h.timeout.as_secs()
+    )?;
+    writeln!(
+        out,
+        "  /healthz fails when the timers have not run for {} s",
+        config.timers_stale().as_secs()
+    )
 }
 
 /// The alert listener, if set, or a warning when monitoring is configured

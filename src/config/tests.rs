@@ -330,10 +330,10 @@ fn shape_problems_name_the_path() {
     insta::assert_snapshot!(errors(&text), @"test.toml:11: clients: expected a list of tables: write each one under its own [[clients]] header");
     insta::assert_snapshot!(errors(&format!("client = 3\ncolour = \"blue\"\n{MINIMAL}")), @"
     test.toml:1: client: unknown field `client`: did you mean `clients`?
-    test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`, `oncall`, `escalation`, `pagers`, `escalate`, `inbound`
+    test.toml:2: colour: unknown field `colour`, expected one of `ponte`, `msp`, `categories`, `clients`, `oncall`, `escalation`, `pagers`, `escalate`, `inbound`, `heartbeat_out`
     ");
     insta::assert_snapshot!(errors(&edited(&[("keywords = [\"vpn\", \"rete\"]", "keywords = \"vpn\"")])), @r#"test.toml:7: categories[0].keywords: invalid type: string "vpn", expected a list, e.g. ["a", "b"]"#);
-    insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`, `health_addr`, `discord_timeout_seconds`");
+    insta::assert_snapshot!(errors(&format!("[ponte]\ncache = 3\n{MINIMAL}")), @"test.toml:2: ponte.cache: unknown field `cache`, expected one of `data_dir`, `cache_capacity_mb`, `language`, `health_addr`, `discord_timeout_seconds`, `timers_stale_seconds`");
     insta::assert_snapshot!(errors(&edited(&[("[clients.roles]", "[clients.roles]\napi_key = \"x\"")])), @"test.toml:22: clients[0].roles.api_key: unknown field `api_key`: secrets never go in the configuration file; remove `api_key`: Ponte reads secrets from the environment");
 }
 
@@ -751,4 +751,55 @@ fn monitoring_tables_refuse_unknown_keys() {
     insta::assert_snapshot!(errors(&text), @"test.toml:28: clients[0].integrations[0].secret: unknown field `secret`: secrets never go in the configuration file; remove `secret`: Ponte reads secrets from the environment");
     let text = format!("{MINIMAL}\n[inbound]\naddress = \"0.0.0.0:1\"\n");
     insta::assert_snapshot!(errors(&text), @"test.toml:27: inbound.address: unknown field `address`, expected `addr` or `max_body_kb`");
+}
+
+#[test]
+fn the_heartbeat_out_and_the_timers_limit_are_checked() {
+    let text = format!(
+        "[ponte]\ntimers_stale_seconds = 120\n{MINIMAL}
+[heartbeat_out]
+url_env = \"PONTE_HEARTBEAT_URL\"
+method = \"POST\"
+every_seconds = 30
+body = '{{\"event_action\": \"trigger\"}}'
+"
+    );
+    let config = Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+    let out = config.heartbeat_out().unwrap();
+    assert_eq!(
+        out.url,
+        super::monitoring::PingUrl::Env("PONTE_HEARTBEAT_URL".into())
+    );
+    assert_eq!(out.every, std::time::Duration::from_secs(30));
+    assert_eq!(out.timeout, std::time::Duration::from_secs(10));
+    assert_eq!(config.timers_stale(), std::time::Duration::from_secs(120));
+    let text = format!(
+        "[ponte]\ntimers_stale_seconds = 5\n{MINIMAL}
+[heartbeat_out]
+url = \"http://hc-ping.com/abc\"
+method = \"GET\"
+every_seconds = 5
+timeout_seconds = 30
+body = \"{{}}\"
+"
+    );
+    insta::assert_snapshot!(errors(&text), @r#"
+    test.toml:2: ponte.timers_stale_seconds: 5 is out of range: use 60 to 3600 (the timers run at least every 30 s)
+    test.toml:29: heartbeat_out.url: use https:// (plain http:// only to 127.0.0.1, [::1] or localhost)
+    test.toml:31: heartbeat_out.every_seconds: 5 is out of range: use 10 to 3600
+    test.toml:33: heartbeat_out.body: a GET sends no body: set method = "POST"
+    "#);
+    let text = format!(
+        "{MINIMAL}\n[heartbeat_out]\nurl = \"https://a.example\"\nurl_env = \"X\"\nmethod = \"PUT\"\nevery_seconds = 20\ntimeout_seconds = 20\n"
+    );
+    insta::assert_snapshot!(errors(&text), @r#"
+    test.toml:28: heartbeat_out.url_env: give `url` or `url_env`, not both
+    test.toml:29: heartbeat_out.method: unknown method `PUT`: use "GET" or "POST"
+    test.toml:31: heartbeat_out.timeout_seconds: 20 is out of range: use 1 to 60, and less than every_seconds (20)
+    "#);
+    let text = format!("{MINIMAL}\n[heartbeat_out]\nmethod = \"POST\"\nbody = \"not json\"\n");
+    insta::assert_snapshot!(errors(&text), @r#"
+    test.toml:26: heartbeat_out.url: missing: the URL to call, e.g. "https://hc-ping.com/<uuid>", or `url_env` naming the environment variable that holds it
+    test.toml:28: heartbeat_out.body: the body must be JSON (it is sent as application/json)
+    "#);
 }

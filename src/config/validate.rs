@@ -141,6 +141,8 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let health_addr = self.health_addr(health_addr);
         let discord_timeout = self.discord_timeout(raw.ponte.discord_timeout_seconds.take());
         let inbound = self.inbound(raw.inbound.take());
+        let heartbeat_out = self.heartbeat_out(raw.heartbeat_out.take());
+        let timers_stale = self.timers_stale(raw.ponte.timers_stale_seconds.take());
         let ponte = self.ponte(raw.ponte);
         let language = ponte.as_ref().map_or(Lang::En, |p| p.2);
         let msp_path = Path::root().key("msp");
@@ -192,6 +194,8 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         let inbound = inbound?;
         Some(Config {
             inbound,
+            heartbeat_out: heartbeat_out?,
+            timers_stale: timers_stale?,
             discord_timeout,
             data_dir,
             cache_capacity_mb,

@@ -51,12 +51,26 @@ pub trait Probe: Send + Sync + 'static {
     fn figures(&self) -> Result<Figures, String> {
         Ok(Figures::default())
     }
+    /// When each loop last worked, with a ping through the writer and how
+    /// long the timers may be quiet (issue 20); `None`: not shown.
+    fn liveness(&self) -> Option<LivenessCheck> {
+        None
+    }
     /// Makes a consistent copy of the store in `dir` (new or empty) and
     /// says what it copied. Blocks.
     fn backup(&self, dir: &Path) -> Result<String, String> {
         let _ = dir;
         Err("this bot cannot make backups".into())
     }
+}
+
+/// What `/healthz` needs to show each loop (see [`Probe::liveness`]).
+pub struct LivenessCheck {
+    pub liveness: Arc<crate::ops::liveness::Liveness>,
+    pub ping_writer: crate::ops::heartbeat_out::PingWriter,
+    /// `/healthz` fails when the timers have not finished a firing for
+    /// longer than this (`[ponte].timers_stale_seconds`).
+    pub timers_stale: std::time::Duration,
 }
 
 /// The store's figures for `/metrics` (see [`Probe::figures`]).
@@ -162,6 +176,10 @@ async fn healthz(State(shared): State<Shared>) -> Response {
     if store.is_err() {
         failed.push("store");
     }
+    let parts = match shared.probe.liveness() {
+        Some(check) => Some(parts(check, gateway, shared.store_timeout, &mut failed).await),
+        None => None,
+    };
     // Dead letters degrade, they do not fail: a restart fixes nothing,
     // people must (a permission, closed DMs), and the bot goes on.
     let dead = blocking(&shared.probe, |p| p.dead_letters()).await;
@@ -185,6 +203,7 @@ async fn healthz(State(shared): State<Shared>) -> Response {
                 Err(e) => format!("cannot count: {e}"),
             },
         },
+        "parts": parts,
     });
     let status = if failed.is_empty() {
         StatusCode::OK
@@ -192,6 +211,46 @@ async fn healthz(State(shared): State<Shared>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(body)).into_response()
+}
+
+/// Each loop with the time of its last success and its age, after a ping
+/// through the writer; adds `writer` (no answer within `timeout`) and
+/// `timers` (quiet for longer than allowed) to `failed`.
+async fn parts(
+    check: LivenessCheck,
+    gateway: bool,
+    timeout: std::time::Duration,
+    failed: &mut Vec<&'static str>,
+) -> serde_json::Value {
+    use crate::ops::liveness::{Part, age};
+    if gateway {
+        check.liveness.mark(Part::Gateway);
+    }
+    let writer = tokio::time::timeout(timeout, (check.ping_writer)())
+        .await
+        .unwrap_or(false);
+    if !writer {
+        failed.push("writer");
+    }
+    let now = jiff::Timestamp::now();
+    let mut out = serde_json::Map::new();
+    for (part, last) in check.liveness.parts() {
+        let age = age(last, now);
+        if part == Part::Timers && age.is_none_or(|a| a > check.timers_stale) {
+            failed.push("timers");
+        }
+        out.insert(
+            part.name().to_owned(),
+            json!({
+                "last_success": last.map(|t| t.to_string()),
+                "age_seconds": age.map(|a| a.as_secs()),
+            }),
+        );
+    }
+    if let Some(timers) = out.get_mut("timers") {
+        timers["stale_after_seconds"] = json!(check.timers_stale.as_secs());
+    }
+    serde_json::Value::Object(out)
 }
 
 async fn metrics_text(State(shared): State<Shared>) -> Response {

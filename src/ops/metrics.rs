@@ -134,6 +134,13 @@ pub struct Metrics {
     sla_breaches: Family<SideLabels, Counter>,
     alerts: Family<AlertLabels, Counter>,
     inbound_refused: Family<RefusedLabels, Counter>,
+    heartbeat_out: Family<OutcomeLabels, Counter>,
+}
+
+/// What a heartbeat-out period did.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
 }
 
 impl Default for Metrics {
@@ -176,6 +183,7 @@ impl Metrics {
             sla_breaches: Family::default(),
             alerts: Family::default(),
             inbound_refused: Family::default(),
+            heartbeat_out: Family::default(),
             dead_letters: Counter::default(),
         }
     }
@@ -219,6 +227,13 @@ impl Metrics {
                 source: source.to_owned(),
                 result,
             })
+            .inc();
+    }
+
+    /// Counts a heartbeat-out period: `sent`, `failed` or `skipped`.
+    pub fn heartbeat_out(&self, outcome: &'static str) {
+        self.heartbeat_out
+            .get_or_create(&OutcomeLabels { outcome })
             .inc();
     }
 
@@ -289,6 +304,11 @@ impl Metrics {
             "ponte_alerts",
             "Alerts and heartbeats received since start, by integration and what they did.",
             self.alerts.clone(),
+        );
+        r.register(
+            "ponte_heartbeat_out",
+            "Heartbeat-out periods: sent, failed (the URL did not answer 2xx) or skipped (a loop was stale).",
+            self.heartbeat_out.clone(),
         );
         r.register(
             "ponte_inbound_refused",

@@ -4,8 +4,11 @@
 use jiff::SignedDuration;
 
 use super::super::error::Path;
-use super::super::monitoring::{AlertFormat, HeartbeatMonitor, Inbound, InboundAuth, Integration};
-use super::super::raw::{RawHeartbeat, RawInbound, RawIntegration};
+use super::super::monitoring::{
+    self as m, AlertFormat, HeartbeatMonitor, HeartbeatOut, Inbound, InboundAuth, Integration,
+    PingMethod, PingUrl,
+};
+use super::super::raw::{RawHeartbeat, RawHeartbeatOut, RawInbound, RawIntegration};
 use super::Checker;
 use crate::domain::{Priority, Side, SideChoice};
 
@@ -21,6 +24,147 @@ fn url_name(name: &str) -> bool {
 }
 
 impl Checker<'_, '_, '_> {
+    /// `[ponte].timers_stale_seconds` (default 300).
+    pub(super) fn timers_stale(&mut self, raw: Option<i64>) -> Option<std::time::Duration> {
+        let n = raw.unwrap_or(m::DEFAULT_TIMERS_STALE_SECONDS);
+        if m::TIMERS_STALE_SECONDS.contains(&n) {
+            return Some(std::time::Duration::from_secs(n as u64));
+        }
+        self.problem(
+            &Path::root().key("ponte").key("timers_stale_seconds"),
+            format!(
+                "{n} is out of range: use {} to {} (the timers run at least every 30 s)",
+                m::TIMERS_STALE_SECONDS.start(),
+                m::TIMERS_STALE_SECONDS.end()
+            ),
+        );
+        None
+    }
+
+    /// `[heartbeat_out]`, if present.
+    pub(super) fn heartbeat_out(
+        &mut self,
+        raw: Option<RawHeartbeatOut>,
+    ) -> Option<Option<HeartbeatOut>> {
+        let Some(raw) = raw else {
+            return Some(None);
+        };
+        let path = Path::root().key("heartbeat_out");
+        let url = match (raw.url, raw.url_env) {
+            (Some(_), Some(_)) => {
+                self.problem(&path.key("url_env"), "give `url` or `url_env`, not both");
+                None
+            }
+            (None, None) => {
+                self.problem(
+                    &path.key("url"),
+                    "missing: the URL to call, e.g. \"https://hc-ping.com/<uuid>\", or `url_env` naming the \
+                     environment variable that holds it",
+                );
+                None
+            }
+            (Some(url), None) => {
+                let url = url.trim().to_owned();
+                let at = path.key("url");
+                let loopback = url.starts_with("http://") && super::oncall::is_loopback_url(&url);
+                if url.starts_with("https://") || loopback {
+                    Some(PingUrl::Url(url))
+                } else if url.starts_with("http://") {
+                    self.problem(
+                        &at,
+                        "use https:// (plain http:// only to 127.0.0.1, [::1] or localhost)",
+                    );
+                    None
+                } else {
+                    self.problem(&at, "write the full URL, starting with https://");
+                    None
+                }
+            }
+            (None, Some(var)) => {
+                let var = var.trim().to_owned();
+                if !var.is_empty()
+                    && var
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                {
+                    Some(PingUrl::Env(var))
+                } else {
+                    self.problem(
+                        &path.key("url_env"),
+                        "give the name of an environment variable (capitals, digits and _), e.g. \"PONTE_HEARTBEAT_URL\"",
+                    );
+                    None
+                }
+            }
+        };
+        let method = match raw.method.as_deref().map(str::trim) {
+            None | Some("GET") | Some("get") => Some(PingMethod::Get),
+            Some("POST") | Some("post") => Some(PingMethod::Post),
+            Some(other) => {
+                let shown: String = other.chars().take(10).collect();
+                self.problem(
+                    &path.key("method"),
+                    format!("unknown method `{shown}`: use \"GET\" or \"POST\""),
+                );
+                None
+            }
+        };
+        let every = raw
+            .every_seconds
+            .unwrap_or(HeartbeatOut::DEFAULT_EVERY_SECONDS);
+        let every = if HeartbeatOut::EVERY_SECONDS.contains(&every) {
+            Some(every)
+        } else {
+            self.problem(
+                &path.key("every_seconds"),
+                format!(
+                    "{every} is out of range: use {} to {}",
+                    HeartbeatOut::EVERY_SECONDS.start(),
+                    HeartbeatOut::EVERY_SECONDS.end()
+                ),
+            );
+            None
+        };
+        let timeout = raw
+            .timeout_seconds
+            .unwrap_or(HeartbeatOut::DEFAULT_TIMEOUT_SECONDS.min(every.unwrap_or(60) - 1));
+        let timeout = match every {
+            Some(every) if (1..=60).contains(&timeout) && timeout < every => Some(timeout),
+            Some(every) => {
+                self.problem(
+                    &path.key("timeout_seconds"),
+                    format!("{timeout} is out of range: use 1 to 60, and less than every_seconds ({every})"),
+                );
+                None
+            }
+            None => None,
+        };
+        let body = match (raw.body, method) {
+            (Some(_), Some(PingMethod::Get)) => {
+                self.problem(
+                    &path.key("body"),
+                    "a GET sends no body: set method = \"POST\"",
+                );
+                None
+            }
+            (Some(body), _) if serde_json::from_str::<serde_json::Value>(&body).is_err() => {
+                self.problem(
+                    &path.key("body"),
+                    "the body must be JSON (it is sent as application/json)",
+                );
+                None
+            }
+            (body, _) => Some(body),
+        };
+        Some(Some(HeartbeatOut {
+            url: url?,
+            method: method?,
+            every: std::time::Duration::from_secs(every? as u64),
+            timeout: std::time::Duration::from_secs(timeout? as u64),
+            body: body?,
+        }))
+    }
+
     /// `[inbound]`, if present.
     pub(super) fn inbound(&mut self, raw: Option<RawInbound>) -> Option<Option<Inbound>> {
         let Some(raw) = raw else {

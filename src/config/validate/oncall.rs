@@ -586,7 +586,7 @@ impl Checker<'_, '_, '_> {
 }
 
 /// Whether `url` (`http://host[:port]/...`) names this machine.
-fn is_loopback_url(url: &str) -> bool {
+pub(super) fn is_loopback_url(url: &str) -> bool {
     let rest = url
         .split_once("://")
         .map_or(url, |(_, rest)| rest)
