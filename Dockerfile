@@ -50,8 +50,8 @@ ENV PONTE_CONFIG=/etc/ponte/ponte.toml \
 # 127.0.0.1:9464; use "0.0.0.0:9464" to scrape /metrics from outside the
 # container: it has no authentication).
 EXPOSE 9464
-# Alerts and heartbeats from monitoring systems, at [inbound].addr (the
-# example's is 0.0.0.0:9465; each integration has its own secret).
+# Alerts and heartbeats from monitoring systems, at [inbound].addr (e.g.
+# "0.0.0.0:9465", as the example suggests; each integration has its secret).
 EXPOSE 9465
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
   CMD ["ponte", "healthcheck"]

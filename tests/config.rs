@@ -178,7 +178,7 @@ fn the_example_loads_and_reads_as_documented() {
         after 30 min: on call in `msp-secondary`
       /task escalate: at most 2 per task, 15 min apart
 
-    Inbound: alerts and heartbeats on 0.0.0.0:9465 (bodies up to 1024 KiB)
+    Inbound: off ([inbound] is not set): the integrations and heartbeat monitors above receive nothing
     ");
 }
 

@@ -47,9 +47,10 @@ name = "Brightline Logistics""#;
 fn config() -> Config {
     let marker = "\n[[clients]]\nname = \"Brightline Logistics\"";
     assert_eq!(EXAMPLE.matches(marker).count(), 1);
-    let text = EXAMPLE
-        .replace(marker, EXTRA)
-        .replace("max_body_kb = 1024", "max_body_kb = 4");
+    let text = EXAMPLE.replace(marker, EXTRA).replace(
+        "# [inbound]\n# addr = \"0.0.0.0:9465\"\n# max_body_kb = 1024",
+        "[inbound]\naddr = \"127.0.0.1:9465\"\nmax_body_kb = 4",
+    );
     Config::from_toml_str(&text, "ponte.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 

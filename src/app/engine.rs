@@ -497,6 +497,38 @@ impl<S: Store> Ledger<S> {
         answer.await.map_err(|_| gone())?
     }
 
+    /// [`Ledger::monitor`] for several ops, decided in this order: all are
+    /// queued before any answer is awaited, so they share the writer's
+    /// batches and flushes (an Alertmanager webhook's alerts).
+    pub async fn monitor_many(
+        &self,
+        ops: Vec<MonitorOp>,
+    ) -> Vec<Result<MonitorOutcome, PonteError>> {
+        let gone = || {
+            PonteError::Internal(InternalError::log(
+                "recording an alert",
+                &std::io::Error::other("the writer thread has stopped"),
+            ))
+        };
+        let mut answers = Vec::with_capacity(ops.len());
+        for op in ops {
+            let (reply, answer) = oneshot::channel();
+            if self.jobs.send(Job::Monitor { op, reply }).await.is_err() {
+                answers.push(None);
+            } else {
+                answers.push(Some(answer));
+            }
+        }
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            results.push(match answer {
+                Some(answer) => answer.await.unwrap_or_else(|_| Err(gone())),
+                None => Err(gone()),
+            });
+        }
+        results
+    }
+
     /// Sends a ping through the writer's queue; answers once the writer has
     /// finished the batch it was in (false: the writer is gone).
     pub async fn ping(&self) -> bool {

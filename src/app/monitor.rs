@@ -194,17 +194,20 @@ impl<S: Store> Monitoring<S> {
     ) -> Result<Vec<Receipt>, MonitorError> {
         let config = self.client(client)?;
         let integration = self.integration(client, name)?;
+        let ops = alerts
+            .iter()
+            .map(|alert| MonitorOp::Alert {
+                client: config.key.clone(),
+                alert: incoming(config, integration, alert),
+            })
+            .collect();
+        // Queued in order, answered together: one request's alerts share
+        // the writer's flushes.
+        let outcomes = self.ledger.monitor_many(ops).await;
+        let metrics = crate::ops::metrics::global();
         let mut receipts = Vec::with_capacity(alerts.len());
-        for alert in alerts {
-            let incoming = incoming(config, integration, &alert);
-            let outcome = self
-                .ledger
-                .monitor(MonitorOp::Alert {
-                    client: config.key.clone(),
-                    alert: incoming,
-                })
-                .await?;
-            let metrics = crate::ops::metrics::global();
+        for (alert, outcome) in alerts.into_iter().zip(outcomes) {
+            let outcome = outcome?;
             metrics.alert(name, outcome.result.name());
             receipts.push(Receipt {
                 fingerprint: alert.fingerprint,

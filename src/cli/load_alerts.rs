@@ -244,12 +244,12 @@ pub async fn run(options: Options) -> Result<Report, LoadError> {
     // out of the way of a load test.
     let text = cast::CONFIG
         .replace("rate_per_minute = 600", "rate_per_minute = 60000")
-        .replace("storm_threshold = 5", "storm_threshold = 0")
-        .replace("max_body_kb = 1024", "max_body_kb = 16384");
+        .replace("storm_threshold = 5", "storm_threshold = 0");
     let config = Arc::new(
         Config::from_toml_str(&text, "ponte.example.toml")
             .map_err(|e| LoadError::Config(e.to_string()))?,
     );
+    // The example leaves [inbound] out: the largest body allowed.
     let max_body = config.inbound().map_or(16 << 20, |i| i.max_body_bytes);
 
     let (url, stop) = listen(Arc::new(Nothing(config.clone())), max_body).await?;
