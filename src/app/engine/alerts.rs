@@ -16,7 +16,7 @@
 //! - `alertgroup/{client}/{source}/{group}`: the group's storm window and
 //!   its storm task;
 //! - `alerttask/{task}`: how many of the task's alerts fire, and how many
-//!   folded in;
+//!   folded in; removed when the last one resolves;
 //! - `beat/{client}/{monitor}`: a heartbeat monitor's last beat and the
 //!   beat whose expiry opened a task.
 
@@ -331,7 +331,14 @@ impl<S: Store> Engine<S> {
             };
             let mut lookups = extra;
             lookups.push((fp_key, None));
-            lookups.push(put(task_key(&task.id), &left)?);
+            // No key stays behind for a task its last alert resolves
+            // (sled's memory grows with its keys); one still worked on
+            // keeps its count of folded alerts.
+            if crate::domain::monitor::resolve(&task, left.firing) {
+                lookups.push((task_key(&task.id), None));
+            } else {
+                lookups.push(put(task_key(&task.id), &left)?);
+            }
             let outcome = change(
                 &task.id,
                 AlertChange::Resolved {
