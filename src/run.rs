@@ -193,6 +193,14 @@ pub async fn start_wrapped<S: Store, D: crate::app::desk::Desk>(
     })
 }
 
+/// A ping through `ledger`'s writer, for `/healthz` and the heartbeat out.
+fn ping_writer<S: Store>(ledger: Ledger<S>) -> crate::ops::heartbeat_out::PingWriter {
+    Arc::new(move || {
+        let ledger = ledger.clone();
+        Box::pin(async move { ledger.ping().await })
+    })
+}
+
 /// `/healthz` and `/metrics` of a running bot: its gateway and its store.
 pub struct BotProbe<S: Store> {
     pub store: Arc<S>,
@@ -213,10 +221,7 @@ impl<S: Store> crate::ops::health::Probe for BotProbe<S> {
         let ledger = self.ledger.clone();
         Some(crate::ops::health::LivenessCheck {
             liveness: self.ledger.liveness(),
-            ping_writer: Arc::new(move || {
-                let ledger = ledger.clone();
-                Box::pin(async move { ledger.ping().await })
-            }),
+            ping_writer: ping_writer(ledger),
             timers_stale: self.timers_stale,
         })
     }
@@ -317,10 +322,7 @@ impl<S: Store> Running<S> {
             settings: settings.clone(),
             url,
             liveness: self.bot.ledger.liveness(),
-            ping_writer: Arc::new(move || {
-                let ledger = ledger.clone();
-                Box::pin(async move { ledger.ping().await })
-            }),
+            ping_writer: ping_writer(ledger),
             gateway: Arc::new(probe),
             timers_window: crate::ops::heartbeat_out::TIMERS_WINDOW,
         }))

@@ -327,6 +327,14 @@ impl<S: Store> Engine<S> {
     }
 }
 
+/// Monitoring's request found the writer thread stopped.
+fn writer_gone() -> PonteError {
+    PonteError::Internal(InternalError::log(
+        "recording an alert",
+        &std::io::Error::other("the writer thread has stopped"),
+    ))
+}
+
 /// The lookups a change writes with it, made from the task's id (known
 /// only once a creation is numbered).
 pub(crate) type Lookups<'a> = dyn Fn(&TaskId) -> Vec<(String, Option<Vec<u8>>)> + 'a;
@@ -483,18 +491,10 @@ impl<S: Store> Ledger<S> {
     /// Records what monitoring says (an alert, a beat, a missed beat)
     /// through the writer; answers once it is flushed.
     pub async fn monitor(&self, op: MonitorOp) -> Result<MonitorOutcome, PonteError> {
-        let (reply, answer) = oneshot::channel();
-        let gone = || {
-            PonteError::Internal(InternalError::log(
-                "recording an alert",
-                &std::io::Error::other("the writer thread has stopped"),
-            ))
-        };
-        self.jobs
-            .send(Job::Monitor { op, reply })
+        self.monitor_many(vec![op])
             .await
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+            .pop()
+            .unwrap_or_else(|| Err(writer_gone()))
     }
 
     /// [`Ledger::monitor`] for several ops, decided in this order: all are
@@ -504,12 +504,7 @@ impl<S: Store> Ledger<S> {
         &self,
         ops: Vec<MonitorOp>,
     ) -> Vec<Result<MonitorOutcome, PonteError>> {
-        let gone = || {
-            PonteError::Internal(InternalError::log(
-                "recording an alert",
-                &std::io::Error::other("the writer thread has stopped"),
-            ))
-        };
+        let gone = writer_gone;
         let mut answers = Vec::with_capacity(ops.len());
         for op in ops {
             let (reply, answer) = oneshot::channel();

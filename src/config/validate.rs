@@ -303,6 +303,33 @@ impl<'l, 'a, 'i> Checker<'l, 'a, 'i> {
         }
     }
 
+    /// The name of an environment variable holding a secret (`what` says
+    /// which, when it is missing; `example` shows a good name).
+    fn env_var(
+        &mut self,
+        value: Option<String>,
+        path: &Path,
+        what: &str,
+        example: &str,
+    ) -> Option<String> {
+        let v = self.required(value, path, what)?;
+        let ok = !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if ok {
+            Some(v)
+        } else {
+            self.problem(
+                path,
+                format!(
+                    "give the name of an environment variable (capitals, digits and _), \
+                     e.g. \"{example}\"; the secret itself never goes in this file"
+                ),
+            );
+            None
+        }
+    }
+
     fn required<T>(&mut self, value: Option<T>, path: &Path, what: &str) -> Option<T> {
         if value.is_none() {
             self.problem(path, format!("missing: {what}"));

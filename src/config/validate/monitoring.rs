@@ -80,22 +80,14 @@ impl Checker<'_, '_, '_> {
                     None
                 }
             }
-            (None, Some(var)) => {
-                let var = var.trim().to_owned();
-                if !var.is_empty()
-                    && var
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-                {
-                    Some(PingUrl::Env(var))
-                } else {
-                    self.problem(
-                        &path.key("url_env"),
-                        "give the name of an environment variable (capitals, digits and _), e.g. \"PONTE_HEARTBEAT_URL\"",
-                    );
-                    None
-                }
-            }
+            (None, Some(var)) => self
+                .env_var(
+                    Some(var),
+                    &path.key("url_env"),
+                    "the environment variable holding the URL",
+                    "PONTE_HEARTBEAT_URL",
+                )
+                .map(PingUrl::Env),
         };
         let method = match raw.method.as_deref().map(str::trim) {
             None | Some("GET") | Some("get") => Some(PingMethod::Get),
@@ -261,25 +253,12 @@ impl Checker<'_, '_, '_> {
     }
 
     fn secret_env(&mut self, raw: Option<String>, path: &Path) -> Option<String> {
-        let v = self.required(
+        self.env_var(
             raw,
             path,
             "the environment variable holding the secret callers must show, e.g. \"PONTE_ACME_ALERTS_SECRET\"",
-        )?;
-        let v = v.trim().to_owned();
-        if !v.is_empty()
-            && v.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-        {
-            Some(v)
-        } else {
-            self.problem(
-                path,
-                "give the name of an environment variable (capitals, digits and _), \
-                 e.g. \"PONTE_ACME_ALERTS_SECRET\"; the secret itself never goes in this file",
-            );
-            None
-        }
+            "PONTE_ACME_ALERTS_SECRET",
+        )
     }
 
     fn side_choice(&mut self, raw: Option<String>, path: &Path) -> Option<SideChoice> {

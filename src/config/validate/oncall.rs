@@ -249,20 +249,7 @@ impl Checker<'_, '_, '_> {
                 }
             });
         let env_var = |checker: &mut Self, value: Option<String>, path: &Path, what: &str| {
-            let v = checker.required(value, path, what)?;
-            let ok = !v.is_empty()
-                && v.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-            if ok {
-                Some(v)
-            } else {
-                checker.problem(
-                    path,
-                    "give the name of an environment variable (capitals, digits and _), \
-                     e.g. \"PONTE_PAGERDUTY_KEY\"; the secret itself never goes in this file",
-                );
-                None
-            }
+            checker.env_var(value, path, what, "PONTE_PAGERDUTY_KEY")
         };
         let kind_path = path.key("kind");
         let kind = match self
