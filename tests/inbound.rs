@@ -70,8 +70,12 @@ struct Listener {
 
 impl Listener {
     async fn start() -> Self {
+        Self::start_on(Arc::new(SledStore::open_temporary().unwrap())).await
+    }
+
+    /// A listener in front of `store`.
+    async fn start_on(store: Arc<SledStore>) -> Self {
         let config = Arc::new(config());
-        let store = Arc::new(SledStore::open_temporary().unwrap());
         let clock = ManualClock::new("2026-11-27T21:00:00Z".parse().unwrap());
         let ledger = Ledger::start(
             store.clone(),
@@ -134,6 +138,17 @@ impl Listener {
 
     fn tasks(&self) -> u64 {
         self.store.task_count().unwrap()
+    }
+
+    /// The counts of the alerts folded into task `id`, in order.
+    fn folded(&self, id: &str) -> Vec<u32> {
+        self.events(id)
+            .iter()
+            .filter_map(|e| match e {
+                EventKind::AlertFolded { count, .. } => Some(*count),
+                _ => None,
+            })
+            .collect()
     }
 
     fn events(&self, id: &str) -> Vec<EventKind> {
@@ -394,15 +409,7 @@ async fn a_storm_folds_and_the_storm_task_resolves_with_its_last_alert() {
         ]
     );
     assert_eq!(answer["alerts"][5]["task"], "ACME-3");
-    let folded: Vec<u32> = l
-        .events("ACME-3")
-        .iter()
-        .filter_map(|e| match e {
-            EventKind::AlertFolded { count, .. } => Some(*count),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(folded, [1, 2, 3]);
+    assert_eq!(l.folded("ACME-3"), [1, 2, 3]);
     // Another group is not in the storm.
     let other = br#"{"title":"Printer jam","fingerprint":"p1","group":"printers"}"#;
     let answer: Value = l.uptime(&key, now, other).await.json().await.unwrap();
@@ -420,6 +427,75 @@ async fn a_storm_folds_and_the_storm_task_resolves_with_its_last_alert() {
         let task = l.store.task(&"ACME-3".parse().unwrap()).unwrap().unwrap();
         assert_eq!(task.status == Status::Resolved, i == 3, "after {fp}");
     }
+}
+
+#[tokio::test]
+async fn after_an_export_and_import_alerts_find_their_open_tasks_again() {
+    let l = Listener::start().await;
+    let key = secret("PONTE_ACME_UPTIME_SECRET");
+    let now = Timestamp::now().as_second();
+    let fire =
+        |fp: &str| format!(r#"{{"title":"Node {fp} down","fingerprint":"{fp}","group":"rack"}}"#);
+    let resolve = |fp: &str| format!(r#"{{"fingerprint":"{fp}","status":"resolved"}}"#);
+    // n1, n2 open tasks; n3 the storm task (ACME-3); n4 folds into it.
+    for fp in ["n1", "n2", "n3", "n4"] {
+        assert_eq!(l.uptime(&key, now, fire(fp).as_bytes()).await.status(), 200);
+    }
+    let mut dump = Vec::new();
+    ponte::app::transfer::export(l.store.as_ref(), &mut dump).unwrap();
+    drop(l);
+
+    let copy = Arc::new(SledStore::open_temporary().unwrap());
+    ponte::app::transfer::import(copy.as_ref(), &mut dump.as_slice()).unwrap();
+    let l = Listener::start_on(copy).await;
+    let result = |answer: Value| {
+        (
+            answer["alerts"][0]["result"].as_str().unwrap().to_owned(),
+            answer["alerts"][0]["task"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
+    let send = |body: String| {
+        let l = &l;
+        let key = key.clone();
+        async move {
+            l.uptime(&key, now, body.as_bytes())
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    // The same alert again is a repeat on its task, not a new task.
+    assert_eq!(
+        result(send(fire("n1")).await),
+        ("repeated".into(), "ACME-1".into())
+    );
+    // The group is still in its storm: a new alert folds in, counting on.
+    assert_eq!(
+        result(send(fire("n5")).await),
+        ("folded".into(), "ACME-3".into())
+    );
+    assert_eq!(l.tasks(), 3);
+    assert_eq!(l.folded("ACME-3"), [1, 2]);
+    // A resolution finds its task: the storm task resolves with its last
+    // alert, the others stay open until theirs.
+    for fp in ["n3", "n4", "n5"] {
+        assert_eq!(
+            result(send(resolve(fp)).await),
+            ("resolved".into(), "ACME-3".into())
+        );
+    }
+    let status = |id: &str| l.store.task(&id.parse().unwrap()).unwrap().unwrap().status;
+    assert_eq!(status("ACME-3"), Status::Resolved);
+    assert_eq!(status("ACME-1"), Status::New);
+    assert_eq!(
+        result(send(resolve("n1")).await),
+        ("resolved".into(), "ACME-1".into())
+    );
+    assert_eq!(status("ACME-1"), Status::Resolved);
 }
 
 #[tokio::test]

@@ -45,6 +45,7 @@ use crate::domain::{
 use crate::store::{Commit, CommitOutcome, Pages, Store, StoreError, TaskFilter, TaskQuery};
 
 pub use crate::domain::routing::Rules;
+pub(crate) use alerts::lookups_from_history;
 pub use alerts::{
     AlertResult, HEARTBEAT_SOURCE, IncomingAlert, MonitorOp, MonitorOutcome, beat_key, monitoring,
 };

@@ -2,8 +2,9 @@
 //! line, ordered by client, task number and sequence. This is the stable
 //! interchange and recovery format: fields are only ever added.
 //!
-//! Import rebuilds snapshots, indexes and counters by folding the events,
-//! so what it loads is exactly what the history says. It only loads into an
+//! Import rebuilds snapshots, indexes, counters and monitoring's alert
+//! lookups by folding the events, so what it loads is exactly what the
+//! history says. It only loads into an
 //! empty store, and refuses a file whose histories do not fold, naming the
 //! line.
 //!
@@ -289,13 +290,14 @@ fn load(
     }
     counts.tasks += 1;
     counts.events += events.len() as u64;
+    let lookups = crate::app::engine::lookups_from_history(&task, &events);
     let commit = Commit {
         before: None,
         after: task,
         events,
         effects: Vec::new(),
         request: None,
-        lookups: Vec::new(),
+        lookups,
     };
     match store.commit(&commit)? {
         CommitOutcome::Written => {}

@@ -197,6 +197,71 @@ pub fn expiry(
         .ok()
 }
 
+/// What a task's history says of its alerts: where it came from, which of
+/// them still fire (source, fingerprint) and how many folded in. `ponte
+/// import` rebuilds the application's alert lookups from it, so an alert
+/// that fires again after an import is a repeat on its open task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AlertHistory {
+    /// The alert that opened the task, if one did.
+    pub origin: Option<AlertOrigin>,
+    /// The alerts firing on the task at the end of its history.
+    pub firing: std::collections::BTreeSet<(String, String)>,
+    /// How many alerts folded into it (a storm task).
+    pub folded: u32,
+}
+
+/// The [`AlertHistory`] of a task's `events`.
+pub fn history<'a>(events: impl IntoIterator<Item = &'a super::event::Event>) -> AlertHistory {
+    let mut h = AlertHistory::default();
+    for event in events {
+        match &event.kind {
+            EventKind::AlertFired {
+                source,
+                fingerprint,
+                group,
+                severity,
+                link,
+                storm,
+            } => {
+                h.origin = Some(AlertOrigin {
+                    source: source.clone(),
+                    fingerprint: fingerprint.clone(),
+                    group: group.clone(),
+                    severity: severity.clone(),
+                    link: link.clone(),
+                    storm: *storm,
+                });
+                h.firing.insert((source.clone(), fingerprint.clone()));
+            }
+            EventKind::AlertRepeated {
+                source,
+                fingerprint,
+            } => {
+                h.firing.insert((source.clone(), fingerprint.clone()));
+            }
+            EventKind::AlertFolded {
+                source,
+                fingerprint,
+                count,
+                ..
+            } => {
+                h.firing.insert((source.clone(), fingerprint.clone()));
+                h.folded = h.folded.max(*count);
+            }
+            EventKind::AlertResolved {
+                source,
+                fingerprint,
+                ..
+            } => {
+                h.firing.remove(&(source.clone(), fingerprint.clone()));
+            }
+            _ => {}
+        }
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +288,76 @@ mod tests {
             w.opened(at(s), 0);
         }
         assert_eq!(w.recent.len(), 1);
+    }
+
+    #[test]
+    fn a_history_says_which_alerts_still_fire_on_a_task() {
+        use super::super::event::Event;
+        use super::super::{ClientKey, TaskId, Who};
+        let task = TaskId::new(ClientKey::new("ACME").unwrap(), 7);
+        let event = |seq: u32, kind: EventKind| Event {
+            task: task.clone(),
+            seq,
+            at: at(i64::from(seq)),
+            by: Who::Ponte,
+            kind,
+        };
+        let fp = |f: &str| ("prometheus".to_owned(), f.to_owned());
+        let events = [
+            event(
+                1,
+                EventKind::AlertFired {
+                    source: "prometheus".into(),
+                    fingerprint: "a".into(),
+                    group: "db".into(),
+                    severity: None,
+                    link: None,
+                    storm: true,
+                },
+            ),
+            event(
+                2,
+                EventKind::AlertFolded {
+                    source: "prometheus".into(),
+                    fingerprint: "b".into(),
+                    title: "B".into(),
+                    count: 1,
+                },
+            ),
+            event(
+                3,
+                EventKind::AlertFolded {
+                    source: "prometheus".into(),
+                    fingerprint: "c".into(),
+                    title: "C".into(),
+                    count: 2,
+                },
+            ),
+            event(
+                4,
+                EventKind::AlertResolved {
+                    source: "prometheus".into(),
+                    fingerprint: "a".into(),
+                    firing: 2,
+                    resolves_task: false,
+                },
+            ),
+            event(
+                5,
+                EventKind::AlertRepeated {
+                    source: "prometheus".into(),
+                    fingerprint: "b".into(),
+                },
+            ),
+        ];
+        let h = history(&events);
+        assert_eq!(
+            h.origin.as_ref().map(|o| (o.storm, o.group.as_str())),
+            Some((true, "db"))
+        );
+        assert_eq!(h.firing.into_iter().collect::<Vec<_>>(), [fp("b"), fp("c")]);
+        assert_eq!(h.folded, 2);
+        assert_eq!(history(&events[..0]), AlertHistory::default());
     }
 
     #[test]

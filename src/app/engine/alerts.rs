@@ -184,6 +184,52 @@ fn put<T: Serialize>(key: String, value: &T) -> Result<Change, PonteError> {
     Ok((key, Some(bytes)))
 }
 
+/// The lookups a task's history implies (`ponte import`, which rebuilds
+/// everything else from the events too): each alert still firing on a task
+/// that is not closed finds it again, with the task's counts, and an open
+/// storm task takes its group's later alerts. Storm windows and heartbeat
+/// monitors' beats are not history: they start afresh, as at a restart.
+pub(crate) fn lookups_from_history(
+    task: &crate::domain::Task,
+    events: &[crate::domain::Event],
+) -> Vec<Change> {
+    if task.status.is_final() {
+        return Vec::new();
+    }
+    let history = crate::domain::monitor::history(events);
+    let Some(origin) = history.origin.as_ref() else {
+        return Vec::new();
+    };
+    let client = task.id.client();
+    let mut lookups = Vec::new();
+    for (source, fingerprint) in &history.firing {
+        lookups.push(put(
+            alert_key(client, source, fingerprint),
+            &AlertRef {
+                task: task.id.clone(),
+            },
+        ));
+    }
+    if !history.firing.is_empty() || history.folded > 0 {
+        let counts = TaskAlerts {
+            firing: u32::try_from(history.firing.len()).unwrap_or(u32::MAX),
+            folded: history.folded,
+        };
+        lookups.push(put(task_key(&task.id), &counts));
+    }
+    if origin.storm && task.status.is_open() {
+        lookups.push(put(
+            group_key(client, &origin.source, &origin.group),
+            &GroupState {
+                window: GroupWindow::default(),
+                storm: Some(task.id.clone()),
+            },
+        ));
+    }
+    // These small structs always encode.
+    lookups.into_iter().filter_map(Result::ok).collect()
+}
+
 impl<S: Store> Engine<S> {
     fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, PonteError> {
         let Some(raw) = self
