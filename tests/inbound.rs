@@ -588,6 +588,11 @@ async fn a_missed_heartbeat_opens_one_task_per_expiry_and_the_next_beat_resolves
         None
     );
     assert_eq!(beat(&l).await.unwrap().status().as_u16(), 200);
+    // A system beating in a loop is answered, and recorded once a second.
+    l.clock.set(started + SignedDuration::from_millis(500));
+    for _ in 0..20 {
+        assert_eq!(beat(&l).await.unwrap().status().as_u16(), 200);
+    }
     let due = timer.fire(started).await.unwrap().unwrap();
     assert_eq!(due, started + SignedDuration::from_hours(25));
     assert_eq!(l.tasks(), 0);

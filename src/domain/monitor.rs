@@ -177,6 +177,22 @@ pub struct Beats {
     pub expired_after: Option<Timestamp>,
 }
 
+/// Beats closer together than this are one beat: a system that beats in a
+/// loop costs no write per beat. Far below the shortest interval (10 s).
+pub const BEAT_COALESCE: SignedDuration = SignedDuration::from_secs(1);
+
+/// Whether a beat at `now` adds nothing to `beats`: the last beat is less
+/// than [`BEAT_COALESCE`] ago and opened no task (a missed-beat task comes
+/// at least an interval after its beat, and the next beat must resolve it).
+pub fn coalesces(beats: &Beats, now: Timestamp) -> bool {
+    beats.last.is_some_and(|last| {
+        beats.expired_after != Some(last) && {
+            let since = now.duration_since(last);
+            since >= SignedDuration::ZERO && since < BEAT_COALESCE
+        }
+    })
+}
+
 /// When a monitor's beat is missed: `interval` and `grace` after the later of
 /// its last beat and `since` (when Ponte started watching: beats cannot
 /// arrive while Ponte is down). `None` for a monitor that never beat, or
@@ -358,6 +374,29 @@ mod tests {
         assert_eq!(h.firing.into_iter().collect::<Vec<_>>(), [fp("b"), fp("c")]);
         assert_eq!(h.folded, 2);
         assert_eq!(history(&events[..0]), AlertHistory::default());
+    }
+
+    #[test]
+    fn beats_within_a_second_of_the_last_are_one_beat() {
+        let beat = Beats {
+            last: Some(at(0)),
+            expired_after: None,
+        };
+        assert!(coalesces(&beat, at(0)));
+        assert!(coalesces(
+            &beat,
+            at(0).checked_add(SignedDuration::from_millis(999)).unwrap()
+        ));
+        assert!(!coalesces(&beat, at(1)));
+        assert!(!coalesces(&Beats::default(), at(0)), "a first beat counts");
+        // A clock that went back is no reason to drop a beat.
+        assert!(!coalesces(&beat, at(-1)));
+        // The beat whose expiry opened a task: the next beat resolves it.
+        let expired = Beats {
+            last: Some(at(0)),
+            expired_after: Some(at(0)),
+        };
+        assert!(!coalesces(&expired, at(0)));
     }
 
     #[test]

@@ -380,8 +380,10 @@ async fn heartbeat(
         Ok(m) => m,
         Err(e) => return failed(e),
     };
-    // Beats are not rate limited: they are few, and one must never be
-    // refused (a refused beat opens a task).
+    // Beats are not rate limited: one must never be refused (a refused
+    // beat opens a task). The writer records at most one a second per
+    // monitor (`monitor::coalesces`), and the connection limit bounds the
+    // rest.
     if let Err(refused) = admit(
         &shared,
         monitor.auth,

@@ -270,6 +270,12 @@ impl<S: Store> Engine<S> {
             MonitorOp::Beat { client, monitor } => {
                 let key = beat_key(client, monitor);
                 let mut beats: Beats = self.get(&key)?.unwrap_or_default();
+                if crate::domain::monitor::coalesces(&beats, now) {
+                    return Ok(MonitorOutcome {
+                        result: AlertResult::NothingOpen,
+                        wrote: false,
+                    });
+                }
                 beats.last = Some(now);
                 let beat = put(key, &beats)?;
                 let resolved = IncomingAlert {
