@@ -564,6 +564,52 @@ async fn a_resolution_resolves_an_untouched_task_and_only_notes_a_touched_one() 
 }
 
 #[tokio::test]
+async fn an_alert_whose_task_was_cancelled_by_hand_leaves_nothing_behind_once_resolved() {
+    let l = Listener::start().await;
+    let token = prometheus_token();
+    l.prometheus(Some(&token), &am(&[("db1", "firing", "critical")]))
+        .await;
+    let manager = ponte::domain::Actor {
+        person: ponte::domain::PersonId(5001),
+        side: ponte::domain::Side::Internal,
+        roles: ponte::domain::RoleSet::empty().with(ponte::domain::Role::ItManager),
+        clients: ponte::domain::ClientScope::Only(ponte::domain::ClientKey::new("ACME").unwrap()),
+    };
+    l.ledger
+        .submit(ponte::app::engine::Request::by(
+            manager,
+            ponte::app::engine::Op::Change {
+                task: "ACME-1".parse().unwrap(),
+                command: ponte::domain::Command::Cancel {
+                    reason: Some("known maintenance".into()),
+                },
+            },
+        ))
+        .await
+        .unwrap();
+    let keys = ["alert/ACME/prometheus/db1", "alerttask/ACME-1"];
+    for key in keys {
+        assert!(l.store.lookup(key).unwrap().is_some(), "{key} while firing");
+    }
+    let (status, text) = l
+        .prometheus(Some(&token), &am(&[("db1", "resolved", "critical")]))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("nothing_open"), "{text}");
+    for key in keys {
+        assert_eq!(l.store.lookup(key).unwrap(), None, "{key} once resolved");
+    }
+    assert_eq!(
+        l.store
+            .task(&"ACME-1".parse().unwrap())
+            .unwrap()
+            .unwrap()
+            .status,
+        Status::Cancelled
+    );
+}
+
+#[tokio::test]
 async fn a_missed_heartbeat_opens_one_task_per_expiry_and_the_next_beat_resolves_it() {
     let l = Listener::start().await;
     let started = l.clock.now();

@@ -356,10 +356,12 @@ impl<S: Store> Engine<S> {
         if !alert.firing {
             let Some(task) = task else {
                 // Nothing open: forget a stale fingerprint (its task was
-                // closed by hand).
-                if known.is_some() {
+                // closed by hand), and the closed task's counts, which no
+                // decision reads again.
+                if let Some(known) = known {
                     let mut lookups = extra;
                     lookups.push((fp_key, None));
+                    lookups.push((task_key(&known.task), None));
                     self.store
                         .put_lookups(&lookups)
                         .map_err(|e| PonteError::store("forgetting a resolved alert", e))?;
