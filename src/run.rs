@@ -330,7 +330,11 @@ impl<S: Store> Running<S> {
 
     /// Monitoring's use cases on this bot's ledger (for the alert listener).
     pub fn monitoring(&self) -> crate::app::monitor::Monitoring<S> {
-        crate::app::monitor::Monitoring::new(self.bot.ledger.clone(), self.bot.config.clone())
+        crate::app::monitor::Monitoring::new(
+            self.bot.ledger.clone(),
+            self.bot.config.clone(),
+            self.bot.messages.clone(),
+        )
     }
 
     /// What the health server checks on this bot.

@@ -83,7 +83,11 @@ impl Listener {
             Arc::new(clock.clone()),
         )
         .unwrap();
-        let monitoring = Monitoring::new(ledger.clone(), config.clone());
+        let monitoring = Monitoring::new(
+            ledger.clone(),
+            config.clone(),
+            Arc::new(ponte::i18n::Messages::load().unwrap()),
+        );
         let secrets: ponte::inbound::Secrets =
             Arc::new(|var: &str| (var != "PONTE_NOT_SET").then(|| secret(var)));
         let listener = ponte::inbound::bind("127.0.0.1:0".parse().unwrap())

@@ -133,6 +133,8 @@ impl<S: Store> Monitor for Monitoring<S> {
 pub struct Monitoring<S: Store> {
     pub ledger: Ledger<S>,
     pub config: Arc<Config>,
+    /// The alert tasks' details, in the client's language.
+    pub messages: Arc<crate::i18n::Messages>,
 }
 
 impl<S: Store> Clone for Monitoring<S> {
@@ -140,13 +142,22 @@ impl<S: Store> Clone for Monitoring<S> {
         Self {
             ledger: self.ledger.clone(),
             config: self.config.clone(),
+            messages: self.messages.clone(),
         }
     }
 }
 
 impl<S: Store> Monitoring<S> {
-    pub fn new(ledger: Ledger<S>, config: Arc<Config>) -> Self {
-        Self { ledger, config }
+    pub fn new(
+        ledger: Ledger<S>,
+        config: Arc<Config>,
+        messages: Arc<crate::i18n::Messages>,
+    ) -> Self {
+        Self {
+            ledger,
+            config,
+            messages,
+        }
     }
 
     fn client(&self, key: &str) -> Result<&ClientConfig, MonitorError> {
@@ -198,7 +209,7 @@ impl<S: Store> Monitoring<S> {
             .iter()
             .map(|alert| MonitorOp::Alert {
                 client: config.key.clone(),
-                alert: incoming(config, integration, alert),
+                alert: incoming(&self.messages, config, integration, alert),
             })
             .collect();
         // Queued in order, answered together: one request's alerts share
@@ -245,7 +256,12 @@ fn card_channel(client: &ClientConfig) -> u64 {
 }
 
 /// `alert` with `integration`'s settings, ready for the writer.
-pub fn incoming(client: &ClientConfig, integration: &Integration, alert: &Alert) -> IncomingAlert {
+pub fn incoming(
+    messages: &crate::i18n::Messages,
+    client: &ClientConfig,
+    integration: &Integration,
+    alert: &Alert,
+) -> IncomingAlert {
     let category = alert
         .labels
         .iter()
@@ -268,7 +284,7 @@ pub fn incoming(client: &ClientConfig, integration: &Integration, alert: &Alert)
         },
         firing: alert.firing,
         title: clip(&alert.title, TITLE_MAX),
-        details: details(&integration.name, alert),
+        details: details(messages, client.language, &integration.name, alert),
         severity: alert.severity.clone(),
         link: alert.link.clone(),
         priority: alert
@@ -282,23 +298,39 @@ pub fn incoming(client: &ClientConfig, integration: &Integration, alert: &Alert)
     }
 }
 
-/// The task's details: the description, then the labels (which routing's
-/// keywords read too), then when it started.
-fn details(source: &str, alert: &Alert) -> String {
+/// The task's details, in the client's language: the description, where it
+/// came from, then the labels as the monitoring system wrote them (which
+/// routing's keywords read too), then when it started.
+fn details(
+    messages: &crate::i18n::Messages,
+    lang: crate::i18n::Lang,
+    source: &str,
+    alert: &Alert,
+) -> String {
+    use crate::domain::error::Arg;
+    let line = |id: &str, name: &str, value: String| {
+        let mut text = messages.text(lang, id, &[(name, Arg::Text(value))]);
+        text.push('\n');
+        text
+    };
     let mut out = String::new();
     if let Some(d) = &alert.description {
         out.push_str(d.trim());
         out.push_str("\n\n");
     }
-    out.push_str(&format!("Source: {source}\n"));
+    out.push_str(&line("alert-details-source", "source", source.to_owned()));
     if let Some(s) = &alert.severity {
-        out.push_str(&format!("Severity: {s}\n"));
+        out.push_str(&line("alert-details-severity", "severity", s.clone()));
     }
     for (k, v) in &alert.labels {
         out.push_str(&format!("{k} = {v}\n"));
     }
     if let Some(at) = alert.started {
-        out.push_str(&format!("Started: {at}\n"));
+        out.push_str(&line(
+            "alert-details-started",
+            "at",
+            crate::app::reply::markup::time(at),
+        ));
     }
     clip(&out, DETAILS_MAX)
 }

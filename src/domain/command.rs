@@ -316,7 +316,17 @@ pub fn decide_create(
         EventKind::Routed {
             side: decision.side,
             category: decision.category,
-            reason: decision.reason,
+            // An alert sent to a side by its integration's configuration
+            // says so, not that its requester (Ponte) asked.
+            reason: match (&new.alert, decision.reason) {
+                (Some(alert), super::routing::RouteReason::Requested { side }) => {
+                    super::routing::RouteReason::Monitoring {
+                        source: alert.source.clone(),
+                        side,
+                    }
+                }
+                (_, reason) => reason,
+            },
         },
     ];
     if let Some(why) = decision.approval {

@@ -142,6 +142,9 @@ pub enum RouteReason {
     FromMsp,
     /// Nothing matched: the client's default side.
     Default { side: Side },
+    /// A monitoring integration (or the heartbeat monitors) sends its alerts
+    /// to this side, as configured (`to`).
+    Monitoring { source: String, side: Side },
 }
 
 /// Why the company's IT must approve.

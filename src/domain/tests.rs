@@ -268,6 +268,49 @@ fn permission_table() {
 }
 
 #[test]
+fn an_alert_sent_to_a_side_says_its_integration_sent_it_there() {
+    let cast = Cast::new();
+    let alert = |to: SideChoice| NewTask {
+        title: "Disk full on db1".into(),
+        to,
+        alert: Some(monitor::AlertOrigin {
+            source: "prometheus".into(),
+            fingerprint: "db1".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let reason = |new: &NewTask| {
+        decide_create(cast.get("requester"), &key(ACME), new, &rules(), now())
+            .unwrap()
+            .into_iter()
+            .find_map(|k| match k {
+                EventKind::Routed { reason, .. } => Some(reason),
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        reason(&alert(SideChoice::To(Side::Msp))),
+        RouteReason::Monitoring {
+            source: "prometheus".into(),
+            side: Side::Msp
+        }
+    );
+    // Left to the rules, an alert is routed like anyone's words.
+    assert!(matches!(
+        reason(&alert(SideChoice::Auto)),
+        RouteReason::Default { .. } | RouteReason::Keyword { .. }
+    ));
+    // A person asking for a side still asked.
+    let person = NewTask {
+        alert: None,
+        ..alert(SideChoice::To(Side::Msp))
+    };
+    assert_eq!(reason(&person), RouteReason::Requested { side: Side::Msp });
+}
+
+#[test]
 fn another_client_is_always_refused_whatever_the_state() {
     let cast = Cast::new();
     for side in Side::ALL {

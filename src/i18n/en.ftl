@@ -83,6 +83,7 @@ route-keyword = “{ $keyword }” means { $category }, which { $side } handles
 route-category = the category { $category } is handled by { $side }
 route-from-msp = the MSP asked the company's IT
 route-default = no rule matched, so it went to { $side } (the default)
+route-monitoring = the monitoring integration { $source } sends its alerts to { $side }, as configured
 
 approval-why-category = { $category } work needs the IT manager's approval
 approval-why-territory = { $category } is the company IT's territory
@@ -205,6 +206,9 @@ event-alert-folded = { $count } more alerts folded into this task; the latest: *
 event-alert-resolved = ✅ The alert resolved in { $source }; the task stays open, since someone is working on it.
 event-alert-resolved-some = ✅ One alert resolved in { $source }; { $firing } still firing.
 event-alert-resolved-task = ✅ The alert resolved in { $source } and nobody had worked on the task: it is resolved.
+alert-details-source = Source: { $source }
+alert-details-severity = Severity: { $severity }
+alert-details-started = Started: { $at }
 heartbeat-missed-title = Heartbeat missed: { $name }
 heartbeat-missed-details = `{ $name }` should check in every { $every } (with { $grace } of grace); its last check-in was { $last }. The next check-in resolves this task.
 event-snoozed = { $who } snoozed the paging until { $until }.

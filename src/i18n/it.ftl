@@ -83,6 +83,7 @@ route-keyword = “{ $keyword }” indica { $category }, di cui si occupa l'{ $s
 route-category = della categoria { $category } si occupa l'{ $side }
 route-from-msp = l'MSP ha chiesto all'IT dell'azienda
 route-default = nessuna regola corrisponde, quindi è andata all'{ $side } (il predefinito)
+route-monitoring = l'integrazione di monitoraggio { $source } invia i suoi allarmi all'{ $side }, come da configurazione
 
 approval-why-category = i lavori di { $category } richiedono l'approvazione del responsabile IT
 approval-why-territory = { $category } è territorio dell'IT dell'azienda
@@ -205,6 +206,9 @@ event-alert-folded = Altri { $count } allarmi confluiti in questa attività; l'u
 event-alert-resolved = ✅ L'allarme è rientrato in { $source }; l'attività resta aperta, perché qualcuno ci sta lavorando.
 event-alert-resolved-some = ✅ Un allarme è rientrato in { $source }; { $firing } ancora attivi.
 event-alert-resolved-task = ✅ L'allarme è rientrato in { $source } e nessuno aveva lavorato all'attività: è risolta.
+alert-details-source = Fonte: { $source }
+alert-details-severity = Gravità: { $severity }
+alert-details-started = Iniziato: { $at }
 heartbeat-missed-title = Heartbeat mancato: { $name }
 heartbeat-missed-details = `{ $name }` dovrebbe farsi sentire ogni { $every } (con { $grace } di tolleranza); l'ultima volta è stata { $last }. Il prossimo segnale risolve questa attività.
 event-snoozed = { $who } ha rimandato le chiamate fino alle { $until }.

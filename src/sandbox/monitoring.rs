@@ -43,8 +43,18 @@ fn labels(options: &Options, severity: Option<&str>) -> serde_json::Map<String, 
     labels
 }
 
-/// The body an `alert` step sends, in `format`.
-pub fn body(format: AlertFormat, action: &AlertAction, options: &Options) -> Value {
+/// The body an `alert` step sends, in `format`, at `now` on the sandbox's
+/// clock (Alertmanager says when the alert started: a minute before).
+pub fn body(
+    format: AlertFormat,
+    action: &AlertAction,
+    options: &Options,
+    now: jiff::Timestamp,
+) -> Value {
+    let started = now
+        .checked_sub(jiff::SignedDuration::from_mins(1))
+        .unwrap_or(now)
+        .to_string();
     let severity = option(options, "severity");
     let group = option(options, "group");
     let link = option(options, "link");
@@ -78,7 +88,7 @@ pub fn body(format: AlertFormat, action: &AlertAction, options: &Options) -> Val
                             "summary": title,
                             "description": description.unwrap_or(""),
                         },
-                        "startsAt": "2026-12-06T07:58:00Z",
+                        "startsAt": started,
                         "endsAt": "0001-01-01T00:00:00Z",
                         "generatorURL": link.unwrap_or("https://prometheus.example/graph"),
                         "fingerprint": fingerprint,

@@ -504,7 +504,7 @@ impl Sandbox {
                 let (format, auth, var) =
                     super::monitoring::integration(&self.config, client, integration)
                         .map_err(Failure)?;
-                let body = super::monitoring::body(format, action, options);
+                let body = super::monitoring::body(format, action, options, self.clock.now());
                 let path = format!("/clients/{client}/alerts/{integration}");
                 self.inbound_post(&path, auth, &var, options, body.to_string().as_bytes())
                     .await

@@ -157,6 +157,11 @@ pub fn encode_snapshot(task: &Task) -> Vec<u8> {
             w.u8(5);
             w.u8(side_code(*side));
         }
+        Some(RouteReason::Monitoring { source, side }) => {
+            w.u8(6);
+            w.str(source);
+            w.u8(side_code(*side));
+        }
     }
     w.chat(chat);
     w.chat(mirror);
@@ -272,6 +277,10 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Task, DecodeError> {
         }),
         4 => Some(RouteReason::FromMsp),
         5 => Some(RouteReason::Default { side: r.side()? }),
+        6 => Some(RouteReason::Monitoring {
+            source: r.string()?,
+            side: r.side()?,
+        }),
         other => return Err(r.fail(format!("route tag {other}"))),
     };
     let chat = r.chat()?;
@@ -754,6 +763,7 @@ mod tests {
                 .prop_map(|(category, owner)| RouteReason::Category { category, owner }),
             Just(RouteReason::FromMsp),
             side().prop_map(|side| RouteReason::Default { side }),
+            (text(), side()).prop_map(|(source, side)| RouteReason::Monitoring { source, side }),
         ])
     }
 

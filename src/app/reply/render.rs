@@ -118,6 +118,10 @@ impl Renderer<'_> {
             ),
             RouteReason::FromMsp => self.t("route-from-msp", &[]),
             RouteReason::Default { side } => self.t("route-default", &[("side", Arg::Side(*side))]),
+            RouteReason::Monitoring { source, side } => self.t(
+                "route-monitoring",
+                &[("source", text(source)), ("side", Arg::Side(*side))],
+            ),
         }
     }
 
