@@ -573,24 +573,7 @@ async fn an_alert_whose_task_was_cancelled_by_hand_leaves_nothing_behind_once_re
     let token = prometheus_token();
     l.prometheus(Some(&token), &am(&[("db1", "firing", "critical")]))
         .await;
-    let manager = ponte::domain::Actor {
-        person: ponte::domain::PersonId(5001),
-        side: ponte::domain::Side::Internal,
-        roles: ponte::domain::RoleSet::empty().with(ponte::domain::Role::ItManager),
-        clients: ponte::domain::ClientScope::Only(ponte::domain::ClientKey::new("ACME").unwrap()),
-    };
-    l.ledger
-        .submit(ponte::app::engine::Request::by(
-            manager,
-            ponte::app::engine::Op::Change {
-                task: "ACME-1".parse().unwrap(),
-                command: ponte::domain::Command::Cancel {
-                    reason: Some("known maintenance".into()),
-                },
-            },
-        ))
-        .await
-        .unwrap();
+    cancel(&l, "ACME-1").await;
     let keys = ["alert/ACME/prometheus/db1", "alerttask/ACME-1"];
     for key in keys {
         assert!(l.store.lookup(key).unwrap().is_some(), "{key} while firing");
@@ -611,6 +594,81 @@ async fn an_alert_whose_task_was_cancelled_by_hand_leaves_nothing_behind_once_re
             .status,
         Status::Cancelled
     );
+}
+
+#[tokio::test]
+async fn the_sweep_removes_the_lookups_of_closed_tasks_and_past_storms_only() {
+    let l = Listener::start().await;
+    let key = secret("PONTE_ACME_UPTIME_SECRET");
+    let now = Timestamp::now().as_second();
+    // Two alerts without a group (each its own group), ACME-1 and ACME-2;
+    // the first is cancelled by hand and its alert never resolves.
+    for fp in ["p1", "p2"] {
+        let body = format!(r#"{{"title":"Ping {fp} lost","fingerprint":"{fp}"}}"#);
+        assert_eq!(l.uptime(&key, now, body.as_bytes()).await.status(), 200);
+    }
+    cancel(&l, "ACME-1").await;
+    let present = |key: &str| l.store.lookup(key).unwrap().is_some();
+    let sweep = || async {
+        match l.ledger.monitor(MonitorOp::Sweep).await.unwrap().result {
+            AlertResult::Swept { removed, done } => (removed, done),
+            other => panic!("{other:?}"),
+        }
+    };
+    // Within the storm window: only the cancelled task's alert goes.
+    assert_eq!(sweep().await, (2, true));
+    assert!(!present("alert/ACME/uptime/p1") && !present("alerttask/ACME-1"));
+    for key in [
+        "alertgroup/ACME/uptime/p1",
+        "alertgroup/ACME/uptime/p2",
+        "alert/ACME/uptime/p2",
+        "alerttask/ACME-2",
+    ] {
+        assert!(present(key), "{key}");
+    }
+    // After the window, the groups go; the open task's alert stays.
+    l.clock.set(l.clock.now() + SignedDuration::from_mins(2));
+    assert_eq!(sweep().await, (2, true));
+    assert!(present("alert/ACME/uptime/p2") && present("alerttask/ACME-2"));
+    let body = br#"{"title":"Ping p2 lost","fingerprint":"p2"}"#;
+    let answer: Value = l.uptime(&key, now, body).await.json().await.unwrap();
+    assert_eq!(answer["alerts"][0]["result"], "repeated");
+    // Many stale keys go a batch per sweep, the sweep resuming where it
+    // stopped.
+    let stale: Vec<(String, Option<Vec<u8>>)> = (0..ponte::app::engine::SWEEP_BATCH + 100)
+        .map(|i| {
+            (
+                format!("alert/ACME/uptime/old-{i:04}"),
+                Some(br#"{"task":"ACME-99"}"#.to_vec()),
+            )
+        })
+        .collect();
+    l.store.put_lookups(&stale).unwrap();
+    assert_eq!(sweep().await, (ponte::app::engine::SWEEP_BATCH, false));
+    assert_eq!(sweep().await, (100, true));
+    assert!(present("alert/ACME/uptime/p2"));
+}
+
+/// An IT manager of ACME cancels task `id` by hand.
+async fn cancel(l: &Listener, id: &str) {
+    let manager = ponte::domain::Actor {
+        person: ponte::domain::PersonId(5001),
+        side: ponte::domain::Side::Internal,
+        roles: ponte::domain::RoleSet::empty().with(ponte::domain::Role::ItManager),
+        clients: ponte::domain::ClientScope::Only(ponte::domain::ClientKey::new("ACME").unwrap()),
+    };
+    l.ledger
+        .submit(ponte::app::engine::Request::by(
+            manager,
+            ponte::app::engine::Op::Change {
+                task: id.parse().unwrap(),
+                command: ponte::domain::Command::Cancel {
+                    reason: Some("known maintenance".into()),
+                },
+            },
+        ))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

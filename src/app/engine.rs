@@ -47,7 +47,8 @@ use crate::store::{Commit, CommitOutcome, Pages, Store, StoreError, TaskFilter, 
 pub use crate::domain::routing::Rules;
 pub(crate) use alerts::lookups_from_history;
 pub use alerts::{
-    AlertResult, HEARTBEAT_SOURCE, IncomingAlert, MonitorOp, MonitorOutcome, beat_key, monitoring,
+    AlertResult, HEARTBEAT_SOURCE, IncomingAlert, MonitorOp, MonitorOutcome, SWEEP_BATCH, beat_key,
+    monitoring,
 };
 
 mod alerts;

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::app::engine::{
     AlertResult, HEARTBEAT_SOURCE, IncomingAlert, Ledger, MonitorOp, PonteError, beat_key,
@@ -437,6 +437,43 @@ fn missed(
 impl<S: Store> Timer for HeartbeatTimer<S> {
     fn name(&self) -> &'static str {
         "heartbeats"
+    }
+
+    fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {
+        Box::pin(self.run(now))
+    }
+}
+
+/// Removes the alert lookups nothing reads again ([`MonitorOp::Sweep`]):
+/// a batch every hour, or every minute while there is more to go through.
+/// It only submits to the writer.
+pub struct SweepTimer<S: Store> {
+    pub ledger: Ledger<S>,
+}
+
+impl<S: Store> SweepTimer<S> {
+    /// Between sweeps that went through every lookup.
+    pub const EVERY: SignedDuration = SignedDuration::from_hours(1);
+    /// Between batches of one sweep.
+    pub const NEXT_BATCH: SignedDuration = SignedDuration::from_mins(1);
+
+    async fn run(&self, now: Timestamp) -> Result<Option<Timestamp>, TimerError> {
+        let outcome = self
+            .ledger
+            .monitor(MonitorOp::Sweep)
+            .await
+            .map_err(|e| TimerError(format!("sweeping alert lookups: {e}")))?;
+        let wait = match outcome.result {
+            AlertResult::Swept { done: false, .. } => Self::NEXT_BATCH,
+            _ => Self::EVERY,
+        };
+        Ok(now.checked_add(wait).ok())
+    }
+}
+
+impl<S: Store> Timer for SweepTimer<S> {
+    fn name(&self) -> &'static str {
+        "alert lookups sweep"
     }
 
     fn fire(&self, now: Timestamp) -> BoxFuture<'_, Result<Option<Timestamp>, TimerError>> {

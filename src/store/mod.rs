@@ -306,6 +306,14 @@ pub trait Store: Send + Sync + 'static {
     fn lookup(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Sets or removes lookups outside a commit, atomically (not flushed).
     fn put_lookups(&self, changes: &[(String, Option<Vec<u8>>)]) -> Result<(), StoreError>;
+    /// The lookups whose keys start with `prefix`, in key order, after the
+    /// key `after` (from the first when `None`), at most `limit`.
+    fn lookups_after(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     /// When the mark with this key was recorded, if it was.
     fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError>;
     /// The mark with the greatest key starting with `prefix`.

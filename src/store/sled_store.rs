@@ -1827,6 +1827,32 @@ impl Store for SledStore {
         done
     }
 
+    fn lookups_after(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        // The first key of `prefix` greater than `after`.
+        let start: Vec<u8> = match after {
+            Some(after) => [after.as_bytes(), &[0]]
+                .concat()
+                .max(prefix.as_bytes().to_vec()),
+            None => prefix.as_bytes().to_vec(),
+        };
+        let mut out = Vec::new();
+        for item in self.lookups.range(start..) {
+            let (key, value) = item?;
+            if !key.starts_with(prefix.as_bytes()) || out.len() >= limit {
+                break;
+            }
+            let key = String::from_utf8(key.to_vec())
+                .map_err(|e| corrupt(LOOKUPS, &key, format!("key is not UTF-8: {e}")))?;
+            out.push((key, value.to_vec()));
+        }
+        Ok(out)
+    }
+
     fn mark(&self, key: &str) -> Result<Option<Timestamp>, StoreError> {
         match self.marks.get(key.as_bytes())? {
             None => Ok(None),

@@ -19,6 +19,9 @@
 //!   folded in; removed when the last one resolves;
 //! - `beat/{client}/{monitor}`: a heartbeat monitor's last beat and the
 //!   beat whose expiry opened a task.
+//!
+//! The sweep timer removes, a batch at a time, the `alert…` lookups nothing
+//! reads again ([`MonitorOp::Sweep`]).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -49,7 +52,19 @@ pub enum MonitorOp {
         last: jiff::Timestamp,
         alert: IncomingAlert,
     },
+    /// Removes up to [`SWEEP_BATCH`] alert lookups nothing will read again
+    /// (the sweep timer), continuing where the last sweep stopped: those of
+    /// closed or cancelled tasks, and groups whose storm window is over
+    /// and whose storm task, if any, is closed. Alerts that never resolve
+    /// and one-off group keys would otherwise stay for ever.
+    Sweep,
 }
+
+/// How many alert lookups one [`MonitorOp::Sweep`] reads.
+pub const SWEEP_BATCH: usize = 500;
+
+/// Where the last sweep stopped (a lookup itself).
+const SWEEP_CURSOR: &str = "sweep/alerts";
 
 /// An alert as the application made it from a monitoring system's payload
 /// and the integration's settings.
@@ -90,6 +105,8 @@ pub enum AlertResult {
     Resolved { task: TaskId, task_resolved: bool },
     /// A resolution (or a beat) with no open task: nothing to do.
     NothingOpen,
+    /// A sweep removed `removed` lookups; `done` when it reached the last.
+    Swept { removed: usize, done: bool },
 }
 
 impl AlertResult {
@@ -101,7 +118,7 @@ impl AlertResult {
             | AlertResult::Repeated(t)
             | AlertResult::Folded(t)
             | AlertResult::Resolved { task: t, .. } => Some(t),
-            AlertResult::NothingOpen => None,
+            AlertResult::NothingOpen | AlertResult::Swept { .. } => None,
         }
     }
 
@@ -114,6 +131,7 @@ impl AlertResult {
             AlertResult::Folded(_) => "folded",
             AlertResult::Resolved { .. } => "resolved",
             AlertResult::NothingOpen => "nothing_open",
+            AlertResult::Swept { .. } => "swept",
         }
     }
 }
@@ -267,6 +285,7 @@ impl<S: Store> Engine<S> {
     ) -> Result<MonitorOutcome, PonteError> {
         match op {
             MonitorOp::Alert { client, alert } => self.alert(client, alert, now, Vec::new()),
+            MonitorOp::Sweep => self.sweep(now),
             MonitorOp::Beat { client, monitor } => {
                 let key = beat_key(client, monitor);
                 let mut beats: Beats = self.get(&key)?.unwrap_or_default();
@@ -324,6 +343,75 @@ impl<S: Store> Engine<S> {
                     ..outcome
                 })
             }
+        }
+    }
+
+    /// [`MonitorOp::Sweep`].
+    fn sweep(&self, now: jiff::Timestamp) -> Result<MonitorOutcome, PonteError> {
+        let failed = |e| PonteError::store("sweeping monitoring's lookups", e);
+        let cursor = self
+            .store
+            .lookup(SWEEP_CURSOR)
+            .map_err(failed)?
+            .and_then(|raw| String::from_utf8(raw).ok());
+        let batch = self
+            .store
+            .lookups_after("alert", cursor.as_deref(), SWEEP_BATCH)
+            .map_err(failed)?;
+        let mut changes: Vec<Change> = Vec::new();
+        for (key, raw) in &batch {
+            if !self.wanted(key, raw, now)? {
+                changes.push((key.clone(), None));
+            }
+        }
+        let removed = changes.len();
+        let next = (batch.len() == SWEEP_BATCH)
+            .then(|| batch.last().map(|(key, _)| key.clone()))
+            .flatten();
+        let done = next.is_none();
+        changes.push((SWEEP_CURSOR.to_owned(), next.map(String::into_bytes)));
+        self.store.put_lookups(&changes).map_err(failed)?;
+        if removed > 0 {
+            tracing::info!(
+                removed,
+                "alert lookups of closed tasks and past storms removed"
+            );
+        }
+        Ok(MonitorOutcome {
+            result: AlertResult::Swept { removed, done },
+            wrote: true,
+        })
+    }
+
+    /// Whether the alert lookup `key` may still be read: its task is not
+    /// closed, or its group's storm is not over. An unreadable one is not.
+    fn wanted(&self, key: &str, raw: &[u8], now: jiff::Timestamp) -> Result<bool, PonteError> {
+        let live = |id: &TaskId| -> Result<bool, PonteError> { Ok(self.live_task(id)?.is_some()) };
+        if key.starts_with("alert/") {
+            match serde_json::from_slice::<AlertRef>(raw) {
+                Ok(r) => live(&r.task),
+                Err(_) => Ok(false),
+            }
+        } else if let Some(task) = key.strip_prefix("alerttask/") {
+            match task.parse::<TaskId>() {
+                Ok(id) => live(&id),
+                Err(_) => Ok(false),
+            }
+        } else if key.starts_with("alertgroup/") {
+            match serde_json::from_slice::<GroupState>(raw) {
+                Ok(mut group) => {
+                    group.window.prune(now);
+                    Ok(!group.window.recent.is_empty()
+                        || match &group.storm {
+                            Some(id) => live(id)?,
+                            None => false,
+                        })
+                }
+                Err(_) => Ok(false),
+            }
+        } else {
+            // Not one of the alert lookups this module writes.
+            Ok(true)
         }
     }
 
