@@ -711,6 +711,11 @@ name = \"ok\"
 format = \"generic\"
 secret_env = \"X\"
 
+[[clients.integrations]]
+name = \"heartbeat\"
+format = \"generic\"
+secret_env = \"Y\"
+
 [[clients.heartbeats]]
 name = \"backup\"
 interval = \"soon\"
@@ -736,12 +741,13 @@ max_body_kb = 0
     test.toml:37: clients[0].integrations[1].format: missing: "alertmanager" (Prometheus Alertmanager's webhook) or "generic" (Ponte's JSON)
     test.toml:37: clients[0].integrations[1].secret_env: missing: the environment variable holding the secret callers must show, e.g. "PONTE_ACME_ALERTS_SECRET"
     test.toml:41: clients[0].integrations[2].name: `ok` is already used by this client: names must differ
-    test.toml:47: clients[0].heartbeats[0].interval: `soon` is not a duration: write e.g. "5m", "1h" or "90s"
-    test.toml:48: clients[0].heartbeats[0].grace: `2s` is out of range: use 10s to 168h
-    test.toml:50: clients[0].heartbeats[0].category: `nope` is not a category: use one of the [[categories]] names ("network")
-    test.toml:51: clients[0].heartbeats[0].priority: `urgent` is not a priority; use P1, P2, P3 or P4
-    test.toml:54: inbound.addr: `everywhere` is not an address and port: write e.g. "0.0.0.0:9465"
-    test.toml:55: inbound.max_body_kb: 0 is out of range: use 1 to 16384 (KiB)
+    test.toml:46: clients[0].integrations[3].name: `heartbeat` is the name Ponte gives the heartbeat monitors' alerts: name the integration after its system, e.g. "uptime-kuma"
+    test.toml:52: clients[0].heartbeats[0].interval: `soon` is not a duration: write e.g. "5m", "1h" or "90s"
+    test.toml:53: clients[0].heartbeats[0].grace: `2s` is out of range: use 10s to 168h
+    test.toml:55: clients[0].heartbeats[0].category: `nope` is not a category: use one of the [[categories]] names ("network")
+    test.toml:56: clients[0].heartbeats[0].priority: `urgent` is not a priority; use P1, P2, P3 or P4
+    test.toml:59: inbound.addr: `everywhere` is not an address and port: write e.g. "0.0.0.0:9465"
+    test.toml:60: inbound.max_body_kb: 0 is out of range: use 1 to 16384 (KiB)
     "#);
 }
 

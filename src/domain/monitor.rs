@@ -26,6 +26,10 @@ pub const STORM_WINDOW: SignedDuration = SignedDuration::from_secs(60);
 /// ones are refused by the adapters with this limit.
 pub const KEY_MAX: usize = 200;
 
+/// The source of heartbeat monitors' alerts (no integration may take this
+/// name).
+pub const HEARTBEAT_SOURCE: &str = "heartbeat";
+
 /// The task an alert opens carries this: where it came from and how to find
 /// it again (the `alert_fired` event).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

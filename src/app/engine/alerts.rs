@@ -154,8 +154,7 @@ pub fn monitoring(client: &ClientKey) -> Actor {
     }
 }
 
-/// The source of heartbeat monitors' alerts.
-pub const HEARTBEAT_SOURCE: &str = "heartbeat";
+pub use crate::domain::monitor::HEARTBEAT_SOURCE;
 
 fn alert_key(client: &ClientKey, source: &str, fingerprint: &str) -> String {
     format!("alert/{client}/{source}/{fingerprint}")

@@ -338,6 +338,19 @@ impl Checker<'_, '_, '_> {
             "the integration's name, part of its URL, e.g. \"prometheus\"",
             taken,
         );
+        let name = match name {
+            Some(n) if n == crate::domain::monitor::HEARTBEAT_SOURCE => {
+                self.problem(
+                    &path.key("name"),
+                    format!(
+                        "`{n}` is the name Ponte gives the heartbeat monitors' alerts: name the \
+                         integration after its system, e.g. \"uptime-kuma\""
+                    ),
+                );
+                None
+            }
+            other => other,
+        };
         let format_path = path.key("format");
         let format = match self
             .required(raw.format, &format_path, "\"alertmanager\" (Prometheus Alertmanager's webhook) or \"generic\" (Ponte's JSON)")
