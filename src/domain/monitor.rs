@@ -64,10 +64,14 @@ pub enum AlertChange {
         count: u32,
     },
     /// An alert of the task resolved; `firing` alerts of it still fire.
+    /// `even_if_touched`: the task resolves with its last alert though
+    /// somebody acted on it (a heartbeat monitor checking in again: what
+    /// the task was about is over, as GoAlert and Grafana OnCall close it).
     Resolved {
         source: String,
         fingerprint: String,
         firing: u32,
+        even_if_touched: bool,
     },
 }
 
@@ -108,8 +112,9 @@ pub fn decide(task: &Task, change: &AlertChange) -> Vec<EventKind> {
             source,
             fingerprint,
             firing,
+            even_if_touched,
         } => {
-            let resolves = resolve(task, firing);
+            let resolves = resolve(task, firing, even_if_touched);
             let mut events = vec![EventKind::AlertResolved {
                 source,
                 fingerprint,
@@ -129,9 +134,10 @@ pub fn decide(task: &Task, change: &AlertChange) -> Vec<EventKind> {
 }
 
 /// Whether a resolved alert resolves its task: the last one firing, on a
-/// task nobody touched that can still move to resolved.
-pub fn resolve(task: &Task, firing: u32) -> bool {
-    firing == 0 && untouched(task) && task.status.can_move_to(Status::Resolved)
+/// task nobody touched (unless `even_if_touched`) that can still move to
+/// resolved.
+pub fn resolve(task: &Task, firing: u32, even_if_touched: bool) -> bool {
+    firing == 0 && (even_if_touched || untouched(task)) && task.status.can_move_to(Status::Resolved)
 }
 
 /// The arrivals of a group's new alerts within the storm window, oldest

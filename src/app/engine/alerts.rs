@@ -475,7 +475,9 @@ impl<S: Store> Engine<S> {
             // No key stays behind for a task its last alert resolves
             // (sled's memory grows with its keys); one still worked on
             // keeps its count of folded alerts.
-            if crate::domain::monitor::resolve(&task, left.firing) {
+            // A heartbeat's task is about the beat: the next one ends it.
+            let even_if_touched = alert.source == HEARTBEAT_SOURCE;
+            if crate::domain::monitor::resolve(&task, left.firing, even_if_touched) {
                 lookups.push((task_key(&task.id), None));
             } else {
                 lookups.push(put(task_key(&task.id), &left)?);
@@ -486,6 +488,7 @@ impl<S: Store> Engine<S> {
                     source: alert.source.clone(),
                     fingerprint: alert.fingerprint.clone(),
                     firing: left.firing,
+                    even_if_touched,
                 },
                 lookups,
             )?;

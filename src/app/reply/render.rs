@@ -628,21 +628,23 @@ impl Renderer<'_> {
             ),
             EventKind::AlertResolved {
                 source,
+                fingerprint,
                 firing,
                 resolves_task,
-                ..
             } => {
-                let id = if *resolves_task {
-                    "event-alert-resolved-task"
-                } else if *firing > 0 {
-                    "event-alert-resolved-some"
-                } else {
-                    "event-alert-resolved"
+                let heartbeat = source == crate::domain::monitor::HEARTBEAT_SOURCE;
+                let id = match (heartbeat, *resolves_task, *firing > 0) {
+                    (true, true, _) => "event-heartbeat-resolved-task",
+                    (true, false, _) => "event-heartbeat-resolved",
+                    (false, true, _) => "event-alert-resolved-task",
+                    (false, false, true) => "event-alert-resolved-some",
+                    (false, false, false) => "event-alert-resolved",
                 };
                 self.t(
                     id,
                     &[
                         ("source", text(source)),
+                        ("name", text(fingerprint)),
                         ("firing", text(firing.to_string())),
                     ],
                 )
