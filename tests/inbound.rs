@@ -44,13 +44,26 @@ secret_env = "PONTE_NOT_SET"
 [[clients]]
 name = "Brightline Logistics""#;
 
+const BRIGHT_PROMETHEUS: &str = r#"
+[[clients.integrations]]
+name = "prometheus"
+format = "alertmanager"
+secret_env = "PONTE_BRIGHT_PROMETHEUS_SECRET"
+to = "msp"
+
+[[oncall]]"#;
+
 fn config() -> Config {
     let marker = "\n[[clients]]\nname = \"Brightline Logistics\"";
     assert_eq!(EXAMPLE.matches(marker).count(), 1);
-    let text = EXAMPLE.replace(marker, EXTRA).replace(
-        "# [inbound]\n# addr = \"0.0.0.0:9465\"\n# max_body_kb = 1024",
-        "[inbound]\naddr = \"127.0.0.1:9465\"\nmax_body_kb = 4",
-    );
+    let text = EXAMPLE
+        .replace(marker, EXTRA)
+        .replace(
+            "# [inbound]\n# addr = \"0.0.0.0:9465\"\n# max_body_kb = 1024",
+            "[inbound]\naddr = \"127.0.0.1:9465\"\nmax_body_kb = 4",
+        )
+        // Brightline has an Alertmanager of its own, under the same name.
+        .replacen("\n[[oncall]]", BRIGHT_PROMETHEUS, 1);
     Config::from_toml_str(&text, "ponte.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -124,6 +137,19 @@ impl Listener {
             request = request.bearer_auth(token);
         }
         let r = request.send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Posts `body` to `client`'s Alertmanager integration with `token`.
+    async fn prometheus_of(&self, client: &str, token: &str, body: &Value) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}/clients/{client}/alerts/prometheus", self.url))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
@@ -492,14 +518,13 @@ async fn after_an_export_and_import_alerts_find_their_open_tasks_again() {
             ("resolved".into(), "ACME-3".into())
         );
     }
-    let status = |id: &str| l.store.task(&id.parse().unwrap()).unwrap().unwrap().status;
-    assert_eq!(status("ACME-3"), Status::Resolved);
-    assert_eq!(status("ACME-1"), Status::New);
+    assert_eq!(status_of(&l, "ACME-3"), Status::Resolved);
+    assert_eq!(status_of(&l, "ACME-1"), Status::New);
     assert_eq!(
         result(send(resolve("n1")).await),
         ("resolved".into(), "ACME-1".into())
     );
-    assert_eq!(status("ACME-1"), Status::Resolved);
+    assert_eq!(status_of(&l, "ACME-1"), Status::Resolved);
 }
 
 #[tokio::test]
@@ -669,6 +694,49 @@ async fn cancel(l: &Listener, id: &str) {
         ))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn one_clients_secret_and_fingerprints_reach_nothing_of_another_client() {
+    let l = Listener::start().await;
+    let acme = prometheus_token();
+    let bright = secret("PONTE_BRIGHT_PROMETHEUS_SECRET");
+    let (status, text) = l
+        .prometheus(Some(&acme), &am(&[("db1", "firing", "critical")]))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    // ACME's secret opens nothing of Brightline's, under the same name.
+    let (status, _) = l
+        .prometheus_of("BRIGHT", &acme, &am(&[("db1", "firing", "critical")]))
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(l.tasks(), 1);
+    // Brightline's own alert with ACME's fingerprint is Brightline's task,
+    // not a repeat on ACME's; its resolution leaves ACME's open.
+    let (status, text) = l
+        .prometheus_of("BRIGHT", &bright, &am(&[("db1", "firing", "critical")]))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("\"opened\"") && text.contains("BRIGHT-1"),
+        "{text}"
+    );
+    let (_, text) = l
+        .prometheus_of("BRIGHT", &bright, &am(&[("db1", "resolved", "critical")]))
+        .await;
+    assert!(text.contains("BRIGHT-1"), "{text}");
+    assert_eq!(status_of(&l, "BRIGHT-1"), Status::Resolved);
+    assert_eq!(status_of(&l, "ACME-1"), Status::New);
+    // And Brightline's secret is no key to ACME's integration.
+    let (status, _) = l
+        .prometheus(Some(&bright), &am(&[("db1", "resolved", "critical")]))
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(status_of(&l, "ACME-1"), Status::New);
+}
+
+fn status_of(l: &Listener, id: &str) -> Status {
+    l.store.task(&id.parse().unwrap()).unwrap().unwrap().status
 }
 
 #[tokio::test]
