@@ -663,3 +663,68 @@ save #it-interno digest-chart.png to {}
     let bytes = std::fs::read(&chart).expect("the chart was saved");
     assert!(bytes.starts_with(b"\x89PNG"), "the saved file is a PNG");
 }
+
+/// A newcomer with the sandbox open points their own monitoring at it: the
+/// sandbox prints its alert listener's address with a `curl` that works,
+/// and the alert becomes a task they see in ACME's IT channel.
+#[test]
+fn an_alert_sent_from_outside_reaches_the_interactive_sandbox() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::time::Duration;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ponte"))
+        .arg("sandbox")
+        .env_remove("PONTE_CONFIG")
+        .env_remove("PONTE_DATA_DIR")
+        .env_remove("DISCORD_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, read) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Generous: a slow, shared machine starts the emulator and the bot.
+    let wait = Duration::from_secs(300);
+    let mut seen = Vec::new();
+    let addr = loop {
+        let line = read
+            .recv_timeout(wait)
+            .unwrap_or_else(|_| panic!("no listener address in:\n{}", seen.join("\n")));
+        if let Some(rest) = line.strip_prefix("Alert listener: http://") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+        seen.push(line);
+    };
+    let alertmanager = r#"{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Backup job failed"},"fingerprint":"backup"}]}"#;
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /clients/ACME/alerts/prometheus HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer sandbox-secret-PONTE_ACME_PROMETHEUS_SECRET\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{alertmanager}",
+        alertmanager.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("ACME-1"), "{answer}");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "as marco\nshow #it-interno\nquit").unwrap();
+    drop(stdin);
+    let mut rest = Vec::new();
+    while let Ok(line) = read.recv_timeout(wait) {
+        rest.push(line);
+    }
+    let _ = child.wait();
+    let shown = rest.join("\n");
+    assert!(shown.contains("ACME-1 · Backup job failed"), "{shown}");
+    assert!(shown.contains("Fonte: prometheus"), "{shown}");
+}

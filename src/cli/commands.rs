@@ -1323,6 +1323,9 @@ async fn interactive(data_dir: Option<&Path>, start: jiff::Timestamp) -> anyhow:
         .await
         .map_err(|f| anyhow::anyhow!("{f}"))?;
     println!("Ready. {}", help());
+    if let Some(listener) = sandbox.listener_help() {
+        println!("{listener}");
+    }
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     loop {
         print!("{}> ", sandbox.me().name);

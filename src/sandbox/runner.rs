@@ -55,6 +55,8 @@ pub struct Sandbox {
     inbound: Option<(std::net::SocketAddr, tokio::sync::watch::Sender<bool>)>,
     /// The listener's answer to the last `alert` or `beat` step.
     inbound_answer: Option<String>,
+    /// The alert listener's port (0 until the first start).
+    inbound_port: u16,
 }
 
 impl Sandbox {
@@ -94,6 +96,7 @@ impl Sandbox {
             slow: Arc::default(),
             inbound: None,
             inbound_answer: None,
+            inbound_port: 0,
         };
         sandbox.start_bot().await?;
         Ok(sandbox)
@@ -112,11 +115,13 @@ impl Sandbox {
         .await
         .map_err(|e| Failure(format!("cannot start the bot: {e}")))?;
         // The alert listener, on a port of its own (not the configured
-        // address: the sandbox must not take a real port).
-        let listener = crate::inbound::bind(([127, 0, 0, 1], 0).into())
+        // address: the sandbox must not take a real port), the same one
+        // after a `restart` so that a sender outside keeps reaching it.
+        let listener = crate::inbound::bind(([127, 0, 0, 1], self.inbound_port).into())
             .await
             .map_err(|e| Failure(format!("cannot start the alert listener: {e}")))?;
         let addr = listener.local_addr().map_err(|e| Failure(e.to_string()))?;
+        self.inbound_port = addr.port();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let max_body = self
             .config
@@ -142,6 +147,49 @@ impl Sandbox {
                 .map_err(|e| Failure(e.to_string()))?;
         }
         Ok(())
+    }
+
+    /// How a monitoring system outside reaches the sandbox's alert
+    /// listener: its address and an example for each of the first client's
+    /// integrations and monitors (secrets are `sandbox-secret-<VARIABLE>`).
+    pub fn listener_help(&self) -> Option<String> {
+        let (addr, _) = self.inbound.as_ref()?;
+        let mut out = format!(
+            "Alert listener: http://{addr} (each secret is sandbox-secret-<its variable>), e.g.\n"
+        );
+        for client in self.config.clients() {
+            for i in client
+                .integrations
+                .iter()
+                .filter(|i| i.auth == crate::config::monitoring::InboundAuth::Bearer)
+            {
+                out.push_str(&format!(
+                    "  curl -X POST -H 'Authorization: Bearer {}' -H 'content-type: application/json' \\\n    -d '{}' \\\n    http://{addr}/clients/{}/alerts/{}\n",
+                    super::monitoring::secret(&i.secret_env),
+                    match i.format {
+                        crate::config::monitoring::AlertFormat::Generic =>
+                            r#"{"title":"Website down","fingerprint":"www"}"#,
+                        crate::config::monitoring::AlertFormat::Alertmanager =>
+                            r#"{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"Disk full"},"fingerprint":"disk-1"}]}"#,
+                    },
+                    client.key,
+                    i.name
+                ));
+            }
+            for m in client
+                .heartbeats
+                .iter()
+                .filter(|m| m.auth == crate::config::monitoring::InboundAuth::Bearer)
+            {
+                out.push_str(&format!(
+                    "  curl -X POST -H 'Authorization: Bearer {}' http://{addr}/clients/{}/heartbeat/{}\n",
+                    super::monitoring::secret(&m.secret_env),
+                    client.key,
+                    m.name
+                ));
+            }
+        }
+        Some(out)
     }
 
     /// Stops the bot and releases the store.
