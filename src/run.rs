@@ -125,9 +125,9 @@ fn timers<S: Store>(
             messages: messages.clone(),
             since: started,
         }));
-        timers.add(Arc::new(crate::app::monitor::SweepTimer {
-            ledger: ledger.clone(),
-        }));
+        timers.add(Arc::new(crate::app::monitor::SweepTimer::new(
+            ledger.clone(),
+        )));
     }
     timers
 }

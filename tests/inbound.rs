@@ -672,6 +672,31 @@ async fn the_sweep_removes_the_lookups_of_closed_tasks_and_past_storms_only() {
     assert_eq!(sweep().await, (ponte::app::engine::SWEEP_BATCH, false));
     assert_eq!(sweep().await, (100, true));
     assert!(present("alert/ACME/uptime/p2"));
+    // The timer sweeps hourly, not on each of the timers' firings.
+    let timer = ponte::app::monitor::SweepTimer::new(l.ledger.clone());
+    let stale = |n: usize| {
+        let key = format!("alert/ACME/uptime/gone-{n}");
+        l.store
+            .put_lookups(&[(key.clone(), Some(br#"{"task":"ACME-99"}"#.to_vec()))])
+            .unwrap();
+        key
+    };
+    let start = l.clock.now();
+    let first = stale(1);
+    let next = timer.fire(start).await.unwrap();
+    assert_eq!(next, Some(start + SignedDuration::from_hours(1)));
+    assert!(!present(&first));
+    let second = stale(2);
+    timer
+        .fire(start + SignedDuration::from_mins(5))
+        .await
+        .unwrap();
+    assert!(present(&second), "swept again before its hour");
+    timer
+        .fire(start + SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    assert!(!present(&second));
 }
 
 /// An IT manager of ACME cancels task `id` by hand.

@@ -449,6 +449,18 @@ impl<S: Store> Timer for HeartbeatTimer<S> {
 /// It only submits to the writer.
 pub struct SweepTimer<S: Store> {
     pub ledger: Ledger<S>,
+    /// When the next batch is due: the timers are all fired on every
+    /// change, and a sweep must not ride on each (none yet: at once).
+    pub due: std::sync::Mutex<Option<Timestamp>>,
+}
+
+impl<S: Store> SweepTimer<S> {
+    pub fn new(ledger: Ledger<S>) -> Self {
+        Self {
+            ledger,
+            due: std::sync::Mutex::new(None),
+        }
+    }
 }
 
 impl<S: Store> SweepTimer<S> {
@@ -458,6 +470,10 @@ impl<S: Store> SweepTimer<S> {
     pub const NEXT_BATCH: SignedDuration = SignedDuration::from_mins(1);
 
     async fn run(&self, now: Timestamp) -> Result<Option<Timestamp>, TimerError> {
+        let due = *self.due.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(due) = due.filter(|due| now < *due) {
+            return Ok(Some(due));
+        }
         let outcome = self
             .ledger
             .monitor(MonitorOp::Sweep)
@@ -467,7 +483,9 @@ impl<S: Store> SweepTimer<S> {
             AlertResult::Swept { done: false, .. } => Self::NEXT_BATCH,
             _ => Self::EVERY,
         };
-        Ok(now.checked_add(wait).ok())
+        let next = now.checked_add(wait).ok();
+        *self.due.lock().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(next)
     }
 }
 
